@@ -1,0 +1,1 @@
+Console.WriteLine("The benchmark command is being written.");

@@ -1,0 +1,62 @@
+using ModelOpt.Engine.Graph;
+using TorchSharp.Modules;
+using static TorchSharp.torch.nn;
+
+namespace ModelOpt.Engine.Models;
+
+/// <summary>The two-conv residual block shared by ResNet-18 and ResNet-20; field names are torchvision's state_dict keys.</summary>
+public sealed class BasicBlock : Module<Tensor, Tensor>, ITraceable
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+
+    public BasicBlock(string name, long inPlanes, long planes, long stride) : base(name)
+    {
+        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        if (stride != 1 || inPlanes != planes)
+        {
+            downsample = Sequential(
+                ("0", Conv2d(inPlanes, planes, 1, stride: stride, bias: false)),
+                ("1", BatchNorm2d(planes)));
+        }
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var output = functional.relu(bn1.call(conv1.call(input)));
+        output = bn2.call(conv2.call(output));
+        var identity = downsample is null ? input : downsample.call(input);
+        return functional.relu(output.add_(identity)).MoveToOuterDisposeScope();
+    }
+
+    public GraphValue Trace(GraphBuilder graph, GraphValue input)
+    {
+        var output = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
+        output = graph.BatchNorm(bn2, graph.Conv(conv2, output));
+        var identity = downsample is null
+            ? input
+            : graph.BatchNorm((BatchNorm2d)downsample[1], graph.Conv((Conv2d)downsample[0], input));
+        return graph.ReLU(graph.Add(output, identity));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            bn1.Dispose();
+            conv2.Dispose();
+            bn2.Dispose();
+            downsample?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

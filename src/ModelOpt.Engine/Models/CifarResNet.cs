@@ -1,0 +1,117 @@
+using ModelOpt.Engine.Graph;
+using TorchSharp.Modules;
+using static TorchSharp.torch.nn;
+
+namespace ModelOpt.Engine.Models;
+
+/// <summary>
+/// A ResNet of <see cref="BasicBlock"/>s with a 3x3 stride-1 stem and no max-pool, as used on 32x32 images.
+/// With stages (64,128,256,512) x 2 it is the notebook's torchvision ResNet-18 for CIFAR-10; with
+/// (16,32,64) x 3 it is He et al.'s ResNet-20 (option-B 1x1 conv+BN shortcuts). Field names are
+/// torchvision's, so PyTorch state_dicts load unchanged.
+/// </summary>
+public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential? layer4;
+    private readonly AdaptiveAvgPool2d avgpool;
+    private readonly Linear fc;
+
+    public CifarResNet(string name, long[] stageWidths, int blocksPerStage, long inputChannels, long numClasses) : base(name)
+    {
+        if (stageWidths.Length is < 3 or > 4)
+        {
+            throw new ArgumentException("A CIFAR ResNet has three or four stages.", nameof(stageWidths));
+        }
+
+        conv1 = Conv2d(inputChannels, stageWidths[0], 3, stride: 1, padding: 1, bias: false);
+        bn1 = BatchNorm2d(stageWidths[0]);
+        var inPlanes = stageWidths[0];
+        var stages = new Sequential[stageWidths.Length];
+        for (var s = 0; s < stageWidths.Length; s++)
+        {
+            var blocks = new List<(string, Module<Tensor, Tensor>)>();
+            for (var b = 0; b < blocksPerStage; b++)
+            {
+                var stride = s > 0 && b == 0 ? 2 : 1;
+                blocks.Add(($"{b}", new BasicBlock($"layer{s + 1}.{b}", inPlanes, stageWidths[s], stride)));
+                inPlanes = stageWidths[s];
+            }
+            stages[s] = Sequential(blocks);
+        }
+        (layer1, layer2, layer3) = (stages[0], stages[1], stages[2]);
+        layer4 = stages.Length == 4 ? stages[3] : null;
+        avgpool = AdaptiveAvgPool2d(1);
+        fc = Linear(inPlanes, numClasses);
+        RegisterComponents();
+        InitializeWeights();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = functional.relu(bn1.call(conv1.call(input)));
+        x = layer3.call(layer2.call(layer1.call(x)));
+        if (layer4 is not null)
+        {
+            x = layer4.call(x);
+        }
+        x = avgpool.call(x).flatten(1);
+        return fc.call(x).MoveToOuterDisposeScope();
+    }
+
+    public GraphValue Trace(GraphBuilder graph, GraphValue input)
+    {
+        var x = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
+        foreach (var stage in Stages())
+        {
+            foreach (var block in stage.children().Cast<BasicBlock>())
+            {
+                x = block.Trace(graph, x);
+            }
+        }
+        x = graph.Flatten(graph.AdaptiveAvgPool(x, [1, 1]));
+        return graph.Linear(fc, x);
+    }
+
+    private IEnumerable<Sequential> Stages() => layer4 is null ? [layer1, layer2, layer3] : [layer1, layer2, layer3, layer4];
+
+    // torchvision's initialisation: Kaiming-normal convs (fan_out, relu), unit BN.
+    private void InitializeWeights()
+    {
+        using var _ = no_grad();
+        foreach (var (_, module) in named_modules())
+        {
+            switch (module)
+            {
+                case Conv2d conv:
+                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+                    break;
+                case BatchNorm2d bn:
+                    init.ones_(bn.weight);
+                    init.zeros_(bn.bias);
+                    break;
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            bn1.Dispose();
+            foreach (var stage in Stages())
+            {
+                stage.Dispose();
+            }
+            avgpool.Dispose();
+            fc.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
