@@ -39,6 +39,14 @@ public sealed class ModelGraph : IDisposable
         return uses;
     }
 
+    /// <summary>Hands this graph's tensors to a graph a pass derived from it; this graph then owns nothing.</summary>
+    public IReadOnlyList<Tensor> TakeOwnedTensors()
+    {
+        var taken = ownedTensors.ToList();
+        ownedTensors.Clear();
+        return taken;
+    }
+
     public void Dispose()
     {
         foreach (var tensor in ownedTensors)
