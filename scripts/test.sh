@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of ModelOpt: engine tests on real Fashion-MNIST and service tests on a real PostgreSQL.
+# Installs and starts what the tests need when it is missing (Debian/Ubuntu, as root or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+APT="$SUDO apt-get -o DPkg::Lock::Timeout=300"
+
+missing=()
+[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} ..."
+  $APT update -qq
+  DEBIAN_FRONTEND=noninteractive $APT install -y -qq "${missing[@]}" >/dev/null
+fi
+$SUDO ./scripts/start-postgres.sh
+
+results="$(mktemp -d)"
+status=0
+dotnet test ModelOpt.sln -c Release --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@" || status=$?
+
+# One closing line for every runner: "Tests: N passed, N failed, N skipped".
+python3 - "$results" <<'PY'
+import glob, re, sys
+totals = {"passed": 0, "failed": 0, "notExecuted": 0}
+for trx in glob.glob(sys.argv[1] + "/*.trx"):
+    m = re.search(r"<Counters ([^>]*)/>", open(trx, encoding="utf-8").read())
+    for key in totals:
+        found = re.search(key + r'="(\d+)"', m.group(1)) if m else None
+        totals[key] += int(found.group(1)) if found else 0
+print(f"Tests: {totals['passed']} passed, {totals['failed']} failed, {totals['notExecuted']} skipped")
+PY
+exit $status
