@@ -1,0 +1,68 @@
+namespace ModelOpt.Engine.Checkpoints;
+
+/// <summary>Reads a state_dict from a file or stream, recognising the format from its first bytes.</summary>
+public static class CheckpointReader
+{
+    /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
+    public static StateDict Read(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException(path, e.Message, e);
+        }
+        using (stream)
+        {
+            return Read(stream, path);
+        }
+    }
+
+    /// <summary>Reads a state_dict from a stream (an upload, say) without closing it.</summary>
+    /// <param name="sourceName">Named in error messages: the upload's file name or the path.</param>
+    /// <remarks>A non-seekable stream is buffered in memory first: the zip and safetensors layouts need random access.</remarks>
+    /// <exception cref="CheckpointFormatException">The content is corrupt, truncated or not a checkpoint.</exception>
+    public static StateDict Read(Stream stream, string sourceName)
+    {
+        if (!stream.CanSeek)
+        {
+            using var buffered = new MemoryStream();
+            stream.CopyTo(buffered);
+            buffered.Position = 0;
+            return Read(buffered, sourceName);
+        }
+
+        var start = stream.Position;
+        var format = DetectFormat(stream, sourceName);
+        stream.Position = start;
+        var tensors = format switch
+        {
+            CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(stream, sourceName),
+            CheckpointFormat.Safetensors => SafetensorsReader.Read(stream, sourceName),
+            _ => TorchSharpCheckpointReader.Read(stream, sourceName),
+        };
+        return new StateDict(sourceName, format, tensors);
+    }
+
+    /// <summary>
+    /// PyTorch archives start with the zip magic "PK\x03\x04"; safetensors with an 8-byte little-endian
+    /// header length and then the header's '{'. TorchSharp's format has no magic and is the fallback.
+    /// </summary>
+    public static CheckpointFormat DetectFormat(Stream stream, string sourceName)
+    {
+        Span<byte> head = stackalloc byte[9];
+        var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (read == 0)
+        {
+            throw new CheckpointFormatException(sourceName, "the file is empty.");
+        }
+        if (read >= 4 && head[..4].SequenceEqual("PK\x03\x04"u8))
+        {
+            return CheckpointFormat.PyTorch;
+        }
+        return read == 9 && head[8] == (byte)'{' ? CheckpointFormat.Safetensors : CheckpointFormat.TorchSharp;
+    }
+}
