@@ -45,8 +45,8 @@ public static class QuantizedDecomposed
         CheckRange(quantMin, quantMax, dtype);
         using var scope = NewDisposeScope();
         var shape = ChannelShape(input, scales, zeroPoints, axis);
-        // As _decomposed.py: 1 / scales is a float64 tensor, so the product and the rounding happen in float64.
-        var q = (input.detach() * (1.0 / scales.to_type(ScalarType.Float64)).reshape(shape)).round_()
+        // Scales are float32 in the kernels (as in torch.quantize_per_channel), so the product is rounded in float32.
+        var q = (input.detach() * (1.0 / scales.to_type(ScalarType.Float32)).reshape(shape)).round_()
             .add_(zeroPoints.reshape(shape)).clamp_(quantMin, quantMax);
         return q.to_type(dtype).MoveToOuterDisposeScope();
     }

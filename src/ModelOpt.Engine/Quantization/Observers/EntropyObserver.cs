@@ -11,9 +11,11 @@ namespace ModelOpt.Engine.Quantization.Observers;
 /// upsample_rate sub-bins per bin as in the histogram update). Levels n = quant_max - quant_min + 1 when the data is
 /// non-negative (unsigned use of the whole range), half of that otherwise. For every candidate i in [n, bins]:
 /// P = the first i bins with the mass beyond them added to bin i - 1; Q = those i bins merged into n equal groups, each
-/// group's count spread evenly over its non-empty bins; divergence KL(P || Q) = sum p log(p / q) after normalising both
-/// (infinite when q = 0 &lt; p). T = i * bin_width for the smallest divergence, and the range is
-/// [max(min, -T), min(max, T)].
+/// group's count spread evenly over its non-empty bins; divergence KL(P || Q) = sum p log(p / q) after normalising both.
+/// Q is smoothed as MXNet's and TensorRT's calibrators do: its empty bins get 1e-4 and the non-empty ones give that mass
+/// up evenly, so that a clipped tail landing in an empty last bin costs a finite divergence rather than ruling the
+/// candidate out. T = i * bin_width for the smallest divergence, and the range is [max(min, -T), min(max, T)].
+/// With 2048 bins T is at least levels / 2048 of max |x|.
 /// </remarks>
 public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQuantizationObserverBase.DefaultEps, int bins = 2048, int upsampleRate = 128)
     : HistogramObserverBase(spec, eps, bins, upsampleRate)
@@ -66,6 +68,8 @@ public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQ
         return folded;
     }
 
+    private const double SmoothingEps = 1e-4;
+
     private static double Divergence(double[] counts, int i, int levels)
     {
         var outliers = 0.0;
@@ -81,14 +85,17 @@ public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQ
             merged[group] += counts[b];
             nonEmpty[group] += counts[b] > 0 ? 1 : 0;
         }
-        double pTotal = 0, qTotal = 0;
+        var q = new double[i];
+        double pTotal = outliers, qTotal = 0;
         for (var b = 0; b < i; b++)
         {
             pTotal += counts[b];
             var group = (int)((long)b * levels / i);
-            qTotal += counts[b] > 0 ? merged[group] / nonEmpty[group] : 0;
+            q[b] = counts[b] > 0 ? merged[group] / nonEmpty[group] : 0;
+            qTotal += q[b];
         }
-        pTotal += outliers;
+        var zeros = q.Count(v => v == 0);
+        var taken = zeros == 0 || zeros == i ? 0 : SmoothingEps * zeros / (i - zeros);
         var divergence = 0.0;
         for (var b = 0; b < i; b++)
         {
@@ -97,13 +104,12 @@ public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQ
             {
                 continue;
             }
-            var group = (int)((long)b * levels / i);
-            var q = counts[b] > 0 ? merged[group] / nonEmpty[group] / qTotal : 0;
-            if (q == 0)
+            var smoothed = q[b] == 0 ? SmoothingEps : q[b] / qTotal - taken;
+            if (smoothed <= 0)
             {
                 return double.PositiveInfinity;
             }
-            divergence += p * Math.Log(p / q);
+            divergence += p * Math.Log(p / smoothed);
         }
         return divergence;
     }

@@ -39,7 +39,7 @@ public sealed class PerChannelMinMaxObserver : UniformQuantizationObserverBase
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (lo, hi) = aminmax(x.detach().to_type(ScalarType.Float32).movedim([ChAxis], [0L]).flatten(1), dim: 1);
+        var (lo, hi) = aminmax(x.detach().to_type(ScalarType.Float32).movedim([ChAxis], [0L]).reshape(x.shape[ChAxis], -1), dim: 1);
         EnsureFinite(lo, hi);
         if (min_val is null || max_val is null)
         {
