@@ -14,6 +14,8 @@ namespace ModelOpt.Engine.Runtime.TorchScript;
 /// </remarks>
 public sealed class TorchScriptInt8Model : IDisposable
 {
+    private const string ArchiveRoot = "modelopt_int8";
+
     private readonly jit.ScriptModule module;
     private byte[]? serialized;
 
@@ -99,16 +101,17 @@ public sealed class TorchScriptInt8Model : IDisposable
     {
         if (serialized is null)
         {
-            // TorchSharp saves a ScriptModule only to a file.
-            var path = Path.Combine(Path.GetTempPath(), $"modelopt-int8-{Guid.NewGuid():N}.pt");
+            // TorchSharp saves a ScriptModule only to a file; LibTorch names the archive's root folder after it.
+            var directory = Directory.CreateTempSubdirectory("modelopt-int8-");
             try
             {
+                var path = Path.Combine(directory.FullName, $"{ArchiveRoot}.pt");
                 jit.save(module, path);
                 serialized = File.ReadAllBytes(path);
             }
             finally
             {
-                File.Delete(path);
+                directory.Delete(recursive: true);
             }
         }
         return serialized;
