@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+using ModelOpt.Engine.Quantization.Convert;
+
+namespace ModelOpt.Engine.Runtime.TorchScript;
+
+/// <summary>
+/// An int8 model running on LibTorch's quantized CPU kernels through generated TorchScript: float input, float
+/// output. Its saved form is a self-contained TorchScript archive (packed weights included) that
+/// <c>torch.jit.load</c> in LibTorch or PyTorch opens without ModelOpt.
+/// </summary>
+/// <remarks>
+/// Weights are prepacked for the quantized engine set when the model is built or loaded; the engine is a process-wide
+/// LibTorch setting, so models built under different engines should not be created concurrently.
+/// </remarks>
+public sealed class TorchScriptInt8Model : IDisposable
+{
+    private const string ArchiveRoot = "modelopt_int8";
+
+    private readonly jit.ScriptModule module;
+    private byte[]? serialized;
+
+    private TorchScriptInt8Model(jit.ScriptModule module, QEngine engine, string source)
+    {
+        this.module = module;
+        Engine = engine;
+        Source = source;
+    }
+
+    /// <summary>The quantized engine the weights were packed for.</summary>
+    public QEngine Engine { get; }
+
+    /// <summary>The module's TorchScript source (<c>code/__torch__.py</c>).</summary>
+    public string Source { get; }
+
+    /// <summary>The size of the saved TorchScript archive.</summary>
+    public long SerializedSizeBytes => Serialize().LongLength;
+
+    /// <summary>Generates, compiles and prepacks the int8 model of <paramref name="quantized"/> under <paramref name="engine"/>.</summary>
+    public static TorchScriptInt8Model Build(QuantizedGraph quantized, QEngine engine = QuantizedEngine.Default)
+    {
+        var generated = TorchScriptInt8Generator.Generate(quantized);
+        var archive = TorchScriptArchive.Create(generated.ClassName, generated.Source, generated.ListAttributes);
+        QuantizedEngine.Current = engine;
+        var module = jit.load(archive, DeviceType.CPU);
+        try
+        {
+            using var scope = NewDisposeScope();
+            var layers = generated.Layers.Select(name => quantized.Weights[name]).ToList();
+            module.invoke(
+                "setup",
+                layers.Select(w => w.IntWeight.contiguous()).ToArray(),
+                layers.Select(w => w.Scales.to_type(ScalarType.Float64).contiguous()).ToArray(),
+                layers.Select(w => w.ZeroPoints.to_type(ScalarType.Int64).contiguous()).ToArray(),
+                generated.BiasedLayers.Select(name => quantized.Weights[name].Bias!.to_type(ScalarType.Float32).contiguous()).ToArray());
+            module.eval();
+            return new TorchScriptInt8Model(module, engine, generated.Source);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads a saved int8 TorchScript archive, repacking its weights under <paramref name="engine"/>.</summary>
+    /// <exception cref="Int8CheckpointException">The bytes are not an intact TorchScript archive, or LibTorch rejects it.</exception>
+    public static TorchScriptInt8Model Load(byte[] bytes, QEngine engine = QuantizedEngine.Default)
+    {
+        // Damaged bytes must be caught here: LibTorch aborts the process on source it cannot compile.
+        var source = TorchScriptArchive.Validate(bytes);
+        QuantizedEngine.Current = engine;
+        jit.ScriptModule module;
+        try
+        {
+            module = jit.load(bytes, DeviceType.CPU);
+        }
+        catch (ExternalException e)
+        {
+            throw new Int8CheckpointException($"LibTorch could not load the TorchScript archive: {FirstLine(e.Message)}", e);
+        }
+        module.eval();
+        return new TorchScriptInt8Model(module, engine, source) { serialized = bytes };
+    }
+
+    /// <inheritdoc cref="Load(byte[], QEngine)"/>
+    public static TorchScriptInt8Model Load(string path, QEngine engine = QuantizedEngine.Default) => Load(File.ReadAllBytes(path), engine);
+
+    /// <summary>Runs a float batch (N, C, H, W) and returns float logits.</summary>
+    public Tensor Run(Tensor input)
+    {
+        using var _ = no_grad();
+        return (Tensor)module.forward(input);
+    }
+
+    public void Save(Stream stream) => stream.Write(Serialize());
+
+    public void Save(string path) => File.WriteAllBytes(path, Serialize());
+
+    /// <summary>The TorchScript archive as <c>torch.jit.save</c> writes it.</summary>
+    public byte[] Serialize()
+    {
+        if (serialized is null)
+        {
+            // TorchSharp saves a ScriptModule only to a file; LibTorch names the archive's root folder after it.
+            var directory = Directory.CreateTempSubdirectory("modelopt-int8-");
+            try
+            {
+                var path = Path.Combine(directory.FullName, $"{ArchiveRoot}.pt");
+                jit.save(module, path);
+                serialized = File.ReadAllBytes(path);
+            }
+            finally
+            {
+                directory.Delete(recursive: true);
+            }
+        }
+        return serialized;
+    }
+
+    public void Dispose() => module.Dispose();
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}

@@ -1,0 +1,102 @@
+using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Runtime;
+using ModelOpt.Engine.Runtime.TorchScript;
+using Xunit.Abstractions;
+
+namespace ModelOpt.Engine.Tests.Runtime;
+
+// LibTorch's quantized engine is process-wide: these tests must not run in parallel with each other.
+[Collection(QuantizedEngineCollection.Name)]
+public class TorchScriptInt8ModelTests(ITestOutputHelper output)
+{
+    public static TheoryData<string, long, bool> ZooModels => new()
+    {
+        { ModelZoo.ResNet20, 1, true },
+        { ModelZoo.ResNet20, 1, false },
+        { ModelZoo.ResNet20, 3, true },
+        { ModelZoo.ResNet20, 3, false },
+        { ModelZoo.ResNet18Cifar, 3, true },
+        { ModelZoo.ResNet18Cifar, 3, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(ZooModels))]
+    public void Int8_model_compiles_runs_and_matches_the_fake_quant_simulation(string name, long channels, bool perChannel)
+    {
+        manual_seed(11);
+        using var model = ModelZoo.Create(name, channels, 10);
+        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, channels, 32, 32], perChannel);
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var input = randn(64, channels, 32, 32);
+
+        using var actual = int8.Run(input);
+        using var simulated = FakeQuantSimulator.Run(quantized, input);
+
+        var outputScale = quantized.QuantizationOf(quantized.Graph.Output).Scale;
+        var maxSteps = (actual - simulated).abs().max().item<float>() / outputScale;
+        var agreement = (actual.argmax(1) == simulated.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
+        output.WriteLine($"{name} {channels}ch {(perChannel ? "per-channel" : "per-tensor")}: max |int8 - fake-quant| = {maxSteps:F2} output steps, top-1 agreement {agreement:P1}");
+        Assert.Equal([64, 10], actual.shape);
+        Assert.True(maxSteps <= 4, $"int8 logits differ from the fake-quant simulation by {maxSteps:F2} output quantization steps");
+        Assert.True(agreement >= 0.98, $"top-1 agreement with the fake-quant simulation is {agreement:P1}");
+    }
+
+    [Fact]
+    public void Int8_resnet20_agrees_with_fp32_on_top1()
+    {
+        manual_seed(5);
+        using var model = ModelZoo.Create(ModelZoo.ResNet20, 3, 10);
+        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 3, 32, 32], perChannelWeights: true);
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var input = randn(256, 3, 32, 32);
+
+        using var fp32 = model.call(input);
+        using var actual = int8.Run(input);
+
+        var agreement = (actual.argmax(1) == fp32.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
+        output.WriteLine($"resnet20 int8 vs FP32 top-1 agreement on 256 random inputs: {agreement:P1}");
+        Assert.True(agreement >= 0.9, $"int8 vs FP32 top-1 agreement is {agreement:P1}");
+    }
+
+    [Fact]
+    public void Saved_archive_reloads_to_bit_identical_outputs()
+    {
+        manual_seed(3);
+        using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
+        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 1, 32, 32], perChannelWeights: true);
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var input = randn(8, 1, 32, 32);
+        using var expected = int8.Run(input);
+
+        var path = Path.Combine(Path.GetTempPath(), $"int8-{Guid.NewGuid():N}.pt");
+        try
+        {
+            int8.Save(path);
+            using var loaded = TorchScriptInt8Model.Load(path);
+            using var actual = loaded.Run(input);
+
+            TensorAssert.BitIdentical(expected, actual);
+            Assert.Equal(new FileInfo(path).Length, int8.SerializedSizeBytes);
+            Assert.Equal(QuantizedEngine.Default, loaded.Engine);
+            Assert.Contains("ops.quantized.conv2d_relu", loaded.Source);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Generated_source_names_variables_after_graph_nodes()
+    {
+        manual_seed(1);
+        using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
+        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 1, 32, 32], perChannelWeights: true, batches: 1);
+
+        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+
+        Assert.Contains("q_layer2_0_downsample_0 = ops.quantized.conv2d(", source);
+        Assert.Contains("q_fc = ops.quantized.linear(q_flatten_", source);
+        Assert.Contains("return torch.dequantize(q_fc)", source);
+    }
+}
