@@ -7,11 +7,11 @@ namespace ModelOpt.Engine.Tests.Onnx;
 /// <summary>
 /// TEST-ONLY stand-in for calibration + convert, so the ONNX backend can be tested before the real one lands:
 /// fold + fuse, min/max of the input and every conv / add / linear output → uint8 affine qparams, weights int8
-/// per-channel symmetric. Not a recipe to ship (no histogram, no reduce_range).
+/// symmetric (per-channel by default). Not a recipe to ship (no histogram, no reduce_range).
 /// </summary>
 internal static class MinMaxTestQuantizer
 {
-    public static QuantizedGraph Quantize(ModelGraph captured, IEnumerable<Tensor> calibrationBatches)
+    public static QuantizedGraph Quantize(ModelGraph captured, IEnumerable<Tensor> calibrationBatches, bool perChannelWeights = true)
     {
         using var folded = GraphFusion.FoldBatchNorm(captured);
         var fused = GraphFusion.FuseReLU(folded);
@@ -39,14 +39,14 @@ internal static class MinMaxTestQuantizer
             switch (node)
             {
                 case Conv2dNode conv:
-                    weights[conv.Name] = Int8PerChannel(conv.Weight, conv.Bias);
+                    weights[conv.Name] = Int8Symmetric(conv.Weight, conv.Bias, perChannelWeights);
                     break;
                 case LinearNode linear:
-                    weights[linear.Name] = Int8PerChannel(linear.Weight, linear.Bias);
+                    weights[linear.Name] = Int8Symmetric(linear.Weight, linear.Bias, perChannelWeights);
                     break;
             }
         }
-        return new QuantizedGraph(fused, activations, weights, "test-only min/max, uint8 activations, int8 per-channel symmetric weights");
+        return new QuantizedGraph(fused, activations, weights, $"test-only min/max, uint8 activations, int8 symmetric weights ({(perChannelWeights ? "per-channel" : "per-tensor")})");
     }
 
     private static ActivationQuantization Uint8(double min, double max)
@@ -55,15 +55,17 @@ internal static class MinMaxTestQuantizer
         return new ActivationQuantization(scale, Math.Clamp((long)Math.Round(-min / scale), 0, 255), ScalarType.Byte, 0, 255);
     }
 
-    private static WeightQuantization Int8PerChannel(Tensor weight, Tensor? bias)
+    private static WeightQuantization Int8Symmetric(Tensor weight, Tensor? bias, bool perChannel)
     {
         using var scope = NewDisposeScope();
-        var dims = Enumerable.Range(1, (int)weight.dim() - 1).Select(d => (long)d).ToArray();
-        var scales = (weight.detach().abs().amax(dims).to(float64) / 127).clamp_min(1e-8);
-        var zeroPoints = zeros(weight.shape[0], dtype: int64);
-        var intWeight = quantize_per_channel(weight.detach(), scales, zeroPoints, 0, ScalarType.QInt8).int_repr();
+        var dims = Enumerable.Range(perChannel ? 1 : 0, perChannel ? (int)weight.dim() - 1 : (int)weight.dim()).Select(d => (long)d).ToArray();
+        var scales = (weight.detach().abs().amax(dims).to(float64) / 127).clamp_min(1e-8).reshape(-1);
+        var zeroPoints = zeros_like(scales, dtype: int64);
+        var intWeight = perChannel
+            ? quantize_per_channel(weight.detach(), scales, zeroPoints, WeightQuantization.ChannelAxis, ScalarType.QInt8).int_repr()
+            : quantize_per_tensor(weight.detach(), scales.item<double>(), 0, ScalarType.QInt8).int_repr();
         return new WeightQuantization(
             intWeight.MoveToOuterDisposeScope(), scales.MoveToOuterDisposeScope(), zeroPoints.MoveToOuterDisposeScope(),
-            PerChannel: true, bias?.detach().clone().MoveToOuterDisposeScope());
+            perChannel, bias?.detach().clone().MoveToOuterDisposeScope());
     }
 }

@@ -71,13 +71,14 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(ModelZoo.ResNet20, 1, 256)]
-    [InlineData(ModelZoo.ResNet18Cifar, 3, 128)]
-    public void Qdq_export_run_by_ort_agrees_with_the_fake_quant_simulation(string name, long channels, long samples)
+    [InlineData(ModelZoo.ResNet20, 1, 256, true)]
+    [InlineData(ModelZoo.ResNet20, 1, 256, false)]
+    [InlineData(ModelZoo.ResNet18Cifar, 3, 128, true)]
+    public void Qdq_export_run_by_ort_agrees_with_the_fake_quant_simulation(string name, long channels, long samples, bool perChannelWeights)
     {
         using var model = OnnxTestModels.Create(name, channels, seed: 21);
         using var captured = OnnxTestModels.Capture(model, channels);
-        using var quantized = MinMaxTestQuantizer.Quantize(captured, Enumerable.Range(0, 4).Select(_ => OnnxTestModels.Batch(32, channels)));
+        using var quantized = MinMaxTestQuantizer.Quantize(captured, Enumerable.Range(0, 4).Select(_ => OnnxTestModels.Batch(32, channels)), perChannelWeights);
         using var input = OnnxTestModels.Batch(samples, channels);
         using var expected = FakeQuantReference.Run(quantized, input);
         using var files = new TempDirectory();
@@ -96,7 +97,7 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
         using var decisive = (topTwo[.., 0] - topTwo[.., 1]).gt(2 * outputStep);
         var agreement = agrees.to(float32).mean().item<float>();
         var decisiveAgreement = agrees[decisive].to(float32).mean().item<float>();
-        output.WriteLine($"{name}: top-1 agreement {agreement:P2} (decisive inputs {decisiveAgreement:P2} of {decisive.sum().item<long>()}), " +
+        output.WriteLine($"{name} (per-channel weights: {perChannelWeights}): top-1 agreement {agreement:P2} (decisive inputs {decisiveAgreement:P2} of {decisive.sum().item<long>()}), " +
             $"|ORT - simulation| max {maxSteps:F2}, mean {meanSteps:F3} output steps of {outputStep:G3}");
         Assert.True(decisiveAgreement >= 0.99 && agreement >= 0.95, $"top-1 agreement {agreement:P2}, on decisive inputs {decisiveAgreement:P2}");
         // Rounding ties that float accumulation order breaks differently flip single steps, which a deep net amplifies.

@@ -47,7 +47,8 @@ public sealed class OnnxRuntimeModel : IDisposable
     /// </summary>
     public unsafe Tensor Run(Tensor input)
     {
-        using var contiguous = input.to(float32).contiguous();
+        using var scope = NewDisposeScope();
+        var contiguous = input.to(float32).contiguous();
         var bytes = contiguous.bytes;
         fixed (byte* data = bytes)
         {
@@ -57,7 +58,7 @@ public sealed class OnnxRuntimeModel : IDisposable
             var output = outputs[0];
             var result = empty(output.GetTensorTypeAndShape().Shape, float32);
             output.GetTensorDataAsSpan<float>().CopyTo(MemoryMarshal.Cast<byte, float>(result.bytes));
-            return result;
+            return result.MoveToOuterDisposeScope();
         }
     }
 
