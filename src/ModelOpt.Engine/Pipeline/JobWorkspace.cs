@@ -1,0 +1,40 @@
+namespace ModelOpt.Engine.Pipeline;
+
+/// <summary>
+/// The files one job's stages hand to each other. Each stage reads only what earlier stages completed and writes its
+/// own files atomically, so a job re-run after a crash with the same folder resumes at its first unfinished stage.
+/// </summary>
+public sealed class JobWorkspace(string directory)
+{
+    public const string TrainedCheckpoint = "model-fp32.pth";
+    public const string Int8SafeTensors = "model-int8.safetensors";
+    public const string Int8TorchScript = "model-int8.pt";
+    public const string Int8Manifest = "model-int8.manifest.json";
+    public const string Fp32Onnx = "model-fp32.onnx";
+    public const string Int8Onnx = "model-int8.onnx";
+
+    public string Directory { get; } = directory;
+
+    public string PathOf(string file) => Path.Combine(Directory, file);
+
+    public bool Has(string file) => File.Exists(PathOf(file));
+
+    /// <summary>Writes through a temporary file and renames it, so a reader never sees half a file.</summary>
+    public string Write(string file, Action<string> write)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = PathOf(file);
+        var partial = path + ".partial";
+        write(partial);
+        File.Move(partial, path, overwrite: true);
+        return path;
+    }
+
+    public StageArtifact Artifact(string file, string contentType = "application/octet-stream") => new(file, PathOf(file), contentType);
+
+    /// <summary>The FP32 checkpoint the job starts from: the user's, or the one its train stage wrote.</summary>
+    public string Fp32Checkpoint(OptimizationRequest request) =>
+        request.CheckpointPath ?? (Has(TrainedCheckpoint)
+            ? PathOf(TrainedCheckpoint)
+            : throw new InvalidOperationException("The job has no checkpoint and its train stage has not completed."));
+}

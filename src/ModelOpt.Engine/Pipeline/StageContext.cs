@@ -1,0 +1,38 @@
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
+
+namespace ModelOpt.Engine.Pipeline;
+
+/// <summary>What every stage of one job needs; opens the dataset once, on first use.</summary>
+internal sealed class StageContext(
+    PipelineStage stage,
+    OptimizationRequest request,
+    JobWorkspace workspace,
+    IProgress<PipelineProgress> progress,
+    CancellationToken cancellationToken) : IDisposable
+{
+    private DatasetSplits? data;
+
+    public PipelineStage Stage { get; } = stage;
+
+    public OptimizationRequest Request { get; } = request;
+
+    public JobWorkspace Workspace { get; } = workspace;
+
+    public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public DatasetInfo Dataset { get; } = DatasetCatalog.Get(request.Dataset);
+
+    public DatasetSplits Data => data ??= Dataset.Open(Request.DataPath);
+
+    public long[] InputShape => [Dataset.Channels, ImageTransform.ImageSize, ImageTransform.ImageSize];
+
+    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Dataset.Classes);
+
+    public void Report(double fraction, string message) => progress.Report(new PipelineProgress(Stage, Math.Clamp(fraction, 0, 1), message));
+
+    public CifarResNet CreateModel() => ModelZoo.Create(Request.Model, Dataset.Channels, Dataset.Classes);
+
+    public void Dispose() => data?.Dispose();
+}

@@ -1,0 +1,33 @@
+using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Calibration;
+using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
+
+namespace ModelOpt.Engine.Pipeline.Stages;
+
+/// <summary>
+/// prepare (BN folding, fusion, observers) and calibration on the first N training images, as the notebook's
+/// <c>prepare_pt2e</c> + <c>calibrate</c>. The calibrated qparams and int8 weights are persisted as the plain int8
+/// safetensors form, which is what convert rebuilds the int8 model from.
+/// </summary>
+internal static class CalibrateStage
+{
+    public static StageResult Run(StageContext context)
+    {
+        var options = context.Request.Quantization;
+        var qconfig = QConfigFactory.FromOptions(options);
+        using var model = EvaluateFp32Stage.LoadFp32(context);
+        model.eval();
+        using var captured = GraphBuilder.Capture(model, [1, .. context.InputShape]);
+        using var prepared = QuantizePt2e.Prepare(captured, qconfig);
+        using var calibration = context.Data.Train.Take(options.CalibrationImages);
+        var batches = calibration.BatchCount(options.CalibrationBatchSize);
+        var progress = new SynchronousProgress<CalibrationProgress>(p =>
+            context.Report((double)p.BatchesDone / batches, $"calibrated on {p.Images} images ({p.BatchesDone}/{batches} batches)"));
+        QuantizePt2e.Calibrate(prepared, calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images), progress, context.CancellationToken);
+        using var quantized = QuantizePt2e.Convert(prepared);
+        context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+        return new StageResult([], [context.Workspace.Artifact(JobWorkspace.Int8SafeTensors)]);
+    }
+}

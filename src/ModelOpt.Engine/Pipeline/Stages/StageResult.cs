@@ -1,0 +1,4 @@
+namespace ModelOpt.Engine.Pipeline.Stages;
+
+/// <summary>What a stage produced; the pipeline adds the stage and its duration.</summary>
+internal sealed record StageResult(IReadOnlyList<StageMetrics> Metrics, IReadOnlyList<StageArtifact> Artifacts);

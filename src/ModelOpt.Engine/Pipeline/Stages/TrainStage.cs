@@ -1,0 +1,19 @@
+using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Engine.Training;
+
+namespace ModelOpt.Engine.Pipeline.Stages;
+
+/// <summary>Trains the FP32 model from scratch when the job names no checkpoint (the notebook's <c>train</c>).</summary>
+internal static class TrainStage
+{
+    public static StageResult Run(StageContext context)
+    {
+        using var model = context.CreateModel();
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
+            context.Report(p.Fraction, $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}, loss {p.Loss:F4}"));
+        var result = Trainer.Train(model, context.Data.Train, context.Request.Training, progress, context.CancellationToken);
+        context.Workspace.Write(JobWorkspace.TrainedCheckpoint, path => CheckpointWriter.Save(model, path, CheckpointFormat.PyTorch));
+        context.Report(1, $"trained {result.EpochDurations.Count} epoch(s) on {result.ImagesPerEpoch} images, final loss {result.FinalLoss:F4}");
+        return new StageResult([], [context.Workspace.Artifact(JobWorkspace.TrainedCheckpoint)]);
+    }
+}
