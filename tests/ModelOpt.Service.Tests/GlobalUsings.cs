@@ -1,3 +1,4 @@
+global using Microsoft.EntityFrameworkCore;
 global using System.Net;
 global using System.Net.Http.Json;
 global using ModelOpt.Jobs.Contracts;
