@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The notebook's job in one command, on the zero-setup embedded default (SQLite + in-process worker, Release build):
+# build, start the service, submit the job through the API, follow its progress, print the results table from the
+# API's stage results, download the int8 checkpoint, verify its SHA-256, stop the service.
+#
+#   scripts/quickstart.sh [--model resnet18-cifar] [--dataset fashion-mnist] [--epochs 1] [--train-subset 6000]
+#                         [--calibration 256] [--observer histogram] [--test-subset 2000] [--port 5080] [--no-build]
+# The same settings as environment variables: MODEL, DATASET, EPOCHS, TRAIN_SUBSET, CALIBRATION, OBSERVER, TEST_SUBSET, PORT.
+# Training is kept short on CPU (1 epoch on 6000 images); pass --train-subset 0 for the full training set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODEL="${MODEL:-resnet18-cifar}"; DATASET="${DATASET:-fashion-mnist}"; EPOCHS="${EPOCHS:-1}"; TRAIN_SUBSET="${TRAIN_SUBSET:-6000}"
+CALIBRATION="${CALIBRATION:-256}"; OBSERVER="${OBSERVER:-histogram}"; TEST_SUBSET="${TEST_SUBSET:-2000}"; PORT="${PORT:-5080}"
+BUILD=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) MODEL="$2"; shift 2 ;;
+    --dataset) DATASET="$2"; shift 2 ;;
+    --epochs) EPOCHS="$2"; shift 2 ;;
+    --train-subset) TRAIN_SUBSET="$2"; shift 2 ;;
+    --calibration) CALIBRATION="$2"; shift 2 ;;
+    --observer) OBSERVER="$2"; shift 2 ;;
+    --test-subset) TEST_SUBSET="$2"; shift 2 ;;
+    --port) PORT="$2"; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "Unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+DATA_ROOT="${ModelOpt__Storage__DataRoot:-$PWD/.modelopt}"
+mkdir -p "$DATA_ROOT"
+BASE="http://127.0.0.1:$PORT"
+LOG="$DATA_ROOT/quickstart-api.log"
+nullable() { if [ "$1" = "0" ] || [ -z "$1" ]; then echo null; else echo "$1"; fi; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'d': d}))" "$1"; }
+
+if [ "$BUILD" = 1 ]; then
+  echo "Building (Release)..."
+  dotnet build src/ModelOpt.Api -c Release -nologo -v quiet >/dev/null
+fi
+API_DLL="src/ModelOpt.Api/bin/Release/net10.0/linux-x64/ModelOpt.Api.dll"
+
+echo "Starting the service on $BASE (data: $DATA_ROOT, log: $LOG)"
+ModelOpt__Storage__DataRoot="$DATA_ROOT" \
+GLIBC_TUNABLES="glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824" \
+  dotnet "$API_DLL" --urls "$BASE" >"$LOG" 2>&1 &
+API_PID=$!
+stop() { kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true; echo "Service stopped."; }
+trap stop EXIT
+for _ in $(seq 1 120); do
+  curl -fs "$BASE/health" >/dev/null 2>&1 && break
+  kill -0 "$API_PID" 2>/dev/null || { echo "The service exited; see $LOG" >&2; exit 1; }
+  sleep 0.5
+done
+curl -fs "$BASE/health" >/dev/null || { echo "The service is not healthy; see $LOG" >&2; exit 1; }
+
+REQUEST=$(cat <<JSON
+{"model":"$MODEL","dataset":"$DATASET","device":"cpu",
+ "training":{"epochs":$EPOCHS,"trainSubset":$(nullable "$TRAIN_SUBSET")},
+ "quantization":{"activationObserver":"$OBSERVER","calibrationImages":$CALIBRATION},
+ "evaluation":{"testSubset":$(nullable "$TEST_SUBSET")}}
+JSON
+)
+RESPONSE=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' -d "$REQUEST" "$BASE/api/jobs")
+CODE=$(tail -1 <<<"$RESPONSE"); BODY=$(sed '$d' <<<"$RESPONSE")
+if [ "$CODE" != 202 ]; then echo "Submission refused ($CODE): $BODY" >&2; exit 1; fi
+JOB=$(json "d['id']" <<<"$BODY")
+echo "Job $JOB: $MODEL on $DATASET ($EPOCHS epoch(s) on $( [ "$TRAIN_SUBSET" = 0 ] && echo all || echo "$TRAIN_SUBSET" ) training images, $OBSERVER observer, $CALIBRATION calibration images)"
+
+while :; do
+  JOB_JSON=$(curl -fs "$BASE/api/jobs/$JOB")
+  LINE=$(json "'%-9s %5.1f%%  %s' % (d['status'], d['progress'], d['progressMessage'] or '')" <<<"$JOB_JSON")
+  printf '\r%-100.100s' "$LINE"
+  STATUS=$(json "d['status']" <<<"$JOB_JSON")
+  case "$STATUS" in Succeeded|Failed|Cancelled) break ;; esac
+  sleep 2
+done
+echo
+if [ "$STATUS" != Succeeded ]; then
+  echo "Job $STATUS: $(json "d['error']" <<<"$JOB_JSON")" >&2
+  exit 1
+fi
+
+python3 - "$JOB_JSON" <<'PY'
+import json, sys
+job = json.loads(sys.argv[1])
+rows = [(s["stage"], r) for s in job["stages"] for r in s["results"]]
+fp32 = next((r for stage, r in rows if stage == "EvaluateFp32"), None)
+print()
+print(f"{'stage / form':<34}{'size MB':>9}{'accuracy':>10}{'latency ms (mean ± std)':>26}{'speed-up':>10}")
+print("-" * 89)
+for stage, r in rows:
+    speed = f"{fp32['latencyMeanMs'] / r['latencyMeanMs']:.2f}x" if fp32 and r["latencyMeanMs"] > 0 else "-"
+    form = f"{stage} / {r['backend']}" + ("" if r["selected"] else " (alt)")
+    latency = f"{r['latencyMeanMs']:.2f} ± {r['latencyStdMs']:.2f}"
+    print(f"{form:<34}{r['sizeBytes'] / 1e6:>9.2f}{100 * r['accuracy']:>9.2f}%{latency:>26}{speed:>10}")
+print(f"\nbatch size {rows[0][1]['batchSize'] if rows else '-'}; images scored {rows[0][1]['imagesScored'] if rows else '-'}; "
+      f"total {job['elapsedMs'] / 1000:.1f} s")
+PY
+
+# The int8 checkpoint: the Convert stage's artifact (INT8_ARTIFACT=name overrides the choice).
+ARTIFACT=${INT8_ARTIFACT:-$(json "next((a['name'] for a in d['artifacts'] if a['stage']=='Convert' and 'int8' in a['name'].lower()), next((a['name'] for a in d['artifacts'] if a['stage']=='Convert'), ''))" <<<"$JOB_JSON")}
+if [ -z "$ARTIFACT" ]; then echo "The job published no int8 checkpoint." >&2; exit 1; fi
+EXPECTED=$(json "next(a['sha256'] for a in d['artifacts'] if a['name']=='$ARTIFACT')" <<<"$JOB_JSON")
+OUT="$DATA_ROOT/$JOB-$ARTIFACT"
+ETAG=$(curl -fs -D - -o "$OUT" "$BASE/api/jobs/$JOB/artifacts/$ARTIFACT" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: *"\(.*\)"/\1/p')
+ACTUAL=$(sha256sum "$OUT" | cut -d' ' -f1)
+echo
+echo "int8 checkpoint: $OUT ($(stat -c %s "$OUT") bytes)"
+echo "  SHA-256 $ACTUAL"
+if [ "$ACTUAL" = "$EXPECTED" ] && [ "$ACTUAL" = "$ETAG" ]; then
+  echo "  verified: matches the API's record and the download's ETag"
+else
+  echo "  MISMATCH: API says $EXPECTED, ETag $ETAG" >&2
+  exit 1
+fi

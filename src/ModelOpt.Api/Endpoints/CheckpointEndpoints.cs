@@ -1,0 +1,217 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using ModelOpt.Api.Infrastructure;
+using ModelOpt.Engine.Models;
+using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Options;
+
+namespace ModelOpt.Api.Endpoints;
+
+public sealed record CheckpointServices(
+    ModelOptDbContext Db, ArtifactStore Store, CheckpointInspector Inspector, IOptions<UploadOptions> Uploads, TimeProvider Time,
+    ILogger<CheckpointServices> Logger);
+
+public static class CheckpointEndpoints
+{
+    /// <summary>Room for multipart boundaries and headers on top of the file's own limit.</summary>
+    private const long MultipartOverhead = 64 * 1024;
+
+    public static RouteGroupBuilder MapCheckpointEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("api/checkpoints").WithTags("Checkpoints");
+
+        group.MapPost("", UploadCheckpointAsync)
+            .WithName("UploadCheckpoint")
+            .WithSummary("Upload an FP32 checkpoint (.pth or .safetensors)")
+            .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field (or ?model=) naming a zoo "
+                             + "model to check the checkpoint's keys and shapes against. The file is streamed to the artifact store, never "
+                             + "held in memory; its SHA-256 is recorded. Over ModelOpt:Uploads:MaxBytes: 413.")
+            .Accepts<IFormFile>("multipart/form-data")
+            .DisableAntiforgery()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("", ListCheckpointsAsync)
+            .WithName("ListCheckpoints")
+            .WithSummary("List uploaded checkpoints, newest first");
+        group.MapGet("{id:guid}", GetCheckpointAsync)
+            .WithName("GetCheckpoint")
+            .WithSummary("One checkpoint's metadata")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("{id:guid}/content", DownloadCheckpointAsync)
+            .WithName("DownloadCheckpoint")
+            .WithSummary("Download the checkpoint file (ETag = SHA-256, range requests)")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("{id:guid}", DeleteCheckpointAsync)
+            .WithName("DeleteCheckpoint")
+            .WithSummary("Delete a checkpoint; refused (409) while a queued or running job uses it")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return group;
+    }
+
+    public static async Task<Created<CheckpointDto>> UploadCheckpointAsync(
+        HttpRequest request, [AsParameters] CheckpointServices services,
+        [Description("Zoo model to check the checkpoint against (also accepted as a 'model' form field).")] string? model,
+        CancellationToken cancellationToken)
+    {
+        var maxBytes = services.Uploads.Value.MaxBytes;
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBytes + MultipartOverhead;
+        }
+        if (request.ContentLength is { } length && length > maxBytes + MultipartOverhead)
+        {
+            throw new PayloadTooLargeException(maxBytes);
+        }
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            throw new RequestValidationException("file", "Send the checkpoint as multipart/form-data with a part named 'file'.");
+        }
+
+        ArtifactStore.TempFile? temp = null;
+        string? fileName = null;
+        CheckpointFormat format = default;
+        try
+        {
+            var reader = new MultipartReader(boundary, request.Body);
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                {
+                    continue;
+                }
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (disposition.IsFileDisposition())
+                {
+                    if (temp is not null)
+                    {
+                        throw new RequestValidationException("file", "Upload exactly one checkpoint file per request.");
+                    }
+                    fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
+                    format = CheckpointInspector.FormatOf(fileName);
+                    temp = await services.Store.WriteTempAsync(section.Body, maxBytes, cancellationToken);
+                }
+                else if (name == "model")
+                {
+                    using var text = new StreamReader(section.Body);
+                    var value = (await text.ReadToEndAsync(cancellationToken)).Trim();
+                    model = value.Length > 0 ? value : model;
+                }
+            }
+            if (temp is null || fileName is null)
+            {
+                throw new RequestValidationException("file", "The request has no file part.");
+            }
+            if (temp.SizeBytes == 0)
+            {
+                throw new CheckpointRejectedException("The uploaded file is empty.");
+            }
+            if (model is not null && ModelZoo.All.All(m => m.Name != model))
+            {
+                throw new RequestValidationException("model",
+                    $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+            }
+            services.Inspector.Inspect(temp.Path, format, model);
+
+            var checkpoint = new Checkpoint
+            {
+                Id = Guid.CreateVersion7(),
+                FileName = fileName,
+                Format = format,
+                Model = model,
+                SizeBytes = temp.SizeBytes,
+                Sha256 = temp.Sha256,
+                RelativePath = "",
+                CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+            };
+            checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
+            temp.MoveTo(checkpoint.RelativePath);
+            try
+            {
+                services.Db.Checkpoints.Add(checkpoint);
+                await services.Db.SaveChangesAsync(CancellationToken.None);
+            }
+            catch
+            {
+                services.Store.Delete(checkpoint.RelativePath); // No row, no file.
+                throw;
+            }
+            services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
+                checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
+            return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
+        }
+        catch (InvalidDataException e) when (temp is null)
+        {
+            throw new RequestValidationException("file", $"The multipart body is malformed: {e.Message}");
+        }
+        finally
+        {
+            temp?.Dispose();
+        }
+    }
+
+    public static async Task<Ok<IReadOnlyList<CheckpointDto>>> ListCheckpointsAsync([AsParameters] CheckpointServices services, CancellationToken cancellationToken)
+    {
+        var rows = await services.Db.Checkpoints.AsNoTracking().OrderByDescending(c => c.CreatedAt).ToListAsync(cancellationToken);
+        IReadOnlyList<CheckpointDto> result = rows.Select(ToDto).ToList();
+        return TypedResults.Ok(result);
+    }
+
+    public static async Task<Ok<CheckpointDto>> GetCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ToDto(await LoadAsync(services.Db, id, cancellationToken)));
+
+    public static async Task<PhysicalFileHttpResult> DownloadCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
+    {
+        var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
+        var path = services.Store.FullPath(checkpoint.RelativePath);
+        if (!File.Exists(path))
+        {
+            throw new NotFoundException($"The file of checkpoint {id} is missing from the artifact store.");
+        }
+        return TypedResults.PhysicalFile(path, "application/octet-stream", checkpoint.FileName, File.GetLastWriteTimeUtc(path),
+            new EntityTagHeaderValue($"\"{checkpoint.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    public static async Task<NoContent> DeleteCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
+    {
+        var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
+        var users = await services.Db.Jobs
+            .Where(j => j.CheckpointId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .Select(j => j.Id).ToListAsync(cancellationToken);
+        if (users.Count > 0)
+        {
+            throw new ConflictException($"Checkpoint {id} is used by {users.Count} queued or running job(s): {string.Join(", ", users)}.");
+        }
+        await services.Db.Checkpoints.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
+        services.Store.Delete(checkpoint.RelativePath);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Checkpoint> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken)
+        ?? throw new NotFoundException($"Checkpoint {id} does not exist.");
+
+    private static CheckpointDto ToDto(Checkpoint c) =>
+        new(c.Id, c.FileName, c.Format, c.Model, c.SizeBytes, c.Sha256, c.CreatedAt, $"/api/checkpoints/{c.Id}/content");
+
+    private static string SafeFileName(string? raw)
+    {
+        var name = Path.GetFileName(raw ?? "").Trim();
+        foreach (var c in Path.GetInvalidFileNameChars())
+        {
+            name = name.Replace(c, '_');
+        }
+        if (name.Length is 0 or > 200 || name.StartsWith('.'))
+        {
+            throw new RequestValidationException("file", "The file part needs a file name ending in .pth or .safetensors (at most 200 characters).");
+        }
+        return name;
+    }
+}

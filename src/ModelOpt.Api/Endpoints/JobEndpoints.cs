@@ -1,0 +1,245 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
+using ModelOpt.Api.Infrastructure;
+using ModelOpt.Engine.Models;
+using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Execution;
+using ModelOpt.Jobs.Infrastructure;
+
+namespace ModelOpt.Api.Endpoints;
+
+/// <summary>What the job handlers need, bound with [AsParameters].</summary>
+public sealed record JobServices(ModelOptDbContext Db, JobDispatcher Dispatcher, IDatasetCatalog Datasets, ArtifactStore Store, TimeProvider Time);
+
+public static class JobEndpoints
+{
+    public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("api/jobs").WithTags("Jobs");
+
+        group.MapPost("", CreateJobAsync)
+            .WithName("CreateJob")
+            .WithSummary("Submit an optimization job")
+            .WithDescription("Queues a job for a worker of the given device: train (only without a checkpoint), evaluate FP32, calibrate, "
+                             + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}.")
+            .ProducesValidationProblem();
+        group.MapGet("", ListJobsAsync)
+            .WithName("ListJobs")
+            .WithSummary("List jobs, newest first")
+            .WithDescription("Paged; filter by status.")
+            .ProducesValidationProblem();
+        group.MapGet("{id:guid}", GetJobAsync)
+            .WithName("GetJob")
+            .WithSummary("A job's status, current stage, progress, timings, error and every stage result")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("{id:guid}/cancel", CancelJobAsync)
+            .WithName("CancelJob")
+            .WithSummary("Cancel a queued or running job")
+            .WithDescription("A queued job is cancelled at once; a running job is flagged and its worker stops inside the current stage.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("{id:guid}/retry", RetryJobAsync)
+            .WithName("RetryJob")
+            .WithSummary("Resume a failed or cancelled job from its last completed stage")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("{id:guid}/artifacts", ListArtifactsAsync)
+            .WithName("ListJobArtifacts")
+            .WithSummary("Files the job produced so far")
+            .WithDescription("int8 checkpoint, manifest, compiled model, ONNX model, and the FP32 checkpoint when the job trained.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("{id:guid}/artifacts/{name}", DownloadArtifactAsync)
+            .WithName("DownloadJobArtifact")
+            .WithSummary("Download one artifact")
+            .WithDescription("Content-Length, a strong ETag that is the file's SHA-256, and range requests (Accept-Ranges: bytes).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    public static async Task<Accepted<JobDto>> CreateJobAsync(CreateJobRequest request, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        request.Training ??= new();
+        request.Quantization ??= new();
+        request.Evaluation ??= new();
+        request.Compile ??= new();
+        var errors = RequestValidator.Validate(request);
+        if (request.Model is { } model && ModelZoo.All.All(m => m.Name != model))
+        {
+            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
+        }
+        if (request.Dataset is { } dataset && services.Datasets.Find(dataset) is null)
+        {
+            errors["dataset"] = [$"Unknown dataset '{dataset}'. Known datasets: {string.Join(", ", services.Datasets.All.Select(d => d.Name))}."];
+        }
+        Checkpoint? checkpoint = null;
+        if (request.CheckpointId is { } checkpointId)
+        {
+            checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken);
+            if (checkpoint is null)
+            {
+                errors["checkpointId"] = [$"Checkpoint {checkpointId} does not exist."];
+            }
+            else if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)
+            {
+                errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var job = new OptimizationJob
+        {
+            Id = Guid.CreateVersion7(),
+            Status = JobStatus.Queued,
+            Model = request.Model!,
+            Dataset = services.Datasets.Find(request.Dataset!)!.Name,
+            DataPath = string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath,
+            CheckpointId = checkpoint?.Id,
+            TrainFirst = checkpoint is null,
+            Device = request.Device,
+            Queue = Jobs.Options.WorkerOptions.QueueFor(request.Device),
+            Spec = request.ToSpec(),
+            CreatedAt = now,
+            ProgressMessage = "Queued",
+        };
+        services.Db.Jobs.Add(job);
+        await services.Db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            job.HangfireJobId = services.Dispatcher.Enqueue(job.Id, job.Queue);
+        }
+        catch
+        {
+            // No dispatch, no job: the row would wait forever.
+            services.Db.Jobs.Remove(job);
+            await services.Db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+        await services.Db.SaveChangesAsync(CancellationToken.None);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now));
+    }
+
+    public static async Task<Ok<PagedResult<JobSummaryDto>>> ListJobsAsync(
+        [AsParameters] JobServices services,
+        [Description("Only jobs with this status.")] JobStatus? status,
+        CancellationToken cancellationToken,
+        [Description("1-based page number.")] int page = 1,
+        [Description("Jobs per page, 1-200.")] int pageSize = 20)
+    {
+        if (page < 1 || pageSize is < 1 or > 200)
+        {
+            throw new RequestValidationException(page < 1 ? "page" : "pageSize", page < 1 ? "page must be 1 or more." : "pageSize must be between 1 and 200.");
+        }
+        var query = services.Db.Jobs.AsNoTracking();
+        if (status is { } s)
+        {
+            query = query.Where(j => j.Status == s);
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResult<JobSummaryDto>(jobs.Select(j => j.ToSummary()).ToList(), page, pageSize, total));
+    }
+
+    public static async Task<Ok<JobDto>> GetJobAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        var job = await LoadAsync(services.Db, id, cancellationToken);
+        return TypedResults.Ok(job.ToDto(services.Time.GetUtcNow().UtcDateTime));
+    }
+
+    public static async Task<Accepted<JobDto>> CancelJobAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var job = await LoadAsync(services.Db, id, cancellationToken);
+        if (job.Status.IsFinished())
+        {
+            throw new ConflictException($"Job {id} is already {job.Status}.");
+        }
+        // Conditional updates: the worker may claim the job between our read and our write.
+        var cancelledQueued = await services.Db.Jobs
+            .Where(j => j.Id == id && j.Status == JobStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Cancelled)
+                .SetProperty(j => j.CancelRequested, true)
+                .SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.ProgressMessage, "Cancelled")
+                .SetProperty(j => j.Error, "Cancelled on request before it started."), cancellationToken);
+        if (cancelledQueued == 1)
+        {
+            services.Dispatcher.TryDelete(job.HangfireJobId);
+        }
+        else
+        {
+            await services.Db.Jobs
+                .Where(j => j.Id == id && j.Status == JobStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
+        }
+        services.Db.ChangeTracker.Clear();
+        job = await LoadAsync(services.Db, id, cancellationToken);
+        return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
+    }
+
+    public static async Task<Accepted<JobDto>> RetryJobAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var job = await LoadAsync(services.Db, id, cancellationToken);
+        if (job.Status is not (JobStatus.Failed or JobStatus.Cancelled))
+        {
+            throw new ConflictException($"Only failed or cancelled jobs can be retried; job {id} is {job.Status}.");
+        }
+        if (!job.TrainFirst && job.CheckpointId is null)
+        {
+            throw new ConflictException($"Job {id} started from a checkpoint that has since been deleted.");
+        }
+        var reset = await services.Db.Jobs
+            .Where(j => j.Id == id && (j.Status == JobStatus.Failed || j.Status == JobStatus.Cancelled))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Queued)
+                .SetProperty(j => j.CancelRequested, false)
+                .SetProperty(j => j.Error, (string?)null)
+                .SetProperty(j => j.FinishedAt, (DateTime?)null)
+                .SetProperty(j => j.Attempts, 0)
+                .SetProperty(j => j.ProgressMessage, $"Queued to resume after {job.Stages.Count} completed stage(s)"), cancellationToken);
+        if (reset == 0)
+        {
+            throw new ConflictException($"Job {id} changed state meanwhile; try again.");
+        }
+        var hangfireId = services.Dispatcher.Enqueue(id, job.Queue);
+        await services.Db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId), CancellationToken.None);
+        services.Db.ChangeTracker.Clear();
+        job = await LoadAsync(services.Db, id, cancellationToken);
+        return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
+    }
+
+    public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        var job = await LoadAsync(services.Db, id, cancellationToken);
+        IReadOnlyList<ArtifactDto> artifacts = job.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList();
+        return TypedResults.Ok(artifacts);
+    }
+
+    public static async Task<PhysicalFileHttpResult> DownloadArtifactAsync(
+        Guid id, [Description("Artifact name from GET /api/jobs/{id}/artifacts.")] string name, [AsParameters] JobServices services,
+        CancellationToken cancellationToken)
+    {
+        var artifact = await services.Db.JobArtifacts.AsNoTracking().SingleOrDefaultAsync(a => a.JobId == id && a.Name == name, cancellationToken)
+                       ?? throw new NotFoundException($"Job {id} has no artifact '{name}'.");
+        var path = services.Store.FullPath(artifact.RelativePath);
+        if (!File.Exists(path))
+        {
+            throw new NotFoundException($"The file of artifact '{name}' is missing from the artifact store.");
+        }
+        return TypedResults.PhysicalFile(path, artifact.ContentType, artifact.Name, File.GetLastWriteTimeUtc(path),
+            new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Jobs.AsNoTracking().AsSplitQuery()
+            .Include(j => j.Stages).Include(j => j.Results).Include(j => j.Artifacts)
+            .SingleOrDefaultAsync(j => j.Id == id, cancellationToken)
+        ?? throw new NotFoundException($"Job {id} does not exist.");
+}

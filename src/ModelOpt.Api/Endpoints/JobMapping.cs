@@ -1,0 +1,36 @@
+using ModelOpt.Engine.Pipeline;
+
+namespace ModelOpt.Api.Endpoints;
+
+internal static class JobMapping
+{
+    public static JobSummaryDto ToSummary(this OptimizationJob j) =>
+        new(j.Id, j.Status, j.Model, j.Dataset, j.Device, j.CurrentStage, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error);
+
+    public static ArtifactDto ToDto(this JobArtifact a) =>
+        new(a.Name, a.Stage, a.ContentType, a.SizeBytes, a.Sha256, $"/api/jobs/{a.JobId}/artifacts/{Uri.EscapeDataString(a.Name)}");
+
+    public static JobDto ToDto(this OptimizationJob j, DateTime now)
+    {
+        var planned = JobPlan.StagesFor(j).Union(j.Stages.Select(s => s.Stage)).OrderBy(s => s).ToList();
+        var stages = planned.Select(stage =>
+        {
+            var done = j.Stages.FirstOrDefault(s => s.Stage == stage);
+            var results = j.Results.Where(r => r.Stage == stage).OrderBy(r => r.Ordinal)
+                .Select(r => new StageResultDto(r.Backend, r.Device, r.SizeBytes, Math.Round(r.SizeBytes / 1e6, 3), r.Accuracy, r.ImagesScored,
+                    r.LatencyMeanMs, r.LatencyStdMs, r.BatchSize, r.Selected, r.Note))
+                .ToList();
+            var state = done is not null ? StageState.Completed
+                : j.Status == JobStatus.Running && j.CurrentStage == stage ? StageState.Running
+                : StageState.Pending;
+            return new StageDto(stage, state, done?.StartedAt, done?.CompletedAt, done?.DurationMs, results);
+        }).ToList();
+        double? elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalMilliseconds : null;
+        return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,
+            j.CurrentStage, j.Progress, j.ProgressMessage, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
+            j.Error, j.CancelRequested, j.Attempts, j.WorkerName, stages,
+            j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList());
+    }
+
+    public static IEnumerable<PipelineStage> Completed(this OptimizationJob j) => j.Stages.Select(s => s.Stage);
+}

@@ -1,0 +1,128 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.OpenApi;
+using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Infrastructure;
+using ModelOpt.Jobs.Extensions;
+using ModelOpt.Jobs.Options;
+using Serilog;
+
+namespace ModelOpt.Api.Extensions;
+
+public static class ApiExtensions
+{
+    public static WebApplicationBuilder AddModelOptApi(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddModelOptSharedSettings();
+        builder.Services.AddSerilog((_, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}"));
+
+        // First hosted service: the schema is current before the embedded worker starts.
+        builder.Services.AddHostedService<DatabaseMigrator>();
+        builder.AddModelOptCore();
+        var worker = new WorkerOptions();
+        builder.Configuration.GetSection(WorkerOptions.Section).Bind(worker);
+        if (worker.Embedded)
+        {
+            // The zero-setup default: the same worker component as ModelOpt.Worker, in this process.
+            builder.AddModelOptWorker();
+        }
+
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<HangfireHealthCheck>("hangfire")
+            .AddCheck<ArtifactStoreHealthCheck>("artifact-store");
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "ModelOpt",
+                Version = "v1",
+                Description = "Makes trained networks smaller: int8 post-training quantization (PyTorch's x86 recipe) with TorchSharp. "
+                              + "Upload an FP32 checkpoint (or let the job train one), submit a job, follow its stages, download the int8 model.",
+            });
+            o.SchemaFilter<CreateJobRequestExampleFilter>();
+            o.SupportNonNullableReferenceTypes();
+            foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
+                         .Select(a => Path.Combine(AppContext.BaseDirectory, $"{a.GetName().Name}.xml")).Where(File.Exists))
+            {
+                o.IncludeXmlComments(xml);
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseModelOptApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging();
+
+        app.UseSwagger();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/swagger/v1/swagger.json", "ModelOpt v1");
+            o.DocumentTitle = "ModelOpt API";
+        });
+        var allowRemote = app.Configuration.GetValue("ModelOpt:Dashboard:AllowRemote", false);
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "ModelOpt jobs",
+            // Local requests only by default (Hangfire's rule); ModelOpt:Dashboard:AllowRemote=true opens it, e.g. behind a proxy that authenticates.
+            Authorization = allowRemote ? [new AllowAllDashboardAuthorization()] : [new LocalRequestsOnlyAuthorizationFilter()],
+        });
+
+        app.MapHealthChecks("/health", new HealthCheckOptions
+        {
+            ResponseWriter = WriteHealthAsync,
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).WithTags("Health");
+        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.MapCheckpointEndpoints();
+        app.MapJobEndpoints();
+        app.MapCatalogEndpoints();
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            durationMs = report.TotalDuration.TotalMilliseconds,
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                error = e.Value.Exception?.Message,
+                data = e.Value.Data,
+            }),
+        }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+    }
+
+    private sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => true;
+    }
+}

@@ -1,0 +1,4 @@
+global using Microsoft.AspNetCore.Http.HttpResults;
+global using Microsoft.EntityFrameworkCore;
+global using ModelOpt.Jobs.Contracts;
+global using ModelOpt.Jobs.Model;

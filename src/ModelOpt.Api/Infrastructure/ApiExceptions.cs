@@ -1,0 +1,18 @@
+namespace ModelOpt.Api.Infrastructure;
+
+/// <summary>A resource that does not exist (404).</summary>
+public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>A request that conflicts with the resource's state (409).</summary>
+public sealed class ConflictException(string message) : Exception(message);
+
+/// <summary>Field errors of a request (400 with <c>errors</c>).</summary>
+public sealed class RequestValidationException(IDictionary<string, string[]> errors)
+    : Exception("One or more validation errors occurred.")
+{
+    public IDictionary<string, string[]> Errors { get; } = errors;
+
+    public RequestValidationException(string field, string message) : this(new Dictionary<string, string[]> { [field] = [message] })
+    {
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using ModelOpt.Engine.Models;
+using ModelOpt.Jobs.Artifacts;
+
+namespace ModelOpt.Api.Infrastructure;
+
+/// <summary>
+/// The one place where exceptions become RFC 7807 problem details. Endpoints throw; they never write error JSON.
+/// </summary>
+public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
+        {
+            return true; // The client went away; nobody reads an answer.
+        }
+        ProblemDetails? problem = exception switch
+        {
+            RequestValidationException e => new HttpValidationProblemDetails(e.Errors)
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is invalid.",
+                Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            },
+            NotFoundException e => Problem(StatusCodes.Status404NotFound, "Not found.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.5"),
+            ConflictException e => Problem(StatusCodes.Status409Conflict, "Conflict.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.10"),
+            PayloadTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large.", e.Message,
+                "https://tools.ietf.org/html/rfc9110#section-15.5.14"),
+            CheckpointRejectedException { ArchitectureMismatch: true } e => Problem(StatusCodes.Status422UnprocessableEntity,
+                "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
+            CheckpointRejectedException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [e.Message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The file is not a usable checkpoint.",
+                Detail = e.Message,
+                Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            },
+            UnknownModelException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["model"] = [e.Message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request is invalid.",
+                Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            },
+            BadHttpRequestException e => Problem(e.StatusCode,
+                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large." : "Bad request.", e.Message,
+                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "https://tools.ietf.org/html/rfc9110#section-15.5.14"
+                    : "https://tools.ietf.org/html/rfc9110#section-15.5.1"),
+            _ => null,
+        };
+        if (problem is null)
+        {
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null,
+                "https://tools.ietf.org/html/rfc9110#section-15.6.1");
+        }
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static ProblemDetails Problem(int status, string title, string? detail, string type) =>
+        new() { Status = status, Title = title, Detail = detail, Type = type };
+}

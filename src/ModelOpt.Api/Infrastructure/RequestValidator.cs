@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
+
+namespace ModelOpt.Api.Infrastructure;
+
+/// <summary>Data-annotation validation of a request and its nested settings, with camelCase field paths (<c>training.epochs</c>).</summary>
+public static class RequestValidator
+{
+    public static Dictionary<string, string[]> Validate(object request)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        Walk(request, "", errors);
+        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    }
+
+    private static void Walk(object value, string prefix, Dictionary<string, List<string>> errors)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
+        foreach (var result in results)
+        {
+            foreach (var member in result.MemberNames.DefaultIfEmpty(""))
+            {
+                var key = prefix + JsonNamingPolicy.CamelCase.ConvertName(member);
+                (errors.TryGetValue(key, out var list) ? list : errors[key] = []).Add(result.ErrorMessage ?? "Invalid value.");
+            }
+        }
+        foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            var type = property.PropertyType;
+            if (type.IsClass && type != typeof(string) && type.Namespace == typeof(ModelOpt.Jobs.Contracts.JobSpec).Namespace
+                && property.GetValue(value) is { } child)
+            {
+                Walk(child, prefix + JsonNamingPolicy.CamelCase.ConvertName(property.Name) + ".", errors);
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// Lets WebApplicationFactory<Program> in tests/ModelOpt.Service.Tests find the entry point.
+public partial class Program;

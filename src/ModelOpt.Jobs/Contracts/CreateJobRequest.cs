@@ -1,0 +1,31 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
+namespace ModelOpt.Jobs.Contracts;
+
+/// <summary>An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.</summary>
+public sealed class CreateJobRequest
+{
+    [Required, Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20.")]
+    public string? Model { get; set; }
+
+    [Required, Description("A dataset name from GET /api/datasets: fashion-mnist, cifar10 or synthetic.")]
+    public string? Dataset { get; set; }
+
+    [MaxLength(1024), Description("Folder of the dataset files on the worker's disk; null uses the worker's configured path.")]
+    public string? DataPath { get; set; }
+
+    [Description("An uploaded FP32 checkpoint (POST /api/checkpoints); absent trains the model first.")]
+    public Guid? CheckpointId { get; set; }
+
+    [Required, RegularExpression("^(cpu|cuda(:[0-9]+)?)$", ErrorMessage = "Device must be 'cpu', 'cuda' or 'cuda:N'."),
+     Description("Device whose worker queue runs the job: cpu, cuda or cuda:N.")]
+    public string Device { get; set; } = "cpu";
+
+    public TrainingSettings Training { get; set; } = new();
+    public QuantizationSettings Quantization { get; set; } = new();
+    public EvaluationSettings Evaluation { get; set; } = new();
+    public CompileSettings Compile { get; set; } = new();
+
+    public JobSpec ToSpec() => new() { Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile };
+}

@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using ModelOpt.Engine.Pipeline;
+
+namespace ModelOpt.Jobs.Contracts;
+
+/// <summary>SGD (momentum 0.9) with cross-entropy, as the notebook trains. Used only when no checkpoint is given.</summary>
+public sealed class TrainingSettings
+{
+    [Range(1, 1000), Description("Epochs over the training set (or subset).")]
+    public int Epochs { get; set; } = 1;
+
+    [Range(1e-7, 10.0), Description("SGD learning rate.")]
+    public double LearningRate { get; set; } = 0.01;
+
+    [Range(1, 4096), Description("Training batch size.")]
+    public int BatchSize { get; set; } = 128;
+
+    [Range(1, 10_000_000), Description("Train on the first N training images; null uses all of them.")]
+    public int? TrainSubset { get; set; }
+
+    [Range(0, int.MaxValue), Description("Seed of initialisation and shuffling.")]
+    public int Seed { get; set; }
+
+    public TrainingOptions ToEngine() => new(Epochs, LearningRate, BatchSize, TrainSubset, Seed);
+}
+
+/// <summary>The qconfig and calibration, in PyTorch's vocabulary; defaults are the x86 inductor recipe.</summary>
+public sealed class QuantizationSettings
+{
+    public static readonly string[] Observers = ["minmax", "moving_average_minmax", "histogram", "percentile", "entropy", "mse"];
+
+    [Required, AllowedValues("minmax", "moving_average_minmax", "histogram", "percentile", "entropy", "mse"),
+     Description("Activation observer: minmax | moving_average_minmax | histogram | percentile | entropy | mse.")]
+    public string ActivationObserver { get; set; } = "histogram";
+
+    [Range(0.0001, 100.0), Description("Percentile kept by the 'percentile' observer, in (0, 100].")]
+    public double Percentile { get; set; } = 99.99;
+
+    [Description("Per-channel symmetric int8 weights (true) or per-tensor (false).")]
+    public bool PerChannelWeights { get; set; } = true;
+
+    [Description("Symmetric activations instead of uint8 affine.")]
+    public bool SymmetricActivations { get; set; }
+
+    [Range(1, 1_000_000), Description("Training images used to calibrate the observers.")]
+    public int CalibrationImages { get; set; } = 256;
+
+    [Range(1, 4096), Description("Calibration batch size.")]
+    public int CalibrationBatchSize { get; set; } = 128;
+
+    public QuantizationOptions ToEngine() =>
+        new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize);
+}
+
+/// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>
+public sealed class EvaluationSettings
+{
+    [Range(1, 10_000_000), Description("Score the first N test images; null scores all of them.")]
+    public int? TestSubset { get; set; }
+
+    [Range(1, 4096), Description("Batch size of the latency measurement.")]
+    public int LatencyBatchSize { get; set; } = 128;
+
+    [Range(0, 1000), Description("Untimed warm-up runs.")]
+    public int WarmupRuns { get; set; } = 5;
+
+    [Range(1, 10_000), Description("Timed runs (latency mean and standard deviation).")]
+    public int TimedRuns { get; set; } = 50;
+
+    public EvaluationOptions ToEngine() => new(TestSubset, LatencyBatchSize, WarmupRuns, TimedRuns);
+}
+
+/// <summary>The compile stage: the int8 model as a self-contained runtime file (TorchScript over LibTorch's int8 kernels, ONNX QDQ).</summary>
+public sealed class CompileSettings
+{
+    [Description("Run the compile stage (false stops after conversion).")]
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>Everything about a job's run besides model, data and checkpoint; stored with the job as JSON.</summary>
+public sealed class JobSpec
+{
+    public TrainingSettings Training { get; set; } = new();
+    public QuantizationSettings Quantization { get; set; } = new();
+    public EvaluationSettings Evaluation { get; set; } = new();
+    public CompileSettings Compile { get; set; } = new();
+}

@@ -1,0 +1,121 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.Storage.SQLite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Execution;
+using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Options;
+
+namespace ModelOpt.Jobs.Extensions;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// What the API and every worker share: validated options, the application database of the configured provider,
+    /// Hangfire storage on the same provider, the artifact store and the catalogues.
+    /// </summary>
+    public static IHostApplicationBuilder AddModelOptCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ConnectionStringsOptions>().BindConfiguration(ConnectionStringsOptions.Section)
+            .Validate(c => Bind<StorageOptions>(builder.Configuration, StorageOptions.Section).Provider != StorageProvider.Postgres
+                           || !string.IsNullOrWhiteSpace(c.Postgres),
+                "ModelOpt:Storage:Provider is Postgres but ModelOpt:ConnectionStrings:Postgres is empty.")
+            .ValidateOnStart();
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section);
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ArtifactStore>();
+        services.AddSingleton<CheckpointInspector>();
+        services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
+        services.AddScoped<JobDispatcher>();
+
+        var storage = Bind<StorageOptions>(builder.Configuration, StorageOptions.Section);
+        var connections = Bind<ConnectionStringsOptions>(builder.Configuration, ConnectionStringsOptions.Section);
+        var dataRoot = storage.ResolvedDataRoot;
+        switch (storage.Provider)
+        {
+            case StorageProvider.Postgres:
+                var postgres = connections.Postgres ?? "";
+                services.AddDbContext<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
+                services.AddHangfire(config => config
+                    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                    .UseSimpleAssemblyNameTypeSerializer()
+                    .UseRecommendedSerializerSettings()
+                    .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(postgres), new PostgreSqlStorageOptions
+                    {
+                        QueuePollInterval = TimeSpan.FromSeconds(1),
+                        // Sliding: a long stage keeps its fetched job invisible; a dead worker's job reappears after 5 min.
+                        UseSlidingInvisibilityTimeout = true,
+                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                        PrepareSchemaIfNecessary = true,
+                    }));
+                break;
+            default:
+                Directory.CreateDirectory(dataRoot);
+                var appDb = connections.Sqlite ?? $"Data Source={Path.Combine(dataRoot, "modelopt.db")}";
+                var hangfireDb = connections.HangfireSqlite ?? Path.Combine(dataRoot, "hangfire.db");
+                services.AddDbContext<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
+                services.AddHangfire(config => config
+                    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                    .UseSimpleAssemblyNameTypeSerializer()
+                    .UseRecommendedSerializerSettings()
+                    .UseSQLiteStorage(hangfireDb, new SQLiteStorageOptions
+                    {
+                        // The default 15 s poll makes a fresh job wait visibly; 1 s costs nothing on a local file.
+                        QueuePollInterval = TimeSpan.FromSeconds(1),
+                    }));
+                break;
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// The job-running component: a Hangfire server with one worker on this device's queue, the job runner, the engine's
+    /// pipeline and the orphaned-job sweeper. Hosted by ModelOpt.Worker, or by the API in its embedded mode.
+    /// </summary>
+    public static IHostApplicationBuilder AddModelOptWorker(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
+#if ENGINE_PIPELINE
+        services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
+#endif
+        services.AddTransient<OptimizationJobRunner>();
+        services.AddHostedService<OrphanedJobSweeper>();
+        services.AddHangfireServer(o =>
+        {
+            // One model job at a time per worker: a job uses every core (or the whole GPU) by itself.
+            o.WorkerCount = 1;
+            o.Queues = [worker.Queue];
+            o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{worker.Queue}";
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(15);
+        });
+        // Longer than Hangfire's own shutdown timeout, so a running stage is cancelled and released cleanly.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        return builder;
+    }
+
+    /// <summary>Applies pending migrations of the configured provider (the API does this at start-up).</summary>
+    public static async Task MigrateModelOptDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        var value = new T();
+        configuration.GetSection(section).Bind(value);
+        return value;
+    }
+}

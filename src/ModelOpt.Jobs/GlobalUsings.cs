@@ -1,0 +1,4 @@
+global using Microsoft.EntityFrameworkCore;
+global using Microsoft.Extensions.Logging;
+global using Microsoft.Extensions.Options;
+global using ModelOpt.Jobs.Model;

@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ModelOpt.Jobs.Infrastructure.EntityConfigurations;
+
+public sealed class JobStageEntityTypeConfiguration : IEntityTypeConfiguration<JobStage>
+{
+    public void Configure(EntityTypeBuilder<JobStage> builder)
+    {
+        builder.ToTable("job_stages");
+        builder.HasKey(s => s.Id);
+        builder.Property(s => s.Stage).HasConversion<string>().HasMaxLength(32);
+        builder.Property(s => s.WorkerName).HasMaxLength(256);
+        // A stage completes once per job: a second run of the same stage cannot commit a duplicate.
+        builder.HasIndex(s => new { s.JobId, s.Stage }).IsUnique();
+    }
+}

@@ -1,0 +1,23 @@
+namespace ModelOpt.Jobs.Model;
+
+public enum CheckpointFormat
+{
+    /// <summary>PyTorch <c>torch.save</c> file (zip archive of a pickled state_dict).</summary>
+    Pth,
+    Safetensors,
+}
+
+/// <summary>An uploaded FP32 checkpoint.</summary>
+public sealed class Checkpoint
+{
+    public Guid Id { get; set; }
+    public required string FileName { get; set; }
+    public CheckpointFormat Format { get; set; }
+
+    /// <summary>The zoo model it was checked against at upload, if one was named.</summary>
+    public string? Model { get; set; }
+    public long SizeBytes { get; set; }
+    public required string Sha256 { get; set; }
+    public required string RelativePath { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

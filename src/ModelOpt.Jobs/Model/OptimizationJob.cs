@@ -1,0 +1,54 @@
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Jobs.Contracts;
+
+namespace ModelOpt.Jobs.Model;
+
+/// <summary>One optimization job. The row is the truth; Hangfire only dispatches its id.</summary>
+public sealed class OptimizationJob
+{
+    public Guid Id { get; set; }
+    public JobStatus Status { get; set; }
+    public required string Model { get; set; }
+    public required string Dataset { get; set; }
+    public string? DataPath { get; set; }
+
+    /// <summary>The FP32 checkpoint to start from; null once that checkpoint is deleted or when the job trains.</summary>
+    public Guid? CheckpointId { get; set; }
+    public Checkpoint? Checkpoint { get; set; }
+
+    /// <summary>Whether the job trains its FP32 model first (no checkpoint was given at submission).</summary>
+    public bool TrainFirst { get; set; }
+
+    public required string Device { get; set; }
+    public required string Queue { get; set; }
+
+    /// <summary>Training, quantization, evaluation and compile settings as submitted (a JSON column).</summary>
+    public required JobSpec Spec { get; set; }
+
+    public PipelineStage? CurrentStage { get; set; }
+
+    /// <summary>Overall progress, 0-100.</summary>
+    public double Progress { get; set; }
+    public string? ProgressMessage { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    public string? Error { get; set; }
+    public bool CancelRequested { get; set; }
+
+    public string? HangfireJobId { get; set; }
+
+    /// <summary>Runs started since submission or the last manual retry.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Identifies the run that owns the job right now; a run that finds another id stops.</summary>
+    public Guid? ExecutionId { get; set; }
+    public DateTime? HeartbeatAt { get; set; }
+    public string? WorkerName { get; set; }
+
+    public List<JobStage> Stages { get; set; } = [];
+    public List<StageResult> Results { get; set; } = [];
+    public List<JobArtifact> Artifacts { get; set; } = [];
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+
+namespace ModelOpt.Service.Tests;
+
+/// <summary>The zero-setup default: SQLite files and an in-process worker under a local data folder.</summary>
+public sealed class EmbeddedDefaultTests : IAsyncLifetime
+{
+    private readonly OrchestrationTestStageRunner runner = new();
+    private ServiceFactory factory = null!;
+    private HttpClient client = null!;
+
+    public Task InitializeAsync()
+    {
+        factory = new ServiceFactory(ServiceFactory.Sqlite(), runner);
+        client = factory.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await factory.DisposeAsync();
+
+    [Fact]
+    public async Task Health_reports_database_hangfire_and_artifact_store()
+    {
+        var response = await client.GetAsync("/health");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", body.GetProperty("status").GetString());
+        foreach (var check in new[] { "database", "hangfire", "artifact-store" })
+        {
+            Assert.Equal("Healthy", body.GetProperty("checks").GetProperty(check).GetProperty("status").GetString());
+        }
+        Assert.True(File.Exists(Path.Combine(factory.DataRoot, "modelopt.db")));
+        Assert.True(File.Exists(Path.Combine(factory.DataRoot, "hangfire.db")));
+    }
+
+    [Fact]
+    public async Task Catalog_lists_models_and_datasets_with_availability()
+    {
+        var models = await client.GetFromJsonAsync<List<ModelDto>>("/api/models", ApiClient.Json);
+        var datasets = await client.GetFromJsonAsync<List<DatasetDto>>("/api/datasets", ApiClient.Json);
+
+        Assert.Contains(models!, m => m.Name == "resnet18-cifar" && m.ParameterCount > 11_000_000);
+        Assert.Contains(models!, m => m.Name == "resnet20" && m.ParameterCount is > 250_000 and < 300_000);
+        Assert.Equal(["fashion-mnist", "cifar10", "synthetic"], datasets!.Select(d => d.Name));
+        Assert.True(datasets!.Single(d => d.Name == "synthetic").Available);
+        Assert.Equal(File.Exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
+            datasets!.Single(d => d.Name == "fashion-mnist").Available);
+    }
+
+    [Fact]
+    public async Task Swagger_document_describes_the_jobs_endpoints_with_the_notebook_example()
+    {
+        var json = await client.GetStringAsync("/swagger/v1/swagger.json");
+        var doc = JsonDocument.Parse(json).RootElement;
+
+        var paths = doc.GetProperty("paths");
+        foreach (var path in new[] { "/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/cancel", "/api/jobs/{id}/retry", "/api/jobs/{id}/artifacts/{name}",
+                     "/api/checkpoints", "/api/checkpoints/{id}/content", "/api/models", "/api/datasets" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} missing from the OpenAPI document");
+        }
+        Assert.Contains("resnet18-cifar", json);
+        Assert.Contains("histogram", json);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/swagger/index.html")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Embedded_worker_runs_every_stage_and_serves_artifacts_with_sha256_etag_and_ranges()
+    {
+        var job = await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic", training = new { epochs = 1, trainSubset = 64 } });
+
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromSeconds(60));
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.Equal(100, job.Progress);
+        Assert.All(job.Stages, s => Assert.Equal(StageState.Completed, s.State));
+        Assert.Equal(5, job.Stages.Count);
+        var artifact = job.Artifacts.Single(a => a.Name == "model_int8.pt");
+        var download = await client.GetAsync(artifact.Url);
+        var bytes = await download.Content.ReadAsByteArrayAsync();
+        Assert.Equal(artifact.Sha256, TestCheckpoints.Sha256(bytes));
+        Assert.Equal($"\"{artifact.Sha256}\"", download.Headers.ETag?.Tag);
+        Assert.Equal(bytes.Length, download.Content.Headers.ContentLength);
+
+        var range = new HttpRequestMessage(HttpMethod.Get, artifact.Url);
+        range.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(2, 5);
+        var partial = await client.SendAsync(range);
+        Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(bytes[2..6], await partial.Content.ReadAsByteArrayAsync());
+    }
+}

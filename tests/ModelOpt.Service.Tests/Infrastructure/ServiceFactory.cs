@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Jobs.Execution;
+
+namespace ModelOpt.Service.Tests.Infrastructure;
+
+/// <summary>The API in-process over a given configuration; a temporary data root, deleted on dispose.</summary>
+public sealed class ServiceFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> settings;
+    private readonly IStageRunner? stageRunner;
+
+    public ServiceFactory(Dictionary<string, string?> settings, IStageRunner? stageRunner = null)
+    {
+        DataRoot = Directory.CreateTempSubdirectory("modelopt-test-").FullName;
+        this.settings = new Dictionary<string, string?>
+        {
+            ["ModelOpt:Storage:DataRoot"] = DataRoot,
+            ["ModelOpt:Worker:PollInterval"] = "00:00:00.200",
+            ["ModelOpt:Worker:HeartbeatTimeout"] = "00:00:05",
+            ["ModelOpt:Worker:OrphanSweepInterval"] = "00:00:02",
+        };
+        foreach (var (key, value) in settings)
+        {
+            this.settings[key] = value;
+        }
+        this.stageRunner = stageRunner;
+    }
+
+    public string DataRoot { get; }
+
+    public string ArtifactRoot => Path.Combine(DataRoot, "artifacts");
+
+    public static Dictionary<string, string?> Sqlite(bool embeddedWorker = true) => new()
+    {
+        ["ModelOpt:Storage:Provider"] = "Sqlite",
+        ["ModelOpt:Worker:Embedded"] = embeddedWorker ? "true" : "false",
+    };
+
+    public static Dictionary<string, string?> Postgres(TestPostgres db, bool embeddedWorker) => new()
+    {
+        ["ModelOpt:Storage:Provider"] = "Postgres",
+        ["ModelOpt:ConnectionStrings:Postgres"] = db.ConnectionString,
+        ["ModelOpt:Worker:Embedded"] = embeddedWorker ? "true" : "false",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        if (stageRunner is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(stageRunner));
+        }
+    }
+
+    /// <summary>Files in the artifact store, temporary folder included (to prove nothing half-written stays).</summary>
+    public IReadOnlyList<string> StoredFiles() =>
+        Directory.Exists(ArtifactRoot)
+            ? Directory.EnumerateFiles(ArtifactRoot, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(ArtifactRoot, f)).ToList()
+            : [];
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

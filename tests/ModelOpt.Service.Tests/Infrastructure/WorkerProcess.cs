@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace ModelOpt.Service.Tests.Infrastructure;
+
+/// <summary>A ModelOpt.Worker host in its own process, over the same database and artifact store as the API under test.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private WorkerProcess(Process process)
+    {
+        this.process = process;
+    }
+
+    public int Id => process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static WorkerProcess Start(TestPostgres db, string dataRoot)
+    {
+        var info = new ProcessStartInfo("dotnet", [WorkerDll()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dataRoot,
+        };
+        info.Environment["ModelOpt__Storage__Provider"] = "Postgres";
+        info.Environment["ModelOpt__ConnectionStrings__Postgres"] = db.ConnectionString;
+        info.Environment["ModelOpt__Storage__DataRoot"] = dataRoot;
+        info.Environment["ModelOpt__Worker__Device"] = "cpu";
+        info.Environment["ModelOpt__Worker__PollInterval"] = "00:00:00.500";
+        info.Environment["ModelOpt__Worker__HeartbeatTimeout"] = "00:00:05";
+        info.Environment["ModelOpt__Worker__OrphanSweepInterval"] = "00:00:02";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
+        var worker = new WorkerProcess(process);
+        process.OutputDataReceived += (_, e) => worker.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return worker;
+    }
+
+    /// <summary>SIGKILL: no shutdown hook, no release of the running job, as in a crash or an OOM kill.</summary>
+    public void Kill()
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            Kill();
+        }
+        process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    /// <summary>src/ModelOpt.Worker/bin/{Configuration}/net10.0/linux-x64/ModelOpt.Worker.dll, built before the tests (project reference).</summary>
+    private static string WorkerDll()
+    {
+        var testBin = AppContext.BaseDirectory;
+        var root = new DirectoryInfo(testBin);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ModelOpt.sln")))
+        {
+            root = root.Parent;
+        }
+        var relative = Path.GetRelativePath(Path.Combine(root!.FullName, "tests", "ModelOpt.Service.Tests"), testBin);
+        var dll = Path.Combine(root.FullName, "src", "ModelOpt.Worker", relative, "ModelOpt.Worker.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build ModelOpt.Worker first.", dll);
+    }
+}

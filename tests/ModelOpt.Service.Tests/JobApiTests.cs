@@ -1,0 +1,114 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Jobs.Infrastructure;
+
+namespace ModelOpt.Service.Tests;
+
+/// <summary>Job submission, validation, listing and state rules against PostgreSQL, with no worker running.</summary>
+public sealed class JobApiTests : IAsyncLifetime
+{
+    private TestPostgres db = null!;
+    private ServiceFactory factory = null!;
+    private HttpClient client = null!;
+
+    public async Task InitializeAsync()
+    {
+        db = await TestPostgres.CreateAsync();
+        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: false));
+        client = factory.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await factory.DisposeAsync();
+        await db.DisposeAsync();
+    }
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { """{"model":"vgg16","dataset":"fashion-mnist"}""", "model" },
+        { """{"model":"resnet20","dataset":"imagenet"}""", "dataset" },
+        { """{"dataset":"fashion-mnist"}""", "model" },
+        { """{"model":"resnet20","dataset":"synthetic","training":{"epochs":-1}}""", "training.epochs" },
+        { """{"model":"resnet20","dataset":"synthetic","training":{"learningRate":1000}}""", "training.learningRate" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"calibrationImages":0}}""", "quantization.calibrationImages" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"calibrationBatchSize":1000000}}""", "quantization.calibrationBatchSize" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"activationObserver":"magic"}}""", "quantization.activationObserver" },
+        { """{"model":"resnet20","dataset":"synthetic","evaluation":{"timedRuns":0}}""", "evaluation.timedRuns" },
+        { """{"model":"resnet20","dataset":"synthetic","device":"tpu"}""", "device" },
+        { """{"model":"resnet20","dataset":"synthetic","checkpointId":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", "checkpointId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Invalid_job_requests_are_400_with_field_errors_and_create_nothing(string json, string field)
+    {
+        var response = await client.PostAsync("/api/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Jobs.CountAsync());
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_a_400_problem()
+    {
+        var response = await client.PostAsync("/api/jobs", new StringContent("{\"model\":", System.Text.Encoding.UTF8, "application/json"));
+
+        await response.ProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Submitted_job_is_queued_with_the_notebook_defaults_and_its_status_url()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new { model = "resnet18-cifar", dataset = "fashion-mnist" }, ApiClient.Json);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var job = await response.ReadAsync<JobDto>();
+        Assert.Equal($"/api/jobs/{job.Id}", response.Headers.Location?.OriginalString);
+        Assert.Equal(JobStatus.Queued, job.Status);
+        Assert.True(job.TrainFirst);
+        Assert.Equal("histogram", job.Spec.Quantization.ActivationObserver);
+        Assert.Equal(256, job.Spec.Quantization.CalibrationImages);
+        Assert.Equal(5, job.Stages.Count);
+        Assert.All(job.Stages, s => Assert.Equal(StageState.Pending, s.State));
+    }
+
+    [Fact]
+    public async Task Jobs_are_listed_newest_first_paged_and_filtered_by_status()
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" })).Id);
+        }
+        await client.PostAsync($"/api/jobs/{ids[0]}/cancel", null);
+
+        var page = await client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?page=1&pageSize=2", ApiClient.Json);
+        var cancelled = await client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?status=Cancelled", ApiClient.Json);
+
+        Assert.Equal(3, page!.TotalCount);
+        Assert.Equal([ids[2], ids[1]], page.Items.Select(j => j.Id));
+        Assert.Equal([ids[0]], cancelled!.Items.Select(j => j.Id));
+        await (await client.GetAsync("/api/jobs?pageSize=0")).ProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Cancel_retry_and_lookups_follow_the_job_state()
+    {
+        var job = await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" });
+
+        await (await client.PostAsync($"/api/jobs/{job.Id}/retry", null)).ProblemAsync(HttpStatusCode.Conflict);
+        var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.Equal(JobStatus.Cancelled, (await cancel.ReadAsync<JobDto>()).Status);
+        await (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).ProblemAsync(HttpStatusCode.Conflict);
+        var retry = await client.PostAsync($"/api/jobs/{job.Id}/retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(JobStatus.Queued, (await retry.ReadAsync<JobDto>()).Status);
+
+        await (await client.GetAsync($"/api/jobs/{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await client.GetAsync($"/api/jobs/{job.Id}/artifacts/nothing.pt")).ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Empty((await client.GetFromJsonAsync<List<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!);
+    }
+}

@@ -1,0 +1,182 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Jobs.Infrastructure;
+using TorchSharp.PyBridge;
+
+namespace ModelOpt.Service.Tests;
+
+/// <summary>
+/// The whole flow over the real engine on a small configuration (ResNet-20, a Fashion-MNIST subset, small calibration),
+/// PostgreSQL, and workers both embedded and in separate processes (one of them really killed). Skipped until the
+/// engine pipeline is wired (see <see cref="EngineFactAttribute"/>).
+/// </summary>
+public sealed class RealPipelineTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
+    private TestPostgres db = null!;
+    private readonly List<IAsyncDisposable> disposables = [];
+
+    public async Task InitializeAsync() => db = await TestPostgres.CreateAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var d in disposables)
+        {
+            await d.DisposeAsync();
+        }
+        await db.DisposeAsync();
+    }
+
+    private ServiceFactory Service(bool embeddedWorker)
+    {
+        var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker));
+        disposables.Add(factory);
+        return factory;
+    }
+
+    private static object SmallJob(Guid? checkpointId, int trainSubset = 512) => new
+    {
+        model = ModelZoo.ResNet20,
+        dataset = "fashion-mnist",
+        checkpointId,
+        training = new { epochs = 1, trainSubset, batchSize = 64 },
+        quantization = new { activationObserver = "histogram", calibrationImages = 64, calibrationBatchSize = 32 },
+        evaluation = new { testSubset = 256, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 3 },
+    };
+
+    private static byte[] ResNet20Checkpoint(long inputChannels, string model = ModelZoo.ResNet20)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.pth");
+        try
+        {
+            using var module = ModelZoo.Create(model, inputChannels, 10);
+            module.save_py(path);
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_upload_then_job_runs_every_stage_and_the_int8_download_matches_its_sha256()
+    {
+        var factory = Service(embeddedWorker: true);
+        var client = factory.CreateClient();
+        var upload = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20));
+        Assert.True(upload.StatusCode == HttpStatusCode.Created, await upload.Content.ReadAsStringAsync());
+        var checkpoint = await upload.ReadAsync<CheckpointDto>();
+
+        var job = await client.SubmitAsync(SmallJob(checkpoint.Id));
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.DoesNotContain(job.Stages, s => s.Stage == PipelineStage.Train);
+        Assert.All(job.Stages, s => Assert.Equal(StageState.Completed, s.State));
+        Assert.NotEmpty(job.Stages.Single(s => s.Stage == PipelineStage.EvaluateFp32).Results);
+        Assert.NotEmpty(job.Stages.Single(s => s.Stage == PipelineStage.Convert).Results);
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+            var rows = await context.StageResults.Where(r => r.JobId == job.Id).ToListAsync();
+            Assert.All(rows, r => Assert.True(r.SizeBytes > 0 && r.ImagesScored == 256 && r.Accuracy is >= 0 and <= 1 && r.LatencyMeanMs > 0));
+        }
+        Assert.NotEmpty(job.Artifacts);
+        foreach (var artifact in job.Artifacts)
+        {
+            Assert.Equal(artifact.Sha256, TestCheckpoints.Sha256(await client.GetByteArrayAsync(artifact.Url)));
+        }
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_a_separate_worker_process_trains_and_quantizes()
+    {
+        var factory = Service(embeddedWorker: false);
+        var client = factory.CreateClient();
+        using var worker = WorkerProcess.Start(db, factory.DataRoot);
+
+        var job = await client.SubmitAsync(SmallJob(null));
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+
+        Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{worker.Output}");
+        Assert.Equal(PipelineStage.Train, job.Stages[0].Stage);
+        Assert.Contains(job.Artifacts, a => a.Stage == PipelineStage.Train);
+        Assert.Contains($":{worker.Id}:", job.WorkerName);
+        Assert.Contains(job.Id.ToString(), worker.Output); // per-job log context
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_a_killed_worker_s_job_resumes_on_another_worker_without_repeating_finished_stages()
+    {
+        var factory = Service(embeddedWorker: false);
+        var client = factory.CreateClient();
+        var first = WorkerProcess.Start(db, factory.DataRoot);
+        var job = await client.SubmitAsync(SmallJob(null, trainSubset: 2048));
+
+        // Kill once the first stage is done and the next one is under way.
+        var before = await client.WaitForJobAsync(job.Id, j => j.Stages.Count(s => s.State == StageState.Completed) >= 1 && j.Status == JobStatus.Running, Timeout);
+        first.Kill();
+        var completedBefore = before.Stages.Where(s => s.State == StageState.Completed).ToDictionary(s => s.Stage, s => s.CompletedAt);
+        using var second = WorkerProcess.Start(db, factory.DataRoot);
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+        first.Dispose();
+
+        Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{second.Output}");
+        Assert.True(job.Attempts >= 2);
+        foreach (var (stage, completedAt) in completedBefore)
+        {
+            Assert.Equal(completedAt, job.Stages.Single(s => s.Stage == stage).CompletedAt); // not run again
+        }
+        await using var scope = factory.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        var stages = await context.JobStages.Where(s => s.JobId == job.Id).ToListAsync();
+        Assert.Equal(stages.Count, stages.Select(s => s.Stage).Distinct().Count());
+        Assert.Contains(stages, s => s.WorkerName!.Contains($":{first.Id}:"));
+        Assert.Contains(stages, s => s.WorkerName!.Contains($":{second.Id}:"));
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_cancel_inside_a_stage_stops_the_job()
+    {
+        var factory = Service(embeddedWorker: true);
+        var client = factory.CreateClient();
+        var job = await client.SubmitAsync(SmallJob(null, trainSubset: 20000));
+        await client.WaitForJobAsync(job.Id, j => j.Status == JobStatus.Running && j.CurrentStage == PipelineStage.Train, Timeout);
+
+        await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Cancelled, job.Status);
+        Assert.DoesNotContain(job.Stages, s => s.State == StageState.Completed);
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_upload_of_another_architecture_is_422_and_stores_nothing()
+    {
+        var factory = Service(embeddedWorker: false);
+        var client = factory.CreateClient();
+
+        var response = await client.PostAsync("/api/checkpoints",
+            TestCheckpoints.Form(ResNet20Checkpoint(3, ModelZoo.ResNet18Cifar), "resnet18.pth", ModelZoo.ResNet20));
+
+        await response.ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.DoesNotContain(factory.StoredFiles(), f => f.StartsWith("checkpoints/", StringComparison.Ordinal));
+    }
+
+    [EngineFact]
+    public async Task RealPipeline_a_non_checkpoint_zip_named_pth_fails_the_job_with_a_reason_when_no_model_was_named_at_upload()
+    {
+        var factory = Service(embeddedWorker: true);
+        var client = factory.CreateClient();
+        var uploaded = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(TestCheckpoints.Pth(), "empty.pth"))).ReadAsync<CheckpointDto>();
+
+        var job = await client.SubmitAsync(SmallJob(uploaded.Id));
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.False(string.IsNullOrWhiteSpace(job.Error));
+        Assert.Equal(1, job.Attempts); // an input error is not retried
+    }
+}
