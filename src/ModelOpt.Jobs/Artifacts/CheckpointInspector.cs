@@ -1,3 +1,8 @@
+using CheckpointFormatException = ModelOpt.Engine.Checkpoints.CheckpointFormatException;
+using CheckpointMismatchException = ModelOpt.Engine.Checkpoints.CheckpointMismatchException;
+using CheckpointReader = ModelOpt.Engine.Checkpoints.CheckpointReader;
+using CheckpointValidator = ModelOpt.Engine.Checkpoints.CheckpointValidator;
+using ModelOpt.Engine.Models;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text.Json;
@@ -133,22 +138,19 @@ public sealed class CheckpointInspector
 
     private static void CheckArchitecture(string path, string model)
     {
-#if ENGINE_PIPELINE
         try
         {
-            ModelOpt.Engine.Checkpoints.CheckpointValidator.Validate(path, model);
+            using var checkpoint = CheckpointReader.Read(path);
+            var dimensions = checkpoint.InferDimensions();
+            CheckpointValidator.Validate(checkpoint, model, dimensions.InputChannels, dimensions.NumClasses);
         }
-        catch (ModelOpt.Engine.Checkpoints.CheckpointMismatchException e)
+        catch (CheckpointMismatchException e)
         {
             throw new CheckpointRejectedException(e.Message, architectureMismatch: true, e);
         }
-        catch (ModelOpt.Engine.Checkpoints.CheckpointFormatException e)
+        catch (Exception e) when (e is CheckpointFormatException or UnknownModelException)
         {
             throw new CheckpointRejectedException(e.Message, inner: e);
         }
-#else
-        _ = path;
-        _ = model; // The engine's key-and-shape check is wired with ENGINE_PIPELINE; the worker checks again when it loads.
-#endif
     }
 }

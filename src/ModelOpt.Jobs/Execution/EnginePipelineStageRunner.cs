@@ -1,4 +1,3 @@
-#if ENGINE_PIPELINE
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Pipeline;
 
@@ -24,4 +23,3 @@ public sealed class EnginePipelineStageRunner : IStageRunner
         }
     }
 }
-#endif

@@ -85,9 +85,7 @@ public static class ServiceCollectionExtensions
     {
         var services = builder.Services;
         var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
-#if ENGINE_PIPELINE
         services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
-#endif
         services.AddTransient<OptimizationJobRunner>();
         services.AddHostedService<OrphanedJobSweeper>();
         services.AddHangfireServer(o =>
