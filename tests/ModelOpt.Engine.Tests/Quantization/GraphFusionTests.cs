@@ -1,7 +1,7 @@
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization.Fusion;
-using TorchSharp.Modules;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
@@ -14,7 +14,7 @@ public class GraphFusionTests
     {
         manual_seed(7);
         using var model = ModelZoo.Create(name, channels, 10);
-        RandomizeBatchNorm(model);
+        TestModels.RandomizeBatchNorm(model);
         model.eval();
         using var input = randn(4, channels, 32, 32);
         using var expected = model.call(input);
@@ -51,21 +51,6 @@ public class GraphFusionTests
         using (var folded = nn.functional.conv2d(x, fw, fb))
         {
             Assert.True(allclose(folded, reference, rtol: 1e-5, atol: 1e-5));
-        }
-    }
-
-    private static void RandomizeBatchNorm(nn.Module model)
-    {
-        using var _ = no_grad();
-        foreach (var (_, module) in model.named_modules())
-        {
-            if (module is BatchNorm2d bn)
-            {
-                bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
-                bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
-                bn.weight!.copy_(rand_like(bn.weight) + 0.5);
-                bn.bias!.copy_(randn_like(bn.bias) * 0.1);
-            }
         }
     }
 }

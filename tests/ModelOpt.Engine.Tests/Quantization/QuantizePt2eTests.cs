@@ -6,7 +6,7 @@ using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Observers;
 using ModelOpt.Engine.Quantization.Quantizers;
-using TorchSharp.Modules;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
@@ -114,7 +114,7 @@ public class QuantizePt2eTests
         QuantizePt2e.Calibrate(prepared, [warmup]);
 
         DisposeScopeManager.Statistics.Reset();
-        QuantizePt2e.Calibrate(prepared, Batches(3));
+        QuantizePt2e.Calibrate(prepared, QuantizedModels.RandomBatches([4, 3, 32, 32], 3));
 
         Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         Assert.Equal(4, prepared.BatchesObserved);
@@ -134,32 +134,11 @@ public class QuantizePt2eTests
         Assert.Contains("NaN", error.Message);
     }
 
-    /// <summary>Batches created lazily, inside calibration's dispose scope, which disposes them.</summary>
-    private static IEnumerable<Tensor> Batches(int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            yield return randn(4, 3, 32, 32);
-        }
-    }
-
     private static CifarResNet RandomResNet20(int seed)
     {
         manual_seed(seed);
         var model = ModelZoo.Create(ModelZoo.ResNet20, 3, 10);
-        using (no_grad())
-        {
-            foreach (var (_, module) in model.named_modules())
-            {
-                if (module is BatchNorm2d bn)
-                {
-                    bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
-                    bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
-                    bn.weight!.copy_(rand_like(bn.weight) + 0.5);
-                    bn.bias!.copy_(randn_like(bn.bias) * 0.1);
-                }
-            }
-        }
+        TestModels.RandomizeBatchNorm(model);
         model.eval();
         return model;
     }

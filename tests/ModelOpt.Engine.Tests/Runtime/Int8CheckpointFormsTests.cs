@@ -2,6 +2,7 @@ using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Runtime;
 
@@ -17,7 +18,7 @@ public class Int8CheckpointFormsTests
         manual_seed(9);
         var descriptor = new Int8ModelDescriptor(name, [channels, 32, 32], 10);
         using var model = ModelZoo.Create(name, channels, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, descriptor.BatchShape, perChannel, batches: 1);
+        using var quantized = QuantizedModels.Quantize(model, descriptor.BatchShape, QuantizedModels.Default(perChannelWeights: perChannel), batches: 1);
         using var int8 = TorchScriptInt8Model.Build(quantized);
         using var input = randn(16, channels, 32, 32);
         using var expected = int8.Run(input);
@@ -41,7 +42,7 @@ public class Int8CheckpointFormsTests
         manual_seed(4);
         var descriptor = new Int8ModelDescriptor(ModelZoo.ResNet20, [1, 32, 32], 10);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, descriptor.BatchShape, perChannelWeights: true, batches: 1);
+        using var quantized = QuantizedModels.Quantize(model, descriptor.BatchShape, QuantizedModels.Default(), batches: 1);
         var bytes = Int8SafeTensorsCheckpoint.Serialize(quantized, descriptor);
         var wrongArchitecture = Int8SafeTensorsCheckpoint.Serialize(quantized, descriptor with { ModelName = ModelZoo.ResNet18Cifar, InputShape = [1, 32, 32] });
 
@@ -57,7 +58,7 @@ public class Int8CheckpointFormsTests
         manual_seed(6);
         var descriptor = new Int8ModelDescriptor(ModelZoo.ResNet20, [1, 32, 32], 10, [.. Enumerable.Range(0, 10).Select(i => $"class{i}")]);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, descriptor.BatchShape, perChannelWeights: true, batches: 1);
+        using var quantized = QuantizedModels.Quantize(model, descriptor.BatchShape, QuantizedModels.Default(), batches: 1);
 
         var manifest = Int8Manifest.Create(quantized, descriptor, QEngine.X86) with { Metrics = new Dictionary<string, double> { ["top1"] = 0.9 } };
         var json = manifest.ToJson();

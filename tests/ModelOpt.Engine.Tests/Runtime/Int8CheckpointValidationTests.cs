@@ -3,6 +3,7 @@ using System.Text;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Runtime;
 
@@ -13,7 +14,7 @@ public class Int8CheckpointValidationTests
     {
         manual_seed(2);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 1, 32, 32], perChannelWeights: true, batches: 1);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1);
         using var int8 = TorchScriptInt8Model.Build(quantized);
         return int8.Serialize();
     });

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ModelOpt.Engine.Tests.Runtime;
@@ -30,7 +31,7 @@ public class TorchScriptCompatExportTests(ITestOutputHelper output)
         Directory.CreateDirectory(directory);
         manual_seed(21);
         using var model = ModelZoo.Create(name, channels, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, channels, 32, 32], perChannelWeights: true);
+        using var quantized = QuantizedModels.Quantize(model, [1, channels, 32, 32], QuantizedModels.Default());
         using var int8 = TorchScriptInt8Model.Build(quantized);
         using var input = randn(32, channels, 32, 32);
         using var logits = int8.Run(input);

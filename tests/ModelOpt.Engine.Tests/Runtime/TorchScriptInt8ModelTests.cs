@@ -1,6 +1,11 @@
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ModelOpt.Engine.Tests.Runtime;
@@ -19,26 +24,59 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
         { ModelZoo.ResNet18Cifar, 3, false },
     };
 
+    /// <summary>Every activation observer x per-channel / per-tensor weights x affine / symmetric activations.</summary>
+    public static TheoryData<string, bool, bool> EveryQuantizationOption
+    {
+        get
+        {
+            var data = new TheoryData<string, bool, bool>();
+            foreach (var observer in QConfigFactory.ActivationObservers)
+            {
+                foreach (var perChannel in new[] { true, false })
+                {
+                    foreach (var symmetric in new[] { false, true })
+                    {
+                        data.Add(observer, perChannel, symmetric);
+                    }
+                }
+            }
+            return data;
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ZooModels))]
     public void Int8_model_compiles_runs_and_matches_the_fake_quant_simulation(string name, long channels, bool perChannel)
     {
         manual_seed(11);
         using var model = ModelZoo.Create(name, channels, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, channels, 32, 32], perChannel);
-        using var int8 = TorchScriptInt8Model.Build(quantized);
-        using var input = randn(64, channels, 32, 32);
+        using var quantized = QuantizedModels.Quantize(model, [1, channels, 32, 32], QuantizedModels.Default(perChannelWeights: perChannel));
 
-        using var actual = int8.Run(input);
-        using var simulated = FakeQuantSimulator.Run(quantized, input);
+        AssertMatchesFakeQuant(quantized, randn(64, channels, 32, 32), $"{name} {channels}ch {(perChannel ? "per-channel" : "per-tensor")}");
+    }
 
-        var outputScale = quantized.QuantizationOf(quantized.Graph.Output).Scale;
-        var maxSteps = (actual - simulated).abs().max().item<float>() / outputScale;
-        var agreement = (actual.argmax(1) == simulated.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
-        output.WriteLine($"{name} {channels}ch {(perChannel ? "per-channel" : "per-tensor")}: max |int8 - fake-quant| = {maxSteps:F2} output steps, top-1 agreement {agreement:P1}");
-        Assert.Equal([64, 10], actual.shape);
-        Assert.True(maxSteps <= 4, $"int8 logits differ from the fake-quant simulation by {maxSteps:F2} output quantization steps");
-        Assert.True(agreement >= 0.98, $"top-1 agreement with the fake-quant simulation is {agreement:P1}");
+    /// <summary>A TorchScript compile error aborts the process, so every configuration the options allow is built once.</summary>
+    [Theory]
+    [MemberData(nameof(EveryQuantizationOption))]
+    public void Int8_resnet20_compiles_and_matches_the_fake_quant_simulation_for_every_quantization_option(
+        string observer, bool perChannel, bool symmetric)
+    {
+        manual_seed(17);
+        using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
+        var options = new QuantizationOptions(ActivationObserver: observer, PerChannelWeights: perChannel, SymmetricActivations: symmetric);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QConfigFactory.FromOptions(options), batches: 2, batchSize: 4);
+
+        AssertMatchesFakeQuant(quantized, randn(64, 1, 32, 32), $"resnet20 1ch {observer} {(perChannel ? "per-channel" : "per-tensor")} {(symmetric ? "symmetric" : "affine")}");
+    }
+
+    [Fact]
+    public void Int8_resnet18_cifar_with_the_default_x86_config_matches_the_fake_quant_simulation()
+    {
+        manual_seed(19);
+        using var model = ModelZoo.Create(ModelZoo.ResNet18Cifar, 3, 10);
+        using var quantized = QuantizedModels.Quantize(model, [1, 3, 32, 32], X86InductorQuantizer.GetDefaultQuantizationConfig(), batches: 1, batchSize: 8);
+
+        AssertMatchesFakeQuant(quantized, randn(32, 3, 32, 32), "resnet18-cifar 3ch x86 default");
     }
 
     [Fact]
@@ -46,7 +84,7 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
     {
         manual_seed(5);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 3, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 3, 32, 32], perChannelWeights: true);
+        using var quantized = QuantizedModels.Quantize(model, [1, 3, 32, 32], QuantizedModels.Default());
         using var int8 = TorchScriptInt8Model.Build(quantized);
         using var input = randn(256, 3, 32, 32);
 
@@ -63,7 +101,7 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
     {
         manual_seed(3);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 1, 32, 32], perChannelWeights: true);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default());
         using var int8 = TorchScriptInt8Model.Build(quantized);
         using var input = randn(8, 1, 32, 32);
         using var expected = int8.Run(input);
@@ -91,12 +129,33 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
     {
         manual_seed(1);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        using var quantized = MinMaxTestQuantizer.Quantize(model, [1, 1, 32, 32], perChannelWeights: true, batches: 1);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1);
 
         var source = TorchScriptInt8Generator.Generate(quantized).Source;
 
         Assert.Contains("q_layer2_0_downsample_0 = ops.quantized.conv2d(", source);
         Assert.Contains("q_fc = ops.quantized.linear(q_flatten_", source);
         Assert.Contains("return torch.dequantize(q_fc)", source);
+    }
+
+    /// <summary>
+    /// Builds the int8 model and compares its logits on <paramref name="input"/> (disposed here) with
+    /// <see cref="FakeQuantizedGraphInterpreter"/>: at most 4 output quantization steps apart, top-1 equal on 98 %.
+    /// </summary>
+    private void AssertMatchesFakeQuant(QuantizedGraph quantized, Tensor input, string label)
+    {
+        using var _ = input;
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+
+        using var actual = int8.Run(input);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
+
+        var outputScale = quantized.QuantizationOf(quantized.Graph.Output).Scale;
+        var maxSteps = (actual - simulated).abs().max().item<float>() / outputScale;
+        var agreement = (actual.argmax(1) == simulated.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
+        output.WriteLine($"{label}: max |int8 - fake-quant| = {maxSteps:F2} output steps, top-1 agreement {agreement:P1}");
+        Assert.Equal([input.shape[0], 10], actual.shape);
+        Assert.True(maxSteps <= 4, $"{label}: int8 logits differ from the fake-quant simulation by {maxSteps:F2} output quantization steps");
+        Assert.True(agreement >= 0.98, $"{label}: top-1 agreement with the fake-quant simulation is {agreement:P1}");
     }
 }

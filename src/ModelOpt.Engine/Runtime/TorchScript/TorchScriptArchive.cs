@@ -99,7 +99,15 @@ internal static class TorchScriptArchive
     {
         using var stream = entry.Open();
         using var copy = new MemoryStream((int)Math.Min(entry.Length, int.MaxValue));
-        stream.CopyTo(copy);
+        try
+        {
+            stream.CopyTo(copy);
+        }
+        catch (InvalidDataException e)
+        {
+            // A flipped byte in deflated data usually breaks the stream before the CRC-32 can be compared.
+            throw new Int8CheckpointException($"Entry '{entry.FullName}' is corrupt: {e.Message}", e);
+        }
         if (copy.Length != entry.Length)
         {
             throw new Int8CheckpointException($"Entry '{entry.FullName}' is truncated: {copy.Length} of {entry.Length} bytes.");
