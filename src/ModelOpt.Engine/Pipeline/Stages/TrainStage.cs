@@ -8,6 +8,7 @@ internal static class TrainStage
 {
     public static StageResult Run(StageContext context)
     {
+        random.manual_seed(context.Request.Training.Seed);
         using var model = context.CreateModel();
         var progress = new SynchronousProgress<TrainingProgress>(p =>
             context.Report(p.Fraction, $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}, loss {p.Loss:F4}"));
