@@ -5,21 +5,20 @@ using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Bench;
 
-/// <summary>The bench's command line: <c>--name value</c> pairs, each optional.</summary>
-internal sealed record BenchArguments(
-    string Model,
-    string Dataset,
-    string? DataPath,
-    string? CheckpointPath,
-    TrainingOptions Training,
-    EvaluationOptions Evaluation)
+/// <summary>Command-line options, mapped onto the same <see cref="OptimizationRequest"/> a service job uses.</summary>
+internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only, string? WorkDirectory, int? Threads)
 {
     public const string Usage =
-        "usage: ModelOpt.Bench [--model resnet20] [--dataset fashion-mnist] [--data PATH] [--checkpoint FILE] [--epochs N] " +
-        "[--train-subset N] [--test-subset N] [--lr X] [--batch-size N] [--seed N] [--latency-batch N] [--threads N]";
+        "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
+        "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
+        "[--observer histogram|minmax|moving_average_minmax|percentile|entropy|mse] [--calibration N] " +
+        "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true]";
 
-    /// <summary>torch.set_num_threads value; null keeps LibTorch's default (one per core).</summary>
-    public int? Threads { get; init; }
+    private static readonly string[] Known =
+    [
+        "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration",
+        "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only",
+    ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
     {
@@ -32,33 +31,37 @@ internal sealed record BenchArguments(
             }
             values[args[i][2..]] = args[i + 1];
         }
-
-        var known = new[] { "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "test-subset", "lr", "batch-size", "seed", "latency-batch", "threads" };
-        var unknown = values.Keys.Except(known).ToList();
+        var unknown = values.Keys.Except(Known).ToList();
         if (unknown.Count > 0)
         {
             throw new ArgumentException($"Unknown option(s): {string.Join(", ", unknown.Select(u => "--" + u))}.");
         }
 
         int? Int(string name) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : null;
-        var defaults = new TrainingOptions();
-        var training = new TrainingOptions(
-            Epochs: Int("epochs") ?? defaults.Epochs,
-            LearningRate: values.TryGetValue("lr", out var lr) ? double.Parse(lr, CultureInfo.InvariantCulture) : defaults.LearningRate,
-            BatchSize: Int("batch-size") ?? defaults.BatchSize,
-            TrainSubset: Int("train-subset"),
-            Seed: Int("seed") ?? defaults.Seed);
-        var evaluation = new EvaluationOptions(TestSubset: Int("test-subset"), LatencyBatchSize: Int("latency-batch") ?? new EvaluationOptions().LatencyBatchSize);
-
-        return new BenchArguments(
+        var training = new TrainingOptions();
+        var quantization = new QuantizationOptions();
+        var evaluation = new EvaluationOptions();
+        var request = new OptimizationRequest(
             values.GetValueOrDefault("model", ModelZoo.ResNet20),
             values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
             values.GetValueOrDefault("data"),
             values.GetValueOrDefault("checkpoint"),
-            training,
-            evaluation)
-        {
-            Threads = Int("threads"),
-        };
+            new TrainingOptions(
+                Epochs: Int("epochs") ?? training.Epochs,
+                LearningRate: values.TryGetValue("lr", out var lr) ? double.Parse(lr, CultureInfo.InvariantCulture) : training.LearningRate,
+                BatchSize: Int("batch-size") ?? training.BatchSize,
+                TrainSubset: Int("train-subset"),
+                Seed: Int("seed") ?? training.Seed),
+            quantization with
+            {
+                ActivationObserver = values.GetValueOrDefault("observer", quantization.ActivationObserver),
+                CalibrationImages = Int("calibration") ?? quantization.CalibrationImages,
+            },
+            new EvaluationOptions(
+                TestSubset: Int("test-subset"),
+                LatencyBatchSize: Int("latency-batch") ?? evaluation.LatencyBatchSize,
+                WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
+                TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns));
+        return new BenchArguments(request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("work"), Int("threads"));
     }
 }

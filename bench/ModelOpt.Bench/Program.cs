@@ -1,9 +1,6 @@
 using ModelOpt.Bench;
-using ModelOpt.Engine.Data;
-using ModelOpt.Engine.Evaluation;
-using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
-using ModelOpt.Engine.Training;
+using ModelOpt.Engine.Runtime;
 using TorchSharp;
 
 BenchArguments arguments;
@@ -17,36 +14,44 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     Console.Error.WriteLine(BenchArguments.Usage);
     return 2;
 }
-if (arguments.CheckpointPath is not null)
-{
-    // Checkpoint loading belongs to the engine's Checkpoints/ component, which is not part of this build yet.
-    Console.Error.WriteLine("--checkpoint is not supported yet: run without it to train first.");
-    return 2;
-}
 if (arguments.Threads is { } threads)
 {
     torch.set_num_threads(threads);
 }
 
-var dataset = DatasetCatalog.Get(arguments.Dataset);
-using var splits = dataset.Open(arguments.DataPath);
-torch.random.manual_seed(arguments.Training.Seed);
-using var model = ModelZoo.Create(arguments.Model, dataset.Channels, dataset.Classes);
-Console.WriteLine($"{arguments.Model} on {dataset.Name}: {splits.Train.Count:N0} training / {splits.Test.Count:N0} test images, {torch.get_num_threads()} threads");
+var request = arguments.Request;
+var workDirectory = arguments.WorkDirectory ?? Directory.CreateTempSubdirectory("modelopt-bench-").FullName;
+Console.WriteLine($"{request.Model} on {request.Dataset}, {torch.get_num_threads()} threads, quantized engine {QuantizedEngine.Current}, work folder {workDirectory}");
 
-var training = Trainer.Train(model, splits.Train, arguments.Training, new ConsoleTrainingProgress());
-for (var epoch = 0; epoch < training.EpochDurations.Count; epoch++)
+var stages = OptimizationPipeline.StagesFor(request).Where(s => !arguments.Fp32Only || s is PipelineStage.Train or PipelineStage.EvaluateFp32);
+var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+var pipeline = new OptimizationPipeline();
+try
 {
-    var seconds = training.EpochDurations[epoch].TotalSeconds;
-    Console.WriteLine($"Epoch {epoch + 1}: {seconds:F1} s ({training.ImagesPerEpoch / seconds:F0} images/s)");
+    foreach (var stage in stages)
+    {
+        outcomes[stage] = await pipeline.RunStageAsync(stage, request, workDirectory, new ConsoleProgress(), CancellationToken.None);
+        Console.WriteLine($"\r{stage}: {outcomes[stage].Duration.TotalSeconds:F1} s".PadRight(Console.IsOutputRedirected ? 0 : 100));
+    }
 }
-Console.WriteLine($"Final loss {training.FinalLoss:F4}");
+catch (PipelineInputException e)
+{
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
-var accuracy = AccuracyEvaluator.Measure(model, splits.Test, arguments.Evaluation.TestSubset);
-var latency = LatencyEvaluator.Measure(model, dataset.Channels, arguments.Evaluation);
-var size = ModelSize.StateDictBytes(model);
+var fp32 = outcomes[PipelineStage.EvaluateFp32].Results.Single();
+var rows = new List<(string, StageMetrics)> { ("full", fp32) };
+if (outcomes.TryGetValue(PipelineStage.Convert, out var convert))
+{
+    rows.Add(("quantized", convert.Results.Single()));
+}
+if (outcomes.TryGetValue(PipelineStage.Compile, out var compile))
+{
+    rows.Add(("optimized", compile.Results.Single(m => m.Selected)));
+    rows.AddRange(compile.Results.Select(m => ("  candidate", m)));
+}
 Console.WriteLine();
-Console.Write(NotebookTable.Format([
-    new StageMetrics("fp32 TorchSharp", "cpu", size, accuracy.Accuracy, accuracy.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize),
-]));
+Console.Write(NotebookTable.Format(rows, fp32));
 return 0;

@@ -14,7 +14,8 @@ internal static class TrainStage
             context.Report(p.Fraction, $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}, loss {p.Loss:F4}"));
         var result = Trainer.Train(model, context.Data.Train, context.Request.Training, progress, context.CancellationToken);
         context.Workspace.Write(JobWorkspace.TrainedCheckpoint, path => CheckpointWriter.Save(model, path, CheckpointFormat.PyTorch));
-        context.Report(1, $"trained {result.EpochDurations.Count} epoch(s) on {result.ImagesPerEpoch} images, final loss {result.FinalLoss:F4}");
+        var epochs = string.Join(", ", result.EpochDurations.Select(d => $"{d.TotalSeconds:F1} s"));
+        context.Report(1, $"trained on {result.ImagesPerEpoch} images per epoch, epoch times {epochs}, final loss {result.FinalLoss:F4}");
         return new StageResult([], [context.Workspace.Artifact(JobWorkspace.TrainedCheckpoint)]);
     }
 }
