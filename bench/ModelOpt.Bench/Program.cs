@@ -3,6 +3,12 @@ using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Runtime;
 using TorchSharp;
 
+if (args.Contains("--help"))
+{
+    Console.WriteLine(BenchArguments.Usage);
+    return 0;
+}
+
 BenchArguments arguments;
 try
 {
