@@ -1,5 +1,7 @@
 using ModelOpt.Engine.Export.Onnx;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Tests.Support;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -10,9 +12,9 @@ public class OnnxExporterTests
     [Fact]
     public void Fp32_resnet20_has_the_expected_ops_and_a_dynamic_batch()
     {
-        using var model = OnnxTestModels.Create(ModelZoo.ResNet20, 1, seed: 1);
-        using var captured = OnnxTestModels.Capture(model, 1);
-        using var graph = OnnxTestModels.FoldedAndFused(captured);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 1);
+        using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
+        using var graph = TestModels.FoldedAndFused(captured);
 
         var onnx = OnnxExporter.ExportFp32(graph);
 
@@ -33,9 +35,8 @@ public class OnnxExporterTests
     [Fact]
     public void Qdq_resnet20_wraps_every_quantized_value_and_stores_integer_weights()
     {
-        using var model = OnnxTestModels.Create(ModelZoo.ResNet20, 1, seed: 2);
-        using var captured = OnnxTestModels.Capture(model, 1);
-        using var quantized = MinMaxTestQuantizer.Quantize(captured, [OnnxTestModels.Batch(8, 1)]);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 2);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, batchSize: 8);
 
         var onnx = OnnxExporter.ExportQdq(quantized);
 
@@ -63,16 +64,15 @@ public class OnnxExporterTests
     [Fact]
     public void Qdq_bias_is_int32_at_input_scale_times_weight_scale()
     {
-        using var model = OnnxTestModels.Create(ModelZoo.ResNet20, 1, seed: 3);
-        using var captured = OnnxTestModels.Capture(model, 1);
-        using var quantized = MinMaxTestQuantizer.Quantize(captured, [OnnxTestModels.Batch(8, 1)]);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 3);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, batchSize: 8);
 
         var onnx = OnnxExporter.ExportQdq(quantized);
 
-        var conv = quantized.Graph.Nodes.OfType<Graph.Conv2dNode>().First();
+        var conv = quantized.Graph.Nodes.OfType<Conv2dNode>().First();
         var inputScale = (double)(float)quantized.QuantizationOf(conv.Input).Scale;
         var weightScales = quantized.Weights[conv.Name].Scales.to(float32).data<float>().ToArray();
-        var bias = conv.Bias!.data<float>().ToArray();
+        var bias = quantized.Weights[conv.Name].Bias!.data<float>().ToArray(); // convert keeps it fp32; the file stores int32.
         var initializers = onnx.Graph.Initializer.ToDictionary(t => t.Name);
         var intBias = Ints(initializers[$"{conv.Name}.bias_quantized"]);
         var biasScales = Floats(initializers[$"{conv.Name}.bias_scale"]);

@@ -2,7 +2,9 @@ using Microsoft.ML.OnnxRuntime;
 using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Runtime.Onnx;
+using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
 
 namespace ModelOpt.Engine.Tests.Onnx;
@@ -14,10 +16,10 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     [InlineData(ModelZoo.ResNet18Cifar, 3)]
     public void Fp32_export_run_by_ort_matches_the_eager_model(string name, long channels)
     {
-        using var model = OnnxTestModels.Create(name, channels, seed: 11);
-        using var captured = OnnxTestModels.Capture(model, channels);
-        using var graph = OnnxTestModels.FoldedAndFused(captured);
-        using var input = OnnxTestModels.Batch(8, channels);
+        using var model = TestModels.RandomZooModel(name, channels, seed: 11);
+        using var captured = GraphBuilder.Capture(model, [1, channels, 32, 32]);
+        using var graph = TestModels.FoldedAndFused(captured);
+        using var input = randn(8, channels, 32, 32);
         using var expected = model.call(input);
         using var files = new TempDirectory();
         OnnxExporter.Save(OnnxExporter.ExportFp32(graph), files.File("fp32.onnx"));
@@ -33,9 +35,9 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     [Fact]
     public void Unfolded_graph_exports_batch_norm_and_relu_nodes_that_ort_runs_alike()
     {
-        using var model = OnnxTestModels.Create(ModelZoo.ResNet20, 1, seed: 12);
-        using var captured = OnnxTestModels.Capture(model, 1);
-        using var input = OnnxTestModels.Batch(4, 1);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 12);
+        using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
+        using var input = randn(4, 1, 32, 32);
         using var expected = model.call(input);
         using var files = new TempDirectory();
         var onnx = OnnxExporter.ExportFp32(captured);
@@ -76,11 +78,12 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     [InlineData(ModelZoo.ResNet18Cifar, 3, 128, true)]
     public void Qdq_export_run_by_ort_agrees_with_the_fake_quant_simulation(string name, long channels, long samples, bool perChannelWeights)
     {
-        using var model = OnnxTestModels.Create(name, channels, seed: 21);
-        using var captured = OnnxTestModels.Capture(model, channels);
-        using var quantized = MinMaxTestQuantizer.Quantize(captured, Enumerable.Range(0, 4).Select(_ => OnnxTestModels.Batch(32, channels)), perChannelWeights);
-        using var input = OnnxTestModels.Batch(samples, channels);
-        using var expected = FakeQuantReference.Run(quantized, input);
+        using var model = TestModels.RandomZooModel(name, channels, seed: 21);
+        using var quantized = QuantizedModels.Quantize(
+            model, [1, channels, 32, 32], QuantizedModels.Default(perChannelWeights), batches: 4, batchSize: 32);
+        using var input = randn(samples, channels, 32, 32);
+        using var expected = WithInt32Biases(quantized, input);
+        using var fp32Biases = FakeQuantizedGraphInterpreter.Run(quantized, input);
         using var files = new TempDirectory();
         OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), files.File("int8.onnx"));
 
@@ -97,8 +100,10 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
         using var decisive = (topTwo[.., 0] - topTwo[.., 1]).gt(2 * outputStep);
         var agreement = agrees.to(float32).mean().item<float>();
         var decisiveAgreement = agrees[decisive].to(float32).mean().item<float>();
+        using var fp32BiasSteps = (actual - fp32Biases).abs() / outputStep;
         output.WriteLine($"{name} (per-channel weights: {perChannelWeights}): top-1 agreement {agreement:P2} (decisive inputs {decisiveAgreement:P2} of {decisive.sum().item<long>()}), " +
-            $"|ORT - simulation| max {maxSteps:F2}, mean {meanSteps:F3} output steps of {outputStep:G3}");
+            $"|ORT - simulation| max {maxSteps:F2}, mean {meanSteps:F3} output steps of {outputStep:G3}; " +
+            $"with fp32 biases max {fp32BiasSteps.max().item<float>():F2}, mean {fp32BiasSteps.mean().item<float>():F3}");
         Assert.True(decisiveAgreement >= 0.99 && agreement >= 0.95, $"top-1 agreement {agreement:P2}, on decisive inputs {decisiveAgreement:P2}");
         // Rounding ties that float accumulation order breaks differently flip single steps, which a deep net amplifies.
         Assert.True(maxSteps <= 4 && meanSteps <= 1, $"logits differ by up to {maxSteps:F2}, on average {meanSteps:F3} quantization steps");
@@ -107,9 +112,8 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     [Fact]
     public void Ort_enable_all_fuses_the_qdq_model_into_integer_kernels()
     {
-        using var model = OnnxTestModels.Create(ModelZoo.ResNet20, 1, seed: 31);
-        using var captured = OnnxTestModels.Capture(model, 1);
-        using var quantized = MinMaxTestQuantizer.Quantize(captured, [OnnxTestModels.Batch(16, 1)]);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 31);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, batchSize: 16);
         using var files = new TempDirectory();
         OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), files.File("int8.onnx"));
 
@@ -121,6 +125,34 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", ops.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
         Assert.Equal(21, ops.GetValueOrDefault("QLinearConv"));
         Assert.False(ops.ContainsKey("Conv"), "a Conv stayed in float");
+    }
+
+    /// <summary>
+    /// What ORT computes: <see cref="FakeQuantizedGraphInterpreter"/> adds the fp32 bias (as PyTorch's x86 kernels take
+    /// it), but the QDQ file stores round(bias / (input_scale × weight_scale)) as int32, so the reference here snaps each
+    /// bias to that grid first, exactly as the exporter does; what remains is float vs int32 accumulation.
+    /// </summary>
+    private static Tensor WithInt32Biases(QuantizedGraph quantized, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = quantized.Graph.Nodes
+            .Select(n => n switch { Conv2dNode c => (c.Name, c.Input), LinearNode l => (l.Name, l.Input), _ => default })
+            .Where(n => n.Name is not null)
+            .ToDictionary(n => n.Name, n => n.Input);
+        var weights = quantized.Weights.ToDictionary(w => w.Key, w =>
+        {
+            if (w.Value.Bias is not { } bias)
+            {
+                return w.Value;
+            }
+            var inputScale = (double)(float)quantized.QuantizationOf(inputs[w.Key]).Scale;
+            var biasScale = (w.Value.Scales.to(float32).to(float64) * inputScale).to(float32);
+            var intBias = (bias.to(float64) / biasScale.to(float64)).round();
+            return w.Value with { Bias = (intBias.to(float32) * biasScale).to(float32) };
+        });
+        // Shares the graph and int8 weights with quantized, so it is not disposed; the scope frees the snapped biases.
+        var snapped = new QuantizedGraph(quantized.Graph, quantized.Activations, weights, quantized.QConfigDescription);
+        return FakeQuantizedGraphInterpreter.Run(snapped, input).MoveToOuterDisposeScope();
     }
 
     private static void AssertClose(Tensor expected, Tensor actual, double tolerance)
