@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization;
@@ -15,7 +16,7 @@ public class QuantizePt2eTests
     [Fact]
     public void Prepare_places_one_observer_per_quantized_value_and_weight_of_resnet20()
     {
-        using var model = RandomResNet20(seed: 1);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 1);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
 
         using var prepared = QuantizePt2e.Prepare(captured, X86InductorQuantizer.GetDefaultQuantizationConfig());
@@ -31,7 +32,7 @@ public class QuantizePt2eTests
     [Fact]
     public void Fake_quantized_resnet20_agrees_with_fp32_top1_on_95_percent_of_random_inputs()
     {
-        using var model = RandomResNet20(seed: 2);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 2);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, X86InductorQuantizer.GetDefaultQuantizationConfig());
         using var calibration = randn(128, 3, 32, 32);
@@ -51,7 +52,7 @@ public class QuantizePt2eTests
     [Fact]
     public void Convert_produces_the_backend_contract_with_per_channel_error_within_half_a_scale()
     {
-        using var model = RandomResNet20(seed: 3);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 3);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new(ActivationObserver: "minmax")));
         using var calibration = randn(16, 3, 32, 32);
@@ -82,12 +83,12 @@ public class QuantizePt2eTests
     [Fact]
     public void Calibrate_reports_progress_and_stops_between_batches_when_cancelled()
     {
-        using var model = RandomResNet20(seed: 4);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 4);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new(ActivationObserver: "minmax")));
         using var cancellation = new CancellationTokenSource();
         var reports = new List<CalibrationProgress>();
-        var progress = new InlineProgress(p =>
+        var progress = new SynchronousProgress<CalibrationProgress>(p =>
         {
             reports.Add(p);
             cancellation.Cancel();
@@ -107,7 +108,7 @@ public class QuantizePt2eTests
     [Fact]
     public void Calibration_leaves_the_live_tensor_count_unchanged()
     {
-        using var model = RandomResNet20(seed: 5);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 5);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, X86InductorQuantizer.GetDefaultQuantizationConfig());
         using var warmup = randn(4, 3, 32, 32);
@@ -123,7 +124,7 @@ public class QuantizePt2eTests
     [Fact]
     public void Non_finite_activations_fail_calibration_naming_the_value()
     {
-        using var model = RandomResNet20(seed: 6);
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 6);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, X86InductorQuantizer.GetDefaultQuantizationConfig());
         using var batch = full(2, 3, 32, 32, float.NaN);
@@ -132,19 +133,5 @@ public class QuantizePt2eTests
 
         Assert.Contains("(input)", error.Message);
         Assert.Contains("NaN", error.Message);
-    }
-
-    private static CifarResNet RandomResNet20(int seed)
-    {
-        manual_seed(seed);
-        var model = ModelZoo.Create(ModelZoo.ResNet20, 3, 10);
-        TestModels.RandomizeBatchNorm(model);
-        model.eval();
-        return model;
-    }
-
-    private sealed class InlineProgress(Action<CalibrationProgress> report) : IProgress<CalibrationProgress>
-    {
-        public void Report(CalibrationProgress value) => report(value);
     }
 }
