@@ -48,6 +48,53 @@ public static class CheckpointReader
     }
 
     /// <summary>
+    /// The checkpoint's names, shapes and dtypes without reading its tensor data: the safetensors header, the
+    /// PyTorch archive's <c>data.pkl</c>, or TorchSharp's entry headers (seeking past the data). Sizes are still
+    /// checked against the file, so a truncated or damaged checkpoint is rejected as <see cref="Read(string)"/> would.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
+    public static CheckpointLayout ReadLayout(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException(path, e.Message, e);
+        }
+        using (stream)
+        {
+            return ReadLayout(stream, path);
+        }
+    }
+
+    /// <inheritdoc cref="ReadLayout(string)"/>
+    /// <remarks>A non-seekable stream is buffered in memory first.</remarks>
+    public static CheckpointLayout ReadLayout(Stream stream, string sourceName)
+    {
+        if (!stream.CanSeek)
+        {
+            using var buffered = new MemoryStream();
+            stream.CopyTo(buffered);
+            buffered.Position = 0;
+            return ReadLayout(buffered, sourceName);
+        }
+
+        var start = stream.Position;
+        var format = DetectFormat(stream, sourceName);
+        stream.Position = start;
+        var entries = format switch
+        {
+            CheckpointFormat.PyTorch => PyTorchLayoutReader.Read(stream, sourceName),
+            CheckpointFormat.Safetensors => SafetensorsReader.ReadLayout(stream, sourceName),
+            _ => TorchSharpCheckpointReader.ReadLayout(stream, sourceName),
+        };
+        return new CheckpointLayout(sourceName, format, entries);
+    }
+
+    /// <summary>
     /// PyTorch archives start with the zip magic "PK\x03\x04"; safetensors with an 8-byte little-endian
     /// header length and then the header's '{'. TorchSharp's format has no magic and is the fallback.
     /// </summary>

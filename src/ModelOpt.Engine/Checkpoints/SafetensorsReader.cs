@@ -13,6 +13,24 @@ internal static class SafetensorsReader
 
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
+        var (entries, dataStart) = ReadHeader(stream, source);
+        var reader = new BinaryReader(stream);
+        var result = new Dictionary<string, Tensor>(entries.Count);
+        foreach (var (key, dtype, shape, begin, end) in entries)
+        {
+            stream.Position = dataStart + begin;
+            result.Add(key, TensorLayout.FromBytes(reader.ReadBytes((int)(end - begin)), shape, dtype));
+        }
+        return result;
+    }
+
+    /// <summary>Names, shapes and dtypes from the JSON header alone, every byte range checked against the file's size.</summary>
+    public static Dictionary<string, TensorSpec> ReadLayout(Stream stream, string source) =>
+        ReadHeader(stream, source).Entries.ToDictionary(e => e.Key, e => new TensorSpec(e.Shape, e.Dtype));
+
+    private static (List<(string Key, ScalarType Dtype, long[] Shape, long Begin, long End)> Entries, long DataStart) ReadHeader(
+        Stream stream, string source)
+    {
         var start = stream.Position;
         var available = stream.Length - start;
         var reader = new BinaryReader(stream);
@@ -51,14 +69,7 @@ internal static class SafetensorsReader
                     $"tensor '{key}' claims bytes [{begin},{end}) of {dataLength}, but {ShapeMismatch.Format(shape)} {dtype} needs {expectedBytes}.");
             }
         }
-
-        var result = new Dictionary<string, Tensor>(entries.Count);
-        foreach (var (key, dtype, shape, begin, end) in entries)
-        {
-            stream.Position = dataStart + begin;
-            result.Add(key, TensorLayout.FromBytes(reader.ReadBytes((int)(end - begin)), shape, dtype));
-        }
-        return result;
+        return (entries, dataStart);
     }
 
     private static (string, ScalarType, long[], long, long) ParseEntry(JsonProperty property, string source)

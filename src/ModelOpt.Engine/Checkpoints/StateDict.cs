@@ -23,7 +23,10 @@ public sealed class StateDict : IDisposable
     public IReadOnlyDictionary<string, Tensor> Tensors => tensors;
 
     /// <summary>Input channels and classes implied by <c>conv1.weight</c> and <c>fc.weight</c>.</summary>
-    public ModelDimensions InferDimensions() => ModelDimensions.Infer(tensors, SourceName);
+    public ModelDimensions InferDimensions() => Layout.InferDimensions();
+
+    /// <summary>The entries' names, shapes and dtypes, as <see cref="CheckpointReader.ReadLayout(string)"/> reads them from the file.</summary>
+    public CheckpointLayout Layout => new(SourceName, Format, tensors.ToDictionary(e => e.Key, e => TensorSpec.Of(e.Value)));
 
     public void Dispose()
     {

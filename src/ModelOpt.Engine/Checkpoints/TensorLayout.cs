@@ -12,7 +12,8 @@ internal static class TensorLayout
             ScalarType.Byte or ScalarType.Int8 or ScalarType.Bool => 1,
             ScalarType.Int16 or ScalarType.Float16 or ScalarType.BFloat16 => 2,
             ScalarType.Int32 or ScalarType.Float32 => 4,
-            ScalarType.Int64 or ScalarType.Float64 => 8,
+            ScalarType.Int64 or ScalarType.Float64 or ScalarType.ComplexFloat32 => 8,
+            ScalarType.ComplexFloat64 => 16,
             _ => 0,
         };
         return size > 0;

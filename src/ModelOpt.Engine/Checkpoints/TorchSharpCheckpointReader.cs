@@ -12,8 +12,31 @@ internal static class TorchSharpCheckpointReader
 {
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
-        var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         var result = new Dictionary<string, Tensor>();
+        Walk(stream, source, result, (reader, key, shape, dtype, byteCount) =>
+            result.Add(key, TensorLayout.FromBytes(reader.ReadBytes((int)byteCount), shape, dtype)));
+        return result;
+    }
+
+    /// <summary>Names, shapes and dtypes, seeking past each entry's data; the same checks as <see cref="Read"/>.</summary>
+    public static Dictionary<string, TensorSpec> ReadLayout(Stream stream, string source)
+    {
+        var result = new Dictionary<string, TensorSpec>();
+        Walk(stream, source, [], (reader, key, shape, dtype, byteCount) =>
+        {
+            reader.BaseStream.Seek(byteCount, SeekOrigin.Current);
+            result.Add(key, new TensorSpec(shape, dtype));
+        });
+        return result;
+    }
+
+    private delegate void EntryHandler(BinaryReader reader, string key, long[] shape, ScalarType dtype, long byteCount);
+
+    // Walks the entries, checking every field before onEntry consumes (reads or skips) the entry's byteCount data bytes.
+    // On failure the tensors already in `created` are disposed.
+    private static void Walk(Stream stream, string source, Dictionary<string, Tensor> created, EntryHandler onEntry)
+    {
+        var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
         {
             var count = ReadLeb128(reader);
@@ -42,24 +65,23 @@ internal static class TorchSharpCheckpointReader
                     throw new CheckpointFormatException(source,
                         $"entry {i} ('{key}') claims {ShapeMismatch.Format(shape)} of dtype {(int)dtype}, more than the file holds or an unknown dtype.");
                 }
-                result.Add(key, TensorLayout.FromBytes(reader.ReadBytes((int)byteCount), shape, dtype));
+                onEntry(reader, key, shape, dtype, byteCount);
             }
             if (stream.Position != stream.Length)
             {
                 throw new CheckpointFormatException(source, $"{stream.Length - stream.Position} bytes follow the last TorchSharp entry; not a TorchSharp checkpoint.");
             }
-            return result;
         }
         catch (Exception e) when (e is not CheckpointFormatException)
         {
-            Dispose(result);
+            Dispose(created);
             throw e is EndOfStreamException
                 ? new CheckpointFormatException(source, "the TorchSharp checkpoint ends early (truncated).", e)
                 : new CheckpointFormatException(source, $"not a TorchSharp checkpoint ({e.GetType().Name}: {e.Message}).", e);
         }
         catch
         {
-            Dispose(result);
+            Dispose(created);
             throw;
         }
     }

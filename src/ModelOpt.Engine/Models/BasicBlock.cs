@@ -13,17 +13,17 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, ITraceable
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
 
-    public BasicBlock(string name, long inPlanes, long planes, long stride) : base(name)
+    public BasicBlock(string name, long inPlanes, long planes, long stride, Device? device = null) : base(name)
     {
-        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false, device: device);
+        bn1 = BatchNorm2d(planes, device: device);
+        conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false, device: device);
+        bn2 = BatchNorm2d(planes, device: device);
         if (stride != 1 || inPlanes != planes)
         {
             downsample = Sequential(
-                ("0", Conv2d(inPlanes, planes, 1, stride: stride, bias: false)),
-                ("1", BatchNorm2d(planes)));
+                ("0", Conv2d(inPlanes, planes, 1, stride: stride, bias: false, device: device)),
+                ("1", BatchNorm2d(planes, device: device)));
         }
         RegisterComponents();
     }

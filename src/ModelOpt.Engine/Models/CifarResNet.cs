@@ -21,15 +21,16 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
     private readonly AdaptiveAvgPool2d avgpool;
     private readonly Linear fc;
 
-    public CifarResNet(string name, long[] stageWidths, int blocksPerStage, long inputChannels, long numClasses) : base(name)
+    /// <param name="device">Where the weights live; <see cref="torch.META"/> builds the structure (names, shapes, dtypes) without allocating any.</param>
+    public CifarResNet(string name, long[] stageWidths, int blocksPerStage, long inputChannels, long numClasses, Device? device = null) : base(name)
     {
         if (stageWidths.Length is < 3 or > 4)
         {
             throw new ArgumentException("A CIFAR ResNet has three or four stages.", nameof(stageWidths));
         }
 
-        conv1 = Conv2d(inputChannels, stageWidths[0], 3, stride: 1, padding: 1, bias: false);
-        bn1 = BatchNorm2d(stageWidths[0]);
+        conv1 = Conv2d(inputChannels, stageWidths[0], 3, stride: 1, padding: 1, bias: false, device: device);
+        bn1 = BatchNorm2d(stageWidths[0], device: device);
         var inPlanes = stageWidths[0];
         var stages = new Sequential[stageWidths.Length];
         for (var s = 0; s < stageWidths.Length; s++)
@@ -38,7 +39,7 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
             for (var b = 0; b < blocksPerStage; b++)
             {
                 var stride = s > 0 && b == 0 ? 2 : 1;
-                blocks.Add(($"{b}", new BasicBlock($"layer{s + 1}.{b}", inPlanes, stageWidths[s], stride)));
+                blocks.Add(($"{b}", new BasicBlock($"layer{s + 1}.{b}", inPlanes, stageWidths[s], stride, device)));
                 inPlanes = stageWidths[s];
             }
             stages[s] = Sequential(blocks);
@@ -46,7 +47,7 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
         (layer1, layer2, layer3) = (stages[0], stages[1], stages[2]);
         layer4 = stages.Length == 4 ? stages[3] : null;
         avgpool = AdaptiveAvgPool2d(1);
-        fc = Linear(inPlanes, numClasses);
+        fc = Linear(inPlanes, numClasses, device: device);
         RegisterComponents();
         InitializeWeights();
     }

@@ -18,7 +18,7 @@ public sealed class CheckpointRejectedException(string message, bool architectur
 
 /// <summary>
 /// Checks an uploaded checkpoint before it is accepted: the container format here (cheap, no tensors loaded), then,
-/// when a model is named, the engine's check of every state_dict key and shape against that architecture.
+/// when a model is named, the engine's check of every state_dict key, shape and dtype against that architecture, from the checkpoint's layout alone.
 /// </summary>
 public sealed class CheckpointInspector
 {
@@ -140,9 +140,10 @@ public sealed class CheckpointInspector
     {
         try
         {
-            using var checkpoint = CheckpointReader.Read(path);
-            var dimensions = checkpoint.InferDimensions();
-            CheckpointValidator.Validate(checkpoint, model, dimensions.InputChannels, dimensions.NumClasses);
+            // Names, shapes and dtypes only: no tensor data is read, so a 45 MB upload costs the API kilobytes, not megabytes.
+            var layout = CheckpointReader.ReadLayout(path);
+            var dimensions = layout.InferDimensions();
+            CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
         }
         catch (CheckpointMismatchException e)
         {
