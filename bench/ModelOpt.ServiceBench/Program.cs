@@ -12,8 +12,8 @@
 //      2000 measured requests or 30 s, whichever first: count, errors, throughput, p50/p90/p99/max (target p99 < 50 ms);
 //   2. upload memory: a real 45 MB resnet18-cifar .safetensors (written by the engine's CheckpointWriter) streamed as
 //      multipart to POST /api/checkpoints, the API's VmRSS read before/after and sampled during (target < 10 MB growth),
-//      once without 'model' (format check only) and once with model=resnet18-cifar (the architecture check reads the
-//      checkpoint into tensors); small resnet20 warm-up uploads of both kinds first;
+//      once without 'model' (format check only) and once with model=resnet18-cifar (the architecture check reads only
+//      names, shapes and dtypes); small resnet20 warm-up uploads of both kinds first;
 //   3. kills the API and prints the table: metric, value, target, met?
 // The client shares the machine with the API: on a loaded or small machine the figures include that contention, so the
 // load average is printed with them. Not part of the test suite.
