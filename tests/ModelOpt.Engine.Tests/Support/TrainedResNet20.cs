@@ -49,7 +49,8 @@ public sealed class TrainedResNet20 : IDisposable
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>Not run in parallel with other tests: the pipeline's compile stage switches LibTorch's process-wide quantized engine.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TrainedResNet20Collection : ICollectionFixture<TrainedResNet20>
 {
     public const string Name = "trained resnet20";
