@@ -8,8 +8,7 @@ namespace ModelOpt.Service.Tests;
 
 /// <summary>
 /// The whole flow over the real engine on a small configuration (ResNet-20, a Fashion-MNIST subset, small calibration),
-/// PostgreSQL, and workers both embedded and in separate processes (one of them really killed). Skipped until the
-/// engine pipeline is wired (see <see cref="EngineFactAttribute"/>).
+/// PostgreSQL, and workers both embedded and in separate processes (one of them really killed).
 /// </summary>
 public sealed class RealPipelineTests : IAsyncLifetime
 {
@@ -35,14 +34,17 @@ public sealed class RealPipelineTests : IAsyncLifetime
         return factory;
     }
 
-    private static object SmallJob(Guid? checkpointId, int trainSubset = 512) => new
+    private const int TestImages = 500;
+
+    // Small enough that the whole service test project runs in a few minutes on two cores.
+    private static object SmallJob(Guid? checkpointId, int trainSubset = 2000) => new
     {
         model = ModelZoo.ResNet20,
         dataset = "fashion-mnist",
         checkpointId,
         training = new { epochs = 1, trainSubset, batchSize = 64 },
         quantization = new { activationObserver = "histogram", calibrationImages = 64, calibrationBatchSize = 32 },
-        evaluation = new { testSubset = 256, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 3 },
+        evaluation = new { testSubset = TestImages, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 5 },
     };
 
     private static byte[] ResNet20Checkpoint(long inputChannels, string model = ModelZoo.ResNet20)
@@ -60,7 +62,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         }
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_upload_then_job_runs_every_stage_and_the_int8_download_matches_its_sha256()
     {
         var factory = Service(embeddedWorker: true);
@@ -81,7 +83,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         {
             var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
             var rows = await context.StageResults.Where(r => r.JobId == job.Id).ToListAsync();
-            Assert.All(rows, r => Assert.True(r.SizeBytes > 0 && r.ImagesScored == 256 && r.Accuracy is >= 0 and <= 1 && r.LatencyMeanMs > 0));
+            Assert.All(rows, r => Assert.True(r.SizeBytes > 0 && r.ImagesScored == TestImages && r.Accuracy is >= 0 and <= 1 && r.LatencyMeanMs > 0));
         }
         Assert.NotEmpty(job.Artifacts);
         foreach (var artifact in job.Artifacts)
@@ -90,7 +92,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         }
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_separate_worker_process_trains_and_quantizes()
     {
         var factory = Service(embeddedWorker: false);
@@ -107,13 +109,13 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.Contains(job.Id.ToString(), worker.Output); // per-job log context
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_killed_worker_s_job_resumes_on_another_worker_without_repeating_finished_stages()
     {
         var factory = Service(embeddedWorker: false);
         var client = factory.CreateClient();
         var first = WorkerProcess.Start(db, factory.DataRoot);
-        var job = await client.SubmitAsync(SmallJob(null, trainSubset: 2048));
+        var job = await client.SubmitAsync(SmallJob(null));
 
         // Kill once the first stage is done and the next one is under way.
         var before = await client.WaitForJobAsync(job.Id, j => j.Stages.Count(s => s.State == StageState.Completed) >= 1 && j.Status == JobStatus.Running, Timeout);
@@ -137,7 +139,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.Contains(stages, s => s.WorkerName!.Contains($":{second.Id}:"));
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_cancel_inside_a_stage_stops_the_job()
     {
         var factory = Service(embeddedWorker: true);
@@ -152,7 +154,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.DoesNotContain(job.Stages, s => s.State == StageState.Completed);
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_upload_of_another_architecture_is_422_and_stores_nothing()
     {
         var factory = Service(embeddedWorker: false);
@@ -165,7 +167,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.DoesNotContain(factory.StoredFiles(), f => f.StartsWith("checkpoints/", StringComparison.Ordinal));
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_non_checkpoint_zip_named_pth_fails_the_job_with_a_reason_when_no_model_was_named_at_upload()
     {
         var factory = Service(embeddedWorker: true);
