@@ -3,6 +3,7 @@ using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Infrastructure;
 using TorchSharp.PyBridge;
+using Xunit.Abstractions;
 
 namespace ModelOpt.Service.Tests;
 
@@ -10,7 +11,7 @@ namespace ModelOpt.Service.Tests;
 /// The whole flow over the real engine on a small configuration (ResNet-20, a Fashion-MNIST subset, small calibration),
 /// PostgreSQL, and workers both embedded and in separate processes (one of them really killed).
 /// </summary>
-public sealed class RealPipelineTests : IAsyncLifetime
+public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
     private TestPostgres db = null!;
@@ -62,6 +63,11 @@ public sealed class RealPipelineTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Stage durations in the test output: where the service tests' minutes go.</summary>
+    private void Report(JobDto job) =>
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s: "
+                         + string.Join(", ", job.Stages.Select(s => $"{s.Stage} {s.DurationMs / 1000:F1} s")));
+
     [Fact]
     public async Task RealPipeline_upload_then_job_runs_every_stage_and_the_int8_download_matches_its_sha256()
     {
@@ -73,6 +79,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
 
         var job = await client.SubmitAsync(SmallJob(checkpoint.Id));
         job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, job.Error);
         Assert.DoesNotContain(job.Stages, s => s.Stage == PipelineStage.Train);
@@ -101,6 +108,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
 
         var job = await client.SubmitAsync(SmallJob(null));
         job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{worker.Output}");
         Assert.Equal(PipelineStage.Train, job.Stages[0].Stage);
@@ -114,8 +122,12 @@ public sealed class RealPipelineTests : IAsyncLifetime
     {
         var factory = Service(embeddedWorker: false);
         var client = factory.CreateClient();
+        // From an uploaded checkpoint: training is covered above, and this test needs only a completed stage to keep.
+        var upload = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20));
+        var checkpoint = await upload.ReadAsync<CheckpointDto>();
         var first = WorkerProcess.Start(db, factory.DataRoot);
-        var job = await client.SubmitAsync(SmallJob(null));
+        var firstId = first.Id; // read before Dispose: a disposed Process has no id
+        var job = await client.SubmitAsync(SmallJob(checkpoint.Id));
 
         // Kill once the first stage is done and the next one is under way.
         var before = await client.WaitForJobAsync(job.Id, j => j.Stages.Count(s => s.State == StageState.Completed) >= 1 && j.Status == JobStatus.Running, Timeout);
@@ -124,6 +136,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         using var second = WorkerProcess.Start(db, factory.DataRoot);
         job = await client.WaitForFinishAsync(job.Id, Timeout);
         first.Dispose();
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{second.Output}");
         Assert.True(job.Attempts >= 2);
@@ -135,7 +148,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         var stages = await context.JobStages.Where(s => s.JobId == job.Id).ToListAsync();
         Assert.Equal(stages.Count, stages.Select(s => s.Stage).Distinct().Count());
-        Assert.Contains(stages, s => s.WorkerName!.Contains($":{first.Id}:"));
+        Assert.Contains(stages, s => s.WorkerName!.Contains($":{firstId}:"));
         Assert.Contains(stages, s => s.WorkerName!.Contains($":{second.Id}:"));
     }
 
