@@ -3,15 +3,15 @@ using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Infrastructure;
 using TorchSharp.PyBridge;
+using Xunit.Abstractions;
 
 namespace ModelOpt.Service.Tests;
 
 /// <summary>
 /// The whole flow over the real engine on a small configuration (ResNet-20, a Fashion-MNIST subset, small calibration),
-/// PostgreSQL, and workers both embedded and in separate processes (one of them really killed). Skipped until the
-/// engine pipeline is wired (see <see cref="EngineFactAttribute"/>).
+/// PostgreSQL, and workers both embedded and in separate processes (one of them really killed).
 /// </summary>
-public sealed class RealPipelineTests : IAsyncLifetime
+public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
     private TestPostgres db = null!;
@@ -35,14 +35,17 @@ public sealed class RealPipelineTests : IAsyncLifetime
         return factory;
     }
 
-    private static object SmallJob(Guid? checkpointId, int trainSubset = 512) => new
+    private const int TestImages = 500;
+
+    // Small enough that the whole service test project runs in a few minutes on two cores.
+    private static object SmallJob(Guid? checkpointId, int trainSubset = 2000) => new
     {
         model = ModelZoo.ResNet20,
         dataset = "fashion-mnist",
         checkpointId,
         training = new { epochs = 1, trainSubset, batchSize = 64 },
         quantization = new { activationObserver = "histogram", calibrationImages = 64, calibrationBatchSize = 32 },
-        evaluation = new { testSubset = 256, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 3 },
+        evaluation = new { testSubset = TestImages, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 5 },
     };
 
     private static byte[] ResNet20Checkpoint(long inputChannels, string model = ModelZoo.ResNet20)
@@ -60,7 +63,12 @@ public sealed class RealPipelineTests : IAsyncLifetime
         }
     }
 
-    [EngineFact]
+    /// <summary>Stage durations in the test output: where the service tests' minutes go.</summary>
+    private void Report(JobDto job) =>
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s: "
+                         + string.Join(", ", job.Stages.Select(s => $"{s.Stage} {s.DurationMs / 1000:F1} s")));
+
+    [Fact]
     public async Task RealPipeline_upload_then_job_runs_every_stage_and_the_int8_download_matches_its_sha256()
     {
         var factory = Service(embeddedWorker: true);
@@ -71,6 +79,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
 
         var job = await client.SubmitAsync(SmallJob(checkpoint.Id));
         job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, job.Error);
         Assert.DoesNotContain(job.Stages, s => s.Stage == PipelineStage.Train);
@@ -81,7 +90,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         {
             var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
             var rows = await context.StageResults.Where(r => r.JobId == job.Id).ToListAsync();
-            Assert.All(rows, r => Assert.True(r.SizeBytes > 0 && r.ImagesScored == 256 && r.Accuracy is >= 0 and <= 1 && r.LatencyMeanMs > 0));
+            Assert.All(rows, r => Assert.True(r.SizeBytes > 0 && r.ImagesScored == TestImages && r.Accuracy is >= 0 and <= 1 && r.LatencyMeanMs > 0));
         }
         Assert.NotEmpty(job.Artifacts);
         foreach (var artifact in job.Artifacts)
@@ -90,7 +99,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         }
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_separate_worker_process_trains_and_quantizes()
     {
         var factory = Service(embeddedWorker: false);
@@ -99,6 +108,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
 
         var job = await client.SubmitAsync(SmallJob(null));
         job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{worker.Output}");
         Assert.Equal(PipelineStage.Train, job.Stages[0].Stage);
@@ -107,13 +117,17 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.Contains(job.Id.ToString(), worker.Output); // per-job log context
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_killed_worker_s_job_resumes_on_another_worker_without_repeating_finished_stages()
     {
         var factory = Service(embeddedWorker: false);
         var client = factory.CreateClient();
+        // From an uploaded checkpoint: training is covered above, and this test needs only a completed stage to keep.
+        var upload = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20));
+        var checkpoint = await upload.ReadAsync<CheckpointDto>();
         var first = WorkerProcess.Start(db, factory.DataRoot);
-        var job = await client.SubmitAsync(SmallJob(null, trainSubset: 2048));
+        var firstId = first.Id; // read before Dispose: a disposed Process has no id
+        var job = await client.SubmitAsync(SmallJob(checkpoint.Id));
 
         // Kill once the first stage is done and the next one is under way.
         var before = await client.WaitForJobAsync(job.Id, j => j.Stages.Count(s => s.State == StageState.Completed) >= 1 && j.Status == JobStatus.Running, Timeout);
@@ -122,6 +136,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         using var second = WorkerProcess.Start(db, factory.DataRoot);
         job = await client.WaitForFinishAsync(job.Id, Timeout);
         first.Dispose();
+        Report(job);
 
         Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{second.Output}");
         Assert.True(job.Attempts >= 2);
@@ -133,11 +148,11 @@ public sealed class RealPipelineTests : IAsyncLifetime
         var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         var stages = await context.JobStages.Where(s => s.JobId == job.Id).ToListAsync();
         Assert.Equal(stages.Count, stages.Select(s => s.Stage).Distinct().Count());
-        Assert.Contains(stages, s => s.WorkerName!.Contains($":{first.Id}:"));
+        Assert.Contains(stages, s => s.WorkerName!.Contains($":{firstId}:"));
         Assert.Contains(stages, s => s.WorkerName!.Contains($":{second.Id}:"));
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_cancel_inside_a_stage_stops_the_job()
     {
         var factory = Service(embeddedWorker: true);
@@ -152,7 +167,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.DoesNotContain(job.Stages, s => s.State == StageState.Completed);
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_upload_of_another_architecture_is_422_and_stores_nothing()
     {
         var factory = Service(embeddedWorker: false);
@@ -165,7 +180,7 @@ public sealed class RealPipelineTests : IAsyncLifetime
         Assert.DoesNotContain(factory.StoredFiles(), f => f.StartsWith("checkpoints/", StringComparison.Ordinal));
     }
 
-    [EngineFact]
+    [Fact]
     public async Task RealPipeline_a_non_checkpoint_zip_named_pth_fails_the_job_with_a_reason_when_no_model_was_named_at_upload()
     {
         var factory = Service(embeddedWorker: true);

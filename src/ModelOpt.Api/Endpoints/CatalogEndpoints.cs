@@ -26,10 +26,10 @@ public static class CatalogEndpoints
 
     public static Ok<IReadOnlyList<ModelDto>> ListModels() => TypedResults.Ok(Models.Value);
 
-    public static Ok<IReadOnlyList<DatasetDto>> ListDatasets(IDatasetCatalog datasets)
+    public static Ok<IReadOnlyList<DatasetDto>> ListDatasets(DatasetLocations datasets)
     {
         IReadOnlyList<DatasetDto> result = datasets.All
-            .Select(d => new DatasetDto(d.Name, d.Description, d.InputChannels, d.Classes, datasets.DefaultPath(d.Name), datasets.IsAvailable(d.Name, null)))
+            .Select(d => new DatasetDto(d.Name, d.Description, d.Channels, d.Classes, datasets.DefaultPath(d), datasets.IsAvailable(d)))
             .ToList();
         return TypedResults.Ok(result);
     }

@@ -10,7 +10,7 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Api.Endpoints;
 
 /// <summary>What the job handlers need, bound with [AsParameters].</summary>
-public sealed record JobServices(ModelOptDbContext Db, JobDispatcher Dispatcher, IDatasetCatalog Datasets, ArtifactStore Store, TimeProvider Time);
+public sealed record JobServices(ModelOptDbContext Db, JobDispatcher Dispatcher, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time);
 
 public static class JobEndpoints
 {

@@ -24,7 +24,7 @@ namespace ModelOpt.Jobs.Execution;
 public sealed class OptimizationJobRunner(
     IServiceScopeFactory scopes,
     ArtifactStore store,
-    IDatasetCatalog datasets,
+    DatasetLocations datasets,
     IOptions<WorkerOptions> options,
     TimeProvider time,
     ILogger<OptimizationJobRunner> logger,
@@ -171,7 +171,7 @@ public sealed class OptimizationJobRunner(
                 throw new PipelineInputRejectedException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
             }
         }
-        var dataPath = job.DataPath ?? datasets.DefaultPath(job.Dataset);
+        var dataPath = job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         var spec = job.Spec;
         return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
             spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device);

@@ -34,7 +34,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<CheckpointInspector>();
-        services.AddSingleton<IDatasetCatalog, DatasetCatalog>();
+        services.AddSingleton<DatasetLocations>();
         services.AddScoped<JobDispatcher>();
 
         var storage = Bind<StorageOptions>(builder.Configuration, StorageOptions.Section);

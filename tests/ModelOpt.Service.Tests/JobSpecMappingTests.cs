@@ -1,0 +1,46 @@
+using ModelOpt.Engine.Pipeline;
+
+namespace ModelOpt.Service.Tests;
+
+/// <summary>The job request's settings map onto the engine's <see cref="OptimizationRequest"/> options field for field, with the engine's defaults.</summary>
+public sealed class JobSpecMappingTests
+{
+    [Fact]
+    public void Unset_settings_are_the_engine_defaults()
+    {
+        var spec = new CreateJobRequest { Model = "resnet20", Dataset = "synthetic" }.ToSpec();
+
+        Assert.Equal(new TrainingOptions(), spec.Training.ToEngine());
+        Assert.Equal(new QuantizationOptions(), spec.Quantization.ToEngine());
+        Assert.Equal(new EvaluationOptions(), spec.Evaluation.ToEngine());
+        Assert.Equal(new EvaluationOptions(TestSubset: null, LatencyBatchSize: 128, WarmupRuns: 5, TimedRuns: 50), spec.Evaluation.ToEngine());
+        Assert.True(spec.Compile.Enabled);
+    }
+
+    [Fact]
+    public void Every_setting_reaches_the_engine()
+    {
+        var request = new CreateJobRequest
+        {
+            Model = "resnet20",
+            Dataset = "fashion-mnist",
+            Training = new() { Epochs = 3, LearningRate = 0.05, BatchSize = 32, TrainSubset = 2000, Seed = 7 },
+            Quantization = new()
+            {
+                ActivationObserver = "percentile", Percentile = 99.9, PerChannelWeights = false, SymmetricActivations = true,
+                CalibrationImages = 64, CalibrationBatchSize = 16,
+            },
+            Evaluation = new() { TestSubset = 500, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 },
+        };
+
+        var spec = request.ToSpec();
+
+        Assert.Equal(new TrainingOptions(3, 0.05, 32, 2000, 7), spec.Training.ToEngine());
+        Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16), spec.Quantization.ToEngine());
+        Assert.Equal(new EvaluationOptions(500, 32, 1, 5), spec.Evaluation.ToEngine());
+        // A new engine option must get a request field: the records' parameter counts are pinned here.
+        Assert.Equal(5, typeof(TrainingOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(6, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(4, typeof(EvaluationOptions).GetConstructors().Single().GetParameters().Length);
+    }
+}
