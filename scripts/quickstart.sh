@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --timed-runs) TIMED_RUNS="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "Unknown option $1" >&2; exit 2 ;;
   esac
 done
