@@ -19,6 +19,15 @@ public class CandidateSelectionTests
     }
 
     [Fact]
+    public void A_candidate_exactly_at_the_tolerance_is_kept()
+    {
+        // 1043/2000 vs 1041/2000: 0.1 points, which binary floating point makes 0.10000000000000009.
+        var result = CandidateSelection.Select([Candidate("onnxruntime-qdq", 1043 / 2000.0, 10)], referenceAccuracy: 1041 / 2000.0);
+
+        Assert.True(Assert.Single(result).Metrics.Selected);
+    }
+
+    [Fact]
     public void No_surviving_candidate_is_an_error()
     {
         Assert.Throws<InvalidOperationException>(() =>

@@ -30,10 +30,13 @@ internal static class CompileStage
         }
         var candidates = new List<CompileCandidate>();
 
-        foreach (var engine in TorchScriptEngines())
+        var engines = TorchScriptEngines().ToList();
+        var total = engines.Count + 2;
+        foreach (var engine in engines)
         {
             using var model = TorchScriptInt8Model.Load(workspace.PathOf(JobWorkspace.Int8TorchScript), engine);
-            var metrics = ModelMeasurement.Measure(context, ConvertStage.Backend(engine), model.Run, model.SerializedSizeBytes);
+            var metrics = ModelMeasurement.Measure(
+                context, ConvertStage.Backend(engine), model.Run, model.SerializedSizeBytes, (double)candidates.Count / total, (candidates.Count + 1.0) / total);
             candidates.Add(new CompileCandidate(metrics with { Note = $"load with quantized engine {engine}" }, workspace.Artifact(JobWorkspace.Int8TorchScript)));
         }
         QuantizedEngine.Current = QuantizedEngine.Default;
@@ -43,7 +46,7 @@ internal static class CompileStage
         {
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
         }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx));
+        candidates.Add(MeasureOnnx(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, candidates.Count, total));
 
         using (var fp32 = EvaluateFp32Stage.LoadFp32(context))
         using (var captured = GraphBuilder.Capture(fp32, [1, .. context.InputShape]))
@@ -52,7 +55,7 @@ internal static class CompileStage
         {
             workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(fused), path));
         }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx));
+        candidates.Add(MeasureOnnx(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, candidates.Count, total));
 
         var selected = CandidateSelection.Select(candidates, referenceAccuracy);
         return new StageResult(
@@ -64,10 +67,10 @@ internal static class CompileStage
     private static IEnumerable<QEngine> TorchScriptEngines() =>
         new[] { QEngine.X86, QEngine.OneDnn }.Where(QuantizedEngine.Supported.Contains);
 
-    private static CompileCandidate MeasureOnnx(StageContext context, string backend, string file)
+    private static CompileCandidate MeasureOnnx(StageContext context, string backend, string file, int index, int total)
     {
         using var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file));
-        var metrics = ModelMeasurement.Measure(context, backend, model.Run, model.SizeBytes);
+        var metrics = ModelMeasurement.Measure(context, backend, model.Run, model.SizeBytes, (double)index / total, (index + 1.0) / total);
         return new CompileCandidate(metrics, context.Workspace.Artifact(file));
     }
 }
