@@ -4,48 +4,19 @@ namespace ModelOpt.Engine.Checkpoints;
 public static class CheckpointReader
 {
     /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
-    public static StateDict Read(string path)
-    {
-        FileStream stream;
-        try
-        {
-            stream = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CheckpointFormatException(path, e.Message, e);
-        }
-        using (stream)
-        {
-            return Read(stream, path);
-        }
-    }
+    public static StateDict Read(string path) => FromFile(path, Read);
 
     /// <summary>Reads a state_dict from a stream (an upload, say) without closing it.</summary>
     /// <param name="sourceName">Named in error messages: the upload's file name or the path.</param>
     /// <remarks>A non-seekable stream is buffered in memory first: the zip and safetensors layouts need random access.</remarks>
     /// <exception cref="CheckpointFormatException">The content is corrupt, truncated or not a checkpoint.</exception>
-    public static StateDict Read(Stream stream, string sourceName)
-    {
-        if (!stream.CanSeek)
+    public static StateDict Read(Stream stream, string sourceName) => ByFormat(stream, sourceName, (format, seekable) =>
+        new StateDict(sourceName, format, format switch
         {
-            using var buffered = new MemoryStream();
-            stream.CopyTo(buffered);
-            buffered.Position = 0;
-            return Read(buffered, sourceName);
-        }
-
-        var start = stream.Position;
-        var format = DetectFormat(stream, sourceName);
-        stream.Position = start;
-        var tensors = format switch
-        {
-            CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(stream, sourceName),
-            CheckpointFormat.Safetensors => SafetensorsReader.Read(stream, sourceName),
-            _ => TorchSharpCheckpointReader.Read(stream, sourceName),
-        };
-        return new StateDict(sourceName, format, tensors);
-    }
+            CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(seekable, sourceName),
+            CheckpointFormat.Safetensors => SafetensorsReader.Read(seekable, sourceName),
+            _ => TorchSharpCheckpointReader.Read(seekable, sourceName),
+        }));
 
     /// <summary>
     /// The checkpoint's names, shapes and dtypes without reading its tensor data: the safetensors header, the
@@ -53,7 +24,19 @@ public static class CheckpointReader
     /// checked against the file, so a truncated or damaged checkpoint is rejected as <see cref="Read(string)"/> would.
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
-    public static CheckpointLayout ReadLayout(string path)
+    public static CheckpointLayout ReadLayout(string path) => FromFile(path, ReadLayout);
+
+    /// <inheritdoc cref="ReadLayout(string)"/>
+    /// <remarks>A non-seekable stream is buffered in memory first.</remarks>
+    public static CheckpointLayout ReadLayout(Stream stream, string sourceName) => ByFormat(stream, sourceName, (format, seekable) =>
+        new CheckpointLayout(sourceName, format, format switch
+        {
+            CheckpointFormat.PyTorch => PyTorchLayoutReader.Read(seekable, sourceName),
+            CheckpointFormat.Safetensors => SafetensorsReader.ReadLayout(seekable, sourceName),
+            _ => TorchSharpCheckpointReader.ReadLayout(seekable, sourceName),
+        }));
+
+    private static T FromFile<T>(string path, Func<Stream, string, T> read)
     {
         FileStream stream;
         try
@@ -66,32 +49,24 @@ public static class CheckpointReader
         }
         using (stream)
         {
-            return ReadLayout(stream, path);
+            return read(stream, path);
         }
     }
 
-    /// <inheritdoc cref="ReadLayout(string)"/>
-    /// <remarks>A non-seekable stream is buffered in memory first.</remarks>
-    public static CheckpointLayout ReadLayout(Stream stream, string sourceName)
+    private static T ByFormat<T>(Stream stream, string sourceName, Func<CheckpointFormat, Stream, T> read)
     {
         if (!stream.CanSeek)
         {
             using var buffered = new MemoryStream();
             stream.CopyTo(buffered);
             buffered.Position = 0;
-            return ReadLayout(buffered, sourceName);
+            return ByFormat(buffered, sourceName, read);
         }
 
         var start = stream.Position;
         var format = DetectFormat(stream, sourceName);
         stream.Position = start;
-        var entries = format switch
-        {
-            CheckpointFormat.PyTorch => PyTorchLayoutReader.Read(stream, sourceName),
-            CheckpointFormat.Safetensors => SafetensorsReader.ReadLayout(stream, sourceName),
-            _ => TorchSharpCheckpointReader.ReadLayout(stream, sourceName),
-        };
-        return new CheckpointLayout(sourceName, format, entries);
+        return read(format, stream);
     }
 
     /// <summary>

@@ -11,13 +11,15 @@ public static class CandidateSelection
     // Accuracies are ratios of image counts: 0.5215 - 0.5205 is 0.10000000000000009 points in binary floating point.
     private const double ToleranceSlack = 1e-9;
 
+    /// <summary>Whether <paramref name="accuracy"/> is within <see cref="MaxAccuracyDifferencePoints"/> of <paramref name="referenceAccuracy"/> (both fractions).</summary>
+    public static bool IsWithinTolerance(double accuracy, double referenceAccuracy) =>
+        Math.Abs(accuracy - referenceAccuracy) * 100 <= MaxAccuracyDifferencePoints + ToleranceSlack;
+
     /// <summary>Returns every candidate's metrics, the chosen one marked <c>Selected</c>, the others annotated.</summary>
     /// <param name="referenceAccuracy">The converted model's top-1, as a fraction in [0, 1].</param>
     public static IReadOnlyList<CompileCandidate> Select(IReadOnlyList<CompileCandidate> candidates, double referenceAccuracy)
     {
-        var survivors = candidates
-            .Where(c => Math.Abs(c.Metrics.Accuracy - referenceAccuracy) * 100 <= MaxAccuracyDifferencePoints + ToleranceSlack)
-            .ToList();
+        var survivors = candidates.Where(c => IsWithinTolerance(c.Metrics.Accuracy, referenceAccuracy)).ToList();
         var chosen = survivors.MinBy(c => c.Metrics.LatencyMeanMs)
             ?? throw new InvalidOperationException(
                 $"Every compile candidate differs from the converted model's accuracy ({referenceAccuracy:P2}) by more than {MaxAccuracyDifferencePoints} points.");
