@@ -9,8 +9,7 @@ RUN dotnet publish src/ModelOpt.Api -c Release -o /out/api \
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime-base
 # FP32 inference is ~5x slower with glibc's default mmap threshold (see notes/PROBES.md); the engine also sets it in-process.
-ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824 \
-    ModelOpt__Storage__DataRoot=/data \
+ENV ModelOpt__Storage__DataRoot=/data \
     ModelOpt__Storage__ArtifactRoot=/artifacts \
     DOTNET_gcServer=0
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
