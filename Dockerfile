@@ -8,7 +8,6 @@ RUN dotnet publish src/ModelOpt.Api -c Release -o /out/api \
  && dotnet publish src/ModelOpt.Worker -c Release -o /out/worker
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime-base
-# FP32 inference is ~5x slower with glibc's default mmap threshold (see notes/PROBES.md); the engine also sets it in-process.
 ENV ModelOpt__Storage__DataRoot=/data \
     ModelOpt__Storage__ArtifactRoot=/artifacts \
     DOTNET_gcServer=0
