@@ -36,6 +36,9 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" 
   # CREATEDB: each test class creates and drops its own database.
   psql_admin -c "CREATE ROLE \"$ROLE\" LOGIN CREATEDB PASSWORD '$PASSWORD'" >&2
 fi
+# DROP DATABASE ... WITH (FORCE) on a test database must also end an autovacuum worker that is visiting it, which
+# PostgreSQL 15 allows only to members of pg_signal_backend.
+psql_admin -c "GRANT pg_signal_backend TO \"$ROLE\"" >&2
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != "1" ]; then
   psql_admin -c "CREATE DATABASE \"$DATABASE\" OWNER \"$ROLE\"" >&2
 fi
