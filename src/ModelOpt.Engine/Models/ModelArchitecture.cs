@@ -10,10 +10,10 @@ public sealed record ModelArchitecture(string Name, string Description, Func<lon
     /// <summary>An instance on the meta device: the state_dict's names, shapes and dtypes without allocating any weights.</summary>
     public CifarResNet CreateMeta(long inputChannels, long numClasses) => Build(inputChannels, numClasses, META);
 
-    /// <summary>Trainable parameters for the given input channels and classes (counted on a built instance).</summary>
+    /// <summary>Trainable parameters for the given input channels and classes (counted on a meta-device instance: no weights are allocated).</summary>
     public long ParameterCount(long inputChannels, long numClasses)
     {
-        using var model = Create(inputChannels, numClasses);
+        using var model = CreateMeta(inputChannels, numClasses);
         return model.parameters().Sum(p => p.numel());
     }
 }

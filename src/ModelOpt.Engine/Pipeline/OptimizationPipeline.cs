@@ -62,6 +62,5 @@ public sealed class OptimizationPipeline
 
     private static bool IsInputError(Exception e) => e is
         CheckpointFormatException or CheckpointMismatchException or DatasetException or UnknownDatasetException
-        or UnknownModelException or Int8CheckpointException or QuantizationException or ArgumentException
-        && e is not OperationCanceledException;
+        or UnknownModelException or Int8CheckpointException or QuantizationException or ArgumentException;
 }

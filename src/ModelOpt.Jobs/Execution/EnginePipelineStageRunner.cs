@@ -1,4 +1,3 @@
-using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Jobs.Execution;
@@ -17,7 +16,7 @@ public sealed class EnginePipelineStageRunner : IStageRunner
         {
             return await pipeline.RunStageAsync(stage, request, workDirectory, progress, cancellationToken);
         }
-        catch (Exception e) when (e is PipelineInputException or CheckpointMismatchException or CheckpointFormatException or ModelOpt.Engine.Models.UnknownModelException)
+        catch (PipelineInputException e)
         {
             throw new PipelineInputRejectedException(e.Message, e);
         }
