@@ -13,6 +13,8 @@ public static partial class EngineEnvironment
     private const int MallocTrimThreshold = -1;
     private const int MallocMmapMax = -4;
 
+    public const string KeepDefaultAllocatorVariable = "MODELOPT_KEEP_DEFAULT_MALLOC";
+
     /// <summary>Whether glibc's allocator was switched off mmap (false on non-glibc platforms).</summary>
     public static bool HeapAllocatorTuned { get; private set; }
 
@@ -27,7 +29,8 @@ public static partial class EngineEnvironment
 #pragma warning restore CA2255
     internal static void Initialize()
     {
-        if (!OperatingSystem.IsLinux())
+        // Only to measure what the setting is worth: scripts/bench-allocator.sh runs the bench with and without it.
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(KeepDefaultAllocatorVariable) == "1")
         {
             return;
         }
