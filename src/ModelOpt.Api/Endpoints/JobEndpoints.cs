@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
@@ -53,6 +54,7 @@ public static class JobEndpoints
             .WithName("DownloadJobArtifact")
             .WithSummary("Download one artifact")
             .WithDescription("Content-Length, a strong ETag that is the file's SHA-256, and range requests (Accept-Ranges: bytes).")
+            .ProducesFile()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

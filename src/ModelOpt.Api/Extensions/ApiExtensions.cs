@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Jobs.Extensions;
 using ModelOpt.Jobs.Options;
 using Serilog;
@@ -56,7 +57,9 @@ public static class ApiExtensions
                 Description = "Makes trained networks smaller: int8 post-training quantization (PyTorch's x86 recipe) with TorchSharp. "
                               + "Upload an FP32 checkpoint (or let the job train one), submit a job, follow its stages, download the int8 model.",
             });
-            o.SchemaFilter<CreateJobRequestExampleFilter>();
+            o.OperationFilter<MultipartFormOperationFilter>();
+            o.OperationFilter<ExampleValuesOperationFilter>();
+            o.DocumentAsyncFilter<ExistingResourceExamplesFilter>();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
                          .Select(a => Path.Combine(AppContext.BaseDirectory, $"{a.GetName().Name}.xml")).Where(File.Exists))
