@@ -50,7 +50,7 @@ public sealed class SwaggerUiJourneyTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(ModelZoo.ResNet20, request["model"]!.GetValue<string>());
         request["quantization"]!["calibrationImages"] = 64;
         request["evaluation"] = new JsonObject { ["testSubset"] = TestImages, ["latencyBatchSize"] = 32, ["warmupRuns"] = 1, ["timedRuns"] = 3 };
-        create.SetBody(request.ToJsonString());
+        create.SetBody(request.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Assert.Equal(202, create.Execute());
         var jobId = create.ResponseJson.GetProperty("id").GetString()!;
         page.Screenshot("swagger-2-create-job", create);
