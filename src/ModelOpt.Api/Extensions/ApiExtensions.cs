@@ -47,6 +47,10 @@ public static class ApiExtensions
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HangfireHealthCheck>("hangfire")
             .AddCheck<ArtifactStoreHealthCheck>("artifact-store");
+        builder.Services.AddRazorPages();
+        // The handlers' [AsParameters] bundles, so that the pages render the very DTOs the endpoints return.
+        builder.Services.AddScoped<JobServices>();
+        builder.Services.AddScoped<CheckpointServices>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
         {
@@ -72,9 +76,10 @@ public static class ApiExtensions
 
     public static WebApplication UseModelOptApi(this WebApplication app)
     {
+        // Outside the exception handler, so that the logged status is the answer the client got (400, not 500).
+        app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging();
 
         app.UseSwagger();
         app.UseSwaggerUI(o =>
@@ -100,7 +105,8 @@ public static class ApiExtensions
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
         }).WithTags("Health");
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.UseStaticFiles();
+        app.MapRazorPages();
         app.MapCheckpointEndpoints();
         app.MapJobEndpoints();
         app.MapCatalogEndpoints();

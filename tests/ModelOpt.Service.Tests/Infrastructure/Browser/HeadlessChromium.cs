@@ -1,3 +1,4 @@
+using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 
 namespace ModelOpt.Service.Tests.Infrastructure.Browser;
@@ -56,6 +57,21 @@ public sealed class HeadlessChromium : IDisposable
             await Task.Delay(200);
         }
         return path;
+    }
+
+    /// <summary>Saves the window as MODELOPT_SCREENSHOT_DIR/<paramref name="name"/>.png when that variable is set (the README's images).</summary>
+    public void Screenshot(string name, IWebElement? scrollTo = null)
+    {
+        if (Environment.GetEnvironmentVariable("MODELOPT_SCREENSHOT_DIR") is not { Length: > 0 } folder)
+        {
+            return;
+        }
+        if (scrollTo is not null)
+        {
+            Driver.ExecuteScript("arguments[0].scrollIntoView({block: 'start'});", scrollTo);
+        }
+        Directory.CreateDirectory(folder);
+        Driver.GetScreenshot().SaveAsFile(Path.Combine(folder, name + ".png"));
     }
 
     public void Dispose()

@@ -89,7 +89,7 @@ public sealed class SwaggerUiOperation(IWebDriver driver, IWebElement block)
     /// <summary>The "Download file" link Swagger UI offers for a file response.</summary>
     public IWebElement DownloadLink => Wait().Until(_ => block.FindElements(By.CssSelector(".live-responses-table a[download]")).FirstOrDefault())!;
 
-    public void ScrollIntoView() => ((IJavaScriptExecutor)driver).ExecuteScript("arguments[0].scrollIntoView({block: 'start'});", block);
+    private void ScrollIntoView() => ((IJavaScriptExecutor)driver).ExecuteScript("arguments[0].scrollIntoView({block: 'start'});", block);
 
     private IWebElement ParameterInput(string name) =>
         Wait().Until(_ => block.FindElements(By.CssSelector($"tr[data-param-name='{name}'] input")).FirstOrDefault())!;

@@ -3,11 +3,9 @@ using OpenQA.Selenium.Support.UI;
 
 namespace ModelOpt.Service.Tests.Infrastructure.Browser;
 
-/// <summary>ModelOpt's Swagger UI in a browser; screenshots go to MODELOPT_SCREENSHOT_DIR when it is set (the README's images).</summary>
+/// <summary>ModelOpt's Swagger UI in a browser.</summary>
 public sealed class SwaggerUiPage(HeadlessChromium browser, Uri api)
 {
-    private readonly string? screenshotFolder = Environment.GetEnvironmentVariable("MODELOPT_SCREENSHOT_DIR");
-
     /// <summary>Loads (or reloads) the page: Swagger UI fetches the OpenAPI document anew, with its current examples.</summary>
     public SwaggerUiPage Open()
     {
@@ -20,14 +18,5 @@ public sealed class SwaggerUiPage(HeadlessChromium browser, Uri api)
     public SwaggerUiOperation Operation(string tag, string operationId) =>
         new(browser.Driver, browser.Driver.FindElement(By.Id($"operations-{tag}-{operationId}")));
 
-    public void Screenshot(string name, SwaggerUiOperation? scrollTo = null)
-    {
-        if (screenshotFolder is null)
-        {
-            return;
-        }
-        scrollTo?.ScrollIntoView();
-        Directory.CreateDirectory(screenshotFolder);
-        browser.Driver.GetScreenshot().SaveAsFile(Path.Combine(screenshotFolder, name + ".png"));
-    }
+    public void Screenshot(string name, SwaggerUiOperation scrollTo) => browser.Screenshot(name, scrollTo.Block);
 }

@@ -1,0 +1,16 @@
+// Calls the API the pages are built on: JSON in and out, problem details on errors.
+"use strict";
+window.modelopt = {
+    async request(url, options = {}) {
+        const response = await fetch(url, { ...options, headers: { Accept: "application/json", ...(options.headers || {}) } });
+        const type = response.headers.get("Content-Type") || "";
+        const body = type.includes("json") ? await response.json() : await response.text();
+        return { ok: response.ok, status: response.status, body };
+    },
+    problemText(problem) {
+        if (typeof problem === "string") return problem;
+        const details = problem.errors ? Object.values(problem.errors).flat().join(" ") : "";
+        return [problem.title, problem.detail, details].filter(Boolean).join(": ");
+    },
+    finished: ["Succeeded", "Failed", "Cancelled"],
+};
