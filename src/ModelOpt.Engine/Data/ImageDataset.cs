@@ -1,41 +1,64 @@
+using ModelOpt.Engine.Data.Sources;
+
 namespace ModelOpt.Engine.Data;
 
 /// <summary>
-/// A labelled image set held in memory as uint8 (N,C,H,W) images and int64 (N) labels; the notebook's transform is
-/// applied per batch, so a full Fashion-MNIST split costs 47 MB rather than 245 MB of floats.
+/// A labelled image set: images from an <see cref="IImageSource"/> (uint8 in memory for the built-in sets, decoded on
+/// demand from the uploaded file otherwise) and int64 (N) labels. The job's transform is applied per batch, so a full
+/// Fashion-MNIST split costs 47 MB rather than 245 MB of floats, and an uploaded set only one batch of decoded images.
 /// </summary>
 public sealed class ImageDataset : IDisposable
 {
-    private readonly Tensor images;
+    private readonly IImageSource source;
     private readonly Tensor labels;
+
+    // False for a view made by WithPreprocessing: the source and labels belong to the dataset it was made from.
+    private readonly bool ownsData = true;
 
     /// <summary>Takes ownership of both tensors.</summary>
     public ImageDataset(string name, Tensor images, Tensor labels, int classes)
+        : this(name, new TensorImageSource(images), labels, classes)
     {
-        if (images.dtype != ScalarType.Byte || images.dim() != 4)
+    }
+
+    /// <summary>Takes ownership of the source and the labels.</summary>
+    public ImageDataset(string name, IImageSource source, Tensor labels, int classes, IReadOnlyList<string>? classNames = null,
+        ImagePreprocessing? preprocessing = null)
+    {
+        if (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.shape[0] != source.Count)
         {
-            throw new ArgumentException($"Expected uint8 images shaped (N,C,H,W), got {images.dtype} with {images.dim()} dims.", nameof(images));
-        }
-        if (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.shape[0] != images.shape[0])
-        {
-            throw new ArgumentException($"Expected {images.shape[0]} int64 labels, got {labels.dtype} shaped ({string.Join(",", labels.shape)}).", nameof(labels));
+            throw new ArgumentException($"Expected {source.Count} int64 labels, got {labels.dtype} shaped ({string.Join(",", labels.shape)}).", nameof(labels));
         }
         Name = name;
-        this.images = images.DetachFromDisposeScope();
+        this.source = source;
         this.labels = labels.DetachFromDisposeScope();
         Classes = classes;
+        ClassNames = classNames;
+        Preprocessing = preprocessing ?? ImagePreprocessing.Notebook;
     }
 
     public string Name { get; }
 
-    public int Count => (int)images.shape[0];
+    public int Count => source.Count;
 
     public int Classes { get; }
 
-    public int Channels => (int)images.shape[1];
+    /// <summary>Class names by label (folder names of an ImageFolder zip); null when the set has none.</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
 
-    /// <summary>The stored uint8 images (N,C,H,W), before the transform. Owned by the dataset: do not dispose.</summary>
-    public Tensor RawImages => images;
+    /// <summary>Channels of the stored images, before the transform.</summary>
+    public int Channels => source.Channels;
+
+    /// <summary>Height and width of the stored images when they all share one, else null.</summary>
+    public (int Height, int Width)? ImageSize => source.ImageSize;
+
+    /// <summary>The transform every batch goes through.</summary>
+    public ImagePreprocessing Preprocessing { get; }
+
+    /// <summary>The stored uint8 images (N,C,H,W) of an in-memory set, before the transform. Owned by the dataset: do not dispose.</summary>
+    public Tensor RawImages => source is TensorImageSource memory
+        ? memory.Images
+        : throw new InvalidOperationException($"{Name} is decoded on demand; it has no in-memory image tensor.");
 
     /// <summary>The int64 labels (N). Owned by the dataset: do not dispose.</summary>
     public Tensor Labels => labels;
@@ -44,8 +67,28 @@ public sealed class ImageDataset : IDisposable
     public ImageDataset Take(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var n = Math.Min(count, Count);
-        return new ImageDataset(Name, images.narrow(0, 0, n).clone(), labels.narrow(0, 0, n).clone(), Classes);
+        return Subset(AllIndices()[..Math.Min(count, Count)]);
+    }
+
+    /// <summary>The images at <paramref name="indices"/>, in that order; valid while this dataset lives.</summary>
+    public ImageDataset Subset(IReadOnlyList<long> indices)
+    {
+        using var index = tensor(indices.ToArray());
+        return new ImageDataset(Name, source.Subset(indices), labels.index_select(0, index), Classes, ClassNames, Preprocessing);
+    }
+
+    /// <summary>This dataset's images and labels under another transform, sharing them (no copy); valid while this dataset lives.</summary>
+    public ImageDataset WithPreprocessing(ImagePreprocessing preprocessing) => new(this, preprocessing);
+
+    private ImageDataset(ImageDataset shared, ImagePreprocessing preprocessing)
+    {
+        Name = shared.Name;
+        source = shared.source;
+        labels = shared.labels;
+        Classes = shared.Classes;
+        ClassNames = shared.ClassNames;
+        Preprocessing = preprocessing;
+        ownsData = false;
     }
 
     /// <summary>Images per class label, for checks and reports.</summary>
@@ -63,11 +106,14 @@ public sealed class ImageDataset : IDisposable
     public IEnumerable<ImageBatch> Batches(int batchSize, Random? shuffle = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var order = shuffle is null ? null : Permutation(Count, shuffle);
+        var order = AllIndices();
+        if (shuffle is not null)
+        {
+            shuffle.Shuffle(order);
+        }
         for (var start = 0; start < Count; start += batchSize)
         {
-            var size = Math.Min(batchSize, Count - start);
-            yield return order is null ? Slice(start, size) : Gather(order, start, size);
+            yield return Load(new ArraySegment<long>(order, start, Math.Min(batchSize, Count - start)));
         }
     }
 
@@ -75,37 +121,40 @@ public sealed class ImageDataset : IDisposable
     public int BatchCount(int batchSize) => (Count + batchSize - 1) / batchSize;
 
     // Built outside the iterator body so that no dispose scope stays open across a yield.
-    private ImageBatch Slice(int start, int size)
+    private ImageBatch Load(IReadOnlyList<long> indices)
     {
         using var scope = NewDisposeScope();
-        var batchImages = ImageTransform.ToModelInput(images.narrow(0, start, size));
-        var batchLabels = labels.narrow(0, start, size).clone();
+        var runs = source.Read(indices).Select(run => ImageTransform.ToModelInput(run, Preprocessing)).ToList();
+        if (runs.Any(r => r.shape[1] != runs[0].shape[1] || r.shape[2] != runs[0].shape[2] || r.shape[3] != runs[0].shape[3]))
+        {
+            throw new DatasetException($"{Name}: the images differ in size after the transform ({Preprocessing.Describe()}); "
+                                       + "give centerCrop or an exact resize (height and width) so that they can be batched.");
+        }
+        var batchImages = runs.Count == 1 ? runs[0] : cat(runs, 0);
+        if (batchImages.shape[0] != indices.Count)
+        {
+            throw new InvalidOperationException($"{Name}: the source returned {batchImages.shape[0]} images for {indices.Count} indices.");
+        }
+        var batchLabels = labels.index_select(0, tensor(indices.ToArray()));
         return new ImageBatch(batchImages.MoveToOuterDisposeScope(), batchLabels.MoveToOuterDisposeScope());
     }
 
-    private ImageBatch Gather(long[] order, int start, int size)
+    private long[] AllIndices()
     {
-        using var scope = NewDisposeScope();
-        var index = tensor(order.AsSpan(start, size).ToArray());
-        var batchImages = ImageTransform.ToModelInput(images.index_select(0, index));
-        var batchLabels = labels.index_select(0, index);
-        return new ImageBatch(batchImages.MoveToOuterDisposeScope(), batchLabels.MoveToOuterDisposeScope());
-    }
-
-    private static long[] Permutation(int count, Random random)
-    {
-        var order = new long[count];
-        for (var i = 0; i < count; i++)
+        var order = new long[Count];
+        for (var i = 0; i < order.Length; i++)
         {
             order[i] = i;
         }
-        random.Shuffle(order);
         return order;
     }
 
     public void Dispose()
     {
-        images.Dispose();
-        labels.Dispose();
+        if (ownsData)
+        {
+            source.Dispose();
+            labels.Dispose();
+        }
     }
 }

@@ -15,14 +15,18 @@ public static class LatencyEvaluator
     }
 
     /// <summary>Times any forward function on a (<see cref="EvaluationOptions.LatencyBatchSize"/>, channels, 32, 32) batch.</summary>
-    public static LatencyResult Measure(Func<Tensor, Tensor> forward, long channels, EvaluationOptions options, CancellationToken cancellationToken = default)
+    public static LatencyResult Measure(Func<Tensor, Tensor> forward, long channels, EvaluationOptions options, CancellationToken cancellationToken = default) =>
+        Measure(forward, [channels, ImageTransform.ImageSize, ImageTransform.ImageSize], options, cancellationToken);
+
+    /// <summary>Times any forward function on a (<see cref="EvaluationOptions.LatencyBatchSize"/>, C, H, W) batch of the job's input shape.</summary>
+    public static LatencyResult Measure(Func<Tensor, Tensor> forward, long[] inputShape, EvaluationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.LatencyBatchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(options.WarmupRuns);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TimedRuns);
 
         using var noGrad = no_grad();
-        using var input = rand(options.LatencyBatchSize, channels, ImageTransform.ImageSize, ImageTransform.ImageSize);
+        using var input = rand([options.LatencyBatchSize, .. inputShape]);
         for (var run = 0; run < options.WarmupRuns; run++)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -12,6 +12,7 @@ public sealed class JobWorkspace(string directory)
     public const string Int8Manifest = "model-int8.manifest.json";
     public const string Fp32Onnx = "model-fp32.onnx";
     public const string Int8Onnx = "model-int8.onnx";
+    public const string CalibrationSample = "calibration-sample.json";
 
     public string Directory { get; } = directory;
 

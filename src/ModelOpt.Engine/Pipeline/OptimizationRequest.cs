@@ -1,3 +1,6 @@
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
+
 namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>Everything one optimization job needs; the worker builds it from the job row.</summary>
@@ -5,6 +8,9 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Dataset">A dataset catalogue name (<c>fashion-mnist</c>, <c>cifar10</c>, <c>synthetic</c>).</param>
 /// <param name="DataPath">Folder of the dataset files; null for the dataset's default.</param>
 /// <param name="CheckpointPath">FP32 checkpoint to start from; null trains first.</param>
+/// <param name="UploadedDataset">The uploaded dataset file when the job uses one; <paramref name="Dataset"/> is then only its display name.</param>
+/// <param name="Preprocessing">The input transform; null is the notebook's.</param>
+/// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
 public sealed record OptimizationRequest(
     string Model,
     string Dataset,
@@ -13,4 +19,7 @@ public sealed record OptimizationRequest(
     TrainingOptions Training,
     QuantizationOptions Quantization,
     EvaluationOptions Evaluation,
-    string Device = "cpu");
+    string Device = "cpu",
+    UploadedDatasetFile? UploadedDataset = null,
+    ImagePreprocessing? Preprocessing = null,
+    DatasetSplitOptions? Split = null);

@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
@@ -12,6 +13,7 @@ internal sealed class StageContext(
     IProgress<PipelineProgress> progress,
     CancellationToken cancellationToken) : IDisposable
 {
+    private DatasetSplits? stored;
     private DatasetSplits? data;
 
     public PipelineStage Stage { get; } = stage;
@@ -22,17 +24,50 @@ internal sealed class StageContext(
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
-    public DatasetInfo Dataset { get; } = DatasetCatalog.Get(request.Dataset);
+    /// <summary>The built-in dataset; null when the job uses an uploaded one.</summary>
+    public DatasetInfo? Dataset { get; } = request.UploadedDataset is null ? DatasetCatalog.Get(request.Dataset) : null;
 
-    public DatasetSplits Data => data ??= Dataset.Open(Request.DataPath);
+    public ImagePreprocessing Preprocessing => Request.Preprocessing ?? ImagePreprocessing.Notebook;
 
-    public long[] InputShape => [Dataset.Channels, ImageTransform.ImageSize, ImageTransform.ImageSize];
+    /// <summary>Both splits, every batch under the job's <see cref="Preprocessing"/>.</summary>
+    public DatasetSplits Data => data ??= WithPreprocessing(stored ??= OpenStored());
 
-    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Dataset.Classes);
+    /// <summary>Channels the model sees: the dataset's after the colour conversion.</summary>
+    public int Channels => Preprocessing.OutputChannels(Request.UploadedDataset?.Channels ?? Dataset!.Channels);
+
+    public int Classes => Request.UploadedDataset?.ClassNames.Count ?? Dataset!.Classes;
+
+    public long[] InputShape
+    {
+        get
+        {
+            (int Height, int Width) size = Request.UploadedDataset is { ImageSize: { } uploaded } ? uploaded
+                : Preprocessing.HasFixedOutputSize ? (1, 1)
+                : Data.Train.ImageSize ?? throw new DatasetException("The dataset's images differ in size: give centerCrop or an exact resize.");
+            var (height, width) = Preprocessing.OutputSize(size.Height, size.Width);
+            return [Channels, height, width];
+        }
+    }
+
+    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Classes, Request.UploadedDataset?.ClassNames);
+
+    /// <summary>The dataset's identity for the calibration sample's hash: the upload's SHA-256, or that of the built-in set's files.</summary>
+    public string DatasetSha256() => Request.UploadedDataset?.Sha256
+        ?? (Dataset!.RequiredFiles.Count == 0
+            ? DatasetFingerprint.OfName(Dataset.Name)
+            : DatasetFingerprint.OfFiles(Dataset.RequiredFiles.Select(f => Path.Combine(Request.DataPath ?? Dataset.DefaultPath ?? "", f))));
 
     public void Report(double fraction, string message) => progress.Report(new PipelineProgress(Stage, Math.Clamp(fraction, 0, 1), message));
 
-    public CifarResNet CreateModel() => ModelZoo.Create(Request.Model, Dataset.Channels, Dataset.Classes);
+    public CifarResNet CreateModel() => ModelZoo.Create(Request.Model, Channels, Classes);
 
-    public void Dispose() => data?.Dispose();
+    private DatasetSplits OpenStored() => Request.UploadedDataset is { } upload
+        ? UploadedDatasets.Open(upload, Request.Split ?? new DatasetSplitOptions(), upload.Limits ?? new DatasetFileLimits())
+        : Dataset!.Open(Request.DataPath);
+
+    private DatasetSplits WithPreprocessing(DatasetSplits splits) =>
+        new(splits.Train.WithPreprocessing(Preprocessing), splits.Test.WithPreprocessing(Preprocessing));
+
+    // The views in data share the stored splits' tensors and files; disposing the stored splits frees them.
+    public void Dispose() => stored?.Dispose();
 }

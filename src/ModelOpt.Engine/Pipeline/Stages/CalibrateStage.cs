@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Calibration;
@@ -7,12 +10,24 @@ using ModelOpt.Engine.Runtime.Int8Checkpoint;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// prepare (BN folding, fusion, observers) and calibration on the first N training images, as the notebook's
+/// prepare (BN folding, fusion, observers) and calibration on N training images (the first N by default), as the notebook's
 /// <c>prepare_pt2e</c> + <c>calibrate</c>. The calibrated qparams and int8 weights are persisted as the plain int8
 /// safetensors form, which is what convert rebuilds the int8 model from.
 /// </summary>
 internal static class CalibrateStage
 {
+    public static readonly JsonSerializerOptions SampleJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The sample the calibrate stage recorded in the workspace, or null when it ran before samples were recorded.</summary>
+    public static CalibrationSample? RecordedSample(JobWorkspace workspace) =>
+        workspace.Has(JobWorkspace.CalibrationSample)
+            ? JsonSerializer.Deserialize<CalibrationSample>(File.ReadAllText(workspace.PathOf(JobWorkspace.CalibrationSample)), SampleJson)
+            : null;
+
     public static StageResult Run(StageContext context)
     {
         var options = context.Request.Quantization;
@@ -21,13 +36,17 @@ internal static class CalibrateStage
         model.eval();
         using var captured = GraphBuilder.Capture(model, [1, .. context.InputShape]);
         using var prepared = QuantizePt2e.Prepare(captured, qconfig);
-        using var calibration = context.Data.Train.Take(options.CalibrationImages);
+        var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
+        context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));
+        using var calibration = context.Data.Train.Subset(sample.Indices);
         var batches = calibration.BatchCount(options.CalibrationBatchSize);
         var progress = new SynchronousProgress<CalibrationProgress>(p =>
             context.Report((double)p.BatchesDone / batches, $"calibrated on {p.Images} images ({p.BatchesDone}/{batches} batches)"));
         QuantizePt2e.Calibrate(prepared, calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images), progress, context.CancellationToken);
         using var quantized = QuantizePt2e.Convert(prepared);
         context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
-        return new StageResult([], [context.Workspace.Artifact(JobWorkspace.Int8SafeTensors)]);
+        return new StageResult([],
+            [context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json")],
+            sample);
     }
 }

@@ -20,7 +20,13 @@ internal static class ConvertStage
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
             var size = new FileInfo(context.Workspace.PathOf(JobWorkspace.Int8TorchScript)).Length;
             var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size);
-            var manifest = Int8Manifest.Create(quantized, descriptor, engine) with { Metrics = MetricsOf(metrics) };
+            var sample = CalibrateStage.RecordedSample(context.Workspace);
+            var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
+            {
+                Metrics = MetricsOf(metrics),
+                InputTransform = Int8InputTransform.From(context.Preprocessing),
+                Calibration = sample is null ? null : Int8CalibrationRecord.From(sample),
+            };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             return new StageResult(
                 [metrics],

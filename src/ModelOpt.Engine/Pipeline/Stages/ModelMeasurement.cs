@@ -13,7 +13,7 @@ internal static class ModelMeasurement
         context.Report(progressFrom, $"{backend}: scoring the test set");
         var accuracy = AccuracyEvaluator.Measure(forward, context.Data.Test, options.TestSubset, cancellationToken: context.CancellationToken);
         context.Report(progressFrom + (progressTo - progressFrom) / 2, $"{backend}: timing {options.TimedRuns} batches of {options.LatencyBatchSize}");
-        var latency = LatencyEvaluator.Measure(forward, context.Dataset.Channels, options, context.CancellationToken);
+        var latency = LatencyEvaluator.Measure(forward, context.InputShape, options, context.CancellationToken);
         return new StageMetrics(
             backend, context.Request.Device, sizeBytes, accuracy.Accuracy, accuracy.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize);
     }

@@ -1,4 +1,7 @@
+using ModelOpt.Engine.Data;
+
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>What a stage produced; the pipeline adds the stage and its duration.</summary>
-internal sealed record StageResult(IReadOnlyList<StageMetrics> Metrics, IReadOnlyList<StageArtifact> Artifacts);
+/// <param name="Calibration">The calibrate stage's image sample.</param>
+internal sealed record StageResult(IReadOnlyList<StageMetrics> Metrics, IReadOnlyList<StageArtifact> Artifacts, CalibrationSample? Calibration = null);

@@ -7,7 +7,7 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 /// <summary>
 /// The human-readable companion of an int8 checkpoint: what model it is, how it was quantized (every layer's weight
 /// qparams in summary, every activation's scale and zero point) and for which quantized engine. The pipeline adds
-/// <see cref="Metrics"/> (accuracy, latency, size) once it has them.
+/// <see cref="Metrics"/> (accuracy, latency, size), the <see cref="InputTransform"/> and the <see cref="Calibration"/> sample once it has them.
 /// </summary>
 public sealed record Int8Manifest(
     string Format,
@@ -19,7 +19,9 @@ public sealed record Int8Manifest(
     string QuantizedEngine,
     IReadOnlyList<Int8LayerSummary> Layers,
     IReadOnlyList<Int8ActivationEntry> Activations,
-    IReadOnlyDictionary<string, double>? Metrics = null)
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    Int8InputTransform? InputTransform = null,
+    Int8CalibrationRecord? Calibration = null)
 {
     public const string CurrentFormat = "modelopt-int8-manifest/1";
 

@@ -1,0 +1,72 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ModelOpt.Engine.Data;
+
+/// <summary>
+/// The images a job calibrated on, as a proof two jobs can compare: <see cref="Sha256"/> is the SHA-256 of the
+/// dataset's SHA-256 (64 lowercase hex characters, ASCII) followed by the sorted image indices into the training
+/// split, each an int64 little-endian.
+/// </summary>
+public sealed record CalibrationSample(CalibrationSampling Sampling, int Seed, long[] Indices, string DatasetSha256, string Sha256)
+{
+    public int Count => Indices.Length;
+
+    public static CalibrationSample Draw(ImageDataset train, int count, CalibrationSampling sampling, int seed, string datasetSha256)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var n = Math.Min(count, train.Count);
+        long[] indices = sampling switch
+        {
+            CalibrationSampling.First => [.. Enumerable.Range(0, n).Select(i => (long)i)],
+            CalibrationSampling.Random => Shuffled(Enumerable.Range(0, train.Count).Select(i => (long)i), new Random(seed))[..n],
+            CalibrationSampling.Stratified => Stratified(train, n, new Random(seed)),
+            _ => throw new ArgumentOutOfRangeException(nameof(sampling), sampling, null),
+        };
+        Array.Sort(indices);
+        return new CalibrationSample(sampling, seed, indices, datasetSha256, Hash(datasetSha256, indices));
+    }
+
+    public static string Hash(string datasetSha256, IReadOnlyList<long> sortedIndices)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.ASCII.GetBytes(datasetSha256));
+        Span<byte> value = stackalloc byte[8];
+        foreach (var index in sortedIndices)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(value, index);
+            hash.AppendData(value);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Round-robin over the classes in label order, each class's images in a seeded order.</summary>
+    private static long[] Stratified(ImageDataset train, int n, Random random)
+    {
+        var labels = train.Labels.data<long>().ToArray();
+        var byClass = Enumerable.Range(0, train.Classes)
+            .Select(c => new Queue<long>(Shuffled(Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i), random)))
+            .ToList();
+        var picked = new List<long>(n);
+        while (picked.Count < n)
+        {
+            foreach (var queue in byClass.Where(q => q.Count > 0))
+            {
+                if (picked.Count == n)
+                {
+                    break;
+                }
+                picked.Add(queue.Dequeue());
+            }
+        }
+        return [.. picked];
+    }
+
+    private static long[] Shuffled(IEnumerable<long> items, Random random)
+    {
+        var array = items.ToArray();
+        random.Shuffle(array);
+        return array;
+    }
+}

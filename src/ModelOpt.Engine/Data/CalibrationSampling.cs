@@ -1,0 +1,14 @@
+namespace ModelOpt.Engine.Data;
+
+/// <summary>How the calibration images are drawn from the training split.</summary>
+public enum CalibrationSampling
+{
+    /// <summary>The first N, as the notebook's <c>Subset(train, range(n))</c>.</summary>
+    First,
+
+    /// <summary>N drawn without replacement by a seeded shuffle.</summary>
+    Random,
+
+    /// <summary>As equal a share of every class as N allows (seeded draw inside each class; classes with fewer images give all they have).</summary>
+    Stratified,
+}
