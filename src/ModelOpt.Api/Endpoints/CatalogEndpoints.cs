@@ -1,5 +1,4 @@
 using ModelOpt.Engine.Models;
-using ModelOpt.Jobs.Catalog;
 
 namespace ModelOpt.Api.Endpoints;
 
@@ -16,21 +15,8 @@ public static class CatalogEndpoints
             .WithName("ListModels")
             .WithSummary("Models the service can train, load and quantize")
             .WithDescription("Parameter counts are for 3 input channels and 10 classes; a job adapts both to its dataset.");
-        routes.MapGet("api/datasets", ListDatasets)
-            .WithTags("Catalog")
-            .WithName("ListDatasets")
-            .WithSummary("Datasets the service offers, and whether each one is present on this machine's disk")
-            .WithDescription("'available' is checked on the API's machine at its configured path; separate workers check their own disk when a job runs.");
         return routes;
     }
 
     public static Ok<IReadOnlyList<ModelDto>> ListModels() => TypedResults.Ok(Models.Value);
-
-    public static Ok<IReadOnlyList<DatasetDto>> ListDatasets(DatasetLocations datasets)
-    {
-        IReadOnlyList<DatasetDto> result = datasets.All
-            .Select(d => new DatasetDto(d.Name, d.Description, d.Channels, d.Classes, datasets.DefaultPath(d), datasets.IsAvailable(d)))
-            .ToList();
-        return TypedResults.Ok(result);
-    }
 }

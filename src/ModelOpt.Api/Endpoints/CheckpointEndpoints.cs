@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
@@ -17,9 +15,6 @@ public sealed record CheckpointServices(
 
 public static class CheckpointEndpoints
 {
-    /// <summary>Room for multipart boundaries and headers on top of the file's own limit.</summary>
-    private const long MultipartOverhead = 64 * 1024;
-
     public static RouteGroupBuilder MapCheckpointEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("api/checkpoints").WithTags("Checkpoints");
@@ -62,103 +57,47 @@ public static class CheckpointEndpoints
     public static async Task<Created<CheckpointDto>> UploadCheckpointAsync(
         HttpRequest request, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
-        var maxBytes = services.Uploads.Value.MaxBytes;
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, "checkpoint", ["model"], cancellationToken);
+        var (temp, fileName) = (upload.File, upload.FileName);
+        var format = CheckpointInspector.FormatOf(fileName);
+        var model = upload.Fields.GetValueOrDefault("model");
+        if (temp.SizeBytes == 0)
         {
-            limit.MaxRequestBodySize = maxBytes + MultipartOverhead;
+            throw new CheckpointRejectedException("The uploaded file is empty.");
         }
-        if (request.ContentLength is { } length && length > maxBytes + MultipartOverhead)
+        if (model is not null && ModelZoo.All.All(m => m.Name != model))
         {
-            throw new PayloadTooLargeException(maxBytes);
+            throw new RequestValidationException("model",
+                $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
         }
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
-            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
-        {
-            throw new RequestValidationException("file", "Send the checkpoint as multipart/form-data with a part named 'file'.");
-        }
+        services.Inspector.Inspect(temp.Path, format, model);
 
-        ArtifactStore.TempFile? temp = null;
-        string? fileName = null;
-        string? model = null;
-        CheckpointFormat format = default;
+        var checkpoint = new Checkpoint
+        {
+            Id = Guid.CreateVersion7(),
+            FileName = fileName,
+            Format = format,
+            Model = model,
+            SizeBytes = temp.SizeBytes,
+            Sha256 = temp.Sha256,
+            RelativePath = "",
+            CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+        };
+        checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
+        temp.MoveTo(checkpoint.RelativePath);
         try
         {
-            var reader = new MultipartReader(boundary, request.Body);
-            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
-            {
-                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
-                {
-                    continue;
-                }
-                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
-                if (disposition.IsFileDisposition())
-                {
-                    if (temp is not null)
-                    {
-                        throw new RequestValidationException("file", "Upload exactly one checkpoint file per request.");
-                    }
-                    fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
-                    format = CheckpointInspector.FormatOf(fileName);
-                    temp = await services.Store.WriteTempAsync(section.Body, maxBytes, cancellationToken);
-                }
-                else if (name == "model")
-                {
-                    using var text = new StreamReader(section.Body);
-                    var value = (await text.ReadToEndAsync(cancellationToken)).Trim();
-                    model = value.Length > 0 ? value : null;
-                }
-            }
-            if (temp is null || fileName is null)
-            {
-                throw new RequestValidationException("file", "The request has no file part.");
-            }
-            if (temp.SizeBytes == 0)
-            {
-                throw new CheckpointRejectedException("The uploaded file is empty.");
-            }
-            if (model is not null && ModelZoo.All.All(m => m.Name != model))
-            {
-                throw new RequestValidationException("model",
-                    $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
-            }
-            services.Inspector.Inspect(temp.Path, format, model);
-
-            var checkpoint = new Checkpoint
-            {
-                Id = Guid.CreateVersion7(),
-                FileName = fileName,
-                Format = format,
-                Model = model,
-                SizeBytes = temp.SizeBytes,
-                Sha256 = temp.Sha256,
-                RelativePath = "",
-                CreatedAt = services.Time.GetUtcNow().UtcDateTime,
-            };
-            checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
-            temp.MoveTo(checkpoint.RelativePath);
-            try
-            {
-                services.Db.Checkpoints.Add(checkpoint);
-                await services.Db.SaveChangesAsync(CancellationToken.None);
-            }
-            catch
-            {
-                services.Store.Delete(checkpoint.RelativePath); // No row, no file.
-                throw;
-            }
-            services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
-                checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
-            return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
+            services.Db.Checkpoints.Add(checkpoint);
+            await services.Db.SaveChangesAsync(CancellationToken.None);
         }
-        catch (InvalidDataException e) when (temp is null)
+        catch
         {
-            throw new RequestValidationException("file", $"The multipart body is malformed: {e.Message}");
+            services.Store.Delete(checkpoint.RelativePath); // No row, no file.
+            throw;
         }
-        finally
-        {
-            temp?.Dispose();
-        }
+        services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
+            checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
+        return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
     }
 
     public static async Task<Ok<IReadOnlyList<CheckpointDto>>> ListCheckpointsAsync([AsParameters] CheckpointServices services, CancellationToken cancellationToken)
@@ -204,18 +143,4 @@ public static class CheckpointEndpoints
 
     private static CheckpointDto ToDto(Checkpoint c) =>
         new(c.Id, c.FileName, c.Format, c.Model, c.SizeBytes, c.Sha256, c.CreatedAt, $"/api/checkpoints/{c.Id}/content");
-
-    private static string SafeFileName(string? raw)
-    {
-        var name = Path.GetFileName(raw ?? "").Trim();
-        foreach (var c in Path.GetInvalidFileNameChars())
-        {
-            name = name.Replace(c, '_');
-        }
-        if (name.Length is 0 or > 200 || name.StartsWith('.'))
-        {
-            throw new RequestValidationException("file", "The file part needs a file name ending in .pth or .safetensors (at most 200 characters).");
-        }
-        return name;
-    }
 }

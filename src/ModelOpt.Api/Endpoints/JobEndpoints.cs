@@ -73,14 +73,17 @@ public static class JobEndpoints
         request.Quantization ??= new();
         request.Evaluation ??= new();
         request.Compile ??= new();
+        request.Preprocessing ??= new();
+        request.Split ??= new();
         var errors = RequestValidator.Validate(request);
         if (request.Model is { } model && ModelZoo.All.All(m => m.Name != model))
         {
             errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
         }
-        if (request.Dataset is { } dataset && services.Datasets.Find(dataset) is null)
+        var dataset = request.Dataset is { } named ? await JobDataset.ResolveAsync(named, services.Db, services.Datasets, errors, cancellationToken) : null;
+        if (dataset?.Uploaded is not null && !string.IsNullOrWhiteSpace(request.DataPath))
         {
-            errors["dataset"] = [$"Unknown dataset '{dataset}'. Known datasets: {string.Join(", ", services.Datasets.All.Select(d => d.Name))}."];
+            errors["dataPath"] = ["An uploaded dataset is read from the artifact store: leave dataPath empty."];
         }
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
@@ -95,6 +98,10 @@ public static class JobEndpoints
                 errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
             }
         }
+        if (errors.Count == 0)
+        {
+            dataset?.Check(request.Preprocessing.ToEngine(), checkpoint, services.Store, errors);
+        }
         if (errors.Count > 0)
         {
             throw new RequestValidationException(errors);
@@ -106,7 +113,9 @@ public static class JobEndpoints
             Id = Guid.CreateVersion7(),
             Status = JobStatus.Queued,
             Model = request.Model!,
-            Dataset = services.Datasets.Find(request.Dataset!)!.Name,
+            Dataset = dataset!.Name,
+            DatasetId = dataset.Uploaded?.Id,
+            UsesUploadedDataset = dataset.Uploaded is not null,
             DataPath = string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath,
             CheckpointId = checkpoint?.Id,
             TrainFirst = checkpoint is null,

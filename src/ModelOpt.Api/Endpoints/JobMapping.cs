@@ -24,7 +24,10 @@ internal static class JobMapping
             var state = done is not null ? StageState.Completed
                 : j.Status == JobStatus.Running && j.CurrentStage == stage ? StageState.Running
                 : StageState.Pending;
-            return new StageDto(stage, state, done?.StartedAt, done?.CompletedAt, done?.DurationMs, results);
+            var calibration = done is { CalibrationSampleSha256: { } sampleSha256 }
+                ? new CalibrationSampleDto(done.CalibrationSampling ?? "", done.CalibrationSeed ?? 0, done.CalibrationImages ?? 0, done.DatasetSha256 ?? "", sampleSha256)
+                : null;
+            return new StageDto(stage, state, done?.StartedAt, done?.CompletedAt, done?.DurationMs, results, calibration);
         }).ToList();
         double? elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalMilliseconds : null;
         return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,

@@ -51,6 +51,7 @@ public static class ApiExtensions
         // The handlers' [AsParameters] bundles, so that the pages render the very DTOs the endpoints return.
         builder.Services.AddScoped<JobServices>();
         builder.Services.AddScoped<CheckpointServices>();
+        builder.Services.AddScoped<DatasetServices>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
         {
@@ -110,6 +111,7 @@ public static class ApiExtensions
         app.MapCheckpointEndpoints();
         app.MapJobEndpoints();
         app.MapCatalogEndpoints();
+        app.MapDatasetEndpoints();
         return app;
     }
 

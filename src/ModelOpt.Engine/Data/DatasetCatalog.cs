@@ -12,15 +12,26 @@ public static class DatasetCatalog
         new(FashionMnistName,
             "Zalando Fashion-MNIST, 28x28 grey, resized to 32x32; 60 000 train / 10 000 test",
             FashionMnist.Channels, FashionMnist.Classes, FashionMnist.DefaultFolder, FashionMnist.Files,
-            path => FashionMnist.Load(path)),
+            path => FashionMnist.Load(path))
+        {
+            ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+            TrainImages = 60_000, TestImages = 10_000, ImageSide = 28,
+        },
         new(Cifar10Name,
             "CIFAR-10 binary batches, 32x32 RGB; 50 000 train / 10 000 test; the folder must be given",
             Cifar10.Channels, Cifar10.Classes, null, Cifar10.Files,
-            path => Cifar10.Load(path ?? throw new DatasetException("CIFAR-10 has no default folder: give the folder holding data_batch_1..5.bin and test_batch.bin."))),
+            path => Cifar10.Load(path ?? throw new DatasetException("CIFAR-10 has no default folder: give the folder holding data_batch_1..5.bin and test_batch.bin.")))
+        {
+            ClassNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+            TrainImages = 50_000, TestImages = 10_000, ImageSide = 32,
+        },
         new(SyntheticName,
             "Generated class prototypes plus noise, 3x32x32, 10 classes; 1 000 train / 200 test (seed 0)",
             SyntheticDataset.DefaultChannels, SyntheticDataset.DefaultClasses, null, [],
-            _ => SyntheticDataset.Create()),
+            _ => SyntheticDataset.Create())
+        {
+            TrainImages = 1_000, TestImages = 200, ImageSide = ImageTransform.ImageSize,
+        },
     ];
 
     public static DatasetInfo Get(string name) =>

@@ -12,6 +12,16 @@ public sealed record DatasetInfo(
     IReadOnlyList<string> RequiredFiles,
     Func<string?, DatasetSplits> Load)
 {
+    /// <summary>Class names by label, for lists and manifests.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
+    public int? TrainImages { get; init; }
+
+    public int? TestImages { get; init; }
+
+    /// <summary>Side of the square stored images.</summary>
+    public int? ImageSide { get; init; }
+
     /// <summary>Whether every required file exists in <paramref name="path"/> (or the default folder when null).</summary>
     public bool IsAvailable(string? path = null)
     {

@@ -7,7 +7,7 @@ namespace ModelOpt.Jobs.Artifacts;
 public sealed record StoredFile(string RelativePath, long SizeBytes, string Sha256);
 
 /// <summary>
-/// Files under one root shared by the API and every worker: <c>checkpoints/{id}/…</c>, <c>jobs/{id}/artifacts/…</c>
+/// Files under one root shared by the API and every worker: <c>checkpoints/{id}/…</c>, <c>datasets/{id}/…</c>, <c>jobs/{id}/artifacts/…</c>
 /// and each job's work folder <c>jobs/{id}/work</c> (kept between attempts so a job resumes where it stopped).
 /// Every file is written to a temporary file on the same volume, hashed while written, then moved into place, so a
 /// reader never sees half a file.
@@ -21,6 +21,8 @@ public sealed class ArtifactStore(IOptions<StorageOptions> options)
     public string TempFolder => Path.Combine(Root, ".tmp");
 
     public static string CheckpointPath(Guid id, string fileName) => $"checkpoints/{id:N}/{fileName}";
+
+    public static string DatasetPath(Guid id, string fileName) => $"datasets/{id:N}/{fileName}";
 
     public static string JobArtifactPath(Guid jobId, string name) => $"jobs/{jobId:N}/artifacts/{name}";
 

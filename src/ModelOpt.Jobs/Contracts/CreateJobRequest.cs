@@ -9,7 +9,7 @@ public sealed class CreateJobRequest
     [Required, Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20.")]
     public string? Model { get; set; }
 
-    [Required, Description("A dataset name from GET /api/datasets: fashion-mnist, cifar10 or synthetic.")]
+    [Required, MaxLength(64), Description("A built-in dataset's name (fashion-mnist, cifar10, synthetic) or an uploaded dataset's id, from GET /api/datasets.")]
     public string? Dataset { get; set; }
 
     [MaxLength(1024), Description("Folder of the dataset files on the worker's disk; null uses the worker's configured path.")]
@@ -26,6 +26,11 @@ public sealed class CreateJobRequest
     public QuantizationSettings Quantization { get; set; } = new();
     public EvaluationSettings Evaluation { get; set; } = new();
     public CompileSettings Compile { get; set; } = new();
+    public PreprocessingSettings Preprocessing { get; set; } = new();
+    public SplitSettings Split { get; set; } = new();
 
-    public JobSpec ToSpec() => new() { Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile };
+    public JobSpec ToSpec() => new()
+    {
+        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split,
+    };
 }

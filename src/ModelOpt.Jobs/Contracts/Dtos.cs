@@ -23,8 +23,17 @@ public enum StageState
     Completed,
 }
 
+/// <summary>One stage of a job; <c>Calibration</c> is the calibrate stage's image sample once that stage has completed.</summary>
 public sealed record StageDto(
-    PipelineStage Stage, StageState State, DateTime? StartedAt, DateTime? CompletedAt, double? DurationMs, IReadOnlyList<StageResultDto> Results);
+    PipelineStage Stage, StageState State, DateTime? StartedAt, DateTime? CompletedAt, double? DurationMs, IReadOnlyList<StageResultDto> Results,
+    CalibrationSampleDto? Calibration = null);
+
+/// <summary>
+/// The images a job calibrated on. <c>Sha256</c> is the SHA-256 of the dataset's SHA-256 (64 hex characters, ASCII) followed by
+/// the sorted training-split indices as int64 little-endian: two jobs with the same value calibrated on the same images.
+/// The full index list is the calibrate stage's artifact <c>calibration-sample.json</c>.
+/// </summary>
+public sealed record CalibrationSampleDto(string Sampling, int Seed, int Images, string DatasetSha256, string Sha256);
 
 public sealed record ArtifactDto(string Name, PipelineStage Stage, string ContentType, long SizeBytes, string Sha256, string Url);
 
@@ -37,4 +46,17 @@ public sealed record JobDto(
 
 public sealed record ModelDto(string Name, string Description, long ParameterCount, int InputChannels, int Classes);
 
-public sealed record DatasetDto(string Name, string Description, int InputChannels, int Classes, string? Path, bool Available);
+/// <summary>
+/// A dataset a job can name: built in (by <c>Name</c>) or uploaded (by <c>Id</c>). <c>Path</c> is a built-in dataset's folder
+/// on the API's machine (null for uploads); <c>TestImages</c> is 0 for an upload that is one set, which each job splits
+/// (split.testFraction, split.seed); <c>ImageHeight</c>/<c>ImageWidth</c> are null when image sizes vary.
+/// </summary>
+public sealed record DatasetDto(
+    string Name, string Description, int InputChannels, int Classes, string? Path, bool Available,
+    Guid? Id = null, string Kind = DatasetDto.BuiltIn, IReadOnlyList<string>? ClassNames = null, int? TrainImages = null, int? TestImages = null,
+    int? ImageHeight = null, int? ImageWidth = null, string? FileName = null, string? Format = null, long? SizeBytes = null, string? Sha256 = null,
+    DateTime? CreatedAt = null)
+{
+    public const string BuiltIn = "built-in";
+    public const string Uploaded = "uploaded";
+}

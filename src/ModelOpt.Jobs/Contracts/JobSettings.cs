@@ -49,8 +49,16 @@ public sealed class QuantizationSettings
     [Range(1, 4096), Description("Calibration batch size.")]
     public int CalibrationBatchSize { get; set; } = 128;
 
+    [Required, AllowedValues("first", "random", "stratified"),
+     Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
+    public string CalibrationSampling { get; set; } = "first";
+
+    [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
+    public int CalibrationSeed { get; set; }
+
     public QuantizationOptions ToEngine() =>
-        new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize);
+        new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
+            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed);
 }
 
 /// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>
@@ -85,4 +93,6 @@ public sealed class JobSpec
     public QuantizationSettings Quantization { get; set; } = new();
     public EvaluationSettings Evaluation { get; set; } = new();
     public CompileSettings Compile { get; set; } = new();
+    public PreprocessingSettings Preprocessing { get; set; } = new();
+    public SplitSettings Split { get; set; } = new();
 }

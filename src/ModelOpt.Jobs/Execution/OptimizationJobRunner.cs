@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Engine.Data.Uploaded;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
@@ -26,6 +27,7 @@ public sealed class OptimizationJobRunner(
     ArtifactStore store,
     DatasetLocations datasets,
     IOptions<WorkerOptions> options,
+    IOptions<DatasetUploadOptions> datasetUploads,
     TimeProvider time,
     ILogger<OptimizationJobRunner> logger,
     IStageRunner? stageRunner = null)
@@ -53,7 +55,7 @@ public sealed class OptimizationJobRunner(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
-            job = await db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Checkpoint).SingleAsync(j => j.Id == jobId, cancellationToken);
+            job = await db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Checkpoint).Include(j => j.UploadedDataset).SingleAsync(j => j.Id == jobId, cancellationToken);
         }
         logger.LogInformation("Job {JobId} attempt {Attempt} on {Worker}: {Model} on {Dataset}, device {Device}",
             jobId, job.Attempts, job.WorkerName, job.Model, job.Dataset, job.Device);
@@ -171,10 +173,30 @@ public sealed class OptimizationJobRunner(
                 throw new PipelineInputRejectedException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
             }
         }
-        var dataPath = job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         var spec = job.Spec;
+        var uploaded = UploadedDatasetOf(job);
+        var dataPath = uploaded is not null ? null : job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
-            spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device);
+            spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device,
+            uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine());
+    }
+
+    private UploadedDatasetFile? UploadedDatasetOf(OptimizationJob job)
+    {
+        if (!job.UsesUploadedDataset)
+        {
+            return null;
+        }
+        if (job.UploadedDataset is not { } dataset)
+        {
+            throw new PipelineInputRejectedException($"The job's dataset '{job.Dataset}' has been deleted.");
+        }
+        var path = store.FullPath(dataset.RelativePath);
+        if (!File.Exists(path))
+        {
+            throw new PipelineInputRejectedException($"The file of dataset {dataset.Id} ({dataset.FileName}) is missing from the artifact store.");
+        }
+        return dataset.ToEngine(path, datasetUploads.Value.ToLimits());
     }
 
     /// <summary>Takes the job for this run: only a queued job, or a running one whose owner stopped beating, can be taken.</summary>
@@ -293,6 +315,11 @@ public sealed class OptimizationJobRunner(
             DurationMs = outcome.Duration.TotalMilliseconds,
             Attempt = job.Attempts,
             WorkerName = job.WorkerName,
+            CalibrationSampling = outcome.Calibration?.Sampling.ToString().ToLowerInvariant(),
+            CalibrationSeed = outcome.Calibration?.Seed,
+            CalibrationImages = outcome.Calibration?.Count,
+            CalibrationSampleSha256 = outcome.Calibration?.Sha256,
+            DatasetSha256 = outcome.Calibration?.DatasetSha256,
         });
         var ordinal = 0;
         foreach (var m in outcome.Results)

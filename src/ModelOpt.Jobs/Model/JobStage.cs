@@ -13,4 +13,11 @@ public sealed class JobStage
     public double DurationMs { get; set; }
     public int Attempt { get; set; }
     public string? WorkerName { get; set; }
+
+    /// <summary>The calibrate stage's sample: how it was drawn, how many images, and the SHA-256 of (dataset SHA-256, indices).</summary>
+    public string? CalibrationSampling { get; set; }
+    public int? CalibrationSeed { get; set; }
+    public int? CalibrationImages { get; set; }
+    public string? CalibrationSampleSha256 { get; set; }
+    public string? DatasetSha256 { get; set; }
 }

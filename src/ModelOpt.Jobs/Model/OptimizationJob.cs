@@ -9,7 +9,15 @@ public sealed class OptimizationJob
     public Guid Id { get; set; }
     public JobStatus Status { get; set; }
     public required string Model { get; set; }
+    /// <summary>The built-in dataset's name, or the uploaded dataset's name when <see cref="DatasetId"/> is set.</summary>
     public required string Dataset { get; set; }
+
+    /// <summary>The uploaded dataset the job uses; null for a built-in one, or once the uploaded one is deleted.</summary>
+    public Guid? DatasetId { get; set; }
+    public UploadedDataset? UploadedDataset { get; set; }
+
+    /// <summary>Whether the job was submitted on an uploaded dataset (it stays true after that dataset is deleted).</summary>
+    public bool UsesUploadedDataset { get; set; }
     public string? DataPath { get; set; }
 
     /// <summary>The FP32 checkpoint to start from; null once that checkpoint is deleted or when the job trains.</summary>

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using ModelOpt.Api.Endpoints;
-using ModelOpt.Jobs.Catalog;
 
 namespace ModelOpt.Api.Pages.Jobs;
 
@@ -8,7 +7,7 @@ namespace ModelOpt.Api.Pages.Jobs;
 /// The common job as a form. The page posts the same JSON a client would to POST /api/jobs and shows the API's own
 /// validation messages next to the fields, so the form and the API never disagree.
 /// </summary>
-public sealed class NewModel(CheckpointServices checkpoints, DatasetLocations datasets) : PageModel
+public sealed class NewModel(CheckpointServices checkpoints, DatasetServices datasets) : PageModel
 {
     public IReadOnlyList<ModelDto> Models { get; private set; } = [];
 
@@ -24,7 +23,7 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetLocations da
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Models = CatalogEndpoints.ListModels().Value!;
-        Datasets = CatalogEndpoints.ListDatasets(datasets).Value!;
+        Datasets = (await DatasetEndpoints.ListDatasetsAsync(datasets, cancellationToken)).Value!;
         Checkpoints = (await CheckpointEndpoints.ListCheckpointsAsync(checkpoints, cancellationToken)).Value!;
     }
 }

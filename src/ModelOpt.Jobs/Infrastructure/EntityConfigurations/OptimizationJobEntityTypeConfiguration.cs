@@ -34,6 +34,7 @@ public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfigur
             .HasColumnName("spec_json");
 
         builder.HasOne(j => j.Checkpoint).WithMany().HasForeignKey(j => j.CheckpointId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne(j => j.UploadedDataset).WithMany().HasForeignKey(j => j.DatasetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(j => j.Stages).WithOne().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(j => j.Results).WithOne().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany(j => j.Artifacts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);

@@ -130,8 +130,28 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<int>("Attempt")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("CalibrationImages")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("CalibrationSampleSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.Property<string>("CalibrationSampling")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("CalibrationSeed")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DatasetSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("double precision");
@@ -190,6 +210,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<Guid?>("DatasetId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Device")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -244,6 +267,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<bool>("TrainFirst")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("UsesUploadedDataset")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("WorkerName")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -251,6 +277,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("CheckpointId");
+
+                    b.HasIndex("DatasetId");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -322,6 +350,73 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.ToTable("stage_results", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Channels")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ClassNames")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("class_names_json");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("ImageHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("ImageWidth")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("RelativePath")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .IsFixedLength();
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TestImages")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TrainImages")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Sha256");
+
+                    b.ToTable("datasets", (string)null);
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobArtifact", b =>
                 {
                     b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
@@ -347,7 +442,14 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasForeignKey("CheckpointId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("ModelOpt.Jobs.Model.UploadedDataset", "UploadedDataset")
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.Navigation("Checkpoint");
+
+                    b.Navigation("UploadedDataset");
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.StageResult", b =>

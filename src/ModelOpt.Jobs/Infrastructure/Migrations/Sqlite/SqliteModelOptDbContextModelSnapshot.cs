@@ -121,8 +121,28 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<int>("Attempt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("CalibrationImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CalibrationSampleSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.Property<string>("CalibrationSampling")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("CalibrationSeed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CompletedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("DatasetSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
 
                     b.Property<double>("DurationMs")
                         .HasColumnType("REAL");
@@ -181,6 +201,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("DatasetId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Device")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -235,6 +258,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<bool>("TrainFirst")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("UsesUploadedDataset")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("WorkerName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -242,6 +268,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("CheckpointId");
+
+                    b.HasIndex("DatasetId");
 
                     b.HasIndex("Status", "CreatedAt");
 
@@ -311,6 +339,73 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.ToTable("stage_results", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Channels")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClassNames")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("class_names_json");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ImageHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ImageWidth")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RelativePath")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .IsFixedLength();
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TestImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TrainImages")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Sha256");
+
+                    b.ToTable("datasets", (string)null);
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobArtifact", b =>
                 {
                     b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
@@ -336,7 +431,14 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasForeignKey("CheckpointId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("ModelOpt.Jobs.Model.UploadedDataset", "UploadedDataset")
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.Navigation("Checkpoint");
+
+                    b.Navigation("UploadedDataset");
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.StageResult", b =>

@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Options;
+using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.OpenApi;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
+using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Options;
+
+namespace ModelOpt.Api.Endpoints;
+
+public sealed record DatasetServices(
+    ModelOptDbContext Db, ArtifactStore Store, DatasetLocations BuiltIn, IOptions<DatasetUploadOptions> Uploads, TimeProvider Time,
+    ILogger<DatasetServices> Logger);
+
+public static class DatasetEndpoints
+{
+    private const int MaxNameLength = 128;
+
+    public static RouteGroupBuilder MapDatasetEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("api/datasets").WithTags("Datasets");
+
+        group.MapPost("", UploadDatasetAsync)
+            .WithName("UploadDataset")
+            .WithSummary("Upload a dataset: an ImageFolder .zip or a NumPy .npz")
+            .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'name' field. The file is streamed to the "
+                             + "artifact store with its SHA-256, then read whole once: every image decoded, every label checked. A zip holds "
+                             + "train/<class>/*.png|jpg|jpeg|bmp and test/<class>/* (or val/), as torchvision's ImageFolder reads them, or "
+                             + "class folders at its root (one set that each job splits by split.testFraction and split.seed). An .npz holds "
+                             + "x_train, y_train, x_test, y_test (images uint8 0-255 or float32 0-1; NHW, NHWC or NCHW) and optionally "
+                             + "class_names. A refused file leaves nothing stored; the answer names the entry or array at fault.")
+            .AcceptsMultipartForm(
+                new MultipartFormField("file", "The dataset: an ImageFolder .zip (e.g. train/cat/001.png, test/cat/002.png) or an .npz from "
+                                               + "np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…).", IsFile: true, Required: true),
+                new MultipartFormField("name", "The name lists and jobs show, e.g. my-fashion; the file name without its extension by default."))
+            .DisableAntiforgery()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.MapGet("", ListDatasetsAsync)
+            .WithName("ListDatasets")
+            .WithSummary("Built-in and uploaded datasets: classes, class names, images per split, image size, channels")
+            .WithDescription("A job names a built-in dataset by name and an uploaded one by id. 'available' for built-in sets is checked on "
+                             + "the API's machine at its configured path; separate workers check their own disk when a job runs.");
+        group.MapGet("{id:guid}", GetDatasetAsync)
+            .WithName("GetDataset")
+            .WithSummary("One uploaded dataset")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("{id:guid}", DeleteDatasetAsync)
+            .WithName("DeleteDataset")
+            .WithSummary("Delete an uploaded dataset; refused (409) while a queued or running job uses it")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return group;
+    }
+
+    public static async Task<Created<DatasetDto>> UploadDatasetAsync(HttpRequest request, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
+    {
+        var options = services.Uploads.Value;
+        using var upload = await MultipartUpload.ReadAsync(request, services.Store, options.MaxBytes, "dataset", ["name"], cancellationToken);
+        var name = upload.Fields.GetValueOrDefault("name") ?? Path.GetFileNameWithoutExtension(upload.FileName);
+        if (name.Length > MaxNameLength || name.Any(char.IsControl))
+        {
+            throw new RequestValidationException("name", $"A dataset name has at most {MaxNameLength} printable characters.");
+        }
+        if (services.BuiltIn.Find(name) is not null)
+        {
+            throw new RequestValidationException("name", $"'{name}' is a built-in dataset's name; give the upload another name.");
+        }
+        DatasetFileDescription description;
+        try
+        {
+            description = UploadedDatasets.Inspect(upload.File.Path, upload.FileName, options.ToLimits());
+        }
+        catch (DatasetException e)
+        {
+            throw new RequestValidationException("file", e.Message);
+        }
+
+        var dataset = new UploadedDataset
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            FileName = upload.FileName,
+            Format = description.Format,
+            SizeBytes = upload.File.SizeBytes,
+            Sha256 = upload.File.Sha256,
+            RelativePath = "",
+            CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+            Channels = description.Channels,
+            ClassNames = [.. description.ClassNames],
+            TrainImages = description.TrainCount,
+            TestImages = description.TestCount,
+            ImageHeight = description.Height,
+            ImageWidth = description.Width,
+        };
+        dataset.RelativePath = ArtifactStore.DatasetPath(dataset.Id, upload.FileName);
+        upload.File.MoveTo(dataset.RelativePath);
+        try
+        {
+            services.Db.Datasets.Add(dataset);
+            await services.Db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch
+        {
+            services.Store.Delete(dataset.RelativePath); // No row, no file.
+            throw;
+        }
+        services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, {Classes} classes, {Train}/{Test} images",
+            dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
+        return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
+    }
+
+    public static async Task<Ok<IReadOnlyList<DatasetDto>>> ListDatasetsAsync([AsParameters] DatasetServices services, CancellationToken cancellationToken)
+    {
+        var uploaded = await services.Db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).ToListAsync(cancellationToken);
+        IReadOnlyList<DatasetDto> result =
+        [
+            .. services.BuiltIn.All.Select(d => new DatasetDto(d.Name, d.Description, d.Channels, d.Classes, services.BuiltIn.DefaultPath(d),
+                services.BuiltIn.IsAvailable(d), ClassNames: d.ClassNames, TrainImages: d.TrainImages, TestImages: d.TestImages,
+                ImageHeight: d.ImageSide, ImageWidth: d.ImageSide)),
+            .. uploaded.Select(ToDto),
+        ];
+        return TypedResults.Ok(result);
+    }
+
+    public static async Task<Ok<DatasetDto>> GetDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken) =>
+        TypedResults.Ok(ToDto(await LoadAsync(services.Db, id, cancellationToken)));
+
+    public static async Task<NoContent> DeleteDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
+    {
+        var dataset = await LoadAsync(services.Db, id, cancellationToken);
+        var users = await services.Db.Jobs
+            .Where(j => j.DatasetId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .Select(j => j.Id).ToListAsync(cancellationToken);
+        if (users.Count > 0)
+        {
+            throw new ConflictException($"Dataset {id} is used by {users.Count} queued or running job(s): {string.Join(", ", users)}.");
+        }
+        await services.Db.Datasets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken);
+        services.Store.Delete(dataset.RelativePath);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The uploaded dataset with that id, or a 404.</summary>
+    public static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken)
+        ?? throw new NotFoundException($"Dataset {id} does not exist.");
+
+    private static DatasetDto ToDto(UploadedDataset d) => new(
+        d.Name,
+        d.IsSingleSet() ? $"Uploaded {Describe(d.Format)}: one set of {d.TrainImages} images, split by each job"
+            : $"Uploaded {Describe(d.Format)}: {d.TrainImages} train / {d.TestImages} test images",
+        d.Channels, d.ClassNames.Count, null, true,
+        d.Id, DatasetDto.Uploaded, d.ClassNames, d.TrainImages, d.TestImages, d.ImageHeight, d.ImageWidth, d.FileName,
+        d.Format == DatasetFileFormat.Npz ? "npz" : "imagefolder-zip", d.SizeBytes, d.Sha256, d.CreatedAt);
+
+    private static string Describe(DatasetFileFormat format) => format == DatasetFileFormat.Npz ? "NumPy .npz" : "ImageFolder zip";
+
+    private static bool IsSingleSet(this UploadedDataset d) => d.TestImages == 0;
+}

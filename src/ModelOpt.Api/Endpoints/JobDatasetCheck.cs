@@ -1,0 +1,82 @@
+using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Engine.Data;
+using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Infrastructure;
+
+namespace ModelOpt.Api.Endpoints;
+
+/// <summary>
+/// The dataset a job request names (a built-in name or an uploaded dataset's id), and whether it fits the job.
+/// <c>Name</c> is the built-in dataset's canonical name, or the upload's name.
+/// </summary>
+public sealed record JobDataset(string Name, int Channels, int Classes, (int Height, int Width)? ImageSize, UploadedDataset? Uploaded)
+{
+    /// <summary>Resolves the request's dataset; adds an error under <c>dataset</c> and returns null when it names none.</summary>
+    public static async Task<JobDataset?> ResolveAsync(string value, ModelOptDbContext db, DatasetLocations builtIn,
+        Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(value, out var id))
+        {
+            if (await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is { } uploaded)
+            {
+                return new JobDataset(uploaded.Name, uploaded.Channels, uploaded.ClassNames.Count,
+                    uploaded.ImageHeight is { } h && uploaded.ImageWidth is { } w ? (h, w) : null, uploaded);
+            }
+            errors["dataset"] = [$"Dataset {id} does not exist."];
+            return null;
+        }
+        if (builtIn.Find(value) is { } dataset)
+        {
+            return new JobDataset(dataset.Name, dataset.Channels, dataset.Classes,
+                dataset.ImageSide is { } side ? (side, side) : null, null);
+        }
+        errors["dataset"] = [$"Unknown dataset '{value}'. Known datasets: {string.Join(", ", builtIn.All.Select(d => d.Name))}, or an uploaded dataset's id."];
+        return null;
+    }
+
+    /// <summary>
+    /// Adds the errors of a job that cannot run on this dataset: a transform it cannot apply, or a checkpoint whose input
+    /// channels or classes differ from the dataset's (after the colour conversion).
+    /// </summary>
+    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, ArtifactStore store, Dictionary<string, string[]> errors)
+    {
+        if (preprocessing.Problem(Channels) is { } problem)
+        {
+            errors["preprocessing"] = [problem];
+            return;
+        }
+        if (ImageSize is null && !preprocessing.HasFixedOutputSize)
+        {
+            errors["preprocessing.resize"] = [$"The images of '{Name}' differ in size: give centerCrop or an exact resize [height, width] so that they can be batched."];
+        }
+        if (checkpoint is null || DimensionsOf(checkpoint, store) is not { } model)
+        {
+            return;
+        }
+        var channels = preprocessing.OutputChannels(Channels);
+        if (model.InputChannels != channels)
+        {
+            errors["dataset"] = [$"Dataset '{Name}' gives {channels}-channel images{(channels != Channels ? " after the colour conversion" : "")}, "
+                                 + $"but the checkpoint's model takes {model.InputChannels} channel(s); set preprocessing.color to "
+                                 + $"{(model.InputChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
+        }
+        else if (model.NumClasses != Classes)
+        {
+            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {model.NumClasses}."];
+        }
+    }
+
+    // A checkpoint the engine cannot read fails its job with the reader's reason; at submission only its dimensions matter.
+    private static ModelDimensions? DimensionsOf(Checkpoint checkpoint, ArtifactStore store)
+    {
+        try
+        {
+            return CheckpointReader.ReadLayout(store.FullPath(checkpoint.RelativePath)).InferDimensions();
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using ModelOpt.Engine.Data.Uploaded;
+
+namespace ModelOpt.Jobs.Model;
+
+/// <summary>A dataset a user uploaded: the stored file and what its check at upload found in it.</summary>
+public sealed class UploadedDataset
+{
+    public Guid Id { get; set; }
+
+    /// <summary>The name jobs and lists show: the upload's <c>name</c> field, else the file name without its extension.</summary>
+    public required string Name { get; set; }
+    public required string FileName { get; set; }
+    public DatasetFileFormat Format { get; set; }
+    public long SizeBytes { get; set; }
+    public required string Sha256 { get; set; }
+    public required string RelativePath { get; set; }
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>1 when every pixel is grey, else 3.</summary>
+    public int Channels { get; set; }
+    public List<string> ClassNames { get; set; } = [];
+    public int TrainImages { get; set; }
+
+    /// <summary>0 when the file is one set that each job splits by its own seeded fraction.</summary>
+    public int TestImages { get; set; }
+    public int? ImageHeight { get; set; }
+    public int? ImageWidth { get; set; }
+
+    public UploadedDatasetFile ToEngine(string path, DatasetFileLimits limits) =>
+        new(path, FileName, Format, Channels, ClassNames,
+            ImageHeight is { } height && ImageWidth is { } width ? (height, width) : null, Sha256, limits);
+}
