@@ -23,7 +23,7 @@ internal sealed class ArchiveGuard
         }
         catch (InvalidDataException e)
         {
-            throw new DatasetException($"it is not a readable {expected}.", e);
+            throw new DatasetException($"it is not {expected} that can be read.", e);
         }
     }
 

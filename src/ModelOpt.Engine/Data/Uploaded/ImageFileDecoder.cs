@@ -57,7 +57,7 @@ internal static class ImageFileDecoder
         {
             buffer.Position = 0;
             var info = Image.Identify(Formats, buffer)
-                       ?? throw new DatasetException($"'{entryName}' is not a PNG, JPEG or BMP image.");
+                       ?? throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.");
             if (info.Width > maxSide || info.Height > maxSide)
             {
                 throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {maxSide} pixels on a side are refused.");

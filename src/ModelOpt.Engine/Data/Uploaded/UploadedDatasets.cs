@@ -6,14 +6,11 @@ namespace ModelOpt.Engine.Data.Uploaded;
 /// </summary>
 public static class UploadedDatasets
 {
-    public static readonly string[] Extensions = [".zip", ".npz"];
-
-    /// <summary>The format a file name implies.</summary>
-    public static DatasetFileFormat FormatOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    private static DatasetFileFormat FormatOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
     {
         ".zip" => DatasetFileFormat.ImageFolderZip,
         ".npz" => DatasetFileFormat.Npz,
-        _ => throw new DatasetException($"{fileName}: a dataset is an ImageFolder .zip or a NumPy .npz file."),
+        _ => throw new DatasetException("a dataset is an ImageFolder .zip or a NumPy .npz file."),
     };
 
     /// <summary>Reads the whole file once (every image decoded, every label checked) and describes it.</summary>
