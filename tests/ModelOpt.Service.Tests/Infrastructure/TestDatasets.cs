@@ -9,7 +9,8 @@ namespace ModelOpt.Service.Tests.Infrastructure;
 /// <summary>Dataset files for the upload tests: copies of Debian's Fashion-MNIST in both formats, and hand-made bad archives.</summary>
 public static class TestDatasets
 {
-    public static readonly string[] FashionClasses = ["tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"];
+    /// <summary>Numbered so that ImageFolder's sorted class order is Fashion-MNIST's label order, as a model trained on it expects.</summary>
+    public static readonly string[] FashionClasses = ["0-tshirt", "1-trouser", "2-pullover", "3-dress", "4-coat", "5-sandal", "6-shirt", "7-sneaker", "8-bag", "9-boot"];
 
     /// <summary>The first <paramref name="train"/> training and <paramref name="test"/> test images of the installed Fashion-MNIST.</summary>
     public static byte[] FashionMnist(string format, int train, int test)
