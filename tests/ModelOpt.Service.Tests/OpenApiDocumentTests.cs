@@ -48,6 +48,19 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact]
+    public async Task The_dataset_upload_is_an_object_with_a_required_binary_file_part_and_a_name_field_held_to_its_own_limit()
+    {
+        var upload = JsonNode.Parse(await DocumentAsync())!["paths"]!["/api/datasets"]!["post"]!;
+        var schema = upload["requestBody"]!["content"]!["multipart/form-data"]!["schema"]!;
+
+        Assert.Equal(["file"], schema["required"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal("binary", schema["properties"]!["file"]!["format"]!.GetValue<string>());
+        Assert.Contains("2048 MiB (2147483648 bytes, ModelOpt:DatasetUploads:MaxBytes)", schema["properties"]!["file"]!["description"]!.GetValue<string>());
+        Assert.Equal("string", schema["properties"]!["name"]!["type"]!.GetValue<string>());
+        Assert.Null(upload["parameters"]);
+    }
+
+    [Fact]
     public async Task Every_operation_says_what_to_fill_in_and_downloads_are_files()
     {
         var document = JsonNode.Parse(await DocumentAsync())!;
@@ -73,7 +86,7 @@ public sealed class OpenApiDocumentTests
             Assert.Equal("binary", ok["format"]!.GetValue<string>());
         }
         var examples = paths["/api/jobs"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
-        Assert.Equal(["uploaded-checkpoint", "notebook", "quick-training"], examples.Select(e => e.Key));
+        Assert.Equal(["uploaded-checkpoint", "notebook", "quick-training", "uploaded-dataset"], examples.Select(e => e.Key));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public static class DatasetEndpoints
                              + "class folders at its root (one set that each job splits by split.testFraction and split.seed). An .npz holds "
                              + "x_train, y_train, x_test, y_test (images uint8 0-255 or float32 0-1; NHW, NHWC or NCHW) and optionally "
                              + "class_names. A refused file leaves nothing stored; the answer names the entry or array at fault.")
-            .AcceptsMultipartForm(
+            .AcceptsMultipartForm(UploadLimit.Dataset,
                 new MultipartFormField("file", "The dataset: an ImageFolder .zip (e.g. train/cat/001.png, test/cat/002.png) or an .npz from "
                                                + "np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…).", IsFile: true, Required: true),
                 new MultipartFormField("name", "The name lists and jobs show, e.g. my-fashion; the file name without its extension by default."))

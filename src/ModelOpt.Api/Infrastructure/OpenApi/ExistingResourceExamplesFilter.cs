@@ -19,11 +19,13 @@ public sealed class ExistingResourceExamplesFilter(IServiceScopeFactory scopes) 
         var jobId = await db.Jobs.AsNoTracking().OrderByDescending(j => j.CreatedAt).Select(j => (Guid?)j.Id).FirstOrDefaultAsync(cancellationToken);
         var checkpoint = await db.Checkpoints.AsNoTracking().OrderByDescending(c => c.CreatedAt)
             .Select(c => new { c.Id, c.Model }).FirstOrDefaultAsync(cancellationToken);
+        var datasetId = await db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken);
 
         foreach (var (path, item) in document.Paths)
         {
             var id = path.StartsWith("/api/jobs/{id}", StringComparison.Ordinal) ? jobId
                 : path.StartsWith("/api/checkpoints/{id}", StringComparison.Ordinal) ? checkpoint?.Id
+                : path.StartsWith("/api/datasets/{id}", StringComparison.Ordinal) ? datasetId
                 : null;
             foreach (var operation in item.Operations?.Values.AsEnumerable() ?? [])
             {
@@ -34,10 +36,11 @@ public sealed class ExistingResourceExamplesFilter(IServiceScopeFactory scopes) 
                         parameter.Example = JsonValue.Create(id.Value.ToString());
                     }
                 }
-                if (checkpoint is not null
-                    && operation.RequestBody?.Content?.TryGetValue("application/json", out var json) == true
-                    && json.Examples?.TryGetValue(JobRequestExamples.UploadedCheckpoint, out var example) == true
-                    && example is OpenApiExample { Value: JsonObject request })
+                if (datasetId is not null && JobExample(operation, JobRequestExamples.UploadedDataset) is { } datasetRequest)
+                {
+                    datasetRequest["dataset"] = datasetId.Value.ToString();
+                }
+                if (checkpoint is not null && JobExample(operation, JobRequestExamples.UploadedCheckpoint) is { } request)
                 {
                     request["checkpointId"] = checkpoint.Id.ToString();
                     if (checkpoint.Model is not null)
@@ -48,4 +51,11 @@ public sealed class ExistingResourceExamplesFilter(IServiceScopeFactory scopes) 
             }
         }
     }
+
+    private static JsonObject? JobExample(OpenApiOperation operation, string name) =>
+        operation.RequestBody?.Content?.TryGetValue("application/json", out var json) == true
+        && json.Examples?.TryGetValue(name, out var example) == true
+        && example is OpenApiExample { Value: JsonObject request }
+            ? request
+            : null;
 }

@@ -9,9 +9,13 @@ public static class JobRequestExamples
     public const string UploadedCheckpoint = "uploaded-checkpoint";
     public const string Notebook = "notebook";
     public const string QuickTraining = "quick-training";
+    public const string UploadedDataset = "uploaded-dataset";
 
     /// <summary>Stands in for a checkpoint id until one is uploaded; the API answers that it does not exist.</summary>
     public static readonly Guid CheckpointPlaceholder = Guid.Empty;
+
+    /// <summary>Stands in for a dataset id until one is uploaded; the API answers that it does not exist.</summary>
+    public static readonly Guid DatasetPlaceholder = Guid.Empty;
 
     public static IReadOnlyList<JobRequestExample> All { get; } =
     [
@@ -30,7 +34,29 @@ public static class JobRequestExamples
             Request(ModelZoo.ResNet20, checkpointId: null,
                 training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["trainSubset"] = 3000, ["seed"] = 0 },
                 testSubset: 1000)),
+        new(UploadedDataset, "Train and quantize on your own images, with their transform",
+            "Set dataset to the id that POST /api/datasets returned (Swagger UI fills in the newest upload). Resizes the shorter side "
+            + "to 36 and center-crops 32x32, normalizes with your statistics, calibrates on 256 images stratified by class (seed 0); "
+            + "a zip of class folders at its root is split 80/20 with seed 0.",
+            UploadedDatasetRequest()),
     ];
+
+    private static JsonObject UploadedDatasetRequest()
+    {
+        var request = Request(ModelZoo.ResNet20, checkpointId: null,
+            training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["seed"] = 0 }, testSubset: null);
+        request["dataset"] = DatasetPlaceholder.ToString();
+        request["preprocessing"] = new JsonObject
+        {
+            ["resize"] = new JsonArray(36), ["centerCrop"] = new JsonArray(32), ["color"] = "none",
+            ["mean"] = new JsonArray(0.5), ["std"] = new JsonArray(0.5), ["antialias"] = false,
+        };
+        request["split"] = new JsonObject { ["testFraction"] = 0.2, ["seed"] = 0 };
+        var quantization = request["quantization"]!.AsObject();
+        quantization["calibrationSampling"] = "stratified";
+        quantization["calibrationSeed"] = 0;
+        return request;
+    }
 
     private static JsonObject Request(string model, Guid? checkpointId, JsonObject? training, int? testSubset)
     {

@@ -4,4 +4,4 @@ namespace ModelOpt.Api.Infrastructure.OpenApi;
 /// Endpoint metadata for a handler that streams a multipart body itself (no model binding), so that the OpenAPI document
 /// still describes its parts: Swagger UI's form, its curl line and generated clients then send what the handler reads.
 /// </summary>
-public sealed record MultipartFormMetadata(IReadOnlyList<MultipartFormField> Fields);
+public sealed record MultipartFormMetadata(IReadOnlyList<MultipartFormField> Fields, UploadLimit Limit = UploadLimit.Checkpoint);

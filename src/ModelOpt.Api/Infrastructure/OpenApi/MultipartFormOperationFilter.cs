@@ -6,7 +6,7 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace ModelOpt.Api.Infrastructure.OpenApi;
 
 /// <summary>Describes a streamed multipart body (<see cref="MultipartFormMetadata"/>) as an object with one property per part.</summary>
-public sealed class MultipartFormOperationFilter(IOptions<UploadOptions> uploads) : IOperationFilter
+public sealed class MultipartFormOperationFilter(IOptions<UploadOptions> uploads, IOptions<DatasetUploadOptions> datasetUploads) : IOperationFilter
 {
     public const string MediaType = "multipart/form-data";
 
@@ -17,9 +17,11 @@ public sealed class MultipartFormOperationFilter(IOptions<UploadOptions> uploads
         {
             return;
         }
-        var maxBytes = uploads.Value.MaxBytes;
+        var (maxBytes, setting) = form.Limit == UploadLimit.Dataset
+            ? (datasetUploads.Value.MaxBytes, $"{DatasetUploadOptions.Section}:MaxBytes")
+            : (uploads.Value.MaxBytes, $"{UploadOptions.Section}:MaxBytes");
         var limit = FormattableString.Invariant(
-            $" At most {maxBytes / (1024.0 * 1024.0):0.#} MiB ({maxBytes} bytes, ModelOpt:Uploads:MaxBytes); larger uploads get 413.");
+            $" At most {maxBytes / (1024.0 * 1024.0):0.#} MiB ({maxBytes} bytes, {setting}); larger uploads get 413.");
         var schema = new OpenApiSchema
         {
             Type = JsonSchemaType.Object,
