@@ -4,7 +4,7 @@ namespace ModelOpt.ServiceBench;
 
 /// <summary>
 /// The API under test as a child process: <c>dotnet ModelOpt.Api.dll --urls http://127.0.0.1:PORT</c> on a fresh data root,
-/// without the embedded worker (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>.
+/// without the embedded worker unless asked (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>.
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
@@ -24,7 +24,9 @@ public sealed class ApiProcess : IAsyncDisposable
     public string LogPath { get; }
     public int Pid => _process.Id;
 
-    public static async Task<ApiProcess> StartAsync(string apiDll, int port, string dataRoot, BenchProvider provider, string? connection, TimeSpan timeout)
+    /// <param name="embeddedWorker">Host the worker in the API process (the dataset measurement runs a job); off, jobs only queue.</param>
+    public static async Task<ApiProcess> StartAsync(
+        string apiDll, int port, string dataRoot, BenchProvider provider, string? connection, TimeSpan timeout, bool embeddedWorker = false)
     {
         if (!File.Exists(apiDll))
         {
@@ -43,7 +45,7 @@ public sealed class ApiProcess : IAsyncDisposable
         start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
         start.Environment["ModelOpt__Storage__DataRoot"] = dataRoot;
         start.Environment["ModelOpt__Storage__Provider"] = provider.ToString();
-        start.Environment["ModelOpt__Worker__Embedded"] = "false";
+        start.Environment["ModelOpt__Worker__Embedded"] = embeddedWorker ? "true" : "false";
         if (connection is not null)
         {
             start.Environment["ModelOpt__ConnectionStrings__Postgres"] = connection;

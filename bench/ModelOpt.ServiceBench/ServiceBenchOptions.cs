@@ -22,6 +22,10 @@ public sealed record ServiceBenchOptions
           --warmup N                   unmeasured requests before the load test (default 100)
           --dataset NAME               dataset of the queued jobs (default fashion-mnist; synthetic needs no files)
           --skip-load | --skip-upload  run only one of the two measurements
+          --dataset-upload             also measure an uploaded ImageFolder zip: upload time, one decoding epoch, and the
+                                       peak memory of the API's embedded worker while a job scores its test split
+          --dataset-train N            training images of that zip (default 50000, Fashion-MNIST's first N)
+          --dataset-test N             test images of that zip (default 10000)
           --keep                       keep the temporary data root (API log, SQLite files, uploads)
         """;
 
@@ -37,6 +41,9 @@ public sealed record ServiceBenchOptions
     public bool SkipLoad { get; init; }
     public bool SkipUpload { get; init; }
     public bool Keep { get; init; }
+    public bool DatasetUpload { get; init; }
+    public int DatasetTrain { get; init; } = 50_000;
+    public int DatasetTest { get; init; } = 10_000;
 
     /// <exception cref="ArgumentException">An unknown option, a missing value or a value out of range.</exception>
     public static ServiceBenchOptions Parse(IReadOnlyList<string> args)
@@ -63,6 +70,9 @@ public sealed record ServiceBenchOptions
                 "--skip-load" => options with { SkipLoad = true },
                 "--skip-upload" => options with { SkipUpload = true },
                 "--keep" => options with { Keep = true },
+                "--dataset-upload" => options with { DatasetUpload = true },
+                "--dataset-train" => options with { DatasetTrain = Positive(args[i], Value()) },
+                "--dataset-test" => options with { DatasetTest = Positive(args[i], Value()) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }
