@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ModelOpt.Engine.Data;
@@ -108,14 +107,7 @@ public sealed class DatasetUploadBench(HttpClient client, int apiPid, string fol
 
     private async Task<JsonElement> PostFileAsync(string route, string path, string? model)
     {
-        using var form = new MultipartFormDataContent();
-        var content = new StreamContent(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan), 81920);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(content, "file", Path.GetFileName(path));
-        if (model is not null)
-        {
-            form.Add(new StringContent(model), "model");
-        }
+        using var form = UploadMemoryTest.StreamedForm(path, model);
         using var response = await client.PostAsync(route, form);
         return await ReadAsync(response, HttpStatusCode.Created);
     }

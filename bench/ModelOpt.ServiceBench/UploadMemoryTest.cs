@@ -54,7 +54,14 @@ public sealed class UploadMemoryTest(HttpClient client, int apiPid)
 
     private async Task<HttpResponseMessage> PostAsync(string path, string? model)
     {
-        using var form = new MultipartFormDataContent();
+        using var form = StreamedForm(path, model);
+        return await client.PostAsync("api/checkpoints", form);
+    }
+
+    /// <summary>The upload form: the file streamed from disk as the 'file' part, and an optional 'model' field.</summary>
+    public static MultipartFormDataContent StreamedForm(string path, string? model)
+    {
+        var form = new MultipartFormDataContent();
         var file = new StreamContent(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan), 81920);
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(file, "file", Path.GetFileName(path));
@@ -62,7 +69,7 @@ public sealed class UploadMemoryTest(HttpClient client, int apiPid)
         {
             form.Add(new StringContent(model), "model");
         }
-        return await client.PostAsync("api/checkpoints", form);
+        return form;
     }
 
     private static async Task EnsureCreatedAsync(HttpResponseMessage response)

@@ -84,17 +84,11 @@ public static class CheckpointEndpoints
             CreatedAt = services.Time.GetUtcNow().UtcDateTime,
         };
         checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
-        temp.MoveTo(checkpoint.RelativePath);
-        try
+        await upload.KeepAsync(services.Store, checkpoint.RelativePath, async () =>
         {
             services.Db.Checkpoints.Add(checkpoint);
             await services.Db.SaveChangesAsync(CancellationToken.None);
-        }
-        catch
-        {
-            services.Store.Delete(checkpoint.RelativePath); // No row, no file.
-            throw;
-        }
+        });
         services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
             checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
         return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
@@ -125,13 +119,7 @@ public static class CheckpointEndpoints
     public static async Task<NoContent> DeleteCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
         var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
-        var users = await services.Db.Jobs
-            .Where(j => j.CheckpointId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
-            .Select(j => j.Id).ToListAsync(cancellationToken);
-        if (users.Count > 0)
-        {
-            throw new ConflictException($"Checkpoint {id} is used by {users.Count} queued or running job(s): {string.Join(", ", users)}.");
-        }
+        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.Where(j => j.CheckpointId == id), $"Checkpoint {id}", cancellationToken);
         await services.Db.Checkpoints.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
         services.Store.Delete(checkpoint.RelativePath);
         return TypedResults.NoContent();

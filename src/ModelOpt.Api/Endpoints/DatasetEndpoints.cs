@@ -96,17 +96,11 @@ public static class DatasetEndpoints
             ImageWidth = description.Width,
         };
         dataset.RelativePath = ArtifactStore.DatasetPath(dataset.Id, upload.FileName);
-        upload.File.MoveTo(dataset.RelativePath);
-        try
+        await upload.KeepAsync(services.Store, dataset.RelativePath, async () =>
         {
             services.Db.Datasets.Add(dataset);
             await services.Db.SaveChangesAsync(CancellationToken.None);
-        }
-        catch
-        {
-            services.Store.Delete(dataset.RelativePath); // No row, no file.
-            throw;
-        }
+        });
         services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, {Classes} classes, {Train}/{Test} images",
             dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
         return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
@@ -131,20 +125,14 @@ public static class DatasetEndpoints
     public static async Task<NoContent> DeleteDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
         var dataset = await LoadAsync(services.Db, id, cancellationToken);
-        var users = await services.Db.Jobs
-            .Where(j => j.DatasetId == id && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
-            .Select(j => j.Id).ToListAsync(cancellationToken);
-        if (users.Count > 0)
-        {
-            throw new ConflictException($"Dataset {id} is used by {users.Count} queued or running job(s): {string.Join(", ", users)}.");
-        }
+        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.Where(j => j.DatasetId == id), $"Dataset {id}", cancellationToken);
         await services.Db.Datasets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken);
         services.Store.Delete(dataset.RelativePath);
         return TypedResults.NoContent();
     }
 
     /// <summary>The uploaded dataset with that id, or a 404.</summary>
-    public static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
+    private static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken)
         ?? throw new NotFoundException($"Dataset {id} does not exist.");
 

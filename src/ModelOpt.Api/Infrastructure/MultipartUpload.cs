@@ -107,6 +107,24 @@ public sealed class MultipartUpload : IDisposable
         }
     }
 
+    /// <summary>
+    /// Moves the file to <paramref name="relativePath"/> in the store, then runs <paramref name="saveRow"/> (the row that
+    /// references it); when saving fails the file is deleted again: no row, no file.
+    /// </summary>
+    public async Task KeepAsync(ArtifactStore store, string relativePath, Func<Task> saveRow)
+    {
+        File.MoveTo(relativePath);
+        try
+        {
+            await saveRow();
+        }
+        catch
+        {
+            store.Delete(relativePath);
+            throw;
+        }
+    }
+
     public void Dispose() => File.Dispose();
 
     private static string SafeFileName(string? raw)
