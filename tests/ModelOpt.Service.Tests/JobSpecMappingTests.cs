@@ -1,3 +1,5 @@
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Service.Tests;
@@ -15,6 +17,8 @@ public sealed class JobSpecMappingTests
         Assert.Equal(new EvaluationOptions(), spec.Evaluation.ToEngine());
         Assert.Equal(new EvaluationOptions(TestSubset: null, LatencyBatchSize: 128, WarmupRuns: 5, TimedRuns: 50), spec.Evaluation.ToEngine());
         Assert.True(spec.Compile.Enabled);
+        Assert.Equal(ImagePreprocessing.Notebook, spec.Preprocessing.ToEngine());
+        Assert.Equal(new DatasetSplitOptions(), spec.Split.ToEngine());
     }
 
     [Fact]
@@ -28,19 +32,30 @@ public sealed class JobSpecMappingTests
             Quantization = new()
             {
                 ActivationObserver = "percentile", Percentile = 99.9, PerChannelWeights = false, SymmetricActivations = true,
-                CalibrationImages = 64, CalibrationBatchSize = 16,
+                CalibrationImages = 64, CalibrationBatchSize = 16, CalibrationSampling = "stratified", CalibrationSeed = 3,
             },
             Evaluation = new() { TestSubset = 500, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 },
+            Preprocessing = new() { Resize = [36], CenterCrop = [32, 30], Color = "grayscale", Mean = [0.2], Std = [0.3], Antialias = true },
+            Split = new() { TestFraction = 0.1, Seed = 9 },
         };
 
         var spec = request.ToSpec();
 
         Assert.Equal(new TrainingOptions(3, 0.05, 32, 2000, 7), spec.Training.ToEngine());
-        Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16), spec.Quantization.ToEngine());
+        Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16, CalibrationSampling.Stratified, 3), spec.Quantization.ToEngine());
         Assert.Equal(new EvaluationOptions(500, 32, 1, 5), spec.Evaluation.ToEngine());
+        var preprocessing = spec.Preprocessing.ToEngine();
+        Assert.Equal([36], preprocessing.Resize!);
+        Assert.Equal([32, 30], preprocessing.CenterCrop!);
+        Assert.Equal([0.2], preprocessing.Mean!);
+        Assert.Equal([0.3], preprocessing.Std!);
+        Assert.Equal((ColorConversion.Grayscale, true), (preprocessing.Color, preprocessing.Antialias));
+        Assert.Equal(new DatasetSplitOptions(0.1, 9), spec.Split.ToEngine());
         // A new engine option must get a request field: the records' parameter counts are pinned here.
         Assert.Equal(5, typeof(TrainingOptions).GetConstructors().Single().GetParameters().Length);
-        Assert.Equal(6, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(8, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(6, typeof(ImagePreprocessing).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(2, typeof(DatasetSplitOptions).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(4, typeof(EvaluationOptions).GetConstructors().Single().GetParameters().Length);
     }
 }
