@@ -111,13 +111,14 @@ try
         {
             Console.WriteLine($"dataset: writing a {options.DatasetTrain} + {options.DatasetTest} image PNG zip, uploading it, decoding an epoch, scoring it...");
             var bench = new DatasetUploadBench(client, api.Pid, Directory.CreateDirectory(Path.Combine(dataRoot, "dataset-source")).FullName);
-            var d = await bench.RunAsync(options.DatasetTrain, options.DatasetTest);
+            var d = await bench.RunAsync(options.DatasetTrain, options.DatasetTest, options.DatasetBaseline);
             Console.WriteLine($"dataset stages: {string.Join(", ", d.Stages.Select(s => $"{s.Stage} {s.Seconds:F1} s"))}; load average {LoadAverage()}");
             table.Add("dataset zip", $"{d.TrainImages} train + {d.TestImages} test PNGs, {d.ZipBytes / 1e6:F1} MB, written in {d.WriteTime.TotalSeconds:F1} s");
             table.Add("dataset upload (stream + decode every image once)", $"{d.UploadTime.TotalSeconds:F1} s");
             table.Add("dataset upload: API RSS before -> sampled peak", $"{Mb(d.BeforeUpload.RssBytes)} -> {Mb(d.UploadPeakRssBytes)} MB");
             table.Add($"first epoch decode ({d.TrainImages} train images, batches of 128)", $"{d.FirstEpochDecode.TotalSeconds:F1} s ({d.TrainImages / d.FirstEpochDecode.TotalSeconds:F0} images/s)");
-            table.Add($"scoring job ({d.ImagesScored} test images scored, FP32 acc {d.Fp32Accuracy:F3})", $"{d.JobElapsed.TotalSeconds:F1} s");
+            table.Add($"scoring job on {(options.DatasetBaseline ? "built-in fashion-mnist" : "the upload")} ({d.ImagesScored} test images scored, FP32 acc {d.Fp32Accuracy:F3})",
+                $"{d.JobElapsed.TotalSeconds:F1} s");
             table.Add("scoring job: worker (API) RSS before -> sampled peak", $"{Mb(d.BeforeJob.RssBytes)} -> {Mb(d.JobPeakRssBytes)} MB");
             table.Add("scoring job: worker (API) VmHWM before -> after", $"{Mb(d.BeforeJob.HwmBytes)} -> {Mb(d.AfterJob.HwmBytes)} MB");
         }

@@ -26,6 +26,7 @@ public sealed record ServiceBenchOptions
                                        peak memory of the API's embedded worker while a job scores its test split
           --dataset-train N            training images of that zip (default 50000, Fashion-MNIST's first N)
           --dataset-test N             test images of that zip (default 10000)
+          --dataset-baseline           the scoring job reads the same test images from the built-in fashion-mnist instead
           --keep                       keep the temporary data root (API log, SQLite files, uploads)
         """;
 
@@ -44,6 +45,7 @@ public sealed record ServiceBenchOptions
     public bool DatasetUpload { get; init; }
     public int DatasetTrain { get; init; } = 50_000;
     public int DatasetTest { get; init; } = 10_000;
+    public bool DatasetBaseline { get; init; }
 
     /// <exception cref="ArgumentException">An unknown option, a missing value or a value out of range.</exception>
     public static ServiceBenchOptions Parse(IReadOnlyList<string> args)
@@ -73,6 +75,7 @@ public sealed record ServiceBenchOptions
                 "--dataset-upload" => options with { DatasetUpload = true },
                 "--dataset-train" => options with { DatasetTrain = Positive(args[i], Value()) },
                 "--dataset-test" => options with { DatasetTest = Positive(args[i], Value()) },
+                "--dataset-baseline" => options with { DatasetBaseline = true },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }
