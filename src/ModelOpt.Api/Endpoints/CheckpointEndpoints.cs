@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
@@ -12,7 +13,7 @@ using ModelOpt.Jobs.Options;
 namespace ModelOpt.Api.Endpoints;
 
 public sealed record CheckpointServices(
-    ModelOptDbContext Db, ArtifactStore Store, CheckpointInspector Inspector, IOptions<UploadOptions> Uploads, TimeProvider Time,
+    ModelOptDbContext Db, ArtifactStore Store, IOptions<UploadOptions> Uploads, TimeProvider Time,
     ILogger<CheckpointServices> Logger);
 
 public static class CheckpointEndpoints
@@ -26,10 +27,12 @@ public static class CheckpointEndpoints
 
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
-            .WithSummary("Upload an FP32 checkpoint (.pth or .safetensors)")
+            .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors or TorchSharp)")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field (or ?model=) naming a zoo "
                              + "model to check the checkpoint's keys and shapes against. The file is streamed to the artifact store, never "
-                             + "held in memory; its SHA-256 is recorded. Over ModelOpt:Uploads:MaxBytes: 413.")
+                             + "held in memory; its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint "
+                             + "reader checks it whole (pickle globals, every tensor's storage) with or without a model. "
+                             + "Over ModelOpt:Uploads:MaxBytes: 413.")
             .Accepts<IFormFile>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesValidationProblem()
@@ -77,7 +80,6 @@ public static class CheckpointEndpoints
 
         ArtifactStore.TempFile? temp = null;
         string? fileName = null;
-        CheckpointFormat format = default;
         try
         {
             var reader = new MultipartReader(boundary, request.Body);
@@ -95,7 +97,6 @@ public static class CheckpointEndpoints
                         throw new RequestValidationException("file", "Upload exactly one checkpoint file per request.");
                     }
                     fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
-                    format = CheckpointInspector.FormatOf(fileName);
                     temp = await services.Store.WriteTempAsync(section.Body, maxBytes, cancellationToken);
                 }
                 else if (name == "model")
@@ -109,22 +110,24 @@ public static class CheckpointEndpoints
             {
                 throw new RequestValidationException("file", "The request has no file part.");
             }
-            if (temp.SizeBytes == 0)
-            {
-                throw new CheckpointRejectedException("The uploaded file is empty.");
-            }
             if (model is not null && ModelZoo.All.All(m => m.Name != model))
             {
                 throw new RequestValidationException("model",
                     $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
             }
-            services.Inspector.Inspect(temp.Path, format, model);
+            // The worker's reader, on the layout alone: every rule about a checkpoint lives in the engine, once.
+            var layout = CheckpointReader.ReadLayout(temp.Path, fileName);
+            if (model is not null)
+            {
+                var dimensions = layout.InferDimensions();
+                CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
+            }
 
             var checkpoint = new Checkpoint
             {
                 Id = Guid.CreateVersion7(),
                 FileName = fileName,
-                Format = format,
+                Format = layout.Format!.Value,
                 Model = model,
                 SizeBytes = temp.SizeBytes,
                 Sha256 = temp.Sha256,
@@ -210,7 +213,7 @@ public static class CheckpointEndpoints
         }
         if (name.Length is 0 or > 200 || name.StartsWith('.'))
         {
-            throw new RequestValidationException("file", "The file part needs a file name ending in .pth or .safetensors (at most 200 characters).");
+            throw new RequestValidationException("file", "The file part needs a file name (at most 200 characters, not starting with '.').");
         }
         return name;
     }

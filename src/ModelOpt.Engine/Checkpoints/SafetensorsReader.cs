@@ -60,6 +60,10 @@ internal static class SafetensorsReader
             throw new CheckpointFormatException(source, "the safetensors header is malformed (an entry lacks dtype, shape or data_offsets, or has the wrong kind of value).", e);
         }
 
+        if (entries.Count == 0)
+        {
+            throw new CheckpointFormatException(source, "the safetensors file holds no tensors.");
+        }
         var duplicate = entries.GroupBy(e => e.Key).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

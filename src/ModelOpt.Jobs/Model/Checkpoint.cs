@@ -1,12 +1,5 @@
 namespace ModelOpt.Jobs.Model;
 
-public enum CheckpointFormat
-{
-    /// <summary>PyTorch <c>torch.save</c> file (zip archive of a pickled state_dict).</summary>
-    Pth,
-    Safetensors,
-}
-
 /// <summary>An uploaded FP32 checkpoint.</summary>
 public sealed class Checkpoint
 {

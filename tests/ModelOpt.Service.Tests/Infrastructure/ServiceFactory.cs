@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using ModelOpt.Jobs.Execution;
@@ -32,6 +33,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public string DataRoot { get; }
 
     public string ArtifactRoot => Path.Combine(DataRoot, "artifacts");
+
+    /// <summary>A client whose every JSON answer is checked by <see cref="ServerInternalsGuard"/>.</summary>
+    public new HttpClient CreateClient() =>
+        CreateDefaultClient(new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new RedirectHandler(), new CookieContainerHandler());
 
     public static Dictionary<string, string?> Sqlite(bool embeddedWorker = true) => new()
     {
