@@ -32,7 +32,8 @@ public static class CheckpointEndpoints
                              + "model to check the checkpoint's keys and shapes against. The file is streamed to the artifact store, never "
                              + "held in memory; its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint "
                              + "reader checks it whole (pickle globals, every tensor's storage) with or without a model. "
-                             + "Over ModelOpt:Uploads:MaxBytes: 413.")
+                             + "Over ModelOpt:Uploads:MaxBytes: 413. With an Idempotency-Key header, a retry answers the checkpoint the "
+                             + "first request stored.")
             .Accepts<IFormFile>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesValidationProblem()
@@ -76,6 +77,11 @@ public static class CheckpointEndpoints
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
         {
             throw new RequestValidationException("file", "Send the checkpoint as multipart/form-data with a part named 'file'.");
+        }
+        var idempotencyKey = IdempotencyKey.Of(request.HttpContext);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
         }
 
         ArtifactStore.TempFile? temp = null;
@@ -133,6 +139,7 @@ public static class CheckpointEndpoints
                 Sha256 = temp.Sha256,
                 RelativePath = "",
                 CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+                IdempotencyKey = idempotencyKey,
             };
             checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
             temp.MoveTo(checkpoint.RelativePath);
@@ -140,6 +147,16 @@ public static class CheckpointEndpoints
             {
                 services.Db.Checkpoints.Add(checkpoint);
                 await services.Db.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (DbUpdateException) when (idempotencyKey is not null)
+            {
+                services.Store.Delete(checkpoint.RelativePath);
+                // A concurrent retry with the same key stored its checkpoint first: answer with that one.
+                if (await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None) is { } concurrent)
+                {
+                    return concurrent;
+                }
+                throw;
             }
             catch
             {
@@ -196,6 +213,11 @@ public static class CheckpointEndpoints
         services.Store.Delete(checkpoint.RelativePath);
         return TypedResults.NoContent();
     }
+
+    private static async Task<Created<CheckpointDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
+        await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.IdempotencyKey == idempotencyKey, cancellationToken) is { } checkpoint
+            ? TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint))
+            : null;
 
     private static async Task<Checkpoint> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken)

@@ -2,12 +2,12 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Hangfire;
-using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Extensions;
 using ModelOpt.Jobs.Options;
 using Serilog;
@@ -42,6 +42,7 @@ public static class ApiExtensions
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        builder.AddModelOptSecurity();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HangfireHealthCheck>("hangfire")
@@ -57,6 +58,7 @@ public static class ApiExtensions
                               + "Upload an FP32 checkpoint (or let the job train one), submit a job, follow its stages, download the int8 model.",
             });
             o.SchemaFilter<CreateJobRequestExampleFilter>();
+            o.AddApiKeySecurity();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
                          .Select(a => Path.Combine(AppContext.BaseDirectory, $"{a.GetName().Name}.xml")).Where(File.Exists))
@@ -79,12 +81,12 @@ public static class ApiExtensions
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "ModelOpt v1");
             o.DocumentTitle = "ModelOpt API";
         });
-        var allowRemote = app.Configuration.GetValue("ModelOpt:Dashboard:AllowRemote", false);
-        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        app.UseModelOptSecurity();
+        app.UseHangfireDashboard(ApiKeyAuthenticationHandler.DashboardPath, new DashboardOptions
         {
             DashboardTitle = "ModelOpt jobs",
-            // Local requests only by default (Hangfire's rule); ModelOpt:Dashboard:AllowRemote=true opens it, e.g. behind a proxy that authenticates.
-            Authorization = allowRemote ? [new AllowAllDashboardAuthorization()] : [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [],
+            AsyncAuthorization = [new DashboardAuthorization()],
         });
 
         app.MapHealthChecks("/health", new HealthCheckOptions
@@ -98,9 +100,11 @@ public static class ApiExtensions
             },
         }).WithTags("Health");
         app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
-        app.MapCheckpointEndpoints();
-        app.MapJobEndpoints();
-        app.MapCatalogEndpoints();
+        var api = app.MapGroup("").RequireScopeByMethod();
+        api.MapCheckpointEndpoints();
+        api.MapJobEndpoints();
+        api.MapCatalogEndpoints();
+        api.MapApiKeyEndpoints();
         return app;
     }
 
@@ -114,15 +118,10 @@ public static class ApiExtensions
             checks = report.Entries.ToDictionary(e => e.Key, e => new
             {
                 status = e.Value.Status.ToString(),
+                // Anyone may call /health: no exception text (connection strings, paths); the health service logs it.
                 description = e.Value.Description,
-                error = e.Value.Exception?.Message,
                 data = e.Value.Data,
             }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
-    }
-
-    private sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
-    {
-        public bool Authorize(DashboardContext context) => true;
     }
 }

@@ -19,6 +19,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     public DbSet<StageResult> StageResults => Set<StageResult>();
     public DbSet<JobArtifact> JobArtifacts => Set<JobArtifact>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -33,6 +34,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.ApplyConfiguration(new StageResultEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new JobArtifactEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new CheckpointEntityTypeConfiguration());
+        modelBuilder.ApplyConfiguration(new ApiKeyEntityTypeConfiguration());
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Options;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ModelOpt.Api.Security;
+
+/// <summary>
+/// <c>Authorization: Bearer &lt;key&gt;</c>. The Hangfire dashboard, which a browser opens without headers, also takes the
+/// key once as <c>/hangfire?api_key=…</c> and then from an HTTP-only cookie scoped to <c>/hangfire</c>.
+/// Refusals are problem details: 401 with <c>WWW-Authenticate: Bearer</c>, 403 naming the scope needed.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys, IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string DashboardPath = "/hangfire";
+    private const string DashboardCookie = "ModelOpt.DashboardKey";
+    private const string DashboardQuery = "api_key";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = KeyFromRequest(out var fromQuery);
+        if (key is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var row = await keys.FindActiveAsync(key, Context.RequestAborted);
+        if (row is null)
+        {
+            return AuthenticateResult.Fail("The API key is unknown or has been revoked.");
+        }
+        if (fromQuery)
+        {
+            Response.Cookies.Append(DashboardCookie, key, new CookieOptions
+            {
+                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = Request.IsHttps, Path = DashboardPath,
+            });
+        }
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, row.Id.ToString()), new Claim(ClaimTypes.Name, row.Name), new Claim(ApiKeyDefaults.ScopeClaim, row.Scope.ToString())],
+            ApiKeyDefaults.Scheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyDefaults.Scheme));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
+        await WriteAsync(StatusCodes.Status401Unauthorized, "An API key is required.",
+            failure ?? "Send 'Authorization: Bearer <key>'. Create a key with 'ModelOpt.Api keys create --scope read' (or POST /api/keys with an admin key).",
+            "https://tools.ietf.org/html/rfc9110#section-15.5.2");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var needed = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).LastOrDefault(p => p is not null)
+                     ?? ApiKeyDefaults.Policy(ApiKeyScope.Admin);
+        return WriteAsync(StatusCodes.Status403Forbidden, "The API key's scope is not enough.",
+            $"This request needs {needed.Replace("scope:", "the scope ", StringComparison.Ordinal)}; the key has the scope {ApiKeyDefaults.ScopeOf(Context.User)?.ToString().ToLowerInvariant()}.",
+            "https://tools.ietf.org/html/rfc9110#section-15.5.4");
+    }
+
+    private string? KeyFromRequest(out bool fromQuery)
+    {
+        fromQuery = false;
+        var header = Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+        if (!Request.Path.StartsWithSegments(DashboardPath))
+        {
+            return null;
+        }
+        if (Request.Query[DashboardQuery].ToString() is { Length: > 0 } queryKey)
+        {
+            fromQuery = true;
+            return queryKey;
+        }
+        return Request.Cookies[DashboardCookie];
+    }
+
+    private async Task WriteAsync(int status, string title, string detail, string type)
+    {
+        Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = type },
+        });
+    }
+}
