@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Engine.Checkpoints;
@@ -54,7 +55,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         if (problem is null && IsDatabaseUnavailable(exception))
         {
             logger.LogError(exception, "Database unavailable on {Method} {Path} (request {RequestId})",
-                httpContext.Request.Method, httpContext.Request.Path, httpContext.TraceIdentifier);
+                httpContext.Request.Method, httpContext.Request.Path, RequestId(httpContext));
             httpContext.Response.Headers.RetryAfter = "5";
             problem = Problem(StatusCodes.Status503ServiceUnavailable, "The service is temporarily unavailable.",
                 "The database cannot be reached; nothing was changed. Try again shortly.", "https://tools.ietf.org/html/rfc9110#section-15.6.4");
@@ -63,7 +64,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         if (problem is null)
         {
             logger.LogError(exception, "Unhandled exception on {Method} {Path} (request {RequestId})",
-                httpContext.Request.Method, httpContext.Request.Path, httpContext.TraceIdentifier);
+                httpContext.Request.Method, httpContext.Request.Path, RequestId(httpContext));
             problem = Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null,
                 "https://tools.ietf.org/html/rfc9110#section-15.6.1");
         }
@@ -82,13 +83,16 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         switch (exception)
         {
             case CheckpointMismatchException e:
-                logger.LogInformation("Checkpoint refused (request {RequestId}): {FullReport}", httpContext.TraceIdentifier, e.FullReport);
+                logger.LogInformation("Checkpoint refused (request {RequestId}): {FullReport}", RequestId(httpContext), e.FullReport);
                 break;
             case CheckpointFormatException e:
-                logger.LogInformation(e.InnerException, "Checkpoint refused (request {RequestId}): {Reason}", httpContext.TraceIdentifier, e.Message);
+                logger.LogInformation(e.InnerException, "Checkpoint refused (request {RequestId}): {Reason}", RequestId(httpContext), e.Message);
                 break;
         }
     }
+
+    // The id the problem-details body carries as traceId, so a user's report finds the log line.
+    private static string RequestId(HttpContext httpContext) => Activity.Current?.Id ?? httpContext.TraceIdentifier;
 
     // EF wraps provider errors (a refused connection, a timeout) in its own exceptions: look down the chain.
     private static bool IsDatabaseUnavailable(Exception exception)
