@@ -64,6 +64,7 @@ try
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
         })
         { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", api.ApiKey);
 
         if (!options.SkipLoad)
         {

@@ -71,9 +71,11 @@ public static class ApiExtensions
 
     public static WebApplication UseModelOptApi(this WebApplication app)
     {
+        // Outside the exception handler, so each request is logged with the status its client got (a refused upload as
+        // its 400 or 422, not as the 500 an escaping exception would suggest).
+        app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging();
 
         app.UseSwagger();
         app.UseSwaggerUI(o =>

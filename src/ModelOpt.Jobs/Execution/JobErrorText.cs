@@ -14,11 +14,12 @@ public static partial class JobErrorText
     /// <summary>An input error's own message (the engine's, naming the user's file), scrubbed and bounded.</summary>
     public static string ForInput(Exception e) => Scrub(e.Message);
 
-    /// <summary>A server-side failure: its kind only, and where to find the rest.</summary>
+    /// <summary>A server-side failure: its first line, scrubbed, and where to find the rest.</summary>
     public static string ForFailure(Exception e, Guid jobId) => e switch
     {
+        System.Data.Common.DbException => $"the database could not be reached; the worker's log has the details under job {jobId}.",
         IOException io => $"the server could not write the stage's files ({Scrub(io.Message)}); the worker's log has the details under job {jobId}.",
-        _ => $"an internal error stopped the stage; the worker's log has the details under job {jobId}.",
+        _ => $"{Scrub(e.Message)} (the worker's log has the details under job {jobId}).",
     };
 
     /// <summary>Everything for the log: a checkpoint mismatch's unabridged report, or the whole exception.</summary>
