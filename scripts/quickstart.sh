@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The notebook's job in one command, on the zero-setup embedded default (SQLite + in-process worker, Release build):
 # build, start the service, submit the job through the API, follow its progress, print the notebook's results table
-# from the API's stage results, download the int8 checkpoint (model-int8.pt), verify its SHA-256, stop the service.
+# from the API's stage results, download the int8 checkpoint (model-int8.pt), verify its SHA-256, print the job page's URL,
+# and stop the service (in a terminal, once Enter is pressed, so the pages can be looked at first).
 #
 #   scripts/quickstart.sh [--model resnet18-cifar] [--dataset fashion-mnist] [--epochs 1] [--train-subset 4000]
 #                         [--batch-size 32] [--lr 0.01] [--calibration 256] [--observer histogram] [--test-subset 1000]
@@ -86,6 +87,7 @@ CODE=$(tail -1 <<<"$RESPONSE"); BODY=$(sed '$d' <<<"$RESPONSE")
 if [ "$CODE" != 202 ]; then echo "Submission refused ($CODE): $BODY" >&2; exit 1; fi
 JOB=$(json "d['id']" <<<"$BODY")
 echo "Job $JOB: $MODEL on $DATASET ($EPOCHS epoch(s) on $( [ "$TRAIN_SUBSET" = 0 ] && echo all || echo "$TRAIN_SUBSET" ) training images, $OBSERVER observer, $CALIBRATION calibration images)"
+echo "  follow it live: $BASE/jobs/$JOB"
 echo "  accuracy on $( [ "$TEST_SUBSET" = 0 ] && echo "all test images" || echo "the first $TEST_SUBSET test images (a subset; --test-subset 0 for all)" ); latency: $WARMUP_RUNS warm-up + $TIMED_RUNS timed batches of $LATENCY_BATCH"
 
 while :; do
@@ -142,4 +144,10 @@ if [ "$ACTUAL" = "$EXPECTED" ] && [ "$ACTUAL" = "$ETAG" ]; then
 else
   echo "  MISMATCH: API says $EXPECTED, ETag $ETAG" >&2
   exit 1
+fi
+
+echo
+echo "Job page: $BASE/jobs/$JOB   (all jobs: $BASE/, API: $BASE/swagger)"
+if [ -t 0 ] && [ -t 1 ]; then
+  read -r -p "The service stays up for the pages; press Enter to stop it. " _
 fi

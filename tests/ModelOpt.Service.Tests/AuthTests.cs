@@ -142,7 +142,7 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_dashboard_needs_an_admin_key_which_a_browser_passes_once_in_the_query()
+    public async Task The_dashboard_needs_an_admin_key_which_a_browser_passes_once_in_the_address()
     {
         using var anonymous = factory.CreateAnonymousClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/hangfire")).StatusCode);
@@ -155,7 +155,14 @@ public sealed class AuthTests : IAsyncLifetime
         using var browser = factory.CreateAnonymousClient();
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/hangfire?api_key={adminKey}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/hangfire/jobs/enqueued")).StatusCode); // the cookie carries it
-        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/jobs")).StatusCode); // only to the dashboard
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/jobs")).StatusCode); // and the pages' GETs
+
+        // A state change on the cookie alone (a cross-site form) is refused; the pages' scripts add the header.
+        var job = new { model = "resnet20", dataset = "synthetic" };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.PostAsJsonAsync("/api/jobs", job)).StatusCode);
+        var scripted = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = JsonContent.Create(job) };
+        scripted.Headers.Add(ApiKeyAuthenticationHandler.ScriptHeader, ApiKeyAuthenticationHandler.ScriptHeaderValue);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.SendAsync(scripted)).StatusCode);
     }
 
     [Fact]

@@ -1,10 +1,10 @@
-using System.ComponentModel;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
@@ -28,13 +28,17 @@ public static class CheckpointEndpoints
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
             .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors or TorchSharp)")
-            .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field (or ?model=) naming a zoo "
-                             + "model to check the checkpoint's keys and shapes against. The file is streamed to the artifact store, never "
-                             + "held in memory; its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint "
-                             + "reader checks it whole (pickle globals, every tensor's storage) with or without a model. "
-                             + "Over ModelOpt:Uploads:MaxBytes: 413. With an Idempotency-Key header, a retry answers the checkpoint the "
-                             + "first request stored.")
-            .Accepts<IFormFile>("multipart/form-data")
+            .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field naming a zoo model to check "
+                             + "the checkpoint's keys and shapes against. The file is streamed to the artifact store, never held in memory; "
+                             + "its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint reader checks it "
+                             + "whole (pickle globals, every tensor's storage) with or without a model. With an Idempotency-Key header, a "
+                             + "retry answers the checkpoint the first request stored.")
+            .AcceptsMultipartForm(
+                new MultipartFormField("file", "The FP32 checkpoint: a .pth as torch.save writes it (a state_dict, or a dict holding "
+                                               + "model_state_dict), a .safetensors file or TorchSharp's format, told apart by content.",
+                    IsFile: true, Required: true),
+                new MultipartFormField("model", "A model name from GET /api/models (e.g. resnet20): the upload is refused unless the "
+                                                + "checkpoint's keys and shapes fit it. Optional."))
             .DisableAntiforgery()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -49,6 +53,7 @@ public static class CheckpointEndpoints
         group.MapGet("{id:guid}/content", DownloadCheckpointAsync)
             .WithName("DownloadCheckpoint")
             .WithSummary("Download the checkpoint file (ETag = SHA-256, range requests)")
+            .ProducesFile()
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("{id:guid}", DeleteCheckpointAsync)
             .WithName("DeleteCheckpoint")
@@ -59,9 +64,7 @@ public static class CheckpointEndpoints
     }
 
     public static async Task<Created<CheckpointDto>> UploadCheckpointAsync(
-        HttpRequest request, [AsParameters] CheckpointServices services,
-        [Description("Zoo model to check the checkpoint against (also accepted as a 'model' form field).")] string? model,
-        CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
         var maxBytes = services.Uploads.Value.MaxBytes;
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -86,6 +89,7 @@ public static class CheckpointEndpoints
 
         ArtifactStore.TempFile? temp = null;
         string? fileName = null;
+        string? model = null;
         try
         {
             var reader = new MultipartReader(boundary, request.Body);
@@ -109,7 +113,7 @@ public static class CheckpointEndpoints
                 {
                     using var text = new StreamReader(section.Body);
                     var value = (await text.ReadToEndAsync(cancellationToken)).Trim();
-                    model = value.Length > 0 ? value : model;
+                    model = value.Length > 0 ? value : null;
                 }
             }
             if (temp is null || fileName is null)

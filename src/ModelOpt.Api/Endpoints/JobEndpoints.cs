@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.OpenApi;
+using ModelOpt.Api.Presentation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
@@ -14,6 +16,8 @@ public sealed record JobServices(ModelOptDbContext Db, JobDispatcher Dispatcher,
 
 public static class JobEndpoints
 {
+    private const string ReportContentType = "text/markdown; charset=utf-8";
+
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("api/jobs").WithTags("Jobs");
@@ -45,6 +49,11 @@ public static class JobEndpoints
             .WithSummary("Resume a failed or cancelled job from its last completed stage")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("{id:guid}/report", GetReportAsync)
+            .WithName("GetJobReport")
+            .WithSummary("The job's results as a Markdown report (the job page's tables, settings and artifacts)")
+            .Produces<string>(StatusCodes.Status200OK, ReportContentType)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("{id:guid}/artifacts", ListArtifactsAsync)
             .WithName("ListJobArtifacts")
             .WithSummary("Files the job produced so far")
@@ -54,6 +63,7 @@ public static class JobEndpoints
             .WithName("DownloadJobArtifact")
             .WithSummary("Download one artifact")
             .WithDescription("Content-Length, a strong ETag that is the file's SHA-256, and range requests (Accept-Ranges: bytes).")
+            .ProducesFile()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
@@ -155,7 +165,7 @@ public static class JobEndpoints
         {
             throw new RequestValidationException(page < 1 ? "page" : "pageSize", page < 1 ? "page must be 1 or more." : "pageSize must be between 1 and 200.");
         }
-        var query = services.Db.Jobs.AsNoTracking();
+        var query = services.Db.Jobs.AsNoTracking().Include(j => j.Results).AsSplitQuery();
         if (status is { } s)
         {
             query = query.Where(j => j.Status == s);
@@ -234,6 +244,12 @@ public static class JobEndpoints
         services.Db.ChangeTracker.Clear();
         job = await LoadAsync(services.Db, id, cancellationToken);
         return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
+    }
+
+    public static async Task<ContentHttpResult> GetReportAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        var job = (await GetJobAsync(id, services, cancellationToken)).Value!;
+        return TypedResults.Text(JobReportWriter.Write(job), ReportContentType);
     }
 
     public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)

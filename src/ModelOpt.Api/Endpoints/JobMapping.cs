@@ -5,7 +5,8 @@ namespace ModelOpt.Api.Endpoints;
 internal static class JobMapping
 {
     public static JobSummaryDto ToSummary(this OptimizationJob j) =>
-        new(j.Id, j.Status, j.Model, j.Dataset, j.Device, j.CurrentStage, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error);
+        new(j.Id, j.Status, j.Model, j.Dataset, j.Device, j.CurrentStage, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error,
+            JobHeadline.From(j.Results));
 
     public static ArtifactDto ToDto(this JobArtifact a) =>
         new(a.Name, a.Stage, a.ContentType, a.SizeBytes, a.Sha256, $"/api/jobs/{a.JobId}/artifacts/{Uri.EscapeDataString(a.Name)}");
@@ -28,7 +29,7 @@ internal static class JobMapping
         double? elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalMilliseconds : null;
         return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,
             j.CurrentStage, j.Progress, j.ProgressMessage, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
-            j.Error, j.CancelRequested, j.Attempts, j.WorkerName, stages,
+            j.Error, j.CancelRequested, j.Attempts, j.WorkerName, JobHeadline.From(j.Results), stages,
             j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList());
     }
 

@@ -8,6 +8,7 @@ using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Security;
+using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Jobs.Extensions;
 using ModelOpt.Jobs.Options;
 using Serilog;
@@ -47,6 +48,10 @@ public static class ApiExtensions
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HangfireHealthCheck>("hangfire")
             .AddCheck<ArtifactStoreHealthCheck>("artifact-store");
+        builder.Services.AddRazorPages();
+        // The handlers' [AsParameters] bundles, so that the pages render the very DTOs the endpoints return.
+        builder.Services.AddScoped<JobServices>();
+        builder.Services.AddScoped<CheckpointServices>();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(o =>
         {
@@ -57,7 +62,9 @@ public static class ApiExtensions
                 Description = "Makes trained networks smaller: int8 post-training quantization (PyTorch's x86 recipe) with TorchSharp. "
                               + "Upload an FP32 checkpoint (or let the job train one), submit a job, follow its stages, download the int8 model.",
             });
-            o.SchemaFilter<CreateJobRequestExampleFilter>();
+            o.OperationFilter<MultipartFormOperationFilter>();
+            o.OperationFilter<ExampleValuesOperationFilter>();
+            o.DocumentAsyncFilter<ExistingResourceExamplesFilter>();
             o.AddApiKeySecurity();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
@@ -71,8 +78,7 @@ public static class ApiExtensions
 
     public static WebApplication UseModelOptApi(this WebApplication app)
     {
-        // Outside the exception handler, so each request is logged with the status its client got (a refused upload as
-        // its 400 or 422, not as the 500 an escaping exception would suggest).
+        // Outside the exception handler, so that the logged status is the answer the client got (400, not 500).
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -82,6 +88,8 @@ public static class ApiExtensions
         {
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "ModelOpt v1");
             o.DocumentTitle = "ModelOpt API";
+            // A key given to Authorize survives reloads (kept in the browser's local storage).
+            o.EnablePersistAuthorization();
         });
         app.UseModelOptSecurity();
         app.UseHangfireDashboard(ApiKeyAuthenticationHandler.DashboardPath, new DashboardOptions
@@ -101,7 +109,8 @@ public static class ApiExtensions
                 [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
             },
         }).WithTags("Health");
-        app.MapGet("/", () => TypedResults.Redirect("/swagger")).ExcludeFromDescription();
+        app.UseStaticFiles();
+        app.MapRazorPages().RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Read));
         var api = app.MapGroup("").RequireScopeByMethod();
         api.MapCheckpointEndpoints();
         api.MapJobEndpoints();

@@ -8,8 +8,10 @@ using Microsoft.AspNetCore.Mvc;
 namespace ModelOpt.Api.Security;
 
 /// <summary>
-/// <c>Authorization: Bearer &lt;key&gt;</c>. The Hangfire dashboard, which a browser opens without headers, also takes the
-/// key once as <c>/hangfire?api_key=…</c> and then from an HTTP-only cookie scoped to <c>/hangfire</c>.
+/// <c>Authorization: Bearer &lt;key&gt;</c>. Browsers, which cannot add that header to a page or the Hangfire dashboard,
+/// pass the key once in a page's address (<c>/?api_key=…</c>, <c>/hangfire?api_key=…</c>); it is then kept in an
+/// HTTP-only, SameSite=Strict cookie. A cookie alone never authorizes a state-changing API call: that also needs the
+/// <c>X-Requested-With: ModelOpt</c> header the pages' scripts send and a cross-site form cannot.
 /// Refusals are problem details: 401 with <c>WWW-Authenticate: Bearer</c>, 403 naming the scope needed.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
@@ -17,8 +19,10 @@ public sealed class ApiKeyAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string DashboardPath = "/hangfire";
-    private const string DashboardCookie = "ModelOpt.DashboardKey";
-    private const string DashboardQuery = "api_key";
+    public const string BrowserCookie = "ModelOpt.Key";
+    public const string BrowserQuery = "api_key";
+    public const string ScriptHeader = "X-Requested-With";
+    public const string ScriptHeaderValue = "ModelOpt";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -34,9 +38,9 @@ public sealed class ApiKeyAuthenticationHandler(
         }
         if (fromQuery)
         {
-            Response.Cookies.Append(DashboardCookie, key, new CookieOptions
+            Response.Cookies.Append(BrowserCookie, key, new CookieOptions
             {
-                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = Request.IsHttps, Path = DashboardPath,
+                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = Request.IsHttps, Path = "/",
             });
         }
         var identity = new ClaimsIdentity(
@@ -71,16 +75,13 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             return header["Bearer ".Length..].Trim();
         }
-        if (!Request.Path.StartsWithSegments(DashboardPath))
-        {
-            return null;
-        }
-        if (Request.Query[DashboardQuery].ToString() is { Length: > 0 } queryKey)
+        var safe = HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method);
+        if (safe && !Request.Path.StartsWithSegments("/api") && Request.Query[BrowserQuery].ToString() is { Length: > 0 } queryKey)
         {
             fromQuery = true;
             return queryKey;
         }
-        return Request.Cookies[DashboardCookie];
+        return safe || Request.Headers[ScriptHeader] == ScriptHeaderValue ? Request.Cookies[BrowserCookie] : null;
     }
 
     private async Task WriteAsync(int status, string title, string detail, string type)

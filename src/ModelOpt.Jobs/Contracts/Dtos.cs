@@ -9,7 +9,7 @@ public sealed record CheckpointDto(
 
 public sealed record JobSummaryDto(
     Guid Id, JobStatus Status, string Model, string Dataset, string Device, PipelineStage? CurrentStage, double Progress,
-    DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, string? Error);
+    DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, string? Error, JobHeadline? Headline);
 
 /// <summary>One row of the notebook's results table.</summary>
 public sealed record StageResultDto(
@@ -32,7 +32,7 @@ public sealed record JobDto(
     Guid Id, JobStatus Status, string Model, string Dataset, string? DataPath, Guid? CheckpointId, bool TrainFirst, string Device,
     JobSpec Spec, PipelineStage? CurrentStage, double Progress, string? ProgressMessage,
     DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, double? ElapsedMs,
-    string? Error, bool CancelRequested, int Attempts, string? WorkerName,
+    string? Error, bool CancelRequested, int Attempts, string? WorkerName, JobHeadline? Headline,
     IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts);
 
 public sealed record ModelDto(string Name, string Description, long ParameterCount, int InputChannels, int Classes);

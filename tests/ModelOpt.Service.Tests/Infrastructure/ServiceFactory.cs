@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
@@ -91,6 +93,14 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         {
             builder.ConfigureTestServices(services => services.AddSingleton(stageRunner));
         }
+    }
+
+    /// <summary>Serves the API on a free loopback port (a browser cannot reach the in-memory test server); returns its address.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
     /// <summary>Files in the artifact store, temporary folder included (to prove nothing half-written stays).</summary>

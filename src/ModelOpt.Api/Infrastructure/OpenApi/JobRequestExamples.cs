@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using ModelOpt.Engine.Models;
+
+namespace ModelOpt.Api.Infrastructure.OpenApi;
+
+/// <summary>The named examples of POST /api/jobs that Swagger UI offers in its "Examples" list; each one runs as it stands.</summary>
+public static class JobRequestExamples
+{
+    public const string UploadedCheckpoint = "uploaded-checkpoint";
+    public const string Notebook = "notebook";
+    public const string QuickTraining = "quick-training";
+
+    /// <summary>Stands in for a checkpoint id until one is uploaded; the API answers that it does not exist.</summary>
+    public static readonly Guid CheckpointPlaceholder = Guid.Empty;
+
+    public static IReadOnlyList<JobRequestExample> All { get; } =
+    [
+        new(UploadedCheckpoint, "Quantize an uploaded checkpoint",
+            "Set checkpointId to the id that POST /api/checkpoints returned (Swagger UI fills in the newest upload) and model to the "
+            + "architecture it was saved from. Scores the whole test set; lower evaluation.testSubset for a faster run.",
+            Request(ModelZoo.ResNet20, checkpointId: CheckpointPlaceholder, training: null, testSubset: null)),
+        new(Notebook, "The notebook's job: train ResNet18-CIFAR, then quantize it",
+            "No checkpoint: trains one epoch on 6 000 images first (tens of minutes on a CPU), then evaluates, calibrates, converts "
+            + "and compiles as the notebook does.",
+            Request(ModelZoo.ResNet18Cifar, checkpointId: null,
+                training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.01, ["batchSize"] = 128, ["trainSubset"] = 6000, ["seed"] = 0 },
+                testSubset: null)),
+        new(QuickTraining, "A quick run: train ResNet-20 briefly, quantize, score 1 000 images",
+            "A few minutes on two CPU cores: the whole pipeline on a small model, with accuracy that only shows the flow.",
+            Request(ModelZoo.ResNet20, checkpointId: null,
+                training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["trainSubset"] = 3000, ["seed"] = 0 },
+                testSubset: 1000)),
+    ];
+
+    private static JsonObject Request(string model, Guid? checkpointId, JsonObject? training, int? testSubset)
+    {
+        var request = new JsonObject { ["model"] = model, ["dataset"] = "fashion-mnist", ["device"] = "cpu" };
+        if (checkpointId is { } id)
+        {
+            request["checkpointId"] = id.ToString();
+        }
+        if (training is not null)
+        {
+            request["training"] = training;
+        }
+        request["quantization"] = new JsonObject
+        {
+            ["activationObserver"] = "histogram", ["perChannelWeights"] = true, ["symmetricActivations"] = false,
+            ["calibrationImages"] = 256, ["calibrationBatchSize"] = 128,
+        };
+        request["evaluation"] = new JsonObject { ["testSubset"] = testSubset, ["latencyBatchSize"] = 128, ["warmupRuns"] = 5, ["timedRuns"] = 50 };
+        request["compile"] = new JsonObject { ["enabled"] = true };
+        return request;
+    }
+}

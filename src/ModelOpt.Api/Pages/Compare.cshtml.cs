@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Presentation;
+using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Pages.Charts;
+
+namespace ModelOpt.Api.Pages;
+
+/// <summary>Two or more jobs side by side (e.g. one checkpoint under different observers): headline table and one scatter of all forms.</summary>
+public sealed class CompareModel(JobServices services) : PageModel
+{
+    /// <summary>Job ids, repeated (<c>?ids=a&amp;ids=b</c>) or comma-separated (<c>?ids=a,b</c>).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string[] Ids { get; set; } = [];
+
+    public IReadOnlyList<JobDto> Jobs { get; private set; } = [];
+
+    public IReadOnlyList<string> Missing { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        var jobs = new List<JobDto>();
+        var missing = new List<string>();
+        foreach (var text in Ids.SelectMany(i => i.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct())
+        {
+            if (!Guid.TryParse(text, out var id))
+            {
+                missing.Add(text);
+                continue;
+            }
+            try
+            {
+                jobs.Add((await JobEndpoints.GetJobAsync(id, services, cancellationToken)).Value!);
+            }
+            catch (NotFoundException)
+            {
+                missing.Add(text);
+            }
+        }
+        Jobs = jobs;
+        Missing = missing;
+    }
+
+    public static string Name(JobDto job) => $"{job.Id.ToString()[..8]} {job.Spec.Quantization.ActivationObserver}";
+
+    public IReadOnlyList<ChartPoint> Points() =>
+        Jobs.SelectMany(job => MeasuredForm.Of(job).Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy, Name(job)))).ToList();
+}

@@ -1,0 +1,13 @@
+using ModelOpt.Engine.Pipeline;
+
+namespace ModelOpt.Api.Presentation;
+
+/// <summary>One measured form of a job's model (a row of the notebook's table), labelled by stage and backend.</summary>
+public sealed record MeasuredForm(string Label, PipelineStage Stage, StageResultDto Result)
+{
+    public static IReadOnlyList<MeasuredForm> Of(JobDto job) =>
+        job.Stages.SelectMany(stage => stage.Results.Select(row => new MeasuredForm(Format.FormLabel(stage, row), stage.Stage, row))).ToList();
+
+    /// <summary>A compile candidate that was measured but not kept; its note says why.</summary>
+    public bool Rejected => Stage == PipelineStage.Compile && !Result.Selected;
+}
