@@ -17,6 +17,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> settings;
     private readonly IStageRunner? stageRunner;
     private string? adminKey;
+    private Uri? kestrelAddress;
 
     public ServiceFactory(Dictionary<string, string?> settings, IStageRunner? stageRunner = null)
     {
@@ -56,7 +57,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     /// <summary>A guarded client that sends no key.</summary>
     public HttpClient CreateAnonymousClient() =>
-        CreateDefaultClient(new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new RedirectHandler(), new CookieContainerHandler());
+        CreateDefaultClient(kestrelAddress ?? new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new RedirectHandler(), new CookieContainerHandler());
 
     /// <summary>A guarded client that sends <paramref name="key"/> as its bearer token.</summary>
     public HttpClient CreateClient(string key)
@@ -100,7 +101,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
         UseKestrel(0);
         StartServer();
-        return new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        kestrelAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return kestrelAddress;
     }
 
     /// <summary>Files in the artifact store, temporary folder included (to prove nothing half-written stays).</summary>
