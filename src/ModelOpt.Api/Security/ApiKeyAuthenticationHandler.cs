@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Options;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace ModelOpt.Api.Security;
 
@@ -54,7 +54,8 @@ public sealed class ApiKeyAuthenticationHandler(
         Response.Headers.WWWAuthenticate = "Bearer";
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         await WriteAsync(StatusCodes.Status401Unauthorized, "An API key is required.",
-            failure ?? "Send 'Authorization: Bearer <key>'. Create a key with 'ModelOpt.Api keys create --scope read' (or POST /api/keys with an admin key).",
+            failure ?? "Send 'Authorization: Bearer <key>' (in a browser: open /?api_key=<key> once). Create a key with "
+                       + "'ModelOpt.Api keys create --scope read', or POST /api/keys with an admin key.",
             "https://tools.ietf.org/html/rfc9110#section-15.5.2");
     }
 

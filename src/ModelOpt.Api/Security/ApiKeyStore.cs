@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Options;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Options;
 using ModelOpt.Jobs.Infrastructure;
 
 namespace ModelOpt.Api.Security;

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using System.Net;
+using Microsoft.Extensions.Options;
 using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Api.Security;

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Options;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace ModelOpt.Api.Security;
 
