@@ -27,6 +27,7 @@ public static class CheckpointEndpoints
 
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
+            .AcceptsIdempotencyKey()
             .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors or TorchSharp)")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field naming a zoo model to check "
                              + "the checkpoint's keys and shapes against. The file is streamed to the artifact store, never held in memory; "

@@ -24,6 +24,7 @@ public static class JobEndpoints
 
         group.MapPost("", CreateJobAsync)
             .WithName("CreateJob")
+            .AcceptsIdempotencyKey()
             .WithSummary("Submit an optimization job")
             .WithDescription("Queues a job for a worker of the given device: train (only without a checkpoint), evaluate FP32, calibrate, "
                              + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}. "

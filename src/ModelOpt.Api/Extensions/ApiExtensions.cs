@@ -65,6 +65,7 @@ public static class ApiExtensions
             o.OperationFilter<MultipartFormOperationFilter>();
             o.OperationFilter<ExampleValuesOperationFilter>();
             o.DocumentAsyncFilter<ExistingResourceExamplesFilter>();
+            o.OperationFilter<IdempotencyKeyOperationFilter>();
             o.AddApiKeySecurity();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }

@@ -6,6 +6,10 @@ public static class OpenApiEndpointExtensions
     public static RouteHandlerBuilder AcceptsMultipartForm(this RouteHandlerBuilder builder, params MultipartFormField[] fields) =>
         builder.WithMetadata(new MultipartFormMetadata(fields));
 
+    /// <summary>The handler honours an <c>Idempotency-Key</c> header; the OpenAPI document says so.</summary>
+    public static RouteHandlerBuilder AcceptsIdempotencyKey(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new IdempotencyKeyMetadata());
+
     /// <summary>A 200 whose body is a file: Swagger UI then offers the response as a download.</summary>
     public static RouteHandlerBuilder ProducesFile(this RouteHandlerBuilder builder) =>
         builder.Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
