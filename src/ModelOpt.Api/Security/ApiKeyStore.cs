@@ -15,8 +15,9 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
 {
     private const string KeyPrefix = "mo_";
 
-    private readonly ConcurrentDictionary<string, (ApiKey? Key, DateTime Until)> byHash = new();
-    private (bool Any, DateTime Until) anyKeys = (false, DateTime.MinValue);
+    private readonly ConcurrentDictionary<string, (ApiKey Key, DateTime Until)> byHash = new();
+    // A reference swapped whole, so concurrent requests never read half of an update.
+    private volatile AnyKeysAnswer anyKeys = new(false, DateTime.MinValue);
 
     public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
@@ -37,7 +38,7 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         var db = keyScope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(cancellationToken);
-        anyKeys = (true, DateTime.MaxValue);
+        anyKeys = new AnyKeysAnswer(true, DateTime.MaxValue);
         return (row, key);
     }
 
@@ -53,7 +54,11 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         var row = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, cancellationToken);
-        byHash[hash] = (row, now + options.Value.CacheDuration);
+        if (row is not null)
+        {
+            // Only real keys are cached: random guesses must not grow the cache.
+            byHash[hash] = (row, now + options.Value.CacheDuration);
+        }
         return row;
     }
 
@@ -61,14 +66,15 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
     public async Task<bool> AnyExistAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (anyKeys.Until > now)
+        var answer = anyKeys;
+        if (answer.Until > now)
         {
-            return anyKeys.Any;
+            return answer.Any;
         }
         await using var scope = scopes.CreateAsyncScope();
         var any = await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AnyAsync(cancellationToken);
         // Keys are never deleted, so once one exists the answer is final.
-        anyKeys = (any, any ? DateTime.MaxValue : now + options.Value.CacheDuration);
+        anyKeys = new AnyKeysAnswer(any, any ? DateTime.MaxValue : now + options.Value.CacheDuration);
         return any;
     }
 
@@ -89,4 +95,6 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         byHash.Clear();
         return found == 1;
     }
+
+    private sealed record AnyKeysAnswer(bool Any, DateTime Until);
 }
