@@ -3,7 +3,7 @@
 # with the API's CLI verb, the rate limit lifted (the API is measured, not its limiter), Serilog request logging on.
 #   1. POST /api/jobs with ab: REQUESTS requests (every one completes, so counts are exact), 50 concurrent; then the
 #      jobs rows and their Hangfire jobs are counted against the 202 answers (lost or duplicated jobs), and
-#      PostgreSQL's commits per POST are read from pg_stat_database;
+#      PostgreSQL's transactions per POST (xact_commit, read-only ones included) are read from pg_stat_database;
 #   2. GET /api/jobs/{id} of one of those jobs with wrk, 50 connections, DURATION seconds.
 # Prints the CPU model and the load average. Usage: scripts/bench-load.sh [REQUESTS=5000] [DURATION=20] [CONNECTIONS=50]
 set -euo pipefail
@@ -50,7 +50,7 @@ ROWS=$(( $(psql_db -c 'SELECT count(*) FROM jobs') - WARM ))
 HANGFIRE="$(psql_db -c 'SELECT count(DISTINCT "HangfireJobId") FROM jobs WHERE "HangfireJobId" IS NOT NULL')"
 TOTAL="$(psql_db -c 'SELECT count(*) FROM jobs')"
 echo "202 answers: $((REQUESTS - ${NON2XX:-0})); new jobs rows: $ROWS; rows with their own Hangfire job: $HANGFIRE of $TOTAL"
-echo "PostgreSQL commits per POST: $(awk -v c=$((COMMITS_AFTER - COMMITS_BEFORE)) -v n="$REQUESTS" 'BEGIN {printf "%.2f", c / n}')"
+echo "PostgreSQL transactions per POST (xact_commit): $(awk -v c=$((COMMITS_AFTER - COMMITS_BEFORE)) -v n="$REQUESTS" 'BEGIN {printf "%.2f", c / n}')"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 export MODELOPT_JOB="$(psql_db -c 'SELECT "Id" FROM jobs LIMIT 1')"
