@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ModelOpt.Engine.Pipeline;
@@ -32,28 +33,19 @@ public static class JobReportWriter
                           + $"({Format.Milliseconds(h.Fp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}), size ratio {Format.Number(Math.Round(h.SizeRatio, 3))}.");
         }
 
-        md.AppendLine();
-        md.AppendLine("## Results");
-        md.AppendLine();
-        md.AppendLine("| stage | form | device | size | accuracy | images | latency (batch) | | note |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var form in MeasuredForm.Of(job))
-        {
-            var r = form.Result;
-            var mark = form.Rejected ? "rejected" : form.Stage == PipelineStage.Compile ? "selected" : "";
-            md.AppendLine($"| {form.Stage} | {Cell(r.Backend)} | {Cell(r.Device)} | {Format.Megabytes(r.SizeBytes)} | {Format.Percent(r.Accuracy)} | {r.ImagesScored} | "
-                          + $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize}) | {mark} | {Cell(r.Note ?? "")} |");
-        }
-
-        md.AppendLine();
-        md.AppendLine("## Stages");
-        md.AppendLine();
-        md.AppendLine("| stage | state | duration |");
-        md.AppendLine("|---|---|---|");
-        foreach (var stage in job.Stages)
-        {
-            md.AppendLine($"| {stage.Stage} | {stage.State} | {Format.Seconds(stage.DurationMs)} |");
-        }
+        Table(md, "Results", ["stage", "form", "device", "size", "accuracy", "images", "latency (batch)", "", "note"],
+            MeasuredForm.Of(job).Select(form =>
+            {
+                var r = form.Result;
+                var mark = form.Rejected ? "rejected" : form.Stage == PipelineStage.Compile ? "selected" : "";
+                return new[]
+                {
+                    form.Stage.ToString(), r.Backend, r.Device, Format.Megabytes(r.SizeBytes), Format.Percent(r.Accuracy), r.ImagesScored.ToString(CultureInfo.InvariantCulture),
+                    $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", mark, r.Note ?? "",
+                };
+            }));
+        Table(md, "Stages", ["stage", "state", "duration"],
+            job.Stages.Select(stage => new[] { stage.Stage.ToString(), stage.State.ToString(), Format.Seconds(stage.DurationMs) }));
 
         md.AppendLine();
         md.AppendLine("## Settings");
@@ -62,16 +54,22 @@ public static class JobReportWriter
         md.AppendLine(JsonSerializer.Serialize(job.Spec, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         md.AppendLine("```");
 
-        md.AppendLine();
-        md.AppendLine("## Artifacts");
-        md.AppendLine();
-        md.AppendLine("| file | stage | size | SHA-256 |");
-        md.AppendLine("|---|---|---|---|");
-        foreach (var a in job.Artifacts)
-        {
-            md.AppendLine($"| {Cell(a.Name)} | {a.Stage} | {Format.Megabytes(a.SizeBytes)} | `{a.Sha256}` |");
-        }
+        Table(md, "Artifacts", ["file", "stage", "size", "SHA-256"],
+            job.Artifacts.Select(a => new[] { a.Name, a.Stage.ToString(), Format.Megabytes(a.SizeBytes), $"`{a.Sha256}`" }));
         return md.ToString();
+    }
+
+    private static void Table(StringBuilder md, string title, string[] headers, IEnumerable<string[]> rows)
+    {
+        md.AppendLine();
+        md.AppendLine($"## {title}");
+        md.AppendLine();
+        md.AppendLine($"| {string.Join(" | ", headers)} |");
+        md.AppendLine($"|{string.Concat(headers.Select(_ => "---|"))}");
+        foreach (var row in rows)
+        {
+            md.AppendLine($"| {string.Join(" | ", row.Select(Cell))} |");
+        }
     }
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
