@@ -4,7 +4,9 @@ namespace ModelOpt.ServiceBench;
 
 /// <summary>
 /// The API under test as a child process: <c>dotnet ModelOpt.Api.dll --urls http://127.0.0.1:PORT</c> on a fresh data root,
-/// without the embedded worker unless asked (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>.
+/// without the embedded worker unless asked (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>. A write key
+/// is made first with the API's own CLI verb (<see cref="ApiKey"/>), and the per-key rate limit is lifted: the bench
+/// measures the API, not its limiter.
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
@@ -12,8 +14,9 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private bool _closed;
 
-    private ApiProcess(Process process, StreamWriter log, Uri baseAddress, string logPath)
+    private ApiProcess(Process process, StreamWriter log, Uri baseAddress, string logPath, string apiKey)
     {
+        ApiKey = apiKey;
         _process = process;
         _log = log;
         BaseAddress = baseAddress;
@@ -24,6 +27,9 @@ public sealed class ApiProcess : IAsyncDisposable
     public string LogPath { get; }
     public int Pid => _process.Id;
 
+    /// <summary>A write-scope key for the load and upload clients.</summary>
+    public string ApiKey { get; }
+
     /// <param name="embeddedWorker">Host the worker in the API process (the dataset measurement runs a job); off, jobs only queue.</param>
     public static async Task<ApiProcess> StartAsync(
         string apiDll, int port, string dataRoot, BenchProvider provider, string? connection, TimeSpan timeout, bool embeddedWorker = false)
@@ -33,29 +39,14 @@ public sealed class ApiProcess : IAsyncDisposable
             throw new FileNotFoundException($"The API build is missing: {apiDll}. Build it first: dotnet build src/ModelOpt.Api -c Release", apiDll);
         }
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = dataRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(apiDll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        start.Environment["ModelOpt__Storage__DataRoot"] = dataRoot;
-        start.Environment["ModelOpt__Storage__Provider"] = provider.ToString();
+        var apiKey = await CreateKeyAsync(Start(apiDll, dataRoot, provider, connection, ["keys", "create", "--scope", "write", "--name", "service bench"]));
+        var start = Start(apiDll, dataRoot, provider, connection, ["--urls", baseAddress.ToString().TrimEnd('/')]);
         start.Environment["ModelOpt__Worker__Embedded"] = embeddedWorker ? "true" : "false";
-        if (connection is not null)
-        {
-            start.Environment["ModelOpt__ConnectionStrings__Postgres"] = connection;
-        }
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 
         var logPath = Path.Combine(dataRoot, "api.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = new Process { StartInfo = start };
-        var api = new ApiProcess(process, log, baseAddress, logPath);
+        var api = new ApiProcess(process, log, baseAddress, logPath, apiKey);
         process.OutputDataReceived += (_, e) => api.Append(e.Data);
         process.ErrorDataReceived += (_, e) => api.Append(e.Data);
         process.Start();
@@ -71,6 +62,47 @@ public sealed class ApiProcess : IAsyncDisposable
             await api.DisposeAsync();
             throw;
         }
+    }
+
+    private static ProcessStartInfo Start(string apiDll, string dataRoot, BenchProvider provider, string? connection, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dataRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(apiDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["ModelOpt__Storage__DataRoot"] = dataRoot;
+        start.Environment["ModelOpt__Storage__Provider"] = provider.ToString();
+        start.Environment["ModelOpt__Worker__Embedded"] = "false";
+        start.Environment["ModelOpt__RateLimit__PermitsPerSecond"] = "1000000";
+        start.Environment["ModelOpt__RateLimit__Burst"] = "1000000";
+        if (connection is not null)
+        {
+            start.Environment["ModelOpt__ConnectionStrings__Postgres"] = connection;
+        }
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return start;
+    }
+
+    // `ModelOpt.Api keys create` prints the key alone on its last line.
+    private static async Task<string> CreateKeyAsync(ProcessStartInfo command)
+    {
+        using var process = Process.Start(command)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'ModelOpt.Api keys create' failed ({process.ExitCode}): {errors}{output}");
+        }
+        return output.Trim().Split('\n')[^1].Trim();
     }
 
     private async Task WaitHealthyAsync(TimeSpan timeout)

@@ -65,6 +65,7 @@ try
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
         })
         { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", api.ApiKey);
 
         if (!options.SkipLoad)
         {

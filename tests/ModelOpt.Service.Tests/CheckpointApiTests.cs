@@ -27,10 +27,13 @@ public sealed class CheckpointApiTests : IAsyncLifetime
 
     [Theory]
     [InlineData("weights.safetensors", CheckpointFormat.Safetensors)]
-    [InlineData("model.pth", CheckpointFormat.Pth)]
+    [InlineData("model.pth", CheckpointFormat.PyTorch)]
+    [InlineData("model.bin", CheckpointFormat.TorchSharp)]
+    [InlineData("safetensors-named.pth", CheckpointFormat.Safetensors)]
+    [InlineData("no-extension", CheckpointFormat.PyTorch)]
     public async Task Upload_stores_the_file_records_its_sha256_and_serves_it_back(string fileName, CheckpointFormat format)
     {
-        var content = format == CheckpointFormat.Safetensors ? TestCheckpoints.Safetensors(1000) : TestCheckpoints.Pth();
+        var content = TestCheckpoints.Of(format);
 
         var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content, fileName));
 
@@ -54,9 +57,9 @@ public sealed class CheckpointApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("corrupt.safetensors", "header length")]
-    [InlineData("corrupt.pth", "not a PyTorch checkpoint")]
-    [InlineData("notes.txt", "neither a .pth nor a .safetensors")]
+    [InlineData("corrupt.safetensors", "not a PyTorch, safetensors or TorchSharp checkpoint")]
+    [InlineData("corrupt.pth", "not a PyTorch, safetensors or TorchSharp checkpoint")]
+    [InlineData("notes.txt", "not a PyTorch, safetensors or TorchSharp checkpoint")]
     [InlineData("empty.pth", "empty")]
     public async Task Upload_of_a_corrupt_or_foreign_file_is_a_400_problem_and_leaves_nothing_behind(string fileName, string reason)
     {
@@ -75,7 +78,7 @@ public sealed class CheckpointApiTests : IAsyncLifetime
 
         var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content, "cut.safetensors"))).ProblemAsync(HttpStatusCode.BadRequest);
 
-        Assert.Contains("past the end", problem.GetProperty("detail").GetString());
+        Assert.Contains("claims bytes [0,400)", problem.GetProperty("detail").GetString());
         await AssertNothingStoredAsync();
     }
 

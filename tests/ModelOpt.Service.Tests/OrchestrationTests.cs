@@ -115,6 +115,22 @@ public sealed class OrchestrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_full_disk_fails_the_stage_with_the_reason_and_leaves_no_artifact_of_it()
+    {
+        runner.DiskFullAt = PipelineStage.Convert;
+        var job = await client.SubmitAsync(Request);
+
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromSeconds(90));
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.StartsWith("Convert: the server could not write the stage's files (No space left on device", job.Error);
+        Assert.DoesNotContain("/dev/", job.Error);
+        Assert.DoesNotContain(job.Stages, s => s.Stage == PipelineStage.Convert && s.State == StageState.Completed);
+        Assert.DoesNotContain(job.Artifacts, a => a.Stage == PipelineStage.Convert);
+        Assert.DoesNotContain(factory.StoredFiles(), f => f.StartsWith(".tmp/", StringComparison.Ordinal) && !f.StartsWith(".tmp/health-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_input_error_fails_the_job_at_once_without_retry()
     {
         runner.RejectInputAt = PipelineStage.Train;

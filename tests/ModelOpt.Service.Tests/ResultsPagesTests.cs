@@ -27,6 +27,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         await using var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
         var api = factory.StartKestrel();
         var client = factory.CreateClient();
+        browser.SignIn(api, await factory.CreateKeyAsync(ApiKeyScope.Write));
         var driver = browser.Driver;
         var wait = new WebDriverWait(driver, JobTimeout);
 
@@ -128,6 +129,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         await using var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
         var api = factory.StartKestrel();
         var client = factory.CreateClient();
+        browser.SignIn(api, await factory.CreateKeyAsync(ApiKeyScope.Write));
         var job = await client.SubmitAsync(new
         {
             model = ModelZoo.ResNet20, dataset = "fashion-mnist", dataPath = "/nonexistent/fashion-mnist",

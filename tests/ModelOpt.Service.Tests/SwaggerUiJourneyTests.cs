@@ -27,7 +27,7 @@ public sealed class SwaggerUiJourneyTests(ITestOutputHelper output) : IAsyncLife
         using var browser = HeadlessChromium.Start();
         await using var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
         var api = factory.StartKestrel();
-        var page = new SwaggerUiPage(browser, api).Open();
+        var page = new SwaggerUiPage(browser, api).Open().Authorize(await factory.CreateKeyAsync(ApiKeyScope.Write));
 
         // Upload: the form has a file part and a model field, and the curl line Swagger UI prints sends both.
         var upload = page.Operation("Checkpoints", "UploadCheckpoint").TryItOut()

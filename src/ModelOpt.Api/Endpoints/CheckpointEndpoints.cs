@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
@@ -10,7 +11,7 @@ using ModelOpt.Jobs.Options;
 namespace ModelOpt.Api.Endpoints;
 
 public sealed record CheckpointServices(
-    ModelOptDbContext Db, ArtifactStore Store, CheckpointInspector Inspector, IOptions<UploadOptions> Uploads, TimeProvider Time,
+    ModelOptDbContext Db, ArtifactStore Store, IOptions<UploadOptions> Uploads, TimeProvider Time,
     ILogger<CheckpointServices> Logger);
 
 public static class CheckpointEndpoints
@@ -21,13 +22,17 @@ public static class CheckpointEndpoints
 
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
-            .WithSummary("Upload an FP32 checkpoint (.pth or .safetensors)")
+            .AcceptsIdempotencyKey()
+            .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors or TorchSharp)")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field naming a zoo model to check "
                              + "the checkpoint's keys and shapes against. The file is streamed to the artifact store, never held in memory; "
-                             + "its SHA-256 is recorded.")
+                             + "its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint reader checks it "
+                             + "whole (pickle globals, every tensor's storage) with or without a model. With an Idempotency-Key header, a "
+                             + "retry answers the checkpoint the first request stored.")
             .AcceptsMultipartForm(
                 new MultipartFormField("file", "The FP32 checkpoint: a .pth as torch.save writes it (a state_dict, or a dict holding "
-                                               + "model_state_dict) or a .safetensors file.", IsFile: true, Required: true),
+                                               + "model_state_dict), a .safetensors file or TorchSharp's format, told apart by content.",
+                    IsFile: true, Required: true),
                 new MultipartFormField("model", "A model name from GET /api/models (e.g. resnet20): the upload is refused unless the "
                                                 + "checkpoint's keys and shapes fit it. Optional."))
             .DisableAntiforgery()
@@ -57,38 +62,57 @@ public static class CheckpointEndpoints
     public static async Task<Created<CheckpointDto>> UploadCheckpointAsync(
         HttpRequest request, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
+        var idempotencyKey = IdempotencyKey.Of(request.HttpContext);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
         using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, "checkpoint", ["model"], cancellationToken);
         var (temp, fileName) = (upload.File, upload.FileName);
-        var format = CheckpointInspector.FormatOf(fileName);
         var model = upload.Fields.GetValueOrDefault("model");
-        if (temp.SizeBytes == 0)
-        {
-            throw new CheckpointRejectedException("The uploaded file is empty.");
-        }
         if (model is not null && ModelZoo.All.All(m => m.Name != model))
         {
             throw new RequestValidationException("model",
                 $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
         }
-        services.Inspector.Inspect(temp.Path, format, model);
+        // The worker's reader, on the layout alone: every rule about a checkpoint lives in the engine, once.
+        var layout = CheckpointReader.ReadLayout(temp.Path, fileName);
+        if (model is not null)
+        {
+            var dimensions = layout.InferDimensions();
+            CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
+        }
 
         var checkpoint = new Checkpoint
         {
             Id = Guid.CreateVersion7(),
             FileName = fileName,
-            Format = format,
+            Format = layout.Format!.Value,
             Model = model,
             SizeBytes = temp.SizeBytes,
             Sha256 = temp.Sha256,
             RelativePath = "",
             CreatedAt = services.Time.GetUtcNow().UtcDateTime,
+            IdempotencyKey = idempotencyKey,
         };
         checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
-        await upload.KeepAsync(services.Store, checkpoint.RelativePath, async () =>
+        try
         {
-            services.Db.Checkpoints.Add(checkpoint);
-            await services.Db.SaveChangesAsync(CancellationToken.None);
-        });
+            await upload.KeepAsync(services.Store, checkpoint.RelativePath, async () =>
+            {
+                services.Db.Checkpoints.Add(checkpoint);
+                await services.Db.SaveChangesAsync(CancellationToken.None);
+            });
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // A concurrent retry with the same key stored its checkpoint first: answer with that one.
+            if (await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None) is { } concurrent)
+            {
+                return concurrent;
+            }
+            throw;
+        }
         services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
             checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
         return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
@@ -124,6 +148,11 @@ public static class CheckpointEndpoints
         services.Store.Delete(checkpoint.RelativePath);
         return TypedResults.NoContent();
     }
+
+    private static async Task<Created<CheckpointDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
+        await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.IdempotencyKey == idempotencyKey, cancellationToken) is { } checkpoint
+            ? TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint))
+            : null;
 
     private static async Task<Checkpoint> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken)

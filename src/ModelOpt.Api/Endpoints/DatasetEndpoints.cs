@@ -24,13 +24,15 @@ public static class DatasetEndpoints
 
         group.MapPost("", UploadDatasetAsync)
             .WithName("UploadDataset")
+            .AcceptsIdempotencyKey()
             .WithSummary("Upload a dataset: an ImageFolder .zip or a NumPy .npz")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'name' field. The file is streamed to the "
                              + "artifact store with its SHA-256, then read whole once: every image decoded, every label checked. A zip holds "
                              + "train/<class>/*.png|jpg|jpeg|bmp and test/<class>/* (or val/), as torchvision's ImageFolder reads them, or "
                              + "class folders at its root (one set that each job splits by split.testFraction and split.seed). An .npz holds "
                              + "x_train, y_train, x_test, y_test (images uint8 0-255 or float32 0-1; NHW, NHWC or NCHW) and optionally "
-                             + "class_names. A refused file leaves nothing stored; the answer names the entry or array at fault.")
+                             + "class_names. A refused file leaves nothing stored; the answer names the entry or array at fault. With an "
+                             + "Idempotency-Key header, a retry answers the dataset the first request stored.")
             .AcceptsMultipartForm(UploadLimit.Dataset,
                 new MultipartFormField("file", "The dataset: an ImageFolder .zip (e.g. train/cat/001.png, test/cat/002.png) or an .npz from "
                                                + "np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…).", IsFile: true, Required: true),
@@ -57,6 +59,11 @@ public static class DatasetEndpoints
 
     public static async Task<Created<DatasetDto>> UploadDatasetAsync(HttpRequest request, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
+        var idempotencyKey = IdempotencyKey.Of(request.HttpContext);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
         var options = services.Uploads.Value;
         using var upload = await MultipartUpload.ReadAsync(request, services.Store, options.MaxBytes, "dataset", ["name"], cancellationToken);
         var name = upload.Fields.GetValueOrDefault("name") ?? Path.GetFileNameWithoutExtension(upload.FileName);
@@ -94,13 +101,26 @@ public static class DatasetEndpoints
             TestImages = description.TestCount,
             ImageHeight = description.Height,
             ImageWidth = description.Width,
+            IdempotencyKey = idempotencyKey,
         };
         dataset.RelativePath = ArtifactStore.DatasetPath(dataset.Id, upload.FileName);
-        await upload.KeepAsync(services.Store, dataset.RelativePath, async () =>
+        try
         {
-            services.Db.Datasets.Add(dataset);
-            await services.Db.SaveChangesAsync(CancellationToken.None);
-        });
+            await upload.KeepAsync(services.Store, dataset.RelativePath, async () =>
+            {
+                services.Db.Datasets.Add(dataset);
+                await services.Db.SaveChangesAsync(CancellationToken.None);
+            });
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // A concurrent retry with the same key stored its dataset first: answer with that one.
+            if (await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None) is { } concurrent)
+            {
+                return concurrent;
+            }
+            throw;
+        }
         services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, {Classes} classes, {Train}/{Test} images",
             dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
         return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
@@ -132,6 +152,11 @@ public static class DatasetEndpoints
     }
 
     /// <summary>The uploaded dataset with that id, or a 404.</summary>
+    private static async Task<Created<DatasetDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
+        await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.IdempotencyKey == idempotencyKey, cancellationToken) is { } dataset
+            ? TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset))
+            : null;
+
     private static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken)
         ?? throw new NotFoundException($"Dataset {id} does not exist.");

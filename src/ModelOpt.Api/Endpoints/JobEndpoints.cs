@@ -24,9 +24,11 @@ public static class JobEndpoints
 
         group.MapPost("", CreateJobAsync)
             .WithName("CreateJob")
+            .AcceptsIdempotencyKey()
             .WithSummary("Submit an optimization job")
             .WithDescription("Queues a job for a worker of the given device: train (only without a checkpoint), evaluate FP32, calibrate, "
-                             + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}.")
+                             + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}. "
+                             + "With an Idempotency-Key header, a retry answers the job the first request created.")
             .ProducesValidationProblem();
         group.MapGet("", ListJobsAsync)
             .WithName("ListJobs")
@@ -67,8 +69,14 @@ public static class JobEndpoints
         return group;
     }
 
-    public static async Task<Accepted<JobDto>> CreateJobAsync(CreateJobRequest request, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    public static async Task<Accepted<JobDto>> CreateJobAsync(
+        CreateJobRequest request, HttpContext httpContext, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
+        var idempotencyKey = IdempotencyKey.Of(httpContext);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
         request.Training ??= new();
         request.Quantization ??= new();
         request.Evaluation ??= new();
@@ -124,9 +132,23 @@ public static class JobEndpoints
             Spec = request.ToSpec(),
             CreatedAt = now,
             ProgressMessage = "Queued",
+            IdempotencyKey = idempotencyKey,
         };
         services.Db.Jobs.Add(job);
-        await services.Db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await services.Db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // A concurrent retry with the same key inserted first: answer with its job.
+            services.Db.ChangeTracker.Clear();
+            if (await FindByIdempotencyKeyAsync(services, idempotencyKey, cancellationToken) is { } concurrent)
+            {
+                return concurrent;
+            }
+            throw;
+        }
         try
         {
             job.HangfireJobId = services.Dispatcher.Enqueue(job.Id, job.Queue);
@@ -260,6 +282,17 @@ public static class JobEndpoints
         }
         return TypedResults.PhysicalFile(path, artifact.ContentType, artifact.Name, File.GetLastWriteTimeUtc(path),
             new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: true);
+    }
+
+    private static async Task<Accepted<JobDto>?> FindByIdempotencyKeyAsync(JobServices services, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var id = await services.Db.Jobs.Where(j => j.IdempotencyKey == idempotencyKey).Select(j => (Guid?)j.Id).SingleOrDefaultAsync(cancellationToken);
+        if (id is null)
+        {
+            return null;
+        }
+        var job = await LoadAsync(services.Db, id.Value, cancellationToken);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(services.Time.GetUtcNow().UtcDateTime));
     }
 
     private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>

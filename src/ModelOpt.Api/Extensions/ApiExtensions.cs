@@ -2,13 +2,13 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Hangfire;
-using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
+using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Extensions;
 using ModelOpt.Jobs.Options;
 using Serilog;
@@ -43,6 +43,7 @@ public static class ApiExtensions
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        builder.AddModelOptSecurity();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
             .AddCheck<HangfireHealthCheck>("hangfire")
@@ -65,6 +66,8 @@ public static class ApiExtensions
             o.OperationFilter<MultipartFormOperationFilter>();
             o.OperationFilter<ExampleValuesOperationFilter>();
             o.DocumentAsyncFilter<ExistingResourceExamplesFilter>();
+            o.OperationFilter<IdempotencyKeyOperationFilter>();
+            o.AddApiKeySecurity();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
                          .Select(a => Path.Combine(AppContext.BaseDirectory, $"{a.GetName().Name}.xml")).Where(File.Exists))
@@ -87,13 +90,15 @@ public static class ApiExtensions
         {
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "ModelOpt v1");
             o.DocumentTitle = "ModelOpt API";
+            // A key given to Authorize survives reloads (kept in the browser's local storage).
+            o.EnablePersistAuthorization();
         });
-        var allowRemote = app.Configuration.GetValue("ModelOpt:Dashboard:AllowRemote", false);
-        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        app.UseModelOptSecurity();
+        app.UseHangfireDashboard(ApiKeyAuthenticationHandler.DashboardPath, new DashboardOptions
         {
             DashboardTitle = "ModelOpt jobs",
-            // Local requests only by default (Hangfire's rule); ModelOpt:Dashboard:AllowRemote=true opens it, e.g. behind a proxy that authenticates.
-            Authorization = allowRemote ? [new AllowAllDashboardAuthorization()] : [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [],
+            AsyncAuthorization = [new DashboardAuthorization()],
         });
 
         app.MapHealthChecks("/health", new HealthCheckOptions
@@ -107,11 +112,13 @@ public static class ApiExtensions
             },
         }).WithTags("Health");
         app.UseStaticFiles();
-        app.MapRazorPages();
-        app.MapCheckpointEndpoints();
-        app.MapJobEndpoints();
-        app.MapCatalogEndpoints();
-        app.MapDatasetEndpoints();
+        app.MapRazorPages().RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Read));
+        var api = app.MapGroup("").RequireScopeByMethod();
+        api.MapCheckpointEndpoints();
+        api.MapJobEndpoints();
+        api.MapCatalogEndpoints();
+        api.MapDatasetEndpoints();
+        api.MapApiKeyEndpoints();
         return app;
     }
 
@@ -125,15 +132,10 @@ public static class ApiExtensions
             checks = report.Entries.ToDictionary(e => e.Key, e => new
             {
                 status = e.Value.Status.ToString(),
+                // Anyone may call /health: no exception text (connection strings, paths); the health service logs it.
                 description = e.Value.Description,
-                error = e.Value.Exception?.Message,
                 data = e.Value.Data,
             }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
-    }
-
-    private sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
-    {
-        public bool Authorize(DashboardContext context) => true;
     }
 }

@@ -46,6 +46,6 @@ public sealed class ArtifactStoreHealthCheck(ArtifactStore store) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(store.CanWrite()
-            ? HealthCheckResult.Healthy($"Writable: {store.Root}")
-            : HealthCheckResult.Unhealthy($"Cannot write under {store.Root}."));
+            ? HealthCheckResult.Healthy("The artifact store is writable.")
+            : HealthCheckResult.Unhealthy("The artifact store cannot be written."));
 }

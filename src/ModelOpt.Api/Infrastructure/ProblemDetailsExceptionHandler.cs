@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 
@@ -29,9 +31,9 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ConflictException e => Problem(StatusCodes.Status409Conflict, "Conflict.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.10"),
             PayloadTooLargeException e => Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large.", e.Message,
                 "https://tools.ietf.org/html/rfc9110#section-15.5.14"),
-            CheckpointRejectedException { ArchitectureMismatch: true } e => Problem(StatusCodes.Status422UnprocessableEntity,
+            CheckpointMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
-            CheckpointRejectedException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [e.Message] })
+            CheckpointFormatException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [e.Message] })
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The file is not a usable checkpoint.",
@@ -50,9 +52,19 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                     : "https://tools.ietf.org/html/rfc9110#section-15.5.1"),
             _ => null,
         };
+        if (problem is null && IsDatabaseUnavailable(exception))
+        {
+            logger.LogError(exception, "Database unavailable on {Method} {Path} (request {RequestId})",
+                httpContext.Request.Method, httpContext.Request.Path, RequestId(httpContext));
+            httpContext.Response.Headers.RetryAfter = "5";
+            problem = Problem(StatusCodes.Status503ServiceUnavailable, "The service is temporarily unavailable.",
+                "The database cannot be reached; nothing was changed. Try again shortly.", "https://tools.ietf.org/html/rfc9110#section-15.6.4");
+        }
+        LogUserError(exception, httpContext);
         if (problem is null)
         {
-            logger.LogError(exception, "Unhandled exception on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            logger.LogError(exception, "Unhandled exception on {Method} {Path} (request {RequestId})",
+                httpContext.Request.Method, httpContext.Request.Path, RequestId(httpContext));
             problem = Problem(StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null,
                 "https://tools.ietf.org/html/rfc9110#section-15.6.1");
         }
@@ -63,6 +75,36 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ProblemDetails = problem,
             Exception = exception,
         });
+    }
+
+    // What the user is told is short; the log keeps the whole of it, under the request id the response carries.
+    private void LogUserError(Exception exception, HttpContext httpContext)
+    {
+        switch (exception)
+        {
+            case CheckpointMismatchException e:
+                logger.LogInformation("Checkpoint refused (request {RequestId}): {FullReport}", RequestId(httpContext), e.FullReport);
+                break;
+            case CheckpointFormatException e:
+                logger.LogInformation(e.InnerException, "Checkpoint refused (request {RequestId}): {Reason}", RequestId(httpContext), e.Message);
+                break;
+        }
+    }
+
+    // The id the problem-details body carries as traceId, so a user's report finds the log line.
+    private static string RequestId(HttpContext httpContext) => Activity.Current?.Id ?? httpContext.TraceIdentifier;
+
+    // EF wraps provider errors (a refused connection, a timeout) in its own exceptions: look down the chain.
+    private static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ProblemDetails Problem(int status, string title, string? detail, string type) =>

@@ -12,8 +12,9 @@ public sealed class CheckpointMismatchException : Exception
         IReadOnlyList<string> unexpected,
         IReadOnlyList<ShapeMismatch> shapeMismatches,
         IReadOnlyList<DtypeMismatch> dtypeMismatches)
-        : base(BuildMessage(architecture, missing, unexpected, shapeMismatches, dtypeMismatches))
+        : base(BuildMessage(architecture, missing, unexpected, shapeMismatches, dtypeMismatches, ListSummary.Of))
     {
+        FullReport = BuildMessage(architecture, missing, unexpected, shapeMismatches, dtypeMismatches, (items, separator) => string.Join(separator, items));
         Architecture = architecture;
         Missing = missing;
         Unexpected = unexpected;
@@ -23,6 +24,9 @@ public sealed class CheckpointMismatchException : Exception
 
     /// <summary>The architecture the checkpoint was checked against, e.g. "resnet20 (1 input channel, 10 classes)".</summary>
     public string Architecture { get; }
+
+    /// <summary>Every problem, unabridged, for the log; <see cref="Exception.Message"/> names the first ten of each kind and counts the rest.</summary>
+    public string FullReport { get; }
 
     /// <summary>Keys the model has and the checkpoint lacks.</summary>
     public IReadOnlyList<string> Missing { get; }
@@ -39,24 +43,25 @@ public sealed class CheckpointMismatchException : Exception
         IReadOnlyList<string> missing,
         IReadOnlyList<string> unexpected,
         IReadOnlyList<ShapeMismatch> shapes,
-        IReadOnlyList<DtypeMismatch> dtypes)
+        IReadOnlyList<DtypeMismatch> dtypes,
+        Func<IEnumerable<string>, string, string> list)
     {
         var parts = new List<string>();
         if (missing.Count > 0)
         {
-            parts.Add($"missing: {string.Join(", ", missing)}");
+            parts.Add($"missing: {list(missing, ", ")}");
         }
         if (unexpected.Count > 0)
         {
-            parts.Add($"unexpected: {string.Join(", ", unexpected)}");
+            parts.Add($"unexpected: {list(unexpected, ", ")}");
         }
         if (shapes.Count > 0)
         {
-            parts.Add($"shape mismatch: {string.Join("; ", shapes)}");
+            parts.Add($"shape mismatch: {list(shapes.Select(m => m.ToString()), "; ")}");
         }
         if (dtypes.Count > 0)
         {
-            parts.Add($"dtype mismatch: {string.Join("; ", dtypes)}");
+            parts.Add($"dtype mismatch: {list(dtypes.Select(m => m.ToString()), "; ")}");
         }
         return $"Checkpoint does not match {architecture}: {string.Join("; ", parts)}.";
     }

@@ -3,8 +3,15 @@ namespace ModelOpt.Engine.Checkpoints;
 /// <summary>Reads a state_dict from a file or stream, recognising the format from its first bytes.</summary>
 public static class CheckpointReader
 {
+    // Legacy torch.save: pickle protocol 2, then LONG1 of 10 bytes, the first bytes of its magic number 0x1950a86a20f9469cfc6c.
+    private static ReadOnlySpan<byte> LegacyMagic => [0x80, 0x02, 0x8a, 0x0a];
+
+    /// <remarks>
+    /// Errors name the file by its name alone (<see cref="CheckpointFormatException.SourceName"/>), never its folder: their
+    /// messages reach users, who should not learn the server's paths.
+    /// </remarks>
     /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
-    public static StateDict Read(string path) => FromFile(path, Read);
+    public static StateDict Read(string path) => FromFile(path, Path.GetFileName(path), Read);
 
     /// <summary>Reads a state_dict from a stream (an upload, say) without closing it.</summary>
     /// <param name="sourceName">Named in error messages: the upload's file name or the path.</param>
@@ -24,19 +31,30 @@ public static class CheckpointReader
     /// checked against the file, so a truncated or damaged checkpoint is rejected as <see cref="Read(string)"/> would.
     /// </summary>
     /// <exception cref="CheckpointFormatException">The file is missing, corrupt, truncated or not a checkpoint.</exception>
-    public static CheckpointLayout ReadLayout(string path) => FromFile(path, ReadLayout);
+    public static CheckpointLayout ReadLayout(string path) => ReadLayout(path, Path.GetFileName(path));
+
+    /// <inheritdoc cref="ReadLayout(string)"/>
+    /// <param name="path">The file, e.g. an upload's temporary file.</param>
+    /// <param name="sourceName">Named in error messages instead of the path: the upload's file name.</param>
+    public static CheckpointLayout ReadLayout(string path, string sourceName) => FromFile(path, sourceName, ReadLayout);
 
     /// <inheritdoc cref="ReadLayout(string)"/>
     /// <remarks>A non-seekable stream is buffered in memory first.</remarks>
     public static CheckpointLayout ReadLayout(Stream stream, string sourceName) => ByFormat(stream, sourceName, (format, seekable) =>
         new CheckpointLayout(sourceName, format, format switch
         {
-            CheckpointFormat.PyTorch => PyTorchLayoutReader.Read(seekable, sourceName),
+            CheckpointFormat.PyTorch => ReadPyTorchLayout(seekable, sourceName),
             CheckpointFormat.Safetensors => SafetensorsReader.ReadLayout(seekable, sourceName),
             _ => TorchSharpCheckpointReader.ReadLayout(seekable, sourceName),
         }));
 
-    private static T FromFile<T>(string path, Func<Stream, string, T> read)
+    private static Dictionary<string, TensorSpec> ReadPyTorchLayout(Stream stream, string sourceName)
+    {
+        using var archive = PyTorchArchiveReader.Open(stream, sourceName);
+        return archive.Layout;
+    }
+
+    private static T FromFile<T>(string path, string sourceName, Func<Stream, string, T> read)
     {
         FileStream stream;
         try
@@ -45,11 +63,13 @@ public static class CheckpointReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CheckpointFormatException(path, e.Message, e);
+            // The OS message names the full path; the user hears only that the file cannot be opened.
+            throw new CheckpointFormatException(sourceName, e is FileNotFoundException or DirectoryNotFoundException
+                ? "the file does not exist." : "the file cannot be opened.", e);
         }
         using (stream)
         {
-            return read(stream, path);
+            return read(stream, sourceName);
         }
     }
 
@@ -72,7 +92,9 @@ public static class CheckpointReader
     /// <summary>
     /// PyTorch archives start with the zip magic "PK\x03\x04"; safetensors with an 8-byte little-endian
     /// header length and then the header's '{'. TorchSharp's format has no magic and is the fallback.
+    /// A bare pickle that starts with PyTorch's magic number is the legacy pre-1.6 format, refused with how to re-save it.
     /// </summary>
+    /// <exception cref="CheckpointFormatException">The file is empty or in the legacy format.</exception>
     public static CheckpointFormat DetectFormat(Stream stream, string sourceName)
     {
         Span<byte> head = stackalloc byte[9];
@@ -84,6 +106,11 @@ public static class CheckpointReader
         if (read >= 4 && head[..4].SequenceEqual("PK\x03\x04"u8))
         {
             return CheckpointFormat.PyTorch;
+        }
+        if (read >= 4 && head[..4].SequenceEqual(LegacyMagic))
+        {
+            throw new CheckpointFormatException(sourceName,
+                "it uses PyTorch's legacy (pre-1.6) serialization; re-save it with torch.save(model.state_dict(), path) in a current PyTorch.");
         }
         return read == 9 && head[8] == (byte)'{' ? CheckpointFormat.Safetensors : CheckpointFormat.TorchSharp;
     }

@@ -53,14 +53,25 @@ internal static class SafetensorsReader
         }
         catch (JsonException e)
         {
-            throw new CheckpointFormatException(source, $"the safetensors header is not valid JSON ({e.Message}).", e);
+            throw new CheckpointFormatException(source, $"the safetensors header is not valid JSON (at byte {e.BytePositionInLine ?? 0} of line {e.LineNumber ?? 0}).", e);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException or OverflowException)
         {
-            throw new CheckpointFormatException(source, $"the safetensors header is malformed ({e.Message}).", e);
+            throw new CheckpointFormatException(source, "the safetensors header is malformed (an entry lacks dtype, shape or data_offsets, or has the wrong kind of value).", e);
         }
 
-        foreach (var (key, dtype, shape, begin, end) in entries)
+        if (entries.Count == 0)
+        {
+            throw new CheckpointFormatException(source, "the safetensors file holds no tensors.");
+        }
+        var duplicate = entries.GroupBy(e => e.Key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new CheckpointFormatException(source, $"the safetensors header names tensor '{duplicate.Key}' twice.");
+        }
+        // The format's own rule: ranges in order, never overlapping, so tensors never take more bytes than the file holds.
+        long previousEnd = 0;
+        foreach (var (key, dtype, shape, begin, end) in entries.OrderBy(e => e.Begin))
         {
             var expectedBytes = TensorLayout.ByteCount(shape, dtype);
             if (begin < 0 || end > dataLength || end - begin != expectedBytes)
@@ -68,6 +79,11 @@ internal static class SafetensorsReader
                 throw new CheckpointFormatException(source,
                     $"tensor '{key}' claims bytes [{begin},{end}) of {dataLength}, but {ShapeMismatch.Format(shape)} {dtype} needs {expectedBytes}.");
             }
+            if (begin < previousEnd)
+            {
+                throw new CheckpointFormatException(source, $"tensor '{key}' claims bytes [{begin},{end}), which overlap another tensor's.");
+            }
+            previousEnd = end;
         }
         return (entries, dataStart);
     }

@@ -74,7 +74,7 @@ public sealed class OptimizationJobRunner(
         }
         catch (PipelineInputRejectedException e)
         {
-            await FinishAsync(jobId, executionId, JobStatus.Failed, e.Message, CancellationToken.None);
+            await FinishAsync(jobId, executionId, JobStatus.Failed, JobErrorText.ForInput(e), CancellationToken.None);
             return;
         }
 
@@ -133,12 +133,12 @@ public sealed class OptimizationJobRunner(
             logger.LogWarning("Worker shutting down: job {JobId} released during {Stage}; it resumes from its last completed stage", jobId, current);
             throw;
         }
-        catch (Exception e) when (e is PipelineInputRejectedException or CheckpointRejectedException)
+        catch (PipelineInputRejectedException e)
         {
             await stop.CancelAsync();
             await monitor;
-            await FinishAsync(jobId, executionId, JobStatus.Failed, $"{current}: {e.Message}", CancellationToken.None);
-            logger.LogWarning("Job {JobId} failed on its input in {Stage}: {Reason}", jobId, current, e.Message);
+            await FinishAsync(jobId, executionId, JobStatus.Failed, $"{current}: {JobErrorText.ForInput(e)}", CancellationToken.None);
+            logger.LogWarning(e, "Job {JobId} failed on its input in {Stage}: {Detail}", jobId, current, JobErrorText.FullDetail(e));
         }
         catch (Exception e)
         {
@@ -148,11 +148,11 @@ public sealed class OptimizationJobRunner(
             logger.LogError(e, "Job {JobId} attempt {Attempt} failed in {Stage}{Final}", jobId, job.Attempts, current, final ? "; no attempts left" : "; it will be retried");
             if (final)
             {
-                await FinishAsync(jobId, executionId, JobStatus.Failed, $"{current}: {e.Message} (after {job.Attempts} attempts)", CancellationToken.None);
+                await FinishAsync(jobId, executionId, JobStatus.Failed, $"{current}: {JobErrorText.ForFailure(e, jobId)} (after {job.Attempts} attempts)", CancellationToken.None);
             }
             else
             {
-                await RequeueForRetryAsync(jobId, executionId, $"Attempt {job.Attempts} failed in {current}: {e.Message}; retrying.");
+                await RequeueForRetryAsync(jobId, executionId, $"Attempt {job.Attempts} failed in {current}: {JobErrorText.ForFailure(e, jobId)}; retrying.");
             }
             throw;
         }

@@ -34,7 +34,6 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ArtifactStore>();
-        services.AddSingleton<CheckpointInspector>();
         services.AddSingleton<DatasetLocations>();
         services.AddScoped<JobDispatcher>();
 

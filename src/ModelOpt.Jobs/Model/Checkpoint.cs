@@ -1,12 +1,5 @@
 namespace ModelOpt.Jobs.Model;
 
-public enum CheckpointFormat
-{
-    /// <summary>PyTorch <c>torch.save</c> file (zip archive of a pickled state_dict).</summary>
-    Pth,
-    Safetensors,
-}
-
 /// <summary>An uploaded FP32 checkpoint.</summary>
 public sealed class Checkpoint
 {
@@ -20,4 +13,7 @@ public sealed class Checkpoint
     public required string Sha256 { get; set; }
     public required string RelativePath { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>The upload's <c>Idempotency-Key</c>, scoped to its caller ("{caller}:{key}"); a retry with it gets this row back.</summary>
+    public string? IdempotencyKey { get; set; }
 }

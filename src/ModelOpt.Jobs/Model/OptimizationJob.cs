@@ -40,6 +40,9 @@ public sealed class OptimizationJob
     public string? ProgressMessage { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>The submission's <c>Idempotency-Key</c>, scoped to its caller ("{caller}:{key}"); a retry with it gets this job back.</summary>
+    public string? IdempotencyKey { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
 

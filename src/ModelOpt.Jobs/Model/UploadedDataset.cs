@@ -26,6 +26,9 @@ public sealed class UploadedDataset
     public int? ImageHeight { get; set; }
     public int? ImageWidth { get; set; }
 
+    /// <summary>"{caller}:{key}" of the upload's Idempotency-Key header; a retry with it gets this dataset back.</summary>
+    public string? IdempotencyKey { get; set; }
+
     public UploadedDatasetFile ToEngine(string path, DatasetFileLimits limits) =>
         new(path, FileName, Format, Channels, ClassNames,
             ImageHeight is { } height && ImageWidth is { } width ? (height, width) : null, Sha256, limits);

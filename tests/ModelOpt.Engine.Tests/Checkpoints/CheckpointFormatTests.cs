@@ -22,8 +22,9 @@ public sealed class CheckpointFormatTests : IDisposable
         File.WriteAllBytes(truncated, bytes[..(bytes.Length * 2 / 3)]);
 
         var error = Assert.Throws<CheckpointFormatException>(() => CheckpointReader.Read(truncated));
-        Assert.Equal(truncated, error.SourceName);
-        Assert.Contains(truncated, error.Message);
+        Assert.Equal(Path.GetFileName(truncated), error.SourceName);
+        Assert.Contains("'truncated", error.Message);
+        Assert.DoesNotContain(folder, error.Message);
     }
 
     [Fact]
@@ -60,7 +61,8 @@ public sealed class CheckpointFormatTests : IDisposable
         var path = Write("upload.pth", content);
 
         var error = Assert.Throws<CheckpointFormatException>(() => CheckpointReader.Read(path));
-        Assert.Contains(path, error.Message);
+        Assert.Contains($"'{Path.GetFileName(path)}'", error.Message);
+        Assert.DoesNotContain(folder, error.Message);
     }
 
     [Fact]
@@ -68,7 +70,8 @@ public sealed class CheckpointFormatTests : IDisposable
     {
         var path = Path.Combine(folder, "nowhere.pth");
         var error = Assert.Throws<CheckpointFormatException>(() => CheckpointReader.Read(path));
-        Assert.Equal(path, error.SourceName);
+        Assert.Equal("nowhere.pth", error.SourceName);
+        Assert.DoesNotContain(folder, error.Message);
     }
 
     [Theory]

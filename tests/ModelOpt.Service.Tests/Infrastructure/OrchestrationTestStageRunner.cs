@@ -33,6 +33,9 @@ public sealed class OrchestrationTestStageRunner : IStageRunner
 
     public PipelineStage? RejectInputAt { get; set; }
 
+    /// <summary>This stage writes its file to <c>/dev/full</c>, where every write fails with ENOSPC, as on a full disk.</summary>
+    public PipelineStage? DiskFullAt { get; set; }
+
     public void FailOnce(PipelineStage stage, int times = 1) => failuresLeft[stage] = times;
 
     public void Unblock()
@@ -46,6 +49,7 @@ public sealed class OrchestrationTestStageRunner : IStageRunner
         Calls.Clear();
         BlockStage = null;
         RejectInputAt = null;
+        DiskFullAt = null;
         failuresLeft.Clear();
         Blocked = new(TaskCreationOptions.RunContinuationsAsynchronously);
         unblock = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,7 +85,7 @@ public sealed class OrchestrationTestStageRunner : IStageRunner
         }
         await Task.Delay(50, cancellationToken);
 
-        var file = Path.Combine(workDirectory, Outputs[stage]);
+        var file = DiskFullAt == stage ? "/dev/full" : Path.Combine(workDirectory, Outputs[stage]);
         await File.WriteAllTextAsync(file, $"{stage} of {request.Model} on {request.Dataset} {Guid.NewGuid()}", CancellationToken.None);
         var artifacts = stage switch
         {

@@ -1,9 +1,12 @@
+using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Execution;
 
 namespace ModelOpt.Service.Tests.Infrastructure;
@@ -13,6 +16,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
     private readonly IStageRunner? stageRunner;
+    private string? adminKey;
+    private Uri? kestrelAddress;
 
     public ServiceFactory(Dictionary<string, string?> settings, IStageRunner? stageRunner = null)
     {
@@ -34,6 +39,37 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public string DataRoot { get; }
 
     public string ArtifactRoot => Path.Combine(DataRoot, "artifacts");
+
+    /// <summary>
+    /// A client whose every JSON answer is checked by <see cref="ServerInternalsGuard"/>. Outside the embedded default
+    /// every endpoint needs a key, so there it carries an admin key made for this factory.
+    /// </summary>
+    public new HttpClient CreateClient()
+    {
+        var client = CreateAnonymousClient();
+        if (settings.GetValueOrDefault("ModelOpt:Storage:Provider") == "Postgres")
+        {
+            adminKey ??= CreateKeyAsync(ApiKeyScope.Admin).GetAwaiter().GetResult();
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+        }
+        return client;
+    }
+
+    /// <summary>A guarded client that sends no key.</summary>
+    public HttpClient CreateAnonymousClient() =>
+        CreateDefaultClient(kestrelAddress ?? new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new RedirectHandler(), new CookieContainerHandler());
+
+    /// <summary>A guarded client that sends <paramref name="key"/> as its bearer token.</summary>
+    public HttpClient CreateClient(string key)
+    {
+        var client = CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>A new key of the scope, made as the CLI and the admin endpoint make them.</summary>
+    public async Task<string> CreateKeyAsync(ApiKeyScope scope) =>
+        (await Services.GetRequiredService<ApiKeyStore>().CreateAsync($"test {scope}", scope, CancellationToken.None)).Key;
 
     public static Dictionary<string, string?> Sqlite(bool embeddedWorker = true) => new()
     {
@@ -65,7 +101,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
         UseKestrel(0);
         StartServer();
-        return new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        kestrelAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return kestrelAddress;
     }
 
     /// <summary>Files in the artifact store, temporary folder included (to prove nothing half-written stays).</summary>

@@ -1,10 +1,11 @@
-using System.IO.Compression;
 using System.Net.Http.Headers;
+using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Testing;
 using System.Text;
 
 namespace ModelOpt.Service.Tests.Infrastructure;
 
-/// <summary>Container-level checkpoint files (no real tensors) for the upload tests.</summary>
+/// <summary>Small checkpoint files (a few tensors, not a zoo model) for the upload tests.</summary>
 public static class TestCheckpoints
 {
     public static byte[] Safetensors(int floats = 4)
@@ -17,22 +18,23 @@ public static class TestCheckpoints
         return bytes;
     }
 
-    /// <summary>The layout torch.save writes: a zip whose entries sit under one folder, with data.pkl among them.</summary>
-    public static byte[] Pth()
+    /// <summary>A small honest checkpoint in each format: two tensors (PyTorch), one (safetensors), a Linear(4, 2) (TorchSharp).</summary>
+    public static byte[] Of(CheckpointFormat format)
     {
-        using var memory = new MemoryStream();
-        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        switch (format)
         {
-            using (var entry = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open())
-            {
-                entry.Write([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]); // protocol 2, empty dict, STOP
-            }
-            using (var version = zip.CreateEntry("archive/version", CompressionLevel.NoCompression).Open())
-            {
-                version.Write("3\n"u8);
-            }
+            case CheckpointFormat.PyTorch:
+                return HostileCheckpoints.SmallPth();
+            case CheckpointFormat.Safetensors:
+                return Safetensors(1000);
+            default:
+                using (var model = TorchSharp.torch.nn.Linear(4, 2))
+                using (var memory = new MemoryStream())
+                {
+                    CheckpointWriter.Save(model, memory, format);
+                    return memory.ToArray();
+                }
         }
-        return memory.ToArray();
     }
 
     public static MultipartFormDataContent Form(byte[] content, string fileName, string? model = null)

@@ -29,7 +29,7 @@ public sealed class WorkerProcess : IDisposable
 
     public static WorkerProcess Start(TestPostgres db, string dataRoot)
     {
-        var info = new ProcessStartInfo("dotnet", [WorkerDll()])
+        var info = new ProcessStartInfo("dotnet", [RepositoryPaths.HostDll("ModelOpt.Worker")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -79,19 +79,5 @@ public sealed class WorkerProcess : IDisposable
         {
             output.AppendLine(line);
         }
-    }
-
-    /// <summary>src/ModelOpt.Worker/bin/{Configuration}/net10.0/linux-x64/ModelOpt.Worker.dll, built before the tests (project reference).</summary>
-    private static string WorkerDll()
-    {
-        var testBin = AppContext.BaseDirectory;
-        var root = new DirectoryInfo(testBin);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "ModelOpt.sln")))
-        {
-            root = root.Parent;
-        }
-        var relative = Path.GetRelativePath(Path.Combine(root!.FullName, "tests", "ModelOpt.Service.Tests"), testBin);
-        var dll = Path.Combine(root.FullName, "src", "ModelOpt.Worker", relative, "ModelOpt.Worker.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build ModelOpt.Worker first.", dll);
     }
 }

@@ -16,6 +16,7 @@ public sealed class ExampleValuesOperationFilter : IOperationFilter
         ["api/jobs/{id"] = "Job id: POST /api/jobs answers with it, GET /api/jobs lists them.",
         ["api/checkpoints/{id"] = "Checkpoint id: POST /api/checkpoints answers with it, GET /api/checkpoints lists them.",
         ["api/datasets/{id"] = "Uploaded dataset id: POST /api/datasets answers with it, GET /api/datasets lists them.",
+        ["api/keys/{id"] = "API key id: POST /api/keys answers with it, GET /api/keys lists them (admin).",
     };
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)

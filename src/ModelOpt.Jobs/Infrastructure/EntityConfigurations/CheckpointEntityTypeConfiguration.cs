@@ -15,5 +15,7 @@ public sealed class CheckpointEntityTypeConfiguration : IEntityTypeConfiguration
         builder.Property(c => c.RelativePath).HasMaxLength(512);
         builder.HasIndex(c => c.Sha256);
         builder.HasIndex(c => c.CreatedAt);
+        builder.Property(c => c.IdempotencyKey).HasMaxLength(256);
+        builder.HasIndex(c => c.IdempotencyKey).IsUnique();
     }
 }

@@ -40,5 +40,7 @@ public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfigur
         builder.HasMany(j => j.Artifacts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
 
         builder.HasIndex(j => new { j.Status, j.CreatedAt });
+        builder.Property(j => j.IdempotencyKey).HasMaxLength(256);
+        builder.HasIndex(j => j.IdempotencyKey).IsUnique();
     }
 }

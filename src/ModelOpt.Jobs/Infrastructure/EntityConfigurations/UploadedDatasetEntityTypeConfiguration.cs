@@ -21,6 +21,8 @@ public sealed class UploadedDatasetEntityTypeConfiguration : IEntityTypeConfigur
                 json => JsonSerializer.Deserialize<List<string>>(json, JsonSerializerOptions.Default) ?? new List<string>(),
                 new ValueComparer<List<string>>((a, b) => a!.SequenceEqual(b!), names => names.Count, names => names.ToList()))
             .HasColumnName("class_names_json");
+        builder.Property(d => d.IdempotencyKey).HasMaxLength(256);
+        builder.HasIndex(d => d.IdempotencyKey).IsUnique();
         builder.HasIndex(d => d.Sha256);
         builder.HasIndex(d => d.CreatedAt);
     }

@@ -60,6 +60,9 @@ public sealed class HeadlessChromium : IDisposable
     }
 
     /// <summary>Saves the window as MODELOPT_SCREENSHOT_DIR/<paramref name="name"/>.png when that variable is set (the README's images).</summary>
+    /// <summary>Opens the site once with an API key in the address: the API keeps it in a cookie for the pages' requests.</summary>
+    public void SignIn(Uri api, string key) => Driver.Navigate().GoToUrl(new Uri(api, $"/?api_key={Uri.EscapeDataString(key)}"));
+
     public void Screenshot(string name, IWebElement? scrollTo = null)
     {
         if (Environment.GetEnvironmentVariable("MODELOPT_SCREENSHOT_DIR") is not { Length: > 0 } folder)

@@ -14,6 +14,20 @@ public sealed class SwaggerUiPage(HeadlessChromium browser, Uri api)
         return this;
     }
 
+    /// <summary>Swagger UI's Authorize button: the key goes into the bearer scheme's dialog and every call sends it from then on.</summary>
+    public SwaggerUiPage Authorize(string key)
+    {
+        var driver = browser.Driver;
+        driver.FindElement(By.CssSelector(".auth-wrapper button.authorize")).Click();
+        var wait = new WebDriverWait(driver, TimeSpan.FromSeconds(30));
+        var dialog = wait.Until(d => d.FindElements(By.CssSelector(".modal-ux")).FirstOrDefault());
+        dialog!.FindElement(By.CssSelector("input")).SendKeys(key);
+        dialog.FindElement(By.XPath(".//button[normalize-space()='Authorize']")).Click();
+        wait.Until(_ => dialog.FindElements(By.XPath(".//button[normalize-space()='Logout']")).Count > 0);
+        dialog.FindElement(By.XPath(".//button[normalize-space()='Close']")).Click();
+        return this;
+    }
+
     /// <summary>An operation block; Swagger UI gives each the id <c>operations-{tag}-{operationId}</c>.</summary>
     public SwaggerUiOperation Operation(string tag, string operationId) =>
         new(browser.Driver, browser.Driver.FindElement(By.Id($"operations-{tag}-{operationId}")));

@@ -76,7 +76,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     TrainImages = table.Column<int>(type: "INTEGER", nullable: false),
                     TestImages = table.Column<int>(type: "INTEGER", nullable: false),
                     ImageHeight = table.Column<int>(type: "INTEGER", nullable: true),
-                    ImageWidth = table.Column<int>(type: "INTEGER", nullable: true)
+                    ImageWidth = table.Column<int>(type: "INTEGER", nullable: true),
+                    IdempotencyKey = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -92,6 +93,12 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                 name: "IX_datasets_CreatedAt",
                 table: "datasets",
                 column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_datasets_IdempotencyKey",
+                table: "datasets",
+                column: "IdempotencyKey",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_Sha256",

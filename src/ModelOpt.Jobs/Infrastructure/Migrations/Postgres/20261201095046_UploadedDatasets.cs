@@ -76,7 +76,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     TrainImages = table.Column<int>(type: "integer", nullable: false),
                     TestImages = table.Column<int>(type: "integer", nullable: false),
                     ImageHeight = table.Column<int>(type: "integer", nullable: true),
-                    ImageWidth = table.Column<int>(type: "integer", nullable: true)
+                    ImageWidth = table.Column<int>(type: "integer", nullable: true),
+                    IdempotencyKey = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -92,6 +93,12 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                 name: "IX_datasets_CreatedAt",
                 table: "datasets",
                 column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_datasets_IdempotencyKey",
+                table: "datasets",
+                column: "IdempotencyKey",
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_datasets_Sha256",

@@ -1,0 +1,100 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using ModelOpt.Jobs.Infrastructure;
+
+namespace ModelOpt.Api.Security;
+
+/// <summary>
+/// Creates, finds and revokes API keys. A key is "mo_" and 43 base64url characters (32 random bytes); the database
+/// holds its SHA-256 only. Lookups are cached for <see cref="AuthOptions.CacheDuration"/> so a request costs no query.
+/// </summary>
+public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOptions> options, TimeProvider time)
+{
+    private const string KeyPrefix = "mo_";
+
+    private readonly ConcurrentDictionary<string, (ApiKey Key, DateTime Until)> byHash = new();
+    // A reference swapped whole, so concurrent requests never read half of an update.
+    private volatile AnyKeysAnswer anyKeys = new(false, DateTime.MinValue);
+
+    public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>Creates a key; the returned plain key is never stored and cannot be shown again.</summary>
+    public async Task<(ApiKey Row, string Key)> CreateAsync(string name, ApiKeyScope scope, CancellationToken cancellationToken)
+    {
+        var key = KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var row = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            Prefix = key[..8],
+            Hash = HashOf(key),
+            Scope = scope,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        await using var keyScope = scopes.CreateAsyncScope();
+        var db = keyScope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        db.ApiKeys.Add(row);
+        await db.SaveChangesAsync(cancellationToken);
+        anyKeys = new AnyKeysAnswer(true, DateTime.MaxValue);
+        return (row, key);
+    }
+
+    /// <summary>The key's row if it exists and is not revoked.</summary>
+    public async Task<ApiKey?> FindActiveAsync(string key, CancellationToken cancellationToken)
+    {
+        var hash = HashOf(key);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (byHash.TryGetValue(hash, out var cached) && cached.Until > now)
+        {
+            return cached.Key;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        var row = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, cancellationToken);
+        if (row is not null)
+        {
+            // Only real keys are cached: random guesses must not grow the cache.
+            byHash[hash] = (row, now + options.Value.CacheDuration);
+        }
+        return row;
+    }
+
+    /// <summary>Whether any key was ever created (revoked ones count: revoking the last key does not open the API).</summary>
+    public async Task<bool> AnyExistAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var answer = anyKeys;
+        if (answer.Until > now)
+        {
+            return answer.Any;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var any = await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AnyAsync(cancellationToken);
+        // Keys are never deleted, so once one exists the answer is final.
+        anyKeys = new AnyKeysAnswer(any, any ? DateTime.MaxValue : now + options.Value.CacheDuration);
+        return any;
+    }
+
+    public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AsNoTracking()
+            .OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Revokes the key (idempotent); false when no such key exists.</summary>
+    public async Task<bool> RevokeAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        var now = time.GetUtcNow().UtcDateTime;
+        var found = await db.ApiKeys.Where(k => k.Id == id).ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, k => k.RevokedAt ?? now), cancellationToken);
+        byHash.Clear();
+        return found == 1;
+    }
+
+    private sealed record AnyKeysAnswer(bool Any, DateTime Until);
+}

@@ -1,0 +1,14 @@
+namespace ModelOpt.Jobs.Model;
+
+/// <summary>What a key may do; each scope includes the ones before it.</summary>
+public enum ApiKeyScope
+{
+    /// <summary>GET: jobs, checkpoints, artifacts, the catalogues.</summary>
+    Read,
+
+    /// <summary>Also upload and delete checkpoints, submit, cancel and retry jobs.</summary>
+    Write,
+
+    /// <summary>Also manage keys and open the Hangfire dashboard.</summary>
+    Admin,
+}
