@@ -43,9 +43,15 @@ public sealed class QuantizedGraph(
         return Activations[value];
     }
 
-    /// <summary>The nodes that run in FP32 inside the int8 model, as the manifest lists them.</summary>
+    /// <summary>
+    /// The nodes that compute in FP32 inside the int8 model (ops without an int8 kernel, and pooling, flatten or clamp
+    /// of an FP32 value), as the manifest lists them; their output is still quantized where an int8 kernel reads it.
+    /// </summary>
     public IReadOnlyList<string> FloatNodes() =>
-        Graph.Nodes.Where(n => n is not InputNode && TryQuantizationOf(n.Output) is null).Select(Describe).ToList();
+        Graph.Nodes
+            .Where(n => X86InductorQuantizer.StaysFloat(n) || (X86InductorQuantizer.SharesInputQuantization(n) && TryQuantizationOf(n.Inputs[0]) is null))
+            .Select(Describe)
+            .ToList();
 
     private static string Describe(GraphNode node) => node switch
     {

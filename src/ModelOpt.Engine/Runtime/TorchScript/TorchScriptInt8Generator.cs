@@ -102,7 +102,9 @@ public static class TorchScriptInt8Generator
                     }
                     break;
                 case var fp32 when X86InductorQuantizer.StaysFloat(fp32):
-                    forward.AppendLine($"    {FloatName(output)} = {FloatOp(fp32, FloatOf)}");
+                    // Built first: FloatOf may emit a dequantize line, which must precede this one.
+                    var expression = FloatOp(fp32, FloatOf);
+                    forward.AppendLine($"    {FloatName(output)} = {expression}");
                     EndFloat(forward, quantized, fp32.Output, output);
                     break;
                 default:

@@ -1,0 +1,108 @@
+using ModelOpt.Engine.Export.Onnx;
+using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Quantizers;
+using ModelOpt.Engine.Runtime.Onnx;
+using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Onnx;
+using ModelOpt.Engine.Tests.Runtime;
+using Xunit.Abstractions;
+
+namespace ModelOpt.Engine.Tests.Import;
+
+/// <summary>
+/// Every ONNX fixture quantized with the x86 recipe (calibrated on the 32 recorded inputs, as the fixture script
+/// calibrated PyTorch FX), built on both int8 backends and compared with the fake-quant reference and with PyTorch
+/// FX's int8 model of the same weights.
+/// </summary>
+[Collection(QuantizedEngineCollection.Name)]
+public class OnnxInt8Tests(ITestOutputHelper output)
+{
+    public static TheoryData<string, string> Fixtures => OnnxFixtures.All();
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void Imported_model_converts_and_both_int8_backends_agree_with_the_references(string model, string file)
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf(file));
+        using var quantized = Quantize(imported, inputs);
+        using var torchScript = TorchScriptInt8Model.Build(quantized);
+        using var directory = new TempDirectory();
+        var qdqPath = Path.Combine(directory.Path, "int8.onnx");
+        OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), qdqPath);
+        using var qdq = OnnxRuntimeModel.Load(qdqPath);
+        using var fx = OnnxFixtures.FxInt8Logits(model);
+        using var fp32 = OnnxFixtures.Fp32Logits(model);
+
+        using var int8 = torchScript.Run(inputs);
+        using var ort = qdq.Run(inputs);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
+
+        var tsVsFake = OnnxFixtures.Top1Agreement(int8, simulated);
+        var ortVsFake = OnnxFixtures.Top1Agreement(ort, simulated);
+        var tsVsFx = OnnxFixtures.Top1Agreement(int8, fx);
+        var fxVsFp32 = OnnxFixtures.Top1Agreement(fx, fp32);
+        var tsVsFp32 = OnnxFixtures.Top1Agreement(int8, fp32);
+        output.WriteLine($"{file}: top-1 agreement TorchScript vs fake-quant {tsVsFake:P1}, ORT QDQ vs fake-quant {ortVsFake:P1}, " +
+                         $"TorchScript vs FX int8 {tsVsFx:P1}; vs FP32: ModelOpt int8 {tsVsFp32:P1}, FX int8 {fxVsFp32:P1}; " +
+                         $"relative error vs fake-quant {OnnxFixtures.RelativeError(int8, simulated):E2}");
+        Assert.Equal([32L, 10], int8.shape);
+        Assert.True(tsVsFake >= 0.95, $"TorchScript int8 vs fake-quant: {tsVsFake:P1}");
+        Assert.True(ortVsFake >= 0.9, $"ONNX Runtime QDQ vs fake-quant: {ortVsFake:P1}");
+        Assert.True(tsVsFx >= 0.8, $"TorchScript int8 vs PyTorch FX int8: {tsVsFx:P1}");
+    }
+
+    [Fact]
+    public void Squeeze_excite_gate_stays_fp32_and_is_listed()
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("squeeze_excite_opset14_nofold_dynamic.onnx"));
+        using var quantized = Quantize(imported, inputs);
+
+        var floats = quantized.FloatNodes();
+
+        Assert.Contains(floats, n => n.EndsWith("(Sigmoid)"));
+        Assert.Contains(floats, n => n.EndsWith("(Mul)"));
+        Assert.Contains(floats, n => n.EndsWith("(Softmax)"));
+        Assert.Contains(floats, n => n.EndsWith("(HardSwish)"));
+        Assert.Contains("torch.sigmoid(", TorchScriptInt8Generator.Generate(quantized).Source);
+    }
+
+    [Fact]
+    public void Mobilenet_runs_entirely_in_int8()
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("mobilenet_v2_like_opset13_dynamic.onnx"));
+        using var quantized = Quantize(imported, inputs);
+
+        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+
+        Assert.Empty(quantized.FloatNodes());
+        Assert.Contains("torch.clamp(q_", source); // ReLU6 on the int8 tensor
+        Assert.Single(source.Split('\n'), l => l.Contains("torch.dequantize("));
+    }
+
+    [Fact]
+    public void Inception_branches_join_in_a_quantized_cat()
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("inception_like_opset13_dynamic.onnx"));
+        using var quantized = Quantize(imported, inputs);
+
+        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+
+        Assert.Contains("ops.quantized.cat([", source);
+        Assert.Contains("torch.avg_pool2d(q_", source);
+        Assert.Contains("torch.max_pool2d(q_", source);
+    }
+
+    /// <summary>The result borrows the imported graph's unfolded weights: dispose it first.</summary>
+    private static QuantizedGraph Quantize(ImportedOnnxModel imported, Tensor inputs)
+    {
+        using var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        QuantizePt2e.Calibrate(prepared, [inputs]);
+        return QuantizePt2e.Convert(prepared);
+    }
+}
