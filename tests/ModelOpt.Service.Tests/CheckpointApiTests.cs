@@ -56,7 +56,7 @@ public sealed class CheckpointApiTests : IAsyncLifetime
     [Theory]
     [InlineData("corrupt.safetensors", "header length")]
     [InlineData("corrupt.pth", "not a PyTorch checkpoint")]
-    [InlineData("notes.txt", "neither a .pth nor a .safetensors")]
+    [InlineData("notes.txt", "not a .pth, .safetensors or .onnx")]
     [InlineData("empty.pth", "empty")]
     public async Task Upload_of_a_corrupt_or_foreign_file_is_a_400_problem_and_leaves_nothing_behind(string fileName, string reason)
     {

@@ -26,10 +26,11 @@ public static class CheckpointEndpoints
 
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
-            .WithSummary("Upload an FP32 checkpoint (.pth or .safetensors)")
+            .WithSummary("Upload an FP32 checkpoint (.pth, .safetensors or .onnx)")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field (or ?model=) naming a zoo "
-                             + "model to check the checkpoint's keys and shapes against. The file is streamed to the artifact store, never "
-                             + "held in memory; its SHA-256 is recorded. Over ModelOpt:Uploads:MaxBytes: 413.")
+                             + "model to check the checkpoint's keys and shapes against. An .onnx file carries its own architecture: it is "
+                             + "imported at upload and its model is onnx:<file name>; ops ModelOpt does not map: 422 listing them. The file "
+                             + "is streamed to the artifact store, never held in memory; its SHA-256 is recorded. Over ModelOpt:Uploads:MaxBytes: 413.")
             .Accepts<IFormFile>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesValidationProblem()
@@ -113,12 +114,24 @@ public static class CheckpointEndpoints
             {
                 throw new CheckpointRejectedException("The uploaded file is empty.");
             }
-            if (model is not null && ModelZoo.All.All(m => m.Name != model))
+            if (format == CheckpointFormat.Onnx)
             {
-                throw new RequestValidationException("model",
-                    $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+                if (model is not null)
+                {
+                    throw new RequestValidationException("model", "An ONNX file carries its own architecture: leave 'model' out.");
+                }
+                OnnxCheckpointInspector.Inspect(temp.Path, fileName);
+                model = OnnxModelName.Of(fileName);
             }
-            services.Inspector.Inspect(temp.Path, format, model);
+            else
+            {
+                if (model is not null && ModelZoo.All.All(m => m.Name != model))
+                {
+                    throw new RequestValidationException("model",
+                        $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+                }
+                services.Inspector.Inspect(temp.Path, format, model);
+            }
 
             var checkpoint = new Checkpoint
             {
@@ -210,7 +223,7 @@ public static class CheckpointEndpoints
         }
         if (name.Length is 0 or > 200 || name.StartsWith('.'))
         {
-            throw new RequestValidationException("file", "The file part needs a file name ending in .pth or .safetensors (at most 200 characters).");
+            throw new RequestValidationException("file", "The file part needs a file name ending in .pth, .safetensors or .onnx (at most 200 characters).");
         }
         return name;
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 
@@ -31,6 +32,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 "https://tools.ietf.org/html/rfc9110#section-15.5.14"),
             CheckpointRejectedException { ArchitectureMismatch: true } e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
+            UnsupportedOnnxModelException e => UnsupportedOnnx(e),
             CheckpointRejectedException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [e.Message] })
             {
                 Status = StatusCodes.Status400BadRequest,
@@ -63,6 +65,16 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ProblemDetails = problem,
             Exception = exception,
         });
+    }
+
+    /// <summary>422 naming every op type and node the importer could not map, so the user knows what to change in the export.</summary>
+    private static ProblemDetails UnsupportedOnnx(UnsupportedOnnxModelException e)
+    {
+        var problem = Problem(StatusCodes.Status422UnprocessableEntity, "The ONNX model uses ops ModelOpt cannot map.", e.Message,
+            "https://tools.ietf.org/html/rfc9110#section-15.5.21");
+        problem.Extensions["unsupportedOpTypes"] = e.OpTypes;
+        problem.Extensions["unsupportedNodes"] = e.Nodes.Select(n => new { opType = n.OpType, nodeName = n.NodeName, reason = n.Reason }).ToList();
+        return problem;
     }
 
     private static ProblemDetails Problem(int status, string title, string? detail, string type) =>

@@ -29,7 +29,8 @@ public sealed class CheckpointInspector
     {
         ".pth" or ".pt" => CheckpointFormat.Pth,
         ".safetensors" => CheckpointFormat.Safetensors,
-        _ => throw new CheckpointRejectedException($"'{fileName}' is neither a .pth nor a .safetensors file."),
+        ".onnx" => CheckpointFormat.Onnx,
+        _ => throw new CheckpointRejectedException($"'{fileName}' is not a .pth, .safetensors or .onnx file."),
     };
 
     /// <exception cref="CheckpointRejectedException">The file is corrupt, not a checkpoint, or not of <paramref name="model"/>.</exception>
