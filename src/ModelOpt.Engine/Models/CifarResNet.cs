@@ -10,7 +10,7 @@ namespace ModelOpt.Engine.Models;
 /// (16,32,64) x 3 it is He et al.'s ResNet-20 (option-B 1x1 conv+BN shortcuts). Field names are
 /// torchvision's, so PyTorch state_dicts load unchanged.
 /// </summary>
-public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
+public sealed class CifarResNet : ZooModel
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -49,7 +49,7 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
         avgpool = AdaptiveAvgPool2d(1);
         fc = Linear(inPlanes, numClasses, device: device);
         RegisterComponents();
-        InitializeWeights();
+        InitializeTorchVisionWeights();
     }
 
     public override Tensor forward(Tensor input)
@@ -65,7 +65,7 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
         return fc.call(x).MoveToOuterDisposeScope();
     }
 
-    public GraphValue Trace(GraphBuilder graph, GraphValue input)
+    public override GraphValue Trace(GraphBuilder graph, GraphValue input)
     {
         var x = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
         foreach (var stage in Stages())
@@ -80,25 +80,6 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
     }
 
     private IEnumerable<Sequential> Stages() => layer4 is null ? [layer1, layer2, layer3] : [layer1, layer2, layer3, layer4];
-
-    // torchvision's initialisation: Kaiming-normal convs (fan_out, relu), unit BN.
-    private void InitializeWeights()
-    {
-        using var _ = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d bn:
-                    init.ones_(bn.weight);
-                    init.zeros_(bn.bias);
-                    break;
-            }
-        }
-    }
 
     protected override void Dispose(bool disposing)
     {
