@@ -57,29 +57,21 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     [Fact]
     public void Squeeze_excite_gate_stays_fp32_and_is_listed()
     {
-        using var inputs = OnnxFixtures.Inputs();
-        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("squeeze_excite_opset14_nofold_dynamic.onnx"));
-        using var quantized = Quantize(imported, inputs);
-
-        var floats = quantized.FloatNodes();
+        var (source, floats) = Generate("squeeze_excite_opset14_nofold_dynamic.onnx");
 
         Assert.Contains(floats, n => n.EndsWith("(Sigmoid)"));
         Assert.Contains(floats, n => n.EndsWith("(Mul)"));
         Assert.Contains(floats, n => n.EndsWith("(Softmax)"));
         Assert.Contains(floats, n => n.EndsWith("(HardSwish)"));
-        Assert.Contains("torch.sigmoid(", TorchScriptInt8Generator.Generate(quantized).Source);
+        Assert.Contains("torch.sigmoid(", source);
     }
 
     [Fact]
     public void Mobilenet_runs_entirely_in_int8()
     {
-        using var inputs = OnnxFixtures.Inputs();
-        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("mobilenet_v2_like_opset13_dynamic.onnx"));
-        using var quantized = Quantize(imported, inputs);
+        var (source, floatNodes) = Generate("mobilenet_v2_like_opset13_dynamic.onnx");
 
-        var source = TorchScriptInt8Generator.Generate(quantized).Source;
-
-        Assert.Empty(quantized.FloatNodes());
+        Assert.Empty(floatNodes);
         Assert.Contains("torch.clamp(q_", source); // ReLU6 on the int8 tensor
         Assert.Single(source.Split('\n'), l => l.Contains("torch.dequantize("));
     }
@@ -87,15 +79,20 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     [Fact]
     public void Inception_branches_join_in_a_quantized_cat()
     {
-        using var inputs = OnnxFixtures.Inputs();
-        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("inception_like_opset13_dynamic.onnx"));
-        using var quantized = Quantize(imported, inputs);
-
-        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+        var (source, _) = Generate("inception_like_opset13_dynamic.onnx");
 
         Assert.Contains("ops.quantized.cat([", source);
         Assert.Contains("torch.avg_pool2d(q_", source);
         Assert.Contains("torch.max_pool2d(q_", source);
+    }
+
+    /// <summary>The generated TorchScript source and the FP32 nodes of a fixture quantized on the recorded inputs.</summary>
+    private static (string Source, IReadOnlyList<string> FloatNodes) Generate(string file)
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf(file));
+        using var quantized = Quantize(imported, inputs);
+        return (TorchScriptInt8Generator.Generate(quantized).Source, quantized.FloatNodes());
     }
 
     /// <summary>The result borrows the imported graph's unfolded weights: dispose it first.</summary>

@@ -101,29 +101,27 @@ internal static class ShapeConverters
         var data = c.Constant(node.Input[0]);
         var axes = Axes(c, node);
         var rank = data.dim() + axes.Length;
-        var result = data.alias();
-        foreach (var axis in axes.Select(a => a < 0 ? a + rank : a).Order())
-        {
-            var next = result.unsqueeze(axis);
-            result.Dispose();
-            result = next;
-        }
-        c.SetConstant(node.Output[0], result);
+        c.SetConstant(node.Output[0], PerAxis(data, axes.Select(a => a < 0 ? a + rank : a).Order(), (t, axis) => t.unsqueeze(axis)));
     }
 
     private static void Squeeze(OnnxConversion c, NodeProto node)
     {
         var data = c.Constant(node.Input[0]);
-        var axes = Axes(c, node);
         var rank = data.dim();
+        c.SetConstant(node.Output[0], PerAxis(data, Axes(c, node).Select(a => a < 0 ? a + rank : a).OrderDescending(), (t, axis) => t.squeeze(axis)));
+    }
+
+    /// <summary>Applies <paramref name="op"/> once per axis, in the order given, disposing the intermediates.</summary>
+    private static Tensor PerAxis(Tensor data, IEnumerable<long> axes, Func<Tensor, long, Tensor> op)
+    {
         var result = data.alias();
-        foreach (var axis in axes.Select(a => a < 0 ? a + rank : a).OrderDescending())
+        foreach (var axis in axes)
         {
-            var next = result.squeeze(axis);
+            var next = op(result, axis);
             result.Dispose();
             result = next;
         }
-        c.SetConstant(node.Output[0], result);
+        return result;
     }
 
     /// <summary>axes: an attribute before opset 13, an input from 13 on.</summary>

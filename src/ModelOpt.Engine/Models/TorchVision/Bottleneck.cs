@@ -26,12 +26,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, ITraceable
         bn2 = BatchNorm2d(planes, device: device);
         conv3 = Conv2d(planes, outPlanes, 1, bias: false, device: device);
         bn3 = BatchNorm2d(outPlanes, device: device);
-        if (stride != 1 || inPlanes != outPlanes)
-        {
-            downsample = Sequential(
-                ("0", Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false, device: device)),
-                ("1", BatchNorm2d(outPlanes, device: device)));
-        }
+        downsample = ResidualShortcut.Create(inPlanes, outPlanes, stride, device);
         RegisterComponents();
     }
 
@@ -50,9 +45,7 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, ITraceable
         var output = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
         output = graph.ReLU(graph.BatchNorm(bn2, graph.Conv(conv2, output)));
         output = graph.BatchNorm(bn3, graph.Conv(conv3, output));
-        var identity = downsample is null
-            ? input
-            : graph.BatchNorm((BatchNorm2d)downsample[1], graph.Conv((Conv2d)downsample[0], input));
+        var identity = ResidualShortcut.Trace(downsample, graph, input);
         return graph.ReLU(graph.Add(output, identity));
     }
 
