@@ -1,5 +1,4 @@
 using ModelOpt.Engine.Graph;
-using Onnx;
 
 namespace ModelOpt.Engine.Import.Onnx;
 
@@ -38,9 +37,7 @@ internal sealed class OnnxConversion : IDisposable
     /// <summary>The batch size a fixed-batch export declares (its literal reshape targets use it); null for a dynamic axis.</summary>
     public long? FixedBatch { get; }
 
-    /// <summary>The node being converted, for names and error messages.</summary>
-    public NodeProto Node { get; set; } = new();
-
+    /// <summary>The name of the node being converted: the name its graph nodes take.</summary>
     public string NodeName { get; set; } = "";
 
     public IReadOnlyList<GraphNode> Nodes => nodes;
@@ -153,8 +150,6 @@ internal sealed class OnnxConversion : IDisposable
         owned.Clear();
         return graph;
     }
-
-    public Tensor SampleOf(GraphValue value) => samples[value];
 
     public void Dispose()
     {

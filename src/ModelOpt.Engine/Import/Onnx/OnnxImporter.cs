@@ -78,7 +78,6 @@ public static class OnnxImporter
             {
                 var node = graph.Node[i];
                 current = (node.OpType, names[i]);
-                conversion.Node = node;
                 conversion.NodeName = names[i];
                 OnnxConverterRegistry.TryGet(node.Domain, node.OpType, out var convert);
                 convert(conversion, node);
