@@ -1,6 +1,8 @@
 using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime.Onnx;
@@ -54,6 +56,29 @@ public class OnnxInt8Tests(ITestOutputHelper output)
         Assert.True(tsVsFx >= 0.8, $"TorchScript int8 vs PyTorch FX int8: {tsVsFx:P1}");
     }
 
+    /// <summary>
+    /// A TorchScript compile error aborts the process (ADR-004), so the fixtures holding every new op (cat, both average
+    /// pools, max pool, clamp, leaky relu / sigmoid / hardsigmoid / hardswish, mul, softmax) are built under every option.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TorchScriptInt8ModelTests.EveryQuantizationOption), MemberType = typeof(TorchScriptInt8ModelTests))]
+    public void New_ops_build_and_match_the_fake_quant_reference_under_every_quantization_option(string observer, bool perChannel, bool symmetric)
+    {
+        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions(ActivationObserver: observer, PerChannelWeights: perChannel, SymmetricActivations: symmetric));
+        using var inputs = OnnxFixtures.Inputs();
+        foreach (var file in new[] { "inception_like_opset13_dynamic.onnx", "squeeze_excite_opset14_nofold_dynamic.onnx" })
+        {
+            using var imported = OnnxImporter.Import(OnnxFixtures.PathOf(file));
+            using var quantized = Quantize(imported, inputs, qconfig);
+            using var int8 = TorchScriptInt8Model.Build(quantized);
+            using var actual = int8.Run(inputs);
+            using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
+
+            var agreement = OnnxFixtures.Top1Agreement(actual, simulated);
+            Assert.True(agreement >= 0.9, $"{file} {observer} per-channel={perChannel} symmetric={symmetric}: top-1 agreement {agreement:P1}");
+        }
+    }
+
     [Fact]
     public void Squeeze_excite_gate_stays_fp32_and_is_listed()
     {
@@ -96,9 +121,9 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     }
 
     /// <summary>The result borrows the imported graph's unfolded weights: dispose it first.</summary>
-    private static QuantizedGraph Quantize(ImportedOnnxModel imported, Tensor inputs)
+    private static QuantizedGraph Quantize(ImportedOnnxModel imported, Tensor inputs, QConfig? qconfig = null)
     {
-        using var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        using var prepared = QuantizePt2e.Prepare(imported.Graph, qconfig ?? X86InductorQuantizer.GetDefaultQuantizationConfig());
         QuantizePt2e.Calibrate(prepared, [inputs]);
         return QuantizePt2e.Convert(prepared);
     }
