@@ -42,6 +42,19 @@ public class OnnxImportTests(ITestOutputHelper output)
         Assert.Equal(10, imported.NumClasses);
     }
 
+    [Theory]
+    [InlineData("vgg_like_opset11_nofold_fixed.onnx")] // shape arithmetic folded, BN unfolded
+    [InlineData("squeeze_excite_opset13_dynamic.onnx")]
+    public void Importing_and_disposing_leaves_no_live_tensors(string file)
+    {
+        OnnxImporter.Import(OnnxFixtures.PathOf(file)).Dispose();
+
+        DisposeScopeManager.Statistics.Reset();
+        OnnxImporter.Import(OnnxFixtures.PathOf(file)).Dispose();
+
+        Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
     [Fact]
     public void Every_op_the_issue_lists_has_a_converter()
     {

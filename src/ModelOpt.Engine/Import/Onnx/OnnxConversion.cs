@@ -21,9 +21,8 @@ internal sealed class OnnxConversion : IDisposable
     private readonly Dictionary<string, (string Source, long[] Pads)> pendingPads = [];
     private readonly List<GraphNode> nodes = [];
     private readonly HashSet<Tensor> owned = new(ReferenceEqualityComparer.Instance);
-    private int nextValue;
-
     private readonly Dictionary<string, int> readers;
+    private int nextValue;
 
     public OnnxConversion(int opset, long? fixedBatch, Dictionary<string, int> readers)
     {
@@ -40,15 +39,12 @@ internal sealed class OnnxConversion : IDisposable
     /// <summary>The name of the node being converted: the name its graph nodes take.</summary>
     public string NodeName { get; set; } = "";
 
-    public IReadOnlyList<GraphNode> Nodes => nodes;
-
-    public GraphValue AddInput(string name, long[] shape)
+    public void AddInput(string name, long[] shape)
     {
         var value = new GraphValue(nextValue++);
         nodes.Add(new InputNode(value, shape));
         samples[value] = zeros([1, .. shape.Skip(1)]);
         data[name] = value;
-        return value;
     }
 
     public bool IsConstant(string name) => constants.ContainsKey(name);
@@ -62,7 +58,7 @@ internal sealed class OnnxConversion : IDisposable
     {
         if (pendingPads.ContainsKey(name))
         {
-            throw new OnnxNodeNotSupportedException($"it reads the output of a Pad, which ModelOpt folds only into a following Conv.");
+            throw new OnnxNodeNotSupportedException("it reads the output of a Pad, which ModelOpt folds only into a following Conv.");
         }
         return data.TryGetValue(name, out var value)
             ? value
@@ -142,11 +138,11 @@ internal sealed class OnnxConversion : IDisposable
         return weight;
     }
 
-    /// <summary>The finished graph; it owns the weights its nodes hold.</summary>
+    /// <summary>The finished graph; it owns the weights its nodes hold, which leave the importer's dispose scope with it.</summary>
     public ModelGraph Finish(GraphValue output)
     {
         var input = nodes.OfType<InputNode>().Single().Output;
-        var graph = new ModelGraph(nodes.ToList(), input, output, owned);
+        var graph = new ModelGraph(nodes.ToList(), input, output, owned.Select(t => t.MoveToOuterDisposeScope()));
         owned.Clear();
         return graph;
     }

@@ -64,6 +64,8 @@ public static class OnnxImporter
         }
 
         var (inputName, inputShape, fixedBatch) = GraphInput(graph, sourceName);
+        // Converters make small temporaries (views, casts); the scope frees them, the graph's weights leave it in Finish.
+        using var scope = NewDisposeScope();
         using var conversion = new OnnxConversion((int)opset, fixedBatch, Readers(graph));
         var current = ("input", inputName);
         try
