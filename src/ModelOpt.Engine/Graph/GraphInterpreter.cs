@@ -41,9 +41,9 @@ public static class GraphInterpreter
     public static Tensor EvaluateShared(GraphNode node, Func<GraphValue, Tensor> value) => node switch
     {
         AdaptiveAvgPool2dNode pool => functional.adaptive_avg_pool2d(value(pool.Input), pool.OutputSize),
-        MaxPool2dNode pool => functional.max_pool2d(value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding),
+        MaxPool2dNode pool => functional.max_pool2d(value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding, ceil_mode: pool.CeilMode),
         AvgPool2dNode pool => functional.avg_pool2d(
-            value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding, count_include_pad: pool.CountIncludePad),
+            value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding, ceil_mode: pool.CeilMode, count_include_pad: pool.CountIncludePad),
         FlattenNode flatten => value(flatten.Input).flatten(flatten.StartDim),
         ClampNode clamp => value(clamp.Input).clamp(clamp.Min, clamp.Max),
         ConcatNode concat => cat(concat.Parts.Select(value).ToList(), concat.Dim),

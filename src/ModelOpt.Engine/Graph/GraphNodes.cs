@@ -61,7 +61,9 @@ public sealed record AdaptiveAvgPool2dNode(GraphValue Output, GraphValue Input, 
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
 
-public sealed record MaxPool2dNode(GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding) : GraphNode(Output)
+/// <summary>Max pooling; <see cref="CeilMode"/> as PyTorch's <c>ceil_mode</c> (the output size rounded up).</summary>
+public sealed record MaxPool2dNode(GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding, bool CeilMode = false)
+    : GraphNode(Output)
 {
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
@@ -83,8 +85,9 @@ public sealed record ClampNode(GraphValue Output, GraphValue Input, double Min, 
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
 
-/// <summary>Average pooling; <see cref="CountIncludePad"/> as PyTorch's <c>count_include_pad</c>.</summary>
-public sealed record AvgPool2dNode(GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding, bool CountIncludePad)
+/// <summary>Average pooling; <see cref="CountIncludePad"/> and <see cref="CeilMode"/> as PyTorch's <c>count_include_pad</c> and <c>ceil_mode</c>.</summary>
+public sealed record AvgPool2dNode(
+    GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding, bool CountIncludePad, bool CeilMode = false)
     : GraphNode(Output)
 {
     public override IReadOnlyList<GraphValue> Inputs => [Input];

@@ -1,7 +1,12 @@
 using Google.Protobuf;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime.Onnx;
+using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Runtime;
 using ModelOpt.Engine.Tests.Onnx;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -9,6 +14,7 @@ using DataType = Onnx.TensorProto.Types.DataType;
 namespace ModelOpt.Engine.Tests.Import;
 
 /// <summary>Small ONNX graphs written here, for forms torch.onnx does not emit for the fixtures; ONNX Runtime is the reference.</summary>
+[Collection(QuantizedEngineCollection.Name)]
 public class HandBuiltOnnxTests
 {
     [Fact]
@@ -31,6 +37,39 @@ public class HandBuiltOnnxTests
         Assert.Equal([1L, 2], conv.Padding);
         Assert.Empty(imported.Graph.Nodes.OfType<ReLUNode>());
         Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    /// <summary>GoogLeNet and SqueezeNet pool with ceil_mode; the int8 model pools on quantized tensors the same way.</summary>
+    [Fact]
+    public void Ceil_mode_pooling_matches_onnx_runtime_and_runs_in_int8()
+    {
+        var model = Model(
+            [
+                Node("Conv", "conv", ["x", "w"], "features"),
+                Node("MaxPool", "maxpool", ["features"], "max", Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Int("ceil_mode", 1)),
+                Node("AveragePool", "avgpool", ["max"], "avg", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2), Int("ceil_mode", 1)),
+                Node("Flatten", "flatten", ["avg"], "y"),
+            ],
+            [Floats("w", [4, 1, 1, 1])]);
+        using var directory = new TempDirectory();
+        var path = directory.File("ceil.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        using var input = randn(16, 1, 8, 8);
+
+        using var imported = OnnxImporter.Import(path);
+        using var runtime = OnnxRuntimeModel.Load(path);
+        using var expected = runtime.Run(input);
+        using var actual = GraphInterpreter.Run(imported.Graph, input);
+        using var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        QuantizePt2e.Calibrate(prepared, [input]);
+        using var quantized = QuantizePt2e.Convert(prepared);
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var int8Output = int8.Run(input);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
+
+        Assert.Equal([16L, 4 * 2 * 2], actual.shape); // 8 → ceil(5 / 2) + 1 = 4 → 2
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5));
+        Assert.True(int8Output.allclose(simulated, rtol: 0, atol: 2 * quantized.QuantizationOf(quantized.Graph.Output).Scale));
     }
 
     [Fact]
@@ -75,12 +114,22 @@ public class HandBuiltOnnxTests
         return model;
     }
 
-    private static NodeProto Node(string opType, string name, string[] inputs, string output)
+    private static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = name };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
+        node.Attribute.AddRange(attributes);
         return node;
+    }
+
+    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
     }
 
     private static TensorProto Int64s(string name, long[] values)

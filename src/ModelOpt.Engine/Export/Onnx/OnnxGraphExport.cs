@@ -80,6 +80,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
                     Ints("kernel_shape", pool.KernelSize),
                     Ints("strides", pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride), // torch's default stride is the kernel.
                     Ints("pads", pool.Padding.Concat(pool.Padding)),
+                    Int("ceil_mode", pool.CeilMode ? 1 : 0),
                 };
                 return (names[pool.Input], Prefix(pool), [new OnnxOp("MaxPool", [], attributes)]);
             }
@@ -103,6 +104,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
                     Ints("strides", pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride),
                     Ints("pads", pool.Padding.Concat(pool.Padding)),
                     Int("count_include_pad", pool.CountIncludePad ? 1 : 0),
+                    Int("ceil_mode", pool.CeilMode ? 1 : 0),
                 };
                 return (names[pool.Input], Prefix(pool), [new OnnxOp("AveragePool", [], attributes)]);
             }

@@ -3,7 +3,7 @@ using Onnx;
 
 namespace ModelOpt.Engine.Import.Onnx;
 
-/// <summary>MaxPool, AveragePool (count_include_pad either way), GlobalAveragePool and ReduceMean over H and W.</summary>
+/// <summary>MaxPool, AveragePool (count_include_pad either way; ceil_mode), GlobalAveragePool and ReduceMean over H and W.</summary>
 internal static class PoolingConverters
 {
     public static IEnumerable<(string OpType, OnnxConverter Convert)> All =>
@@ -29,7 +29,8 @@ internal static class PoolingConverters
             throw new OnnxNodeNotSupportedException("dilated MaxPool is not mapped.");
         }
         var (input, kernel, strides, padding) = Window(c, node);
-        c.Add(node.Output[0], v => new MaxPool2dNode(v, input, kernel, strides, padding));
+        var ceilMode = node.Int("ceil_mode", 0) != 0;
+        c.Add(node.Output[0], v => new MaxPool2dNode(v, input, kernel, strides, padding, ceilMode));
     }
 
     /// <summary>torch.onnx writes count_include_pad=True as a zero Pad in front of an unpadded AveragePool; both forms are read.</summary>
@@ -46,16 +47,13 @@ internal static class PoolingConverters
             }
             (padding, countIncludePad) = ([padding[0] + padded[0], padding[1] + padded[1]], true);
         }
-        c.Add(node.Output[0], v => new AvgPool2dNode(v, input, kernel, strides, padding, countIncludePad));
+        var ceilMode = node.Int("ceil_mode", 0) != 0;
+        c.Add(node.Output[0], v => new AvgPool2dNode(v, input, kernel, strides, padding, countIncludePad, ceilMode));
     }
 
     private static (GraphValue Input, long[] Kernel, long[] Strides, long[] Padding) Window(OnnxConversion c, NodeProto node, GraphValue? input = null)
     {
         ConvolutionConverters.RequireNoAutoPad(node);
-        if (node.Int("ceil_mode", 0) != 0)
-        {
-            throw new OnnxNodeNotSupportedException("ceil_mode=1 is not mapped.");
-        }
         var kernel = node.Ints("kernel_shape") ?? [];
         if (kernel.Length != 2)
         {

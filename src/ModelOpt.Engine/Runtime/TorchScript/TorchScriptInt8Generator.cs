@@ -156,10 +156,10 @@ public static class TorchScriptInt8Generator
     {
         AdaptiveAvgPool2dNode pool => $"torch.adaptive_avg_pool2d({x}, {IntList(pool.OutputSize, "adaptive_avg_pool2d")})",
         MaxPool2dNode pool => $"torch.max_pool2d({x}, {IntList(pool.KernelSize, "max_pool2d")}, " +
-            $"{IntList(pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride, "max_pool2d")}, {IntList(pool.Padding, "max_pool2d")}, [1, 1], False)",
+            $"{IntList(pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride, "max_pool2d")}, {IntList(pool.Padding, "max_pool2d")}, [1, 1], {Bool(pool.CeilMode)})",
         AvgPool2dNode pool => $"torch.avg_pool2d({x}, {IntList(pool.KernelSize, "avg_pool2d")}, " +
             $"{IntList(pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride, "avg_pool2d")}, {IntList(pool.Padding, "avg_pool2d")}, " +
-            $"False, {(pool.CountIncludePad ? "True" : "False")}, None)",
+            $"{Bool(pool.CeilMode)}, {Bool(pool.CountIncludePad)}, None)",
         FlattenNode flatten => $"torch.flatten({x}, {flatten.StartDim})",
         ClampNode clamp => $"torch.clamp({x}, {Float(clamp.Min)}, {Float(clamp.Max)})",
         _ => throw new NotSupportedException($"No TorchScript op for {node.GetType().Name}."),
@@ -254,6 +254,8 @@ public static class TorchScriptInt8Generator
         var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
         return chars.Length == 0 ? "layer" : new string(chars);
     }
+
+    private static string Bool(bool value) => value ? "True" : "False";
 
     private static string DtypeCode(ScalarType dtype) => ((int)dtype).ToString(CultureInfo.InvariantCulture);
 
