@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The PyTorch side of the ONNX benchmark (docs/BENCHMARKS.md): trains each fixture architecture of
-scripts/make_onnx_fixtures.py briefly on Fashion-MNIST, exports it to ONNX for ModelOpt, and measures PyTorch FP32 and
+scripts/make_onnx_fixtures.py and torchvision's mobilenet_v2 briefly on Fashion-MNIST, exports it to ONNX for ModelOpt, and measures PyTorch FP32 and
 PyTorch FX int8 (onednn, calibrated on the first 256 training images, as ModelOpt's default) on the same test images with
 ModelOpt's preprocessing (bilinear resize to 32x32, Normalize(0.5, 0.5)) and ModelOpt's latency protocol.
 
@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+import torchvision
 from torch.ao.quantization import get_default_qconfig_mapping
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
@@ -70,6 +72,13 @@ def size(model):
     return buffer.getbuffer().nbytes
 
 
+def torchvision_mobilenet_v2():
+    """torchvision's mobilenet_v2 (ImageNet stem) for 1-channel images, 10 classes."""
+    model = torchvision.models.mobilenet_v2(num_classes=10)
+    model.features[0][0] = nn.Conv2d(1, 32, 3, 2, 1, bias=False)
+    return model
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
@@ -78,7 +87,8 @@ def main(out):
     results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "train_images": TRAIN_IMAGES, "epochs": EPOCHS,
                "test_images": TEST_IMAGES, "models": {}}
     for name, cls in [("mobilenet_v2_like", fixtures.MobileNetV2Like), ("vgg_like", fixtures.VggLike),
-                      ("inception_like", fixtures.InceptionLike), ("squeeze_excite", fixtures.SqueezeExciteNet)]:
+                      ("inception_like", fixtures.InceptionLike), ("squeeze_excite", fixtures.SqueezeExciteNet),
+                      ("torchvision_mobilenet_v2", torchvision_mobilenet_v2)]:
         torch.manual_seed(1)
         model = cls()
         optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
