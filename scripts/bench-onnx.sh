@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The ONNX benchmark of docs/BENCHMARKS.md: trains the four fixture architectures and torchvision's mobilenet_v2
-# briefly on Fashion-MNIST with
-# PyTorch (scripts/bench_onnx_models.py: PyTorch FP32 and FX int8 figures), then runs each exported ONNX model through
-# ModelOpt's whole pipeline (bench/ModelOpt.Bench) on the same machine, one after the other.
+# briefly on Fashion-MNIST with PyTorch (scripts/bench_onnx_models.py: PyTorch FP32 and FX int8 figures), then runs
+# each exported ONNX model through ModelOpt's whole pipeline (bench/ModelOpt.Bench) on the same machine, one after the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/modelopt-onnx-bench}"
