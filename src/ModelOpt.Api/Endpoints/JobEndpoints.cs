@@ -82,13 +82,10 @@ public static class JobEndpoints
         request.Evaluation ??= new();
         request.Compile ??= new();
         var errors = RequestValidator.Validate(request);
-        if (request.Model is { } model && ModelZoo.All.All(m => m.Name != model))
+        var dataset = request.Dataset is { } datasetName ? services.Datasets.Find(datasetName) : null;
+        if (request.Dataset is not null && dataset is null)
         {
-            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
-        }
-        if (request.Dataset is { } dataset && services.Datasets.Find(dataset) is null)
-        {
-            errors["dataset"] = [$"Unknown dataset '{dataset}'. Known datasets: {string.Join(", ", services.Datasets.All.Select(d => d.Name))}."];
+            errors["dataset"] = [$"Unknown dataset '{request.Dataset}'. Known datasets: {string.Join(", ", services.Datasets.All.Select(d => d.Name))}."];
         }
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
@@ -103,6 +100,20 @@ public static class JobEndpoints
                 errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
             }
         }
+        var onnx = checkpoint?.Format == CheckpointFormat.Onnx;
+        var model = request.Model ?? (onnx ? checkpoint!.Model : null);
+        if (model is null)
+        {
+            errors["model"] = ["The model field is required unless the checkpoint is an ONNX model, which carries its own."];
+        }
+        else if (!onnx && ModelZoo.All.All(m => m.Name != model))
+        {
+            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
+        }
+        if (onnx && dataset is not null && OnnxInputMismatch(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName, dataset) is { } mismatch)
+        {
+            errors["dataset"] = [mismatch];
+        }
         if (errors.Count > 0)
         {
             throw new RequestValidationException(errors);
@@ -113,8 +124,8 @@ public static class JobEndpoints
         {
             Id = Guid.CreateVersion7(),
             Status = JobStatus.Queued,
-            Model = request.Model!,
-            Dataset = services.Datasets.Find(request.Dataset!)!.Name,
+            Model = model!,
+            Dataset = dataset!.Name,
             DataPath = string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath,
             CheckpointId = checkpoint?.Id,
             TrainFirst = checkpoint is null,
@@ -284,6 +295,17 @@ public static class JobEndpoints
         }
         var job = await LoadAsync(services.Db, id.Value, cancellationToken);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(services.Time.GetUtcNow().UtcDateTime));
+    }
+
+    /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
+    private static string? OnnxInputMismatch(string path, string fileName, Engine.Data.DatasetInfo dataset)
+    {
+        var (inputShape, classes) = OnnxCheckpointInspector.Inspect(path, fileName);
+        long[] images = [dataset.Channels, Engine.Data.ImageTransform.ImageSize, Engine.Data.ImageTransform.ImageSize];
+        return inputShape.SequenceEqual(images) && classes == dataset.Classes
+            ? null
+            : $"The ONNX model takes [{string.Join(", ", inputShape)}] images and gives {classes} classes; dataset '{dataset.Name}' has " +
+              $"[{string.Join(", ", images)}] images and {dataset.Classes} classes.";
     }
 
     private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>

@@ -32,7 +32,13 @@ internal sealed class StageContext(
 
     public void Report(double fraction, string message) => progress.Report(new PipelineProgress(Stage, Math.Clamp(fraction, 0, 1), message));
 
-    public CifarResNet CreateModel() => ModelZoo.Create(Request.Model, Dataset.Channels, Dataset.Classes);
+    public ZooModel CreateModel() => ModelZoo.Create(Request.Model, Dataset.Channels, Dataset.Classes);
+
+    /// <summary>The FP32 model the job starts from: the zoo model with its checkpoint (the user's or the trained one), or the ONNX file.</summary>
+    public Fp32Model OpenFp32() => Fp32Model.Open(Request.Model, InputShape, Dataset.Classes, Workspace.Fp32Checkpoint(Request));
+
+    /// <summary>The .onnx file an ONNX job's int8 checkpoint is rebuilt from; null for zoo models.</summary>
+    public string? OnnxModelPath => OnnxModelName.IsOnnx(Request.Model) ? Request.CheckpointPath : null;
 
     public void Dispose() => data?.Dispose();
 }

@@ -1,4 +1,3 @@
-using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
@@ -17,10 +16,8 @@ internal static class CalibrateStage
     {
         var options = context.Request.Quantization;
         var qconfig = QConfigFactory.FromOptions(options);
-        using var model = EvaluateFp32Stage.LoadFp32(context);
-        model.eval();
-        using var captured = GraphBuilder.Capture(model, [1, .. context.InputShape]);
-        using var prepared = QuantizePt2e.Prepare(captured, qconfig);
+        using var model = context.OpenFp32();
+        using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig);
         using var calibration = context.Data.Train.Take(options.CalibrationImages);
         var batches = calibration.BatchCount(options.CalibrationBatchSize);
         var progress = new SynchronousProgress<CalibrationProgress>(p =>
