@@ -9,7 +9,7 @@ namespace ModelOpt.Bench;
 internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only, string? WorkDirectory, int? Threads)
 {
     public const string Usage =
-        "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
+        "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar|...|onnx:NAME (with --checkpoint FILE.onnx)] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
         "[--observer histogram|minmax|moving_average_minmax|percentile|entropy|mse] [--calibration N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true]";

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
-using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Api.Infrastructure.OpenApi;
+using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
@@ -23,18 +23,21 @@ public static class CheckpointEndpoints
         group.MapPost("", UploadCheckpointAsync)
             .WithName("UploadCheckpoint")
             .AcceptsIdempotencyKey()
-            .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors or TorchSharp)")
+            .WithSummary("Upload an FP32 checkpoint (torch.save, safetensors, TorchSharp or ONNX)")
             .WithDescription("multipart/form-data with one part named 'file' and, optionally, a 'model' field naming a zoo model to check "
                              + "the checkpoint's keys and shapes against. The file is streamed to the artifact store, never held in memory; "
                              + "its SHA-256 is recorded. Its format is read from its content, and the engine's checkpoint reader checks it "
-                             + "whole (pickle globals, every tensor's storage) with or without a model. With an Idempotency-Key header, a "
+                             + "whole (pickle globals, every tensor's storage) with or without a model. An .onnx file carries its own "
+                             + "architecture: it is imported at upload (ops ModelOpt does not map: 422 listing them) and its model is "
+                             + "onnx:<file name>. With an Idempotency-Key header, a "
                              + "retry answers the checkpoint the first request stored.")
             .AcceptsMultipartForm(
                 new MultipartFormField("file", "The FP32 checkpoint: a .pth as torch.save writes it (a state_dict, or a dict holding "
-                                               + "model_state_dict), a .safetensors file or TorchSharp's format, told apart by content.",
+                                               + "model_state_dict), a .safetensors file or TorchSharp's format, told apart by content; or an FP32 .onnx model "
+                                               + "as torch.onnx.export writes it.",
                     IsFile: true, Required: true),
                 new MultipartFormField("model", "A model name from GET /api/models (e.g. resnet20): the upload is refused unless the "
-                                                + "checkpoint's keys and shapes fit it. Optional."))
+                                                + "checkpoint's keys and shapes fit it. Optional; leave it out for an .onnx file."))
             .DisableAntiforgery()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -70,24 +73,40 @@ public static class CheckpointEndpoints
         using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, "checkpoint", ["model"], cancellationToken);
         var (temp, fileName) = (upload.File, upload.FileName);
         var model = upload.Fields.GetValueOrDefault("model");
-        if (model is not null && ModelZoo.All.All(m => m.Name != model))
+        CheckpointFormat format;
+        if (fileName.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
-            throw new RequestValidationException("model",
-                $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+            if (model is not null)
+            {
+                throw new RequestValidationException("model", "An ONNX file carries its own architecture: leave 'model' out.");
+            }
+            // The importer a job will use reads the whole graph: an op it cannot map is refused now, not in a job.
+            OnnxCheckpointInspector.Inspect(temp.Path, fileName);
+            model = OnnxModelName.Of(fileName);
+            format = CheckpointFormat.Onnx;
         }
-        // The worker's reader, on the layout alone: every rule about a checkpoint lives in the engine, once.
-        var layout = CheckpointReader.ReadLayout(temp.Path, fileName);
-        if (model is not null)
+        else
         {
-            var dimensions = layout.InferDimensions();
-            CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
+            if (model is not null && ModelZoo.All.All(m => m.Name != model))
+            {
+                throw new RequestValidationException("model",
+                    $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+            }
+            // The worker's reader, on the layout alone: every rule about a checkpoint lives in the engine, once.
+            var layout = CheckpointReader.ReadLayout(temp.Path, fileName);
+            if (model is not null)
+            {
+                var dimensions = layout.InferDimensions();
+                CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
+            }
+            format = layout.Format!.Value;
         }
 
         var checkpoint = new Checkpoint
         {
             Id = Guid.CreateVersion7(),
             FileName = fileName,
-            Format = layout.Format!.Value,
+            Format = format,
             Model = model,
             SizeBytes = temp.SizeBytes,
             Sha256 = temp.Sha256,

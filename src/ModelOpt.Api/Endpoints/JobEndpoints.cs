@@ -84,10 +84,6 @@ public static class JobEndpoints
         request.Preprocessing ??= new();
         request.Split ??= new();
         var errors = RequestValidator.Validate(request);
-        if (request.Model is { } model && ModelZoo.All.All(m => m.Name != model))
-        {
-            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
-        }
         var dataset = request.Dataset is { } named ? await JobDataset.ResolveAsync(named, services.Db, services.Datasets, errors, cancellationToken) : null;
         if (dataset?.Uploaded is not null && !string.IsNullOrWhiteSpace(request.DataPath))
         {
@@ -106,9 +102,26 @@ public static class JobEndpoints
                 errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
             }
         }
+        var onnx = checkpoint?.Format == CheckpointFormat.Onnx;
+        var model = request.Model ?? (onnx ? checkpoint!.Model : null);
+        if (model is null)
+        {
+            errors["model"] = ["The model field is required unless the checkpoint is an ONNX model, which carries its own."];
+        }
+        else if (!onnx && ModelZoo.All.All(m => m.Name != model))
+        {
+            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
+        }
         if (errors.Count == 0)
         {
-            dataset?.Check(request.Preprocessing.ToEngine(), checkpoint, services.Store, errors);
+            // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
+            var preprocessing = request.Preprocessing.ToEngine();
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, services.Store, errors);
+            if (onnx && errors.Count == 0
+                && OnnxInputMismatch(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName, dataset, preprocessing) is { } mismatch)
+            {
+                errors["dataset"] = [mismatch];
+            }
         }
         if (errors.Count > 0)
         {
@@ -120,7 +133,7 @@ public static class JobEndpoints
         {
             Id = Guid.CreateVersion7(),
             Status = JobStatus.Queued,
-            Model = request.Model!,
+            Model = model!,
             Dataset = dataset!.Name,
             DatasetId = dataset.Uploaded?.Id,
             UsesUploadedDataset = dataset.Uploaded is not null,
@@ -293,6 +306,18 @@ public static class JobEndpoints
         }
         var job = await LoadAsync(services.Db, id.Value, cancellationToken);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(services.Time.GetUtcNow().UtcDateTime));
+    }
+
+    /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
+    private static string? OnnxInputMismatch(string path, string fileName, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    {
+        var (inputShape, classes) = OnnxCheckpointInspector.Inspect(path, fileName);
+        var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
+        long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
+        return inputShape.SequenceEqual(images) && classes == dataset.Classes
+            ? null
+            : $"The ONNX model takes [{string.Join(", ", inputShape)}] images and gives {classes} classes; dataset '{dataset.Name}' gives " +
+              $"[{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
     }
 
     private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>

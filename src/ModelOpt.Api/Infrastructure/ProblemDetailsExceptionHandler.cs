@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 
@@ -33,11 +34,12 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 "https://tools.ietf.org/html/rfc9110#section-15.5.14"),
             CheckpointMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
-            CheckpointFormatException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [e.Message] })
+            UnsupportedOnnxModelException e => UnsupportedOnnx(e),
+            CheckpointFormatException or OnnxFormatException => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [exception.Message] })
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The file is not a usable checkpoint.",
-                Detail = e.Message,
+                Detail = exception.Message,
                 Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             },
             UnknownModelException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["model"] = [e.Message] })
@@ -85,8 +87,8 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             case CheckpointMismatchException e:
                 logger.LogInformation("Checkpoint refused (request {RequestId}): {FullReport}", RequestId(httpContext), e.FullReport);
                 break;
-            case CheckpointFormatException e:
-                logger.LogInformation(e.InnerException, "Checkpoint refused (request {RequestId}): {Reason}", RequestId(httpContext), e.Message);
+            case CheckpointFormatException or OnnxFormatException:
+                logger.LogInformation(exception.InnerException, "Checkpoint refused (request {RequestId}): {Reason}", RequestId(httpContext), exception.Message);
                 break;
         }
     }
@@ -105,6 +107,16 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             }
         }
         return false;
+    }
+
+    /// <summary>422 naming every op type and node the importer could not map, so the user knows what to change in the export.</summary>
+    private static ProblemDetails UnsupportedOnnx(UnsupportedOnnxModelException e)
+    {
+        var problem = Problem(StatusCodes.Status422UnprocessableEntity, "The ONNX model uses ops ModelOpt cannot map.", e.Message,
+            "https://tools.ietf.org/html/rfc9110#section-15.5.21");
+        problem.Extensions["unsupportedOpTypes"] = e.OpTypes;
+        problem.Extensions["unsupportedNodes"] = e.Nodes.Select(n => new { opType = n.OpType, nodeName = n.NodeName, reason = n.Reason }).ToList();
+        return problem;
     }
 
     private static ProblemDetails Problem(int status, string title, string? detail, string type) =>

@@ -1,6 +1,6 @@
 namespace ModelOpt.Engine.Checkpoints;
 
-/// <summary>The on-disk layouts a state_dict can come in.</summary>
+/// <summary>The on-disk layouts an uploaded FP32 checkpoint can come in: three state_dict layouts, and ONNX.</summary>
 public enum CheckpointFormat
 {
     /// <summary>PyTorch's <c>torch.save</c> zip archive (pickle plus raw storages), usually <c>.pth</c> or <c>.pt</c>.</summary>
@@ -11,4 +11,10 @@ public enum CheckpointFormat
 
     /// <summary>TorchSharp's own <c>Module.save</c> binary layout (LEB128 counts, no magic number).</summary>
     TorchSharp,
+
+    /// <summary>
+    /// An FP32 ONNX model as <c>torch.onnx.export</c> writes it: a whole model that carries its own architecture, read by
+    /// <c>Import/Onnx</c>, never by <see cref="CheckpointReader"/>, which reads state_dicts.
+    /// </summary>
+    Onnx,
 }

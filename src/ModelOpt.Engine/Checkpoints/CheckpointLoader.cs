@@ -40,7 +40,7 @@ public static class CheckpointLoader
     /// <exception cref="CheckpointFormatException">The file is not a readable checkpoint.</exception>
     /// <exception cref="CheckpointMismatchException">It does not fit the architecture.</exception>
     /// <exception cref="UnknownModelException">The zoo has no such model.</exception>
-    public static CifarResNet Load(string path, string modelName, ModelDimensions? dimensions = null)
+    public static ZooModel Load(string path, string modelName, ModelDimensions? dimensions = null)
     {
         using var checkpoint = CheckpointReader.Read(path);
         var (channels, classes) = dimensions ?? checkpoint.InferDimensions();

@@ -22,7 +22,8 @@ public static class CheckpointReader
         {
             CheckpointFormat.PyTorch => PyTorchCheckpointReader.Read(seekable, sourceName),
             CheckpointFormat.Safetensors => SafetensorsReader.Read(seekable, sourceName),
-            _ => TorchSharpCheckpointReader.Read(seekable, sourceName),
+            CheckpointFormat.TorchSharp => TorchSharpCheckpointReader.Read(seekable, sourceName),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "DetectFormat finds state_dict layouts only."),
         }));
 
     /// <summary>
@@ -45,7 +46,8 @@ public static class CheckpointReader
         {
             CheckpointFormat.PyTorch => ReadPyTorchLayout(seekable, sourceName),
             CheckpointFormat.Safetensors => SafetensorsReader.ReadLayout(seekable, sourceName),
-            _ => TorchSharpCheckpointReader.ReadLayout(seekable, sourceName),
+            CheckpointFormat.TorchSharp => TorchSharpCheckpointReader.ReadLayout(seekable, sourceName),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "DetectFormat finds state_dict layouts only."),
         }));
 
     private static Dictionary<string, TensorSpec> ReadPyTorchLayout(Stream stream, string sourceName)

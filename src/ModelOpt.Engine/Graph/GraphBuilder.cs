@@ -40,6 +40,9 @@ public sealed class GraphBuilder
 
     public GraphValue Add(GraphValue left, GraphValue right) => Add(v => new AddNode(v, left, right));
 
+    /// <summary>clamp(x, min, max): ReLU6 is Clamp(x, 0, 6).</summary>
+    public GraphValue Clamp(GraphValue input, double min, double max) => Add(v => new ClampNode(v, input, min, max));
+
     public GraphValue AdaptiveAvgPool(GraphValue input, long[] outputSize) => Add(v => new AdaptiveAvgPool2dNode(v, input, outputSize));
 
     public GraphValue MaxPool(GraphValue input, long[] kernelSize, long[] stride, long[] padding) =>

@@ -14,26 +14,53 @@ public static class GraphInterpreter
         var values = new Dictionary<GraphValue, Tensor>();
         foreach (var node in graph.Nodes)
         {
-            var output = node switch
-            {
-                InputNode => input.alias(),
-                Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
-                    values[conv.Input], conv.Weight, conv.Bias, conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
-                BatchNorm2dNode bn => functional.batch_norm(
-                    values[bn.Input], bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training: false, eps: bn.Eps),
-                ReLUNode relu => functional.relu(values[relu.Input]),
-                AddNode add => Relu(add.Relu, values[add.Left] + values[add.Right]),
-                AdaptiveAvgPool2dNode pool => functional.adaptive_avg_pool2d(values[pool.Input], pool.OutputSize),
-                MaxPool2dNode pool => functional.max_pool2d(values[pool.Input], pool.KernelSize, pool.Stride, pool.Padding),
-                FlattenNode flatten => values[flatten.Input].flatten(flatten.StartDim),
-                LinearNode linear => functional.linear(values[linear.Input], linear.Weight, linear.Bias),
-                _ => throw new NotSupportedException($"No FP32 kernel for {node.GetType().Name}."),
-            };
+            var output = node is InputNode ? input.alias() : Evaluate(node, v => values[v]);
             values[node.Output] = output;
             observe?.Invoke(node.Output, output);
         }
         return values[graph.Output].MoveToOuterDisposeScope();
     }
+
+    /// <summary>One node's FP32 output from its inputs' values (the caller's dispose scope owns the result).</summary>
+    public static Tensor Evaluate(GraphNode node, Func<GraphValue, Tensor> value) => node switch
+    {
+        Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
+            value(conv.Input), conv.Weight, conv.Bias, conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
+        BatchNorm2dNode bn => functional.batch_norm(
+            value(bn.Input), bn.RunningMean, bn.RunningVar, bn.Weight, bn.Bias, training: false, eps: bn.Eps),
+        ReLUNode relu => functional.relu(value(relu.Input)),
+        AddNode add => Relu(add.Relu, value(add.Left) + value(add.Right)),
+        LinearNode linear => Relu(linear.Relu, functional.linear(value(linear.Input), linear.Weight, linear.Bias)),
+        _ => EvaluateShared(node, value),
+    };
+
+    /// <summary>
+    /// The ops whose FP32 result is also what the int8 backends compute on dequantized values (pooling, clamp, cat,
+    /// flatten) or that stay FP32 there (unary functions); the fake-quantized interpreter uses these too.
+    /// </summary>
+    public static Tensor EvaluateShared(GraphNode node, Func<GraphValue, Tensor> value) => node switch
+    {
+        AdaptiveAvgPool2dNode pool => functional.adaptive_avg_pool2d(value(pool.Input), pool.OutputSize),
+        MaxPool2dNode pool => functional.max_pool2d(value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding, ceil_mode: pool.CeilMode),
+        AvgPool2dNode pool => functional.avg_pool2d(
+            value(pool.Input), pool.KernelSize, pool.Stride, pool.Padding, ceil_mode: pool.CeilMode, count_include_pad: pool.CountIncludePad),
+        FlattenNode flatten => value(flatten.Input).flatten(flatten.StartDim),
+        ClampNode clamp => value(clamp.Input).clamp(clamp.Min, clamp.Max),
+        ConcatNode concat => cat(concat.Parts.Select(value).ToList(), concat.Dim),
+        MulNode mul => value(mul.Left) * value(mul.Right),
+        SoftmaxNode softmax => functional.softmax(value(softmax.Input), softmax.Dim),
+        UnaryNode unary => Unary(unary, value(unary.Input)),
+        _ => throw new NotSupportedException($"No FP32 kernel for {node.GetType().Name}."),
+    };
+
+    private static Tensor Unary(UnaryNode node, Tensor x) => node.Function switch
+    {
+        UnaryFunction.Sigmoid => functional.sigmoid(x),
+        UnaryFunction.HardSigmoid => (x * node.Alpha + node.Beta).clamp(0, 1),
+        UnaryFunction.HardSwish => functional.hardswish(x),
+        UnaryFunction.LeakyRelu => functional.leaky_relu(x, node.Alpha),
+        _ => throw new NotSupportedException($"No FP32 kernel for {node.Function}."),
+    };
 
     private static Tensor Relu(bool apply, Tensor x) => apply ? functional.relu(x) : x;
 }

@@ -61,7 +61,9 @@ public sealed record AdaptiveAvgPool2dNode(GraphValue Output, GraphValue Input, 
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
 
-public sealed record MaxPool2dNode(GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding) : GraphNode(Output)
+/// <summary>Max pooling; <see cref="CeilMode"/> as PyTorch's <c>ceil_mode</c> (the output size rounded up).</summary>
+public sealed record MaxPool2dNode(GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding, bool CeilMode = false)
+    : GraphNode(Output)
 {
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
@@ -71,7 +73,50 @@ public sealed record FlattenNode(GraphValue Output, GraphValue Input, long Start
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }
 
-public sealed record LinearNode(GraphValue Output, string Name, GraphValue Input, Tensor Weight, Tensor? Bias) : GraphNode(Output)
+/// <summary>Fully connected layer; <see cref="Relu"/> is set once a linear+relu pair has been fused.</summary>
+public sealed record LinearNode(GraphValue Output, string Name, GraphValue Input, Tensor Weight, Tensor? Bias, bool Relu = false) : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => [Input];
+}
+
+/// <summary>clamp(x, Min, Max): ReLU6 and ONNX Clip. On int8 tensors it keeps its input's qparams.</summary>
+public sealed record ClampNode(GraphValue Output, GraphValue Input, double Min, double Max) : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => [Input];
+}
+
+/// <summary>Average pooling; <see cref="CountIncludePad"/> and <see cref="CeilMode"/> as PyTorch's <c>count_include_pad</c> and <c>ceil_mode</c>.</summary>
+public sealed record AvgPool2dNode(
+    GraphValue Output, GraphValue Input, long[] KernelSize, long[] Stride, long[] Padding, bool CountIncludePad, bool CeilMode = false)
+    : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => [Input];
+}
+
+/// <summary>torch.cat of <see cref="Parts"/> along <see cref="Dim"/>.</summary>
+public sealed record ConcatNode(GraphValue Output, IReadOnlyList<GraphValue> Parts, long Dim) : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => Parts;
+}
+
+/// <summary>
+/// An element-wise function without an int8 kernel in LibTorch's x86 set: it runs in FP32 inside an int8 model, with
+/// dequantize / quantize at its edges. <see cref="Alpha"/> and <see cref="Beta"/> are the function's ONNX attributes.
+/// </summary>
+public sealed record UnaryNode(GraphValue Output, string Name, GraphValue Input, UnaryFunction Function, double Alpha = 0, double Beta = 0)
+    : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => [Input];
+}
+
+/// <summary>Broadcasting element-wise product (a squeeze-excite gate); FP32 inside an int8 model.</summary>
+public sealed record MulNode(GraphValue Output, string Name, GraphValue Left, GraphValue Right) : GraphNode(Output)
+{
+    public override IReadOnlyList<GraphValue> Inputs => [Left, Right];
+}
+
+/// <summary>Softmax over <see cref="Dim"/>, as a classifier's last op; FP32 inside an int8 model.</summary>
+public sealed record SoftmaxNode(GraphValue Output, string Name, GraphValue Input, long Dim) : GraphNode(Output)
 {
     public override IReadOnlyList<GraphValue> Inputs => [Input];
 }

@@ -19,12 +19,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, ITraceable
         bn1 = BatchNorm2d(planes, device: device);
         conv2 = Conv2d(planes, planes, 3, stride: 1, padding: 1, bias: false, device: device);
         bn2 = BatchNorm2d(planes, device: device);
-        if (stride != 1 || inPlanes != planes)
-        {
-            downsample = Sequential(
-                ("0", Conv2d(inPlanes, planes, 1, stride: stride, bias: false, device: device)),
-                ("1", BatchNorm2d(planes, device: device)));
-        }
+        downsample = ResidualShortcut.Create(inPlanes, planes, stride, device);
         RegisterComponents();
     }
 
@@ -41,9 +36,7 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, ITraceable
     {
         var output = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
         output = graph.BatchNorm(bn2, graph.Conv(conv2, output));
-        var identity = downsample is null
-            ? input
-            : graph.BatchNorm((BatchNorm2d)downsample[1], graph.Conv((Conv2d)downsample[0], input));
+        var identity = ResidualShortcut.Trace(downsample, graph, input);
         return graph.ReLU(graph.Add(output, identity));
     }
 

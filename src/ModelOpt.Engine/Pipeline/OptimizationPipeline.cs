@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline.Stages;
 using ModelOpt.Engine.Quantization;
@@ -62,5 +63,6 @@ public sealed class OptimizationPipeline
 
     private static bool IsInputError(Exception e) => e is
         CheckpointFormatException or CheckpointMismatchException or DatasetException or UnknownDatasetException
-        or UnknownModelException or Int8CheckpointException or QuantizationException or ArgumentException;
+        or UnknownModelException or Int8CheckpointException or QuantizationException or ArgumentException
+        or OnnxFormatException or UnsupportedOnnxModelException;
 }

@@ -59,7 +59,13 @@ internal sealed class StageContext(
 
     public void Report(double fraction, string message) => progress.Report(new PipelineProgress(Stage, Math.Clamp(fraction, 0, 1), message));
 
-    public CifarResNet CreateModel() => ModelZoo.Create(Request.Model, Channels, Classes);
+    public ZooModel CreateModel() => ModelZoo.Create(Request.Model, Channels, Classes);
+
+    /// <summary>The FP32 model the job starts from: the zoo model with its checkpoint (the user's or the trained one), or the ONNX file.</summary>
+    public Fp32Model OpenFp32() => Fp32Model.Open(Request.Model, InputShape, Classes, Workspace.Fp32Checkpoint(Request));
+
+    /// <summary>The .onnx file an ONNX job's int8 checkpoint is rebuilt from; null for zoo models.</summary>
+    public string? OnnxModelPath => OnnxModelName.IsOnnx(Request.Model) ? Request.CheckpointPath : null;
 
     private DatasetSplits OpenStored() => Request.UploadedDataset is { } upload
         ? UploadedDatasets.Open(upload, Request.Split ?? new DatasetSplitOptions(), upload.Limits ?? new DatasetFileLimits())

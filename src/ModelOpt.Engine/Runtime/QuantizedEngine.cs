@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ModelOpt.Engine.Graph;
 
 namespace ModelOpt.Engine.Runtime;
 
@@ -15,6 +16,15 @@ public static partial class QuantizedEngine
     public const QEngine Default = QEngine.X86;
 
     private static readonly Lock Gate = new();
+
+    /// <summary>
+    /// The engine an int8 graph is built for: <see cref="Default"/>, but oneDNN once the graph has a grouped (depthwise)
+    /// conv. X86 hands wide depthwise convs (above 100 groups) to fbgemm, which needs activations of reduced range
+    /// (PyTorch's fbgemm qconfigs use reduce_range for it); with the x86 inductor recipe's full-range uint8 activations
+    /// its results leave the fake-quant reference by about a hundred output steps, oneDNN's do not.
+    /// </summary>
+    public static QEngine For(ModelGraph graph) =>
+        graph.Nodes.OfType<Conv2dNode>().Any(c => c.Groups > 1) && Supported.Contains(QEngine.OneDnn) ? QEngine.OneDnn : Default;
 
     /// <summary>The engines this LibTorch build was compiled with.</summary>
     public static IReadOnlyList<QEngine> Supported

@@ -6,7 +6,7 @@ namespace ModelOpt.Jobs.Contracts;
 /// <summary>An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.</summary>
 public sealed class CreateJobRequest
 {
-    [Required, Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20.")]
+    [Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20; left out for an ONNX checkpoint, which carries its own.")]
     public string? Model { get; set; }
 
     [Required, MaxLength(64), Description("A built-in dataset's name (fashion-mnist, cifar10, synthetic) or an uploaded dataset's id, from GET /api/datasets.")]

@@ -7,7 +7,7 @@ public sealed class Checkpoint
     public required string FileName { get; set; }
     public CheckpointFormat Format { get; set; }
 
-    /// <summary>The zoo model it was checked against at upload, if one was named.</summary>
+    /// <summary>The zoo model it was checked against at upload, if one was named; <c>onnx:&lt;file name&gt;</c> for an ONNX model.</summary>
     public string? Model { get; set; }
     public long SizeBytes { get; set; }
     public required string Sha256 { get; set; }

@@ -77,7 +77,7 @@ public sealed class CheckpointRoundTripTests : IDisposable
     }
 
     // Random weights plus non-trivial BN statistics, so eval-mode outputs depend on every buffer.
-    private static CifarResNet TrainedLikeResNet20()
+    private static ZooModel TrainedLikeResNet20()
     {
         manual_seed(42);
         using var noGrad = no_grad();

@@ -38,8 +38,13 @@ internal static class Fixtures
     public static float[,] ExpectedLogits(string checkpoint, string property)
     {
         using var json = JsonDocument.Parse(File.ReadAllText(TestData("expected.json")));
-        var rows = json.RootElement.GetProperty(checkpoint).GetProperty(property).EnumerateArray()
-            .Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+        return ExpectedLogits(json.RootElement.GetProperty(checkpoint).GetProperty(property));
+    }
+
+    /// <summary>A JSON array of logit rows.</summary>
+    public static float[,] ExpectedLogits(JsonElement logits)
+    {
+        var rows = logits.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
         var result = new float[rows.Length, rows[0].Length];
         for (var i = 0; i < rows.Length; i++)
         {

@@ -22,6 +22,8 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
         { ModelZoo.ResNet20, 3, false },
         { ModelZoo.ResNet18Cifar, 3, true },
         { ModelZoo.ResNet18Cifar, 3, false },
+        { ModelZoo.MobileNetV2Cifar, 1, true },
+        { ModelZoo.ResNet18, 3, true },
     };
 
     /// <summary>Every activation observer x per-channel / per-tensor weights x affine / symmetric activations.</summary>

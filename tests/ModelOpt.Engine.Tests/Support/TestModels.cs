@@ -8,7 +8,7 @@ namespace ModelOpt.Engine.Tests.Support;
 internal static class TestModels
 {
     /// <summary>A 10-class zoo model seeded with <paramref name="seed"/>, with random BatchNorm statistics, in eval mode.</summary>
-    public static CifarResNet RandomZooModel(string name, long channels, int seed)
+    public static ZooModel RandomZooModel(string name, long channels, int seed)
     {
         manual_seed(seed);
         var model = ModelZoo.Create(name, channels, 10);

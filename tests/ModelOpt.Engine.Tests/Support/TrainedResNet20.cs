@@ -33,7 +33,7 @@ public sealed class TrainedResNet20 : IDisposable
 
     public DatasetSplits Data { get; }
 
-    public CifarResNet Model { get; }
+    public ZooModel Model { get; }
 
     public TrainingResult Result { get; }
 

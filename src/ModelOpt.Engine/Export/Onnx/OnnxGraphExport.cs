@@ -80,6 +80,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
                     Ints("kernel_shape", pool.KernelSize),
                     Ints("strides", pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride), // torch's default stride is the kernel.
                     Ints("pads", pool.Padding.Concat(pool.Padding)),
+                    Int("ceil_mode", pool.CeilMode ? 1 : 0),
                 };
                 return (names[pool.Input], Prefix(pool), [new OnnxOp("MaxPool", [], attributes)]);
             }
@@ -93,8 +94,43 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
                 {
                     inputs.Add(bias);
                 }
-                return (names[linear.Input], linear.Name, [new OnnxOp("Gemm", inputs, [Int("transB", 1)])]);
+                return (names[linear.Input], linear.Name, WithRelu(new OnnxOp("Gemm", inputs, [Int("transB", 1)]), linear.Relu));
             }
+            case AvgPool2dNode pool:
+            {
+                var attributes = new[]
+                {
+                    Ints("kernel_shape", pool.KernelSize),
+                    Ints("strides", pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride),
+                    Ints("pads", pool.Padding.Concat(pool.Padding)),
+                    Int("count_include_pad", pool.CountIncludePad ? 1 : 0),
+                    Int("ceil_mode", pool.CeilMode ? 1 : 0),
+                };
+                return (names[pool.Input], Prefix(pool), [new OnnxOp("AveragePool", [], attributes)]);
+            }
+            case ClampNode clamp:
+            {
+                using var min = tensor((float)clamp.Min);
+                using var max = tensor((float)clamp.Max);
+                var bounds = new[] { writer.Initializer($"{Prefix(clamp)}.min", min), writer.Initializer($"{Prefix(clamp)}.max", max) };
+                return (names[clamp.Input], Prefix(clamp), [new OnnxOp("Clip", bounds)]);
+            }
+            case ConcatNode concat:
+                return (names[concat.Parts[0]], Prefix(concat),
+                    [new OnnxOp("Concat", [.. concat.Parts.Skip(1).Select(p => names[p])], [Int("axis", concat.Dim)])]);
+            case UnaryNode unary:
+                return (names[unary.Input], unary.Name, [unary.Function switch
+                {
+                    UnaryFunction.Sigmoid => new OnnxOp("Sigmoid"),
+                    UnaryFunction.HardSigmoid => new OnnxOp("HardSigmoid", [], [Float("alpha", (float)unary.Alpha), Float("beta", (float)unary.Beta)]),
+                    UnaryFunction.HardSwish => new OnnxOp("HardSwish"),
+                    UnaryFunction.LeakyRelu => new OnnxOp("LeakyRelu", [], [Float("alpha", (float)unary.Alpha)]),
+                    _ => throw new NotSupportedException($"No ONNX lowering for {unary.Function}."),
+                }]);
+            case MulNode mul:
+                return (names[mul.Left], mul.Name, [new OnnxOp("Mul", names[mul.Right])]);
+            case SoftmaxNode softmax:
+                return (names[softmax.Input], softmax.Name, [new OnnxOp("Softmax", [], [Int("axis", softmax.Dim)])]);
             default:
                 throw new NotSupportedException($"No ONNX lowering for {node.GetType().Name} {node}.");
         }
@@ -151,11 +187,10 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
 
     private IEnumerable<OnnxOp> QuantizeDequantize(GraphValue value)
     {
-        if (quantized is null)
+        if (quantized?.TryQuantizationOf(value) is not { } q)
         {
-            return [];
+            return []; // FP32 model, or a value that stays FP32 in the int8 one.
         }
-        var q = quantized.QuantizationOf(value);
         if (!qparams.TryGetValue(q, out var names))
         {
             using var scale = tensor((float)q.Scale);

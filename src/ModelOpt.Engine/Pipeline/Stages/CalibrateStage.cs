@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelOpt.Engine.Data;
-using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
@@ -32,10 +31,8 @@ internal static class CalibrateStage
     {
         var options = context.Request.Quantization;
         var qconfig = QConfigFactory.FromOptions(options);
-        using var model = EvaluateFp32Stage.LoadFp32(context);
-        model.eval();
-        using var captured = GraphBuilder.Capture(model, [1, .. context.InputShape]);
-        using var prepared = QuantizePt2e.Prepare(captured, qconfig);
+        using var model = context.OpenFp32();
+        using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig);
         var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
         context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));
         using var calibration = context.Data.Train.Subset(sample.Indices);

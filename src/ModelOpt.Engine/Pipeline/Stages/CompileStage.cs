@@ -1,5 +1,4 @@
 using ModelOpt.Engine.Export.Onnx;
-using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
@@ -41,16 +40,15 @@ internal static class CompileStage
         }
         QuantizedEngine.Current = QuantizedEngine.Default;
 
-        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(workspace.PathOf(JobWorkspace.Int8SafeTensors));
+        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
         using (quantized)
         {
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
         }
         candidates.Add(MeasureOnnx(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, candidates.Count, total));
 
-        using (var fp32 = EvaluateFp32Stage.LoadFp32(context))
-        using (var captured = GraphBuilder.Capture(fp32, [1, .. context.InputShape]))
-        using (var folded = GraphFusion.FoldBatchNorm(captured))
+        using (var fp32 = context.OpenFp32())
+        using (var folded = GraphFusion.FoldBatchNorm(fp32.Graph))
         using (var fused = GraphFusion.FuseReLU(folded))
         {
             workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(fused), path));

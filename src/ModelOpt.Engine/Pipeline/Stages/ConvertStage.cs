@@ -12,8 +12,8 @@ internal static class ConvertStage
 {
     public static StageResult Run(StageContext context)
     {
-        var engine = QuantizedEngine.Default;
-        var (quantized, descriptor) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8SafeTensors));
+        var (quantized, descriptor) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
+        var engine = QuantizedEngine.For(quantized.Graph);
         using (quantized)
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
         {

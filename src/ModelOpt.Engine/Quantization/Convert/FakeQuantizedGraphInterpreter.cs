@@ -4,9 +4,10 @@ using static TorchSharp.torch.nn;
 namespace ModelOpt.Engine.Quantization.Convert;
 
 /// <summary>
-/// Runs a <see cref="QuantizedGraph"/> in float with the int8 numerics simulated: every value is quantized and dequantized
-/// with its <see cref="QuantizedGraph.QuantizationOf"/> qparams right after it is produced (pooling too, as the int8 pooling
-/// kernels requantize to their input's qparams), and convs / linears use dequantized int8 weights with the fp32 bias.
+/// Runs a <see cref="QuantizedGraph"/> in float with the int8 numerics simulated: every quantized value is quantized and
+/// dequantized with its <see cref="QuantizedGraph.QuantizationOf"/> qparams right after it is produced (pooling and clamp
+/// too, as the int8 kernels requantize to their input's qparams; values that stay FP32 are left as they are), and
+/// convs / linears use dequantized int8 weights with the fp32 bias.
 /// The reference the int8 backends are checked against; accumulation is float, so it differs from them only by the
 /// kernels' rounding of the int32 accumulator.
 /// </summary>
@@ -26,14 +27,11 @@ public static class FakeQuantizedGraphInterpreter
                     values[conv.Input], DequantizedWeight(quantized, conv.Name), quantized.Weights[conv.Name].Bias,
                     conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
                 AddNode add => Relu(add.Relu, values[add.Left] + values[add.Right]),
-                AdaptiveAvgPool2dNode pool => functional.adaptive_avg_pool2d(values[pool.Input], pool.OutputSize),
-                MaxPool2dNode pool => functional.max_pool2d(values[pool.Input], pool.KernelSize, pool.Stride, pool.Padding),
-                FlattenNode flatten => values[flatten.Input].flatten(flatten.StartDim),
-                LinearNode linear => functional.linear(
-                    values[linear.Input], DequantizedWeight(quantized, linear.Name), quantized.Weights[linear.Name].Bias),
-                _ => throw new NotSupportedException($"No fake-quantized kernel for {node.GetType().Name}."),
+                LinearNode linear => Relu(linear.Relu, functional.linear(
+                    values[linear.Input], DequantizedWeight(quantized, linear.Name), quantized.Weights[linear.Name].Bias)),
+                _ => GraphInterpreter.EvaluateShared(node, v => values[v]),
             };
-            values[node.Output] = FakeQuantize(output, quantized.QuantizationOf(node.Output));
+            values[node.Output] = quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output;
         }
         return values[quantized.Graph.Output].MoveToOuterDisposeScope();
     }

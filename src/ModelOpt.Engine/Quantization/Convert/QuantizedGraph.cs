@@ -1,11 +1,12 @@
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Quantization.Quantizers;
 
 namespace ModelOpt.Engine.Quantization.Convert;
 
 /// <summary>
 /// The result of convert: the BN-folded, relu-fused FP32 graph plus the calibrated quantization of every
-/// activation that is quantized (the input, every conv / add / linear output; pooling and flatten reuse their
-/// input's) and the int8 weights of every conv and linear node, keyed by node name. Backends (TorchScript int8,
+/// activation that is quantized (the input, every conv / add / cat / linear output, FP32 values int8 kernels read;
+/// pooling, flatten and clamp reuse their input's) and the int8 weights of every conv and linear node, keyed by node name. Backends (TorchScript int8,
 /// ONNX QDQ, int8 safetensors) read only this.
 /// </summary>
 public sealed class QuantizedGraph(
@@ -22,21 +23,43 @@ public sealed class QuantizedGraph(
 
     public string QConfigDescription { get; } = qconfigDescription;
 
-    /// <summary>The quantization of <paramref name="value"/>, following pooling and flatten back to the value they reuse.</summary>
-    public ActivationQuantization QuantizationOf(GraphValue value)
+    /// <summary>The quantization of <paramref name="value"/>, following pooling, flatten and clamp back to the value they reuse.</summary>
+    public ActivationQuantization QuantizationOf(GraphValue value) =>
+        TryQuantizationOf(value) ?? throw new InvalidOperationException(
+            $"Value {value} produced by {Graph.Producer(value).GetType().Name} has no quantization: it stays FP32.");
+
+    /// <summary>Null when <paramref name="value"/> stays FP32 in the int8 model (see <see cref="X86InductorQuantizer.Annotate"/>).</summary>
+    public ActivationQuantization? TryQuantizationOf(GraphValue value)
     {
         while (!Activations.ContainsKey(value))
         {
-            value = Graph.Producer(value) switch
+            var producer = Graph.Producer(value);
+            if (!X86InductorQuantizer.SharesInputQuantization(producer))
             {
-                AdaptiveAvgPool2dNode pool => pool.Input,
-                MaxPool2dNode pool => pool.Input,
-                FlattenNode flatten => flatten.Input,
-                var node => throw new InvalidOperationException($"Value {value} produced by {node.GetType().Name} has no quantization."),
-            };
+                return null;
+            }
+            value = producer.Inputs[0];
         }
         return Activations[value];
     }
+
+    /// <summary>
+    /// The nodes that compute in FP32 inside the int8 model (ops without an int8 kernel, and pooling, flatten or clamp
+    /// of an FP32 value), as the manifest lists them; their output is still quantized where an int8 kernel reads it.
+    /// </summary>
+    public IReadOnlyList<string> FloatNodes() =>
+        Graph.Nodes
+            .Where(n => X86InductorQuantizer.StaysFloat(n) || (X86InductorQuantizer.SharesInputQuantization(n) && TryQuantizationOf(n.Inputs[0]) is null))
+            .Select(Describe)
+            .ToList();
+
+    private static string Describe(GraphNode node) => node switch
+    {
+        UnaryNode unary => $"{unary.Name} ({unary.Function})",
+        MulNode mul => $"{mul.Name} (Mul)",
+        SoftmaxNode softmax => $"{softmax.Name} (Softmax)",
+        _ => $"{node.Output} ({node.GetType().Name.Replace("Node", "")})",
+    };
 
     public void Dispose()
     {

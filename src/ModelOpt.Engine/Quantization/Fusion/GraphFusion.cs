@@ -4,7 +4,7 @@ namespace ModelOpt.Engine.Quantization.Fusion;
 
 /// <summary>
 /// The graph rewrites prepare runs before observers go in: BN folding (PTQ folds first, as <c>prepare_pt2e</c> does),
-/// then conv+relu and add+relu fusion, so that observers sit only where the int8 kernels produce outputs.
+/// then conv+relu, add+relu and linear+relu fusion, so that observers sit only where the int8 kernels produce outputs.
 /// A fused node keeps the value id of the last node it replaces, so downstream readers need no rewiring.
 /// </summary>
 public static class GraphFusion
@@ -35,7 +35,7 @@ public static class GraphFusion
         return new ModelGraph(nodes, graph.Input, graph.Output, owned);
     }
 
-    /// <summary>Fuses every ReLU into the conv or add it follows, when that node's output feeds the ReLU alone.</summary>
+    /// <summary>Fuses every ReLU into the conv, add or linear it follows, when that node's output feeds the ReLU alone.</summary>
     public static ModelGraph FuseReLU(ModelGraph graph)
     {
         var uses = graph.UseCounts();
@@ -51,6 +51,7 @@ public static class GraphFusion
             {
                 Conv2dNode { Relu: false } conv => conv with { Output = relu.Output, Relu = true },
                 AddNode { Relu: false } add => add with { Output = relu.Output, Relu = true },
+                LinearNode { Relu: false } linear => linear with { Output = relu.Output, Relu = true },
                 _ => null,
             };
             if (replacement is not null)

@@ -35,21 +35,25 @@ public static class X86InductorQuantizer
 
     /// <summary>
     /// Marks what prepare observes in a BN-folded, relu-fused graph.
-    /// Step 1: the graph input and the output of every conv, add and linear (the int8 kernels' outputs) get an activation observer.
-    /// Step 2: adaptive average pooling, max pooling and flatten reuse their input's quantization (no observer).
-    /// Step 3: every conv and linear weight gets a weight observer.
+    /// Step 1: the graph input and the output of every conv, add, cat and linear (the int8 kernels' outputs) get an
+    /// activation observer, and every conv and linear weight a weight observer.
+    /// Step 2: pooling, flatten and clamp (ReLU6) reuse their input's quantization (no observer) when that input is int8.
+    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax) stay FP32, as do
+    /// pooling, flatten and clamp on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
+    /// int8 model quantizes it there.
     /// Anything else (an unfused ReLU or BatchNorm) has no int8 kernel and is rejected.
     /// </summary>
     public static GraphAnnotation Annotate(ModelGraph graph)
     {
+        var readers = graph.Nodes.SelectMany(n => n.Inputs.Select(i => (Value: i, Reader: n))).ToLookup(e => e.Value, e => e.Reader);
         var observed = new List<GraphValue>();
         var weighted = new List<string>();
+        var int8 = new HashSet<GraphValue>();
         foreach (var node in graph.Nodes)
         {
             switch (node)
             {
-                case InputNode:
-                case AddNode:
+                case InputNode or AddNode or ConcatNode:
                     observed.Add(node.Output);
                     break;
                 case Conv2dNode conv:
@@ -60,12 +64,31 @@ public static class X86InductorQuantizer
                     observed.Add(linear.Output);
                     weighted.Add(linear.Name);
                     break;
-                case AdaptiveAvgPool2dNode or MaxPool2dNode or FlattenNode:
-                    break;
+                case var shared when SharesInputQuantization(shared) && int8.Contains(shared.Inputs[0]):
+                    int8.Add(shared.Output);
+                    continue;
+                case var fp32 when SharesInputQuantization(fp32) || StaysFloat(fp32):
+                    if (readers[fp32.Output].Any(IsInt8Kernel))
+                    {
+                        observed.Add(fp32.Output);
+                        break;
+                    }
+                    continue;
                 default:
                     throw new NotSupportedException($"{node.GetType().Name} producing {node.Output} has no int8 kernel; fold or fuse it before annotating.");
             }
+            int8.Add(node.Output);
         }
         return new GraphAnnotation(observed, weighted);
     }
+
+    /// <summary>Ops LibTorch runs on int8 tensors with their input's scale and zero point.</summary>
+    public static bool SharesInputQuantization(GraphNode node) =>
+        node is AdaptiveAvgPool2dNode or MaxPool2dNode or AvgPool2dNode or FlattenNode or ClampNode;
+
+    /// <summary>Ops with no int8 kernel in the x86 recipe: FP32 inside the int8 model.</summary>
+    public static bool StaysFloat(GraphNode node) => node is UnaryNode or MulNode or SoftmaxNode;
+
+    /// <summary>Ops whose int8 kernel takes int8 inputs and produces an int8 output with its own qparams.</summary>
+    public static bool IsInt8Kernel(GraphNode node) => node is Conv2dNode or LinearNode or AddNode or ConcatNode;
 }

@@ -21,8 +21,11 @@ public sealed record Int8ActivationEntry(int Value, string Producer, double Scal
     {
         InputNode => "input",
         Conv2dNode conv => $"conv2d{(conv.Relu ? "_relu" : "")}:{conv.Name}",
-        LinearNode linear => $"linear:{linear.Name}",
+        LinearNode linear => $"linear{(linear.Relu ? "_relu" : "")}:{linear.Name}",
         AddNode add => add.Relu ? "add_relu" : "add",
+        ConcatNode => "cat",
+        UnaryNode unary => $"{unary.Function.ToString().ToLowerInvariant()}:{unary.Name}",
+        MulNode mul => $"mul:{mul.Name}",
         _ => node.GetType().Name,
     };
 

@@ -12,7 +12,7 @@ public sealed record Int8LayerSummary(
             .Select(n => n switch
             {
                 Conv2dNode conv => (conv.Name, Kind: conv.Relu ? "conv2d_relu" : "conv2d"),
-                LinearNode linear => (linear.Name, Kind: "linear"),
+                LinearNode linear => (linear.Name, Kind: linear.Relu ? "linear_relu" : "linear"),
                 _ => (Name: "", Kind: ""),
             })
             .Where(l => l.Kind != "")

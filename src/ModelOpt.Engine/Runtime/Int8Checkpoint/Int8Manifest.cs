@@ -6,7 +6,7 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 /// <summary>
 /// The human-readable companion of an int8 checkpoint: what model it is, how it was quantized (every layer's weight
-/// qparams in summary, every activation's scale and zero point) and for which quantized engine. The pipeline adds
+/// qparams in summary, every activation's scale and zero point, the nodes that stay FP32) and for which quantized engine. The pipeline adds
 /// <see cref="Metrics"/> (accuracy, latency, size), the <see cref="InputTransform"/> and the <see cref="Calibration"/> sample once it has them.
 /// </summary>
 public sealed record Int8Manifest(
@@ -20,6 +20,7 @@ public sealed record Int8Manifest(
     IReadOnlyList<Int8LayerSummary> Layers,
     IReadOnlyList<Int8ActivationEntry> Activations,
     IReadOnlyDictionary<string, double>? Metrics = null,
+    IReadOnlyList<string>? Fp32Nodes = null,
     Int8InputTransform? InputTransform = null,
     Int8CalibrationRecord? Calibration = null)
 {
@@ -34,7 +35,7 @@ public sealed record Int8Manifest(
 
     public static Int8Manifest Create(QuantizedGraph quantized, Int8ModelDescriptor model, QEngine engine) => new(
         CurrentFormat, model.ModelName, model.InputShape, model.NumClasses, model.ClassNames, quantized.QConfigDescription,
-        engine.ToString(), Int8LayerSummary.From(quantized), Int8ActivationEntry.From(quantized));
+        engine.ToString(), Int8LayerSummary.From(quantized), Int8ActivationEntry.From(quantized), Fp32Nodes: quantized.FloatNodes());
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

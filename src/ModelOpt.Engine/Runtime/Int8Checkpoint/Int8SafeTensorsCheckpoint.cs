@@ -12,8 +12,8 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 /// The plain int8 checkpoint: per conv / linear layer <c>NAME.weight</c> (int8), <c>NAME.weight_scale</c> (float64),
 /// <c>NAME.weight_zero_point</c> (int64) and <c>NAME.bias</c> (float32); the model, input shape, classes, qconfig and
 /// every activation's qparams in <c>__metadata__</c>. Readable by any safetensors library; ModelOpt rebuilds the
-/// same <see cref="QuantizedGraph"/> from it by re-capturing the zoo architecture, folding and fusing, and
-/// replacing its weights.
+/// same <see cref="QuantizedGraph"/> from it by re-capturing the zoo architecture (or re-importing the ONNX model it
+/// came from), folding and fusing, and replacing its weights.
 /// </summary>
 public static class Int8SafeTensorsCheckpoint
 {
@@ -66,18 +66,20 @@ public static class Int8SafeTensorsCheckpoint
     public static void Save(QuantizedGraph quantized, Int8ModelDescriptor model, string path) =>
         File.WriteAllBytes(path, Serialize(quantized, model));
 
-    /// <inheritdoc cref="Load(byte[])"/>
-    public static (QuantizedGraph Quantized, Int8ModelDescriptor Model) Load(string path) => Load(File.ReadAllBytes(path));
+    /// <inheritdoc cref="Load(byte[], string?)"/>
+    public static (QuantizedGraph Quantized, Int8ModelDescriptor Model) Load(string path, string? onnxModelPath = null) =>
+        Load(File.ReadAllBytes(path), onnxModelPath);
 
     /// <summary>Rebuilds the quantized graph the checkpoint was written from.</summary>
+    /// <param name="onnxModelPath">For a model imported from ONNX, its .onnx file: the graph's structure comes from there.</param>
     /// <exception cref="Int8CheckpointException">The file is damaged, not an int8 checkpoint, or does not match its architecture.</exception>
-    public static (QuantizedGraph Quantized, Int8ModelDescriptor Model) Load(byte[] bytes)
+    public static (QuantizedGraph Quantized, Int8ModelDescriptor Model) Load(byte[] bytes, string? onnxModelPath = null)
     {
         var (tensors, metadata) = SafeTensorsFile.Read(bytes);
         try
         {
             var model = Describe(metadata);
-            var quantized = Rebuild(model, tensors, metadata);
+            var quantized = Rebuild(model, tensors, metadata, onnxModelPath);
             return (quantized, model);
         }
         catch (Exception e)
@@ -114,16 +116,22 @@ public static class Int8SafeTensorsCheckpoint
         }
     }
 
-    private static QuantizedGraph Rebuild(Int8ModelDescriptor model, Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata)
+    private static QuantizedGraph Rebuild(
+        Int8ModelDescriptor model, Dictionary<string, Tensor> tensors, Dictionary<string, string> metadata, string? onnxModelPath)
     {
         if (model.InputShape.Length != 3)
         {
             throw new Int8CheckpointException($"Input shape [{string.Join(", ", model.InputShape)}] is not [C, H, W].");
         }
-        CifarResNet architecture;
+        if (OnnxModelName.IsOnnx(model.ModelName) && onnxModelPath is null)
+        {
+            throw new Int8CheckpointException($"The checkpoint was made from {model.ModelName}; that .onnx file is needed to rebuild it.");
+        }
+        Fp32Model architecture;
         try
         {
-            architecture = ModelZoo.Create(model.ModelName, model.InputShape[0], model.NumClasses);
+            // Weights are replaced below: the zoo model is freshly initialised, an ONNX model gives its structure.
+            architecture = Fp32Model.Open(model.ModelName, model.InputShape, model.NumClasses, onnxModelPath);
         }
         catch (UnknownModelException e)
         {
@@ -132,9 +140,7 @@ public static class Int8SafeTensorsCheckpoint
 
         using (architecture)
         {
-            architecture.eval();
-            using var captured = GraphBuilder.Capture(architecture, model.BatchShape);
-            using var folded = GraphFusion.FoldBatchNorm(captured);
+            using var folded = GraphFusion.FoldBatchNorm(architecture.Graph);
             using var fused = GraphFusion.FuseReLU(folded);
 
             var perChannel = JsonSerializer.Deserialize<string[]>(Required(metadata, Keys.PerChannel))!.ToHashSet();

@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Text;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Quantizers;
 
 namespace ModelOpt.Engine.Runtime.TorchScript;
 
 /// <summary>
 /// Turns a <see cref="QuantizedGraph"/> into TorchScript over LibTorch's int8 CPU kernels. <c>forward</c> takes and
-/// returns float tensors: it quantizes the input, runs <c>quantized::conv2d(_relu)</c>, <c>add(_relu)</c> and
-/// <c>linear</c> with each output's calibrated scale/zero point, pools and flattens on quantized tensors, and
-/// dequantizes the output. <c>setup</c> prepacks the int8 weights once.
+/// returns float tensors: it quantizes the input, runs <c>quantized::conv2d(_relu)</c>, <c>add(_relu)</c>, <c>cat</c>
+/// and <c>linear(_relu)</c> with each output's calibrated scale/zero point, pools, clamps and flattens on quantized
+/// tensors, runs the ops without an int8 kernel in FP32 between dequantize and quantize, and dequantizes the output. <c>setup</c> prepacks the int8 weights once.
 /// </summary>
 /// <remarks>
 /// LibTorch aborts the process on a TorchScript compile error, so everything that could make the source invalid is
@@ -36,6 +37,26 @@ public static class TorchScriptInt8Generator
         var convCount = 0;
         var linearCount = 0;
 
+        // A value is held either quantized (names) or, when it stays FP32, as a float tensor; FP32 ops read the
+        // dequantized form of quantized inputs, emitted once per value.
+        var floats = new Dictionary<GraphValue, string>();
+        string Int8(GraphValue value) => quantized.TryQuantizationOf(value) is not null
+            ? names[value]
+            : throw new InvalidOperationException($"Value {value} feeds an int8 kernel but has no quantization.");
+        string FloatOf(GraphValue value)
+        {
+            if (quantized.TryQuantizationOf(value) is null)
+            {
+                return names[value];
+            }
+            if (!floats.TryGetValue(value, out var name))
+            {
+                name = floats[value] = FloatName(names[value]);
+                forward.AppendLine($"    {name} = torch.dequantize({names[value]})");
+            }
+            return name;
+        }
+
         foreach (var node in graph.Nodes)
         {
             var output = names[node.Output] = VariableName(node, taken);
@@ -51,37 +72,47 @@ public static class TorchScriptInt8Generator
                         $"{IntList(conv.Stride, conv.Name)}, {IntList(conv.Padding, conv.Name)}, {IntList(conv.Dilation, conv.Name)}, {conv.Groups}))");
                     var convOut = Quantization(quantized, conv.Output);
                     forward.AppendLine($"    {output} = ops.quantized.{(conv.Relu ? "conv2d_relu" : "conv2d")}(" +
-                        $"{names[conv.Input]}, self.{ConvPacked}[{convCount++}], {Float(convOut.Scale)}, {convOut.ZeroPoint})");
+                        $"{Int8(conv.Input)}, self.{ConvPacked}[{convCount++}], {Float(convOut.Scale)}, {convOut.ZeroPoint})");
                     break;
                 case AddNode add:
                     var addOut = Quantization(quantized, add.Output);
                     forward.AppendLine($"    {output} = ops.quantized.{(add.Relu ? "add_relu" : "add")}(" +
-                        $"{names[add.Left]}, {names[add.Right]}, {Float(addOut.Scale)}, {addOut.ZeroPoint})");
+                        $"{Int8(add.Left)}, {Int8(add.Right)}, {Float(addOut.Scale)}, {addOut.ZeroPoint})");
                     break;
-                case AdaptiveAvgPool2dNode pool:
-                    forward.AppendLine($"    {output} = torch.adaptive_avg_pool2d({names[pool.Input]}, {IntList(pool.OutputSize, "adaptive_avg_pool2d")})");
-                    break;
-                case MaxPool2dNode pool:
-                    var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
-                    forward.AppendLine($"    {output} = torch.max_pool2d({names[pool.Input]}, {IntList(pool.KernelSize, "max_pool2d")}, " +
-                        $"{IntList(stride, "max_pool2d")}, {IntList(pool.Padding, "max_pool2d")}, [1, 1], False)");
-                    break;
-                case FlattenNode flatten:
-                    forward.AppendLine($"    {output} = torch.flatten({names[flatten.Input]}, {flatten.StartDim})");
+                case ConcatNode concat:
+                    var catOut = Quantization(quantized, concat.Output);
+                    forward.AppendLine($"    {output} = ops.quantized.cat([{string.Join(", ", concat.Parts.Select(Int8))}], " +
+                        $"{concat.Dim}, {Float(catOut.Scale)}, {catOut.ZeroPoint})");
                     break;
                 case LinearNode linear:
                     var linearBias = AppendWeight(setup, quantized, linear.Name, layers, biased);
                     setup.AppendLine($"    self.{LinearPacked}.append(ops.quantized.linear_prepack(w, {linearBias}))");
                     var linearOut = Quantization(quantized, linear.Output);
-                    forward.AppendLine($"    {output} = ops.quantized.linear({names[linear.Input]}, " +
+                    forward.AppendLine($"    {output} = ops.quantized.{(linear.Relu ? "linear_relu" : "linear")}({Int8(linear.Input)}, " +
                         $"self.{LinearPacked}[{linearCount++}], {Float(linearOut.Scale)}, {linearOut.ZeroPoint})");
+                    break;
+                case var shared when X86InductorQuantizer.SharesInputQuantization(shared):
+                    // The same call on an int8 input (LibTorch's quantized kernel, input qparams kept) or an FP32 one.
+                    var data = names[shared.Inputs[0]];
+                    var isFloat = quantized.TryQuantizationOf(shared.Inputs[0]) is null;
+                    forward.AppendLine($"    {(isFloat ? FloatName(output) : output)} = {SharedOp(shared, data)}");
+                    if (isFloat)
+                    {
+                        EndFloat(forward, quantized, shared.Output, output);
+                    }
+                    break;
+                case var fp32 when X86InductorQuantizer.StaysFloat(fp32):
+                    // Built first: FloatOf may emit a dequantize line, which must precede this one.
+                    var expression = FloatOp(fp32, FloatOf);
+                    forward.AppendLine($"    {FloatName(output)} = {expression}");
+                    EndFloat(forward, quantized, fp32.Output, output);
                     break;
                 default:
                     throw new NotSupportedException(
                         $"The TorchScript int8 backend has no kernel for {node.GetType().Name} ({node.Output}); fold and fuse the graph first.");
             }
         }
-        forward.AppendLine($"    return torch.dequantize({names[graph.Output]})");
+        forward.AppendLine($"    return {(quantized.TryQuantizationOf(graph.Output) is null ? names[graph.Output] : $"torch.dequantize({names[graph.Output]})")}");
 
         var self = $"self: __torch__.{ClassName}";
         var source = new StringBuilder()
@@ -101,6 +132,50 @@ public static class TorchScriptInt8Generator
             .ToString();
         return new TorchScriptInt8Source(ClassName, source, [ConvPacked, LinearPacked], layers, biased);
     }
+
+    private static string FloatName(string output) => $"f_{output[2..]}";
+
+    /// <summary>
+    /// Names the FP32 result of an op that stays float: quantized to the value's observed qparams when an int8 kernel
+    /// reads it, otherwise kept as the float tensor.
+    /// </summary>
+    private static void EndFloat(StringBuilder forward, QuantizedGraph quantized, GraphValue value, string output)
+    {
+        if (quantized.Activations.TryGetValue(value, out var q))
+        {
+            CheckQuantization(q, value);
+            forward.AppendLine($"    {output} = torch.quantize_per_tensor({FloatName(output)}, {Float(q.Scale)}, {q.ZeroPoint}, {DtypeCode(q.Dtype)})");
+        }
+        else
+        {
+            forward.AppendLine($"    {output} = {FloatName(output)}");
+        }
+    }
+
+    private static string SharedOp(GraphNode node, string x) => node switch
+    {
+        AdaptiveAvgPool2dNode pool => $"torch.adaptive_avg_pool2d({x}, {IntList(pool.OutputSize, "adaptive_avg_pool2d")})",
+        MaxPool2dNode pool => $"torch.max_pool2d({x}, {IntList(pool.KernelSize, "max_pool2d")}, " +
+            $"{IntList(pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride, "max_pool2d")}, {IntList(pool.Padding, "max_pool2d")}, [1, 1], {Bool(pool.CeilMode)})",
+        AvgPool2dNode pool => $"torch.avg_pool2d({x}, {IntList(pool.KernelSize, "avg_pool2d")}, " +
+            $"{IntList(pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride, "avg_pool2d")}, {IntList(pool.Padding, "avg_pool2d")}, " +
+            $"{Bool(pool.CeilMode)}, {Bool(pool.CountIncludePad)}, None)",
+        FlattenNode flatten => $"torch.flatten({x}, {flatten.StartDim})",
+        ClampNode clamp => $"torch.clamp({x}, {Float(clamp.Min)}, {Float(clamp.Max)})",
+        _ => throw new NotSupportedException($"No TorchScript op for {node.GetType().Name}."),
+    };
+
+    private static string FloatOp(GraphNode node, Func<GraphValue, string> floatOf) => node switch
+    {
+        UnaryNode { Function: UnaryFunction.Sigmoid } unary => $"torch.sigmoid({floatOf(unary.Input)})",
+        UnaryNode { Function: UnaryFunction.HardSigmoid } unary =>
+            $"torch.clamp(torch.add(torch.mul({floatOf(unary.Input)}, {Float(unary.Alpha)}), {Float(unary.Beta)}), 0.0, 1.0)",
+        UnaryNode { Function: UnaryFunction.HardSwish } unary => $"torch.hardswish({floatOf(unary.Input)})",
+        UnaryNode { Function: UnaryFunction.LeakyRelu } unary => $"torch.leaky_relu({floatOf(unary.Input)}, {Float(unary.Alpha)})",
+        MulNode mul => $"torch.mul({floatOf(mul.Left)}, {floatOf(mul.Right)})",
+        SoftmaxNode softmax => $"torch.softmax({floatOf(softmax.Input)}, {softmax.Dim})",
+        _ => throw new NotSupportedException($"No TorchScript FP32 op for {node.GetType().Name}."),
+    };
 
     /// <summary>Emits the construction of quantized weight <c>w</c> for layer <paramref name="name"/>; returns its bias expression.</summary>
     private static string AppendWeight(StringBuilder setup, QuantizedGraph quantized, string name, List<string> layers, List<string> biased)
@@ -129,6 +204,12 @@ public static class TorchScriptInt8Generator
     private static ActivationQuantization Quantization(QuantizedGraph quantized, GraphValue value)
     {
         var q = quantized.QuantizationOf(value);
+        CheckQuantization(q, value);
+        return q;
+    }
+
+    private static void CheckQuantization(ActivationQuantization q, GraphValue value)
+    {
         if (q.Dtype != ScalarType.QUInt8)
         {
             throw new NotSupportedException($"Activation {value}: LibTorch's int8 CPU kernels take quint8 activations, not {q.Dtype}.");
@@ -137,7 +218,6 @@ public static class TorchScriptInt8Generator
         {
             throw new ArgumentException($"Activation {value} has an invalid scale {q.Scale}.");
         }
-        return q;
     }
 
     // q_ + the sanitized node name (conv, linear) or the node kind and value id, with '_' appended until unique;
@@ -153,6 +233,12 @@ public static class TorchScriptInt8Generator
             AdaptiveAvgPool2dNode => $"avgpool_{node.Output.Id}",
             MaxPool2dNode => $"maxpool_{node.Output.Id}",
             FlattenNode => $"flatten_{node.Output.Id}",
+            AvgPool2dNode => $"avgpool2d_{node.Output.Id}",
+            ClampNode => $"clamp_{node.Output.Id}",
+            ConcatNode => $"cat_{node.Output.Id}",
+            UnaryNode unary => Sanitize(unary.Name),
+            MulNode mul => Sanitize(mul.Name),
+            SoftmaxNode softmax => Sanitize(softmax.Name),
             _ => $"v_{node.Output.Id}",
         };
         var name = $"q_{stem}";
@@ -168,6 +254,8 @@ public static class TorchScriptInt8Generator
         var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray();
         return chars.Length == 0 ? "layer" : new string(chars);
     }
+
+    private static string Bool(bool value) => value ? "True" : "False";
 
     private static string DtypeCode(ScalarType dtype) => ((int)dtype).ToString(CultureInfo.InvariantCulture);
 

@@ -1,19 +1,21 @@
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Models.TorchVision;
 using TorchSharp.Modules;
 using static TorchSharp.torch.nn;
 
 namespace ModelOpt.Engine.Models;
 
 /// <summary>
-/// A ResNet of <see cref="BasicBlock"/>s with a 3x3 stride-1 stem and no max-pool, as used on 32x32 images.
-/// With stages (64,128,256,512) x 2 it is the notebook's torchvision ResNet-18 for CIFAR-10; with
-/// (16,32,64) x 3 it is He et al.'s ResNet-20 (option-B 1x1 conv+BN shortcuts). Field names are
-/// torchvision's, so PyTorch state_dicts load unchanged.
+/// torchvision's ResNet: stages of <see cref="BasicBlock"/>s or <see cref="Bottleneck"/>s after either the ImageNet stem
+/// (7x7 stride-2 conv, 3x3 stride-2 max-pool) or the CIFAR stem (3x3 stride-1 conv, no max-pool). With stages
+/// (64,128,256,512) it is torchvision's resnet18 / 34 / 50; with (16,32,64) x 3 BasicBlocks and the CIFAR stem it is
+/// He et al.'s ResNet-20 (option-B 1x1 conv+BN shortcuts). Field names are torchvision's, so PyTorch state_dicts load unchanged.
 /// </summary>
-public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
+public sealed class ResNet : ZooModel
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
+    private readonly bool imageNetStem;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
@@ -22,25 +24,33 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
     private readonly Linear fc;
 
     /// <param name="device">Where the weights live; <see cref="torch.META"/> builds the structure (names, shapes, dtypes) without allocating any.</param>
-    public CifarResNet(string name, long[] stageWidths, int blocksPerStage, long inputChannels, long numClasses, Device? device = null) : base(name)
+    public ResNet(
+        string name, long[] stageWidths, int[] blocksPerStage, bool bottleneck, bool imageNetStem, long inputChannels, long numClasses, Device? device = null)
+        : base(name)
     {
-        if (stageWidths.Length is < 3 or > 4)
+        if (stageWidths.Length is < 3 or > 4 || blocksPerStage.Length != stageWidths.Length)
         {
-            throw new ArgumentException("A CIFAR ResNet has three or four stages.", nameof(stageWidths));
+            throw new ArgumentException("A ResNet has three or four stages, each with a width and a block count.", nameof(stageWidths));
         }
 
-        conv1 = Conv2d(inputChannels, stageWidths[0], 3, stride: 1, padding: 1, bias: false, device: device);
+        this.imageNetStem = imageNetStem;
+        conv1 = imageNetStem
+            ? Conv2d(inputChannels, stageWidths[0], 7, stride: 2, padding: 3, bias: false, device: device)
+            : Conv2d(inputChannels, stageWidths[0], 3, stride: 1, padding: 1, bias: false, device: device);
         bn1 = BatchNorm2d(stageWidths[0], device: device);
         var inPlanes = stageWidths[0];
         var stages = new Sequential[stageWidths.Length];
         for (var s = 0; s < stageWidths.Length; s++)
         {
             var blocks = new List<(string, Module<Tensor, Tensor>)>();
-            for (var b = 0; b < blocksPerStage; b++)
+            for (var b = 0; b < blocksPerStage[s]; b++)
             {
                 var stride = s > 0 && b == 0 ? 2 : 1;
-                blocks.Add(($"{b}", new BasicBlock($"layer{s + 1}.{b}", inPlanes, stageWidths[s], stride, device)));
-                inPlanes = stageWidths[s];
+                var blockName = $"layer{s + 1}.{b}";
+                blocks.Add(($"{b}", bottleneck
+                    ? new Bottleneck(blockName, inPlanes, stageWidths[s], stride, device)
+                    : new BasicBlock(blockName, inPlanes, stageWidths[s], stride, device)));
+                inPlanes = stageWidths[s] * (bottleneck ? Bottleneck.Expansion : 1);
             }
             stages[s] = Sequential(blocks);
         }
@@ -49,28 +59,35 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
         avgpool = AdaptiveAvgPool2d(1);
         fc = Linear(inPlanes, numClasses, device: device);
         RegisterComponents();
-        InitializeWeights();
+        InitializeTorchVisionWeights();
     }
 
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         var x = functional.relu(bn1.call(conv1.call(input)));
-        x = layer3.call(layer2.call(layer1.call(x)));
-        if (layer4 is not null)
+        if (imageNetStem)
         {
-            x = layer4.call(x);
+            x = functional.max_pool2d(x, [3, 3], [2, 2], [1, 1]);
+        }
+        foreach (var stage in Stages())
+        {
+            x = stage.call(x);
         }
         x = avgpool.call(x).flatten(1);
         return fc.call(x).MoveToOuterDisposeScope();
     }
 
-    public GraphValue Trace(GraphBuilder graph, GraphValue input)
+    public override GraphValue Trace(GraphBuilder graph, GraphValue input)
     {
         var x = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
+        if (imageNetStem)
+        {
+            x = graph.MaxPool(x, [3, 3], [2, 2], [1, 1]);
+        }
         foreach (var stage in Stages())
         {
-            foreach (var block in stage.children().Cast<BasicBlock>())
+            foreach (var block in stage.children().Cast<ITraceable>())
             {
                 x = block.Trace(graph, x);
             }
@@ -80,25 +97,6 @@ public sealed class CifarResNet : Module<Tensor, Tensor>, ITraceable
     }
 
     private IEnumerable<Sequential> Stages() => layer4 is null ? [layer1, layer2, layer3] : [layer1, layer2, layer3, layer4];
-
-    // torchvision's initialisation: Kaiming-normal convs (fan_out, relu), unit BN.
-    private void InitializeWeights()
-    {
-        using var _ = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d bn:
-                    init.ones_(bn.weight);
-                    init.zeros_(bn.bias);
-                    break;
-            }
-        }
-    }
 
     protected override void Dispose(bool disposing)
     {

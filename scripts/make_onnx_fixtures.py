@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Writes the ONNX import fixtures under tests/ModelOpt.Engine.Tests/TestData/onnx with real PyTorch.
+
+Small random-weight CNNs of the shapes users bring (MobileNetV2-like, VGG-style, Inception-style, squeeze-excite),
+exported by torch.onnx.export at several opsets, with and without constant folding, with a dynamic or a fixed batch
+axis; one model with an op ModelOpt does not map (GELU). For every model it records PyTorch's FP32 logits and the
+logits of PyTorch FX's int8 model of the same weights (prepare_fx / convert_fx, get_default_qconfig_mapping('onednn'),
+calibrated on the same inputs), so the C# tests compare against PyTorch without needing it.
+
+Run with Debian's PyTorch (python3-torch 1.13, python3-torchvision 0.14): /usr/bin/python3 scripts/make_onnx_fixtures.py
+"""
+import json
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.ao.quantization import get_default_qconfig_mapping
+from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "ModelOpt.Engine.Tests", "TestData", "onnx")
+CHANNELS, SIZE, CLASSES, IMAGES = 1, 32, 10, 32
+
+
+def conv_bn(cin, cout, k=3, stride=1, groups=1, act=None):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    if act is not None:
+        layers.append(act())
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        self.conv = nn.Sequential(
+            conv_bn(cin, hidden, 1, act=nn.ReLU6),
+            conv_bn(hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+            conv_bn(hidden, cout, 1))
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res else self.conv(x)
+
+
+class MobileNetV2Like(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_bn(CHANNELS, 8, 3, 2, act=nn.ReLU6),
+            InvertedResidual(8, 8, 1, 2),
+            InvertedResidual(8, 12, 2, 3),
+            InvertedResidual(12, 12, 1, 3),
+            conv_bn(12, 32, 1, act=nn.ReLU6))
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(32, CLASSES))
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
+        return self.classifier(torch.flatten(x, 1))
+
+
+class VggLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_bn(CHANNELS, 8, act=nn.ReLU), conv_bn(8, 8, act=nn.ReLU), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1, dilation=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+            nn.Conv2d(16, 8, 3, padding=2, dilation=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(
+            nn.Linear(8 * 4 * 4, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, CLASSES))
+
+    def forward(self, x):
+        x = self.features(x)
+        return self.classifier(x.reshape(x.size(0), -1))  # Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+
+
+class InceptionBlock(nn.Module):
+    def __init__(self, cin):
+        super().__init__()
+        self.b1 = conv_bn(cin, 8, 1, act=nn.ReLU6)
+        self.b2 = nn.Sequential(conv_bn(cin, 6, 1, act=nn.ReLU6), conv_bn(6, 8, 3, act=nn.ReLU6))
+        self.b3 = nn.Sequential(nn.AvgPool2d(3, 1, 1, count_include_pad=True), conv_bn(cin, 4, 1, act=nn.ReLU6))
+        self.b4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), conv_bn(cin, 4, 1, act=nn.ReLU6))
+
+    def forward(self, x):
+        return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)
+
+
+class InceptionLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(CHANNELS, 12, 3, 2, 1), nn.LeakyReLU(0.1))
+        self.block1 = InceptionBlock(12)
+        self.pool = nn.AvgPool2d(3, 2, 1, count_include_pad=False)
+        self.block2 = InceptionBlock(24)
+        self.fc = nn.Linear(24, CLASSES)
+
+    def forward(self, x):
+        x = self.block2(self.pool(self.block1(self.stem(x))))
+        return self.fc(x.mean((2, 3)))  # ReduceMean over H, W
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels, squeezed):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeezed, 1)
+        self.fc2 = nn.Conv2d(squeezed, channels, 1)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        s = torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
+        return x * s
+
+
+class SqueezeExciteNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(CHANNELS, 16, 3, 2, act=nn.Hardswish)
+        self.se = SqueezeExcite(16, 4)
+        self.conv = conv_bn(16, 16, 3, 1, groups=4, act=nn.Hardsigmoid)
+        self.head = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.conv(self.se(self.stem(x))), 1)
+        return torch.softmax(self.head(x.flatten(1)), dim=1)
+
+
+class Unsupported(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(CHANNELS, 4, 3, padding=1)
+        self.fc = nn.Linear(4, CLASSES)
+
+    def forward(self, x):
+        x = F.gelu(self.conv(x))  # Erf, Div, Mul, Add: not mapped
+        return self.fc(x.mean((2, 3)))
+
+
+def randomize(model, seed):
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn_like(m.running_mean) * 0.1)
+                m.running_var.copy_(torch.rand_like(m.running_var) + 0.5)
+                m.weight.copy_(torch.rand_like(m.weight) + 0.5)
+                m.bias.copy_(torch.randn_like(m.bias) * 0.1)
+            elif isinstance(m, nn.Linear):
+                m.weight.mul_(4.0)  # spread the logits, so top-1 is a meaningful comparison on random weights
+    return model.eval()
+
+
+def export(model, name, inputs, opset, folding, dynamic):
+    path = os.path.join(OUT, name)
+    torch.onnx.export(model, inputs[:1], path, opset_version=opset, do_constant_folding=folding,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}} if dynamic else None)
+    return {"file": name, "opset": opset, "constant_folding": folding, "dynamic_batch": dynamic,
+            "bytes": os.path.getsize(path)}
+
+
+def fx_int8(model, inputs):
+    torch.backends.quantized.engine = "onednn"
+    prepared = prepare_fx(model, get_default_qconfig_mapping("onednn"), example_inputs=(inputs[:1],))
+    with torch.no_grad():
+        prepared(inputs)
+    converted = convert_fx(prepared)
+    with torch.no_grad():
+        return converted(inputs)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    inputs = torch.randn(IMAGES, CHANNELS, SIZE, SIZE)
+    inputs.numpy().astype("<f4").tofile(os.path.join(OUT, f"inputs_{IMAGES}x{CHANNELS}x{SIZE}x{SIZE}.f32"))
+
+    variants = {
+        "mobilenet_v2_like": (MobileNetV2Like, [(11, True, False), (13, True, True), (17, False, True)]),
+        "vgg_like": (VggLike, [(11, False, False), (13, True, True)]),
+        "inception_like": (InceptionLike, [(13, True, True), (17, True, False)]),
+        "squeeze_excite": (SqueezeExciteNet, [(13, True, True), (14, False, True)]),
+    }
+    expected = {"inputs": f"inputs_{IMAGES}x{CHANNELS}x{SIZE}x{SIZE}.f32", "torch": torch.__version__, "models": {}}
+    for seed, (name, (cls, exports)) in enumerate(variants.items(), start=1):
+        model = randomize(cls(), seed)
+        with torch.no_grad():
+            fp32 = model(inputs)
+        files = [export(model, f"{name}_opset{o}{'_nofold' if not f else ''}{'_dynamic' if d else '_fixed'}.onnx", inputs, o, f, d)
+                 for o, f, d in exports]
+        int8 = fx_int8(model, inputs)
+        agreement = (int8.argmax(1) == fp32.argmax(1)).float().mean().item()
+        print(f"{name}: FX int8 vs FP32 top-1 agreement {agreement:.3f}")
+        expected["models"][name] = {
+            "files": files,
+            "fp32_logits": [[round(v, 6) for v in row] for row in fp32.tolist()],
+            "fx_int8_logits": [[round(v, 6) for v in row] for row in int8.tolist()],
+        }
+    unsupported = randomize(Unsupported(), 99)
+    expected["unsupported"] = export(unsupported, "gelu_unsupported_opset13.onnx", inputs, 13, True, True)
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Engine.Evaluation;
+using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Import.Onnx;
+
+namespace ModelOpt.Engine.Models;
+
+/// <summary>
+/// The FP32 model a job starts from, whatever it came as: a zoo architecture (with its checkpoint loaded, or freshly
+/// initialised) or an ONNX file that carries its own architecture. Either way it is a captured <see cref="Graph"/>,
+/// which calibration, conversion and export read, and a <see cref="Forward"/> pass the FP32 evaluation times.
+/// </summary>
+public sealed class Fp32Model : IDisposable
+{
+    private readonly Func<Tensor, Tensor> forward;
+    private readonly IDisposable owner;
+    private readonly Lazy<long> sizeBytes;
+
+    private Fp32Model(ModelGraph graph, Func<Tensor, Tensor> forward, IDisposable owner, Func<long> sizeBytes)
+    {
+        Graph = graph;
+        this.forward = forward;
+        this.owner = owner;
+        this.sizeBytes = new(sizeBytes);
+    }
+
+    /// <summary>The captured FP32 graph (batch of one at capture; it runs at any batch size).</summary>
+    public ModelGraph Graph { get; }
+
+    /// <summary>The notebook's size: a zoo model's serialized state_dict, or the .onnx file.</summary>
+    public long SizeBytes => sizeBytes.Value;
+
+    /// <summary>Eager TorchSharp: the zoo module itself, or the interpreter over the imported graph.</summary>
+    public Tensor Forward(Tensor input) => forward(input);
+
+    /// <summary>
+    /// A zoo model (<paramref name="checkpointPath"/> loaded when given) or, for a name made by
+    /// <see cref="OnnxModelName.Of"/>, the ONNX file at <paramref name="checkpointPath"/>.
+    /// </summary>
+    /// <param name="inputShape">[C, H, W] the data gives; an ONNX model must expect exactly that.</param>
+    /// <exception cref="CheckpointFormatException">The checkpoint is not readable.</exception>
+    /// <exception cref="CheckpointMismatchException">It does not fit the architecture.</exception>
+    /// <exception cref="OnnxFormatException">The ONNX file is not readable.</exception>
+    /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map.</exception>
+    /// <exception cref="ArgumentException">An ONNX model without its file, or whose input or classes differ from the data's.</exception>
+    public static Fp32Model Open(string modelName, long[] inputShape, long numClasses, string? checkpointPath)
+    {
+        if (OnnxModelName.IsOnnx(modelName))
+        {
+            return FromOnnx(checkpointPath ?? throw new ArgumentException($"Model {modelName} needs its ONNX file as the checkpoint."), inputShape, numClasses);
+        }
+        var model = ModelZoo.Create(modelName, inputShape[0], numClasses);
+        try
+        {
+            if (checkpointPath is not null)
+            {
+                CheckpointLoader.LoadInto(model, checkpointPath);
+            }
+            model.eval();
+            var captured = GraphBuilder.Capture(model, [1, .. inputShape]);
+            return new Fp32Model(captured, model.call, model, () => ModelSize.StateDictBytes(model));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="Open"/>
+    public static Fp32Model FromOnnx(string path, long[] inputShape, long numClasses)
+    {
+        var imported = OnnxImporter.Import(path);
+        if (!imported.InputShape.SequenceEqual(inputShape) || imported.NumClasses != numClasses)
+        {
+            imported.Dispose();
+            throw new ArgumentException(
+                $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {imported.NumClasses} classes; " +
+                $"the dataset has [{string.Join(", ", inputShape)}] images and {numClasses} classes.");
+        }
+        return new Fp32Model(imported.Graph, x => GraphInterpreter.Run(imported.Graph, x), imported, () => new FileInfo(path).Length);
+    }
+
+    public void Dispose()
+    {
+        Graph.Dispose();
+        owner.Dispose();
+    }
+}

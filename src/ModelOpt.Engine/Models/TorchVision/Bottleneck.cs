@@ -1,0 +1,66 @@
+using ModelOpt.Engine.Graph;
+using TorchSharp.Modules;
+using static TorchSharp.torch.nn;
+
+namespace ModelOpt.Engine.Models.TorchVision;
+
+/// <summary>torchvision's ResNet-50 bottleneck (v1.5: the stride on the 3x3 conv), expansion 4; field names are its state_dict keys.</summary>
+public sealed class Bottleneck : Module<Tensor, Tensor>, ITraceable
+{
+    public const long Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? downsample;
+
+    public Bottleneck(string name, long inPlanes, long planes, long stride, Device? device = null) : base(name)
+    {
+        var outPlanes = planes * Expansion;
+        conv1 = Conv2d(inPlanes, planes, 1, bias: false, device: device);
+        bn1 = BatchNorm2d(planes, device: device);
+        conv2 = Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false, device: device);
+        bn2 = BatchNorm2d(planes, device: device);
+        conv3 = Conv2d(planes, outPlanes, 1, bias: false, device: device);
+        bn3 = BatchNorm2d(outPlanes, device: device);
+        downsample = ResidualShortcut.Create(inPlanes, outPlanes, stride, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var output = functional.relu(bn1.call(conv1.call(input)));
+        output = functional.relu(bn2.call(conv2.call(output)));
+        output = bn3.call(conv3.call(output));
+        var identity = downsample is null ? input : downsample.call(input);
+        return functional.relu(output.add_(identity)).MoveToOuterDisposeScope();
+    }
+
+    public GraphValue Trace(GraphBuilder graph, GraphValue input)
+    {
+        var output = graph.ReLU(graph.BatchNorm(bn1, graph.Conv(conv1, input)));
+        output = graph.ReLU(graph.BatchNorm(bn2, graph.Conv(conv2, output)));
+        output = graph.BatchNorm(bn3, graph.Conv(conv3, output));
+        var identity = ResidualShortcut.Trace(downsample, graph, input);
+        return graph.ReLU(graph.Add(output, identity));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            bn1.Dispose();
+            conv2.Dispose();
+            bn2.Dispose();
+            conv3.Dispose();
+            bn3.Dispose();
+            downsample?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

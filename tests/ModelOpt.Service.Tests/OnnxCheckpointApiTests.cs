@@ -1,0 +1,133 @@
+using Microsoft.Extensions.DependencyInjection;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Jobs.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ModelOpt.Service.Tests;
+
+/// <summary>
+/// The ONNX route through the API against PostgreSQL with the embedded worker: upload (imported and checked at once),
+/// a job with no model field, every stage on the real engine, and the int8 download.
+/// </summary>
+public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string MobileNet = "mobilenet_v2_like_opset13_dynamic.onnx";
+    private TestPostgres db = null!;
+    private ServiceFactory factory = null!;
+    private HttpClient client = null!;
+
+    public async Task InitializeAsync()
+    {
+        db = await TestPostgres.CreateAsync();
+        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
+        client = factory.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await factory.DisposeAsync();
+        await db.DisposeAsync();
+    }
+
+    private static byte[] Fixture(string file) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "onnx", file));
+
+    [Fact]
+    public async Task Onnx_upload_is_stored_as_its_own_model_and_a_job_needs_no_model_field()
+    {
+        var content = Fixture(MobileNet);
+
+        var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content, MobileNet));
+
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var checkpoint = await response.ReadAsync<CheckpointDto>();
+        Assert.Equal(CheckpointFormat.Onnx, checkpoint.Format);
+        Assert.Equal($"onnx:{MobileNet}", checkpoint.Model);
+        Assert.Equal(TestCheckpoints.Sha256(content), checkpoint.Sha256);
+
+        var job = await client.SubmitAsync(new
+        {
+            dataset = "fashion-mnist",
+            checkpointId = checkpoint.Id,
+            quantization = new { calibrationImages = 64, calibrationBatchSize = 32 },
+            evaluation = new { testSubset = 200, latencyBatchSize = 16, warmupRuns = 1, timedRuns = 2 },
+        });
+        Assert.Equal($"onnx:{MobileNet}", job.Model);
+        Assert.False(job.TrainFirst);
+
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s: " + string.Join(", ", job.Stages.Select(s => $"{s.Stage} {s.DurationMs / 1000:F1} s")));
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert, PipelineStage.Compile], job.Stages.Select(s => s.Stage));
+        Assert.Equal(content.Length, job.Stages[0].Results.Single().SizeBytes);
+        var int8 = job.Artifacts.Single(a => a.Name == JobWorkspace.Int8TorchScript);
+        Assert.Equal(int8.Sha256, TestCheckpoints.Sha256(await client.GetByteArrayAsync(int8.Url)));
+        var manifest = await client.GetStringAsync(job.Artifacts.Single(a => a.Name == JobWorkspace.Int8Manifest).Url);
+        Assert.Contains($"\"model_name\": \"onnx:{MobileNet}\"", manifest);
+    }
+
+    [Fact]
+    public async Task Onnx_upload_with_unmapped_ops_is_a_422_listing_op_types_and_nodes_and_leaves_nothing_behind()
+    {
+        var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture("gelu_unsupported_opset13.onnx"), "gelu.onnx")))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+
+        var opTypes = problem.GetProperty("unsupportedOpTypes").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains("Erf", opTypes);
+        var nodes = problem.GetProperty("unsupportedNodes").EnumerateArray().ToList();
+        Assert.Contains(nodes, n => n.GetProperty("opType").GetString() == "Erf" && n.GetProperty("nodeName").GetString()!.Length > 0);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.StartsWith("'gelu.onnx' uses ONNX ops ModelOpt cannot map", detail);
+        Assert.DoesNotContain(Path.GetTempPath(), detail);
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task Truncated_onnx_upload_is_a_400_naming_the_file_and_leaves_nothing_behind()
+    {
+        var content = Fixture(MobileNet);
+
+        var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content[..(content.Length / 3)], "cut.onnx")))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.StartsWith("'cut.onnx' is not a readable ONNX model", problem.GetProperty("errors").GetProperty("file")[0].GetString());
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task Onnx_upload_naming_a_zoo_model_is_a_400()
+    {
+        var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(MobileNet), MobileNet, "resnet20")))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("carries its own architecture", problem.GetProperty("errors").GetProperty("model")[0].GetString());
+        await AssertNothingStoredAsync();
+    }
+
+    [Fact]
+    public async Task A_job_whose_dataset_does_not_fit_the_onnx_input_is_a_400()
+    {
+        var checkpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(MobileNet), MobileNet))).ReadAsync<CheckpointDto>();
+
+        var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic", checkpointId = checkpoint.Id }, ApiClient.Json);
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("The ONNX model takes [1, 32, 32] images", problem.GetProperty("errors").GetProperty("dataset")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_job_without_a_model_or_an_onnx_checkpoint_is_a_400()
+    {
+        var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic" }, ApiClient.Json);
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("required", problem.GetProperty("errors").GetProperty("model")[0].GetString());
+    }
+
+    private async Task AssertNothingStoredAsync()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var context = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        Assert.Equal(0, await context.Checkpoints.CountAsync());
+        Assert.DoesNotContain(factory.StoredFiles(), f => !f.StartsWith(".tmp/health-", StringComparison.Ordinal));
+    }
+}
