@@ -58,7 +58,7 @@ public sealed class OpenApiDocumentTests
         Assert.Equal("binary", schema["properties"]!["file"]!["format"]!.GetValue<string>());
         Assert.Contains("2048 MiB (2147483648 bytes, ModelOpt:DatasetUploads:MaxBytes)", schema["properties"]!["file"]!["description"]!.GetValue<string>());
         Assert.Equal("string", schema["properties"]!["name"]!["type"]!.GetValue<string>());
-        Assert.Null(upload["parameters"]);
+        Assert.Equal(["Idempotency-Key"], upload["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
     }
 
     [Fact]
