@@ -163,6 +163,24 @@ public sealed class DatasetApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retried_upload_with_one_idempotency_key_stores_one_dataset()
+    {
+        var content = TestDatasets.Zip(TestDatasets.GoodImageFolder());
+        var ids = new List<Guid?>();
+        for (var i = 0; i < 2; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets") { Content = TestDatasets.Form(content, "pets.zip") };
+            request.Headers.Add("Idempotency-Key", "dataset-1");
+            var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            ids.Add((await response.ReadAsync<DatasetDto>()).Id);
+        }
+
+        Assert.Single(ids.Distinct());
+        Assert.Single(factory.StoredFiles());
+    }
+
+    [Fact]
     public async Task A_built_in_name_cannot_be_taken_by_an_upload()
     {
         var response = await client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "x.zip", "fashion-mnist"));
