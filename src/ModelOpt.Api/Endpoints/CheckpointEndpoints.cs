@@ -115,22 +115,15 @@ public static class CheckpointEndpoints
             IdempotencyKey = idempotencyKey,
         };
         checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
-        try
-        {
-            await upload.KeepAsync(services.Store, checkpoint.RelativePath, async () =>
+        var concurrent = await upload.KeepAsync<Created<CheckpointDto>>(services.Store, checkpoint.RelativePath, async () =>
             {
                 services.Db.Checkpoints.Add(checkpoint);
                 await services.Db.SaveChangesAsync(CancellationToken.None);
-            });
-        }
-        catch (DbUpdateException) when (idempotencyKey is not null)
+            },
+            idempotencyKey is null ? null : () => FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None));
+        if (concurrent is not null)
         {
-            // A concurrent retry with the same key stored its checkpoint first: answer with that one.
-            if (await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None) is { } concurrent)
-            {
-                return concurrent;
-            }
-            throw;
+            return concurrent;
         }
         services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
             checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);

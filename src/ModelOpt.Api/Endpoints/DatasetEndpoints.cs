@@ -104,22 +104,15 @@ public static class DatasetEndpoints
             IdempotencyKey = idempotencyKey,
         };
         dataset.RelativePath = ArtifactStore.DatasetPath(dataset.Id, upload.FileName);
-        try
-        {
-            await upload.KeepAsync(services.Store, dataset.RelativePath, async () =>
+        var concurrent = await upload.KeepAsync<Created<DatasetDto>>(services.Store, dataset.RelativePath, async () =>
             {
                 services.Db.Datasets.Add(dataset);
                 await services.Db.SaveChangesAsync(CancellationToken.None);
-            });
-        }
-        catch (DbUpdateException) when (idempotencyKey is not null)
+            },
+            idempotencyKey is null ? null : () => FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None));
+        if (concurrent is not null)
         {
-            // A concurrent retry with the same key stored its dataset first: answer with that one.
-            if (await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None) is { } concurrent)
-            {
-                return concurrent;
-            }
-            throw;
+            return concurrent;
         }
         services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, {Classes} classes, {Train}/{Test} images",
             dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);

@@ -109,14 +109,27 @@ public sealed class MultipartUpload : IDisposable
 
     /// <summary>
     /// Moves the file to <paramref name="relativePath"/> in the store, then runs <paramref name="saveRow"/> (the row that
-    /// references it); when saving fails the file is deleted again: no row, no file.
+    /// references it); when saving fails the file is deleted again: no row, no file. With an Idempotency-Key, a failed
+    /// insert may mean that a concurrent retry stored its row first: <paramref name="findConcurrent"/> then returns that
+    /// retry's answer, which this method returns; it returns null when this upload's row was saved.
     /// </summary>
-    public async Task KeepAsync(ArtifactStore store, string relativePath, Func<Task> saveRow)
+    public async Task<T?> KeepAsync<T>(ArtifactStore store, string relativePath, Func<Task> saveRow, Func<Task<T?>>? findConcurrent) where T : class
     {
         File.MoveTo(relativePath);
         try
         {
             await saveRow();
+            return null;
+        }
+        catch (DbUpdateException) when (findConcurrent is not null)
+        {
+            store.Delete(relativePath);
+            var concurrent = await findConcurrent();
+            if (concurrent is null)
+            {
+                throw;
+            }
+            return concurrent;
         }
         catch
         {
