@@ -9,25 +9,8 @@ namespace ModelOpt.Service.Tests;
 /// is wrong with the file, and nothing is stored (before, without a model, a foreign global or a lying shape was stored
 /// and only failed, or tried to allocate 57.6 GB, in the worker).
 /// </summary>
-public sealed class HostileUploadTests : IAsyncLifetime
+public sealed class HostileUploadTests : PostgresApiTest
 {
-    private TestPostgres db = null!;
-    private ServiceFactory factory = null!;
-    private HttpClient client = null!;
-
-    public async Task InitializeAsync()
-    {
-        db = await TestPostgres.CreateAsync();
-        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: false));
-        client = factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
-
     public static TheoryData<string, string, string?> Cases()
     {
         var data = new TheoryData<string, string, string?>();
@@ -58,15 +41,15 @@ public sealed class HostileUploadTests : IAsyncLifetime
             _ => HostileCheckpoints.LyingSafetensors(),
         };
 
-        var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content, fileName, model));
+        var response = await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(content, fileName, model));
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         var message = problem.GetProperty("errors").GetProperty("file")[0].GetString()!;
         Assert.StartsWith($"'{fileName}' is not a readable checkpoint", message);
         Assert.Contains(reason, message);
-        await using var scope = factory.Services.CreateAsyncScope();
+        await using var scope = Factory.Services.CreateAsyncScope();
         Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Checkpoints.CountAsync());
-        Assert.DoesNotContain(factory.StoredFiles(), f => !f.StartsWith(".tmp/health-", StringComparison.Ordinal));
+        Assert.DoesNotContain(Factory.StoredFiles(), f => !f.StartsWith(".tmp/health-", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -4,25 +4,8 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Service.Tests;
 
 /// <summary>Job submission, validation, listing and state rules against PostgreSQL, with no worker running.</summary>
-public sealed class JobApiTests : IAsyncLifetime
+public sealed class JobApiTests : PostgresApiTest
 {
-    private TestPostgres db = null!;
-    private ServiceFactory factory = null!;
-    private HttpClient client = null!;
-
-    public async Task InitializeAsync()
-    {
-        db = await TestPostgres.CreateAsync();
-        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: false));
-        client = factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
-
     public static TheoryData<string, string> BadRequests => new()
     {
         { """{"model":"vgg16","dataset":"fashion-mnist"}""", "model" },
@@ -51,18 +34,18 @@ public sealed class JobApiTests : IAsyncLifetime
     [MemberData(nameof(BadRequests))]
     public async Task Invalid_job_requests_are_400_with_field_errors_and_create_nothing(string json, string field)
     {
-        var response = await client.PostAsync("/api/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var response = await Client.PostAsync("/api/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
-        await using var scope = factory.Services.CreateAsyncScope();
+        await using var scope = Factory.Services.CreateAsyncScope();
         Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Jobs.CountAsync());
     }
 
     [Fact]
     public async Task Malformed_json_is_a_400_problem()
     {
-        var response = await client.PostAsync("/api/jobs", new StringContent("{\"model\":", System.Text.Encoding.UTF8, "application/json"));
+        var response = await Client.PostAsync("/api/jobs", new StringContent("{\"model\":", System.Text.Encoding.UTF8, "application/json"));
 
         await response.ProblemAsync(HttpStatusCode.BadRequest);
     }
@@ -70,7 +53,7 @@ public sealed class JobApiTests : IAsyncLifetime
     [Fact]
     public async Task Submitted_job_is_queued_with_the_notebook_defaults_and_its_status_url()
     {
-        var response = await client.PostAsJsonAsync("/api/jobs", new { model = "resnet18-cifar", dataset = "fashion-mnist" }, ApiClient.Json);
+        var response = await Client.PostAsJsonAsync("/api/jobs", new { model = "resnet18-cifar", dataset = "fashion-mnist" }, ApiClient.Json);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var job = await response.ReadAsync<JobDto>();
@@ -89,35 +72,35 @@ public sealed class JobApiTests : IAsyncLifetime
         var ids = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            ids.Add((await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" })).Id);
+            ids.Add((await Client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" })).Id);
         }
-        await client.PostAsync($"/api/jobs/{ids[0]}/cancel", null);
+        await Client.PostAsync($"/api/jobs/{ids[0]}/cancel", null);
 
-        var page = await client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?page=1&pageSize=2", ApiClient.Json);
-        var cancelled = await client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?status=Cancelled", ApiClient.Json);
+        var page = await Client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?page=1&pageSize=2", ApiClient.Json);
+        var cancelled = await Client.GetFromJsonAsync<PagedResult<JobSummaryDto>>("/api/jobs?status=Cancelled", ApiClient.Json);
 
         Assert.Equal(3, page!.TotalCount);
         Assert.Equal([ids[2], ids[1]], page.Items.Select(j => j.Id));
         Assert.Equal([ids[0]], cancelled!.Items.Select(j => j.Id));
-        await (await client.GetAsync("/api/jobs?pageSize=0")).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await Client.GetAsync("/api/jobs?pageSize=0")).ProblemAsync(HttpStatusCode.BadRequest);
     }
 
     [Fact]
     public async Task Cancel_retry_and_lookups_follow_the_job_state()
     {
-        var job = await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" });
+        var job = await Client.SubmitAsync(new { model = "resnet20", dataset = "synthetic" });
 
-        await (await client.PostAsync($"/api/jobs/{job.Id}/retry", null)).ProblemAsync(HttpStatusCode.Conflict);
-        var cancel = await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        await (await Client.PostAsync($"/api/jobs/{job.Id}/retry", null)).ProblemAsync(HttpStatusCode.Conflict);
+        var cancel = await Client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         Assert.Equal(JobStatus.Cancelled, (await cancel.ReadAsync<JobDto>()).Status);
-        await (await client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).ProblemAsync(HttpStatusCode.Conflict);
-        var retry = await client.PostAsync($"/api/jobs/{job.Id}/retry", null);
+        await (await Client.PostAsync($"/api/jobs/{job.Id}/cancel", null)).ProblemAsync(HttpStatusCode.Conflict);
+        var retry = await Client.PostAsync($"/api/jobs/{job.Id}/retry", null);
         Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
         Assert.Equal(JobStatus.Queued, (await retry.ReadAsync<JobDto>()).Status);
 
-        await (await client.GetAsync($"/api/jobs/{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
-        await (await client.GetAsync($"/api/jobs/{job.Id}/artifacts/nothing.pt")).ProblemAsync(HttpStatusCode.NotFound);
-        Assert.Empty((await client.GetFromJsonAsync<List<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!);
+        await (await Client.GetAsync($"/api/jobs/{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await Client.GetAsync($"/api/jobs/{job.Id}/artifacts/nothing.pt")).ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Empty((await Client.GetFromJsonAsync<List<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!);
     }
 }

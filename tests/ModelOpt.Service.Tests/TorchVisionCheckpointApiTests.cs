@@ -4,29 +4,12 @@ using TorchSharp.PyBridge;
 namespace ModelOpt.Service.Tests;
 
 /// <summary>The torchvision architectures through the API: listed by GET /api/models, their state_dicts accepted at upload.</summary>
-public sealed class TorchVisionCheckpointApiTests : IAsyncLifetime
+public sealed class TorchVisionCheckpointApiTests : PostgresApiTest
 {
-    private TestPostgres db = null!;
-    private ServiceFactory factory = null!;
-    private HttpClient client = null!;
-
-    public async Task InitializeAsync()
-    {
-        db = await TestPostgres.CreateAsync();
-        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: false));
-        client = factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
-
     [Fact]
     public async Task Models_lists_torchvision_resnets_and_mobilenet_v2_with_both_stems()
     {
-        var models = await client.GetFromJsonAsync<List<ModelDto>>("/api/models", ApiClient.Json);
+        var models = await Client.GetFromJsonAsync<List<ModelDto>>("/api/models", ApiClient.Json);
 
         var names = models!.Select(m => m.Name).ToList();
         Assert.Subset(names.ToHashSet(), new HashSet<string>
@@ -41,7 +24,7 @@ public sealed class TorchVisionCheckpointApiTests : IAsyncLifetime
     [InlineData(ModelZoo.ResNet18, 3, 7)]
     public async Task A_torchvision_state_dict_is_accepted_with_channels_and_classes_from_its_shapes(string model, long channels, long classes)
     {
-        var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(StateDict(model, channels, classes), $"{model}.pth", model));
+        var response = await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(StateDict(model, channels, classes), $"{model}.pth", model));
 
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         Assert.Equal(model, (await response.ReadAsync<CheckpointDto>()).Model);
@@ -50,7 +33,7 @@ public sealed class TorchVisionCheckpointApiTests : IAsyncLifetime
     [Fact]
     public async Task A_mobilenet_state_dict_named_as_a_resnet_is_a_422()
     {
-        var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(StateDict(ModelZoo.MobileNetV2, 3, 10), "m.pth", ModelZoo.ResNet18));
+        var response = await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(StateDict(ModelZoo.MobileNetV2, 3, 10), "m.pth", ModelZoo.ResNet18));
 
         await response.ProblemAsync(HttpStatusCode.UnprocessableEntity);
     }
