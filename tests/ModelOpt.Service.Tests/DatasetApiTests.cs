@@ -5,30 +5,17 @@ using ModelOpt.Engine.Models;
 namespace ModelOpt.Service.Tests;
 
 /// <summary>Dataset upload, listing and deletion against PostgreSQL (no worker: jobs stay queued); every refusal leaves the store as it was.</summary>
-public sealed class DatasetApiTests : IAsyncLifetime
+public sealed class DatasetApiTests : PostgresApiTest
 {
     private const long MaxUncompressedBytes = 4 * 1024 * 1024;
     private const int MaxEntries = 400;
-    private TestPostgres db = null!;
-    private ServiceFactory factory = null!;
-    private HttpClient client = null!;
 
-    public async Task InitializeAsync()
+    protected override void Configure(Dictionary<string, string?> settings)
     {
-        db = await TestPostgres.CreateAsync();
-        var settings = ServiceFactory.Postgres(db, embeddedWorker: false);
         settings["ModelOpt:DatasetUploads:MaxBytes"] = "8388608";
         settings["ModelOpt:DatasetUploads:MaxUncompressedBytes"] = MaxUncompressedBytes.ToString();
         settings["ModelOpt:DatasetUploads:MaxEntries"] = MaxEntries.ToString();
         settings["ModelOpt:DatasetUploads:MaxImageSide"] = "512";
-        factory = new ServiceFactory(settings);
-        client = factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
     }
 
     [Theory]
@@ -38,7 +25,7 @@ public sealed class DatasetApiTests : IAsyncLifetime
     {
         var content = TestDatasets.FashionMnist(format, 60, 20);
 
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(content, $"fashion.{format}", "my-fashion"));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, $"fashion.{format}", "my-fashion"));
 
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var dataset = await response.ReadAsync<DatasetDto>();
@@ -49,15 +36,15 @@ public sealed class DatasetApiTests : IAsyncLifetime
         Assert.Equal(content.Length, dataset.SizeBytes);
         Assert.Equal($"/api/datasets/{dataset.Id}", response.Headers.Location?.OriginalString);
 
-        var listed = await client.GetFromJsonAsync<List<DatasetDto>>("/api/datasets", ApiClient.Json);
+        var listed = await Client.GetFromJsonAsync<List<DatasetDto>>("/api/datasets", ApiClient.Json);
         Assert.Contains(listed!, d => d.Id == dataset.Id);
         var fashion = listed!.Single(d => d.Name == "fashion-mnist");
         Assert.Equal((DatasetDto.BuiltIn, 60_000, 10_000, 28, "T-shirt/top"), (fashion.Kind, fashion.TrainImages, fashion.TestImages, fashion.ImageHeight, fashion.ClassNames![0]));
-        Assert.Equal(dataset.Sha256, (await client.GetFromJsonAsync<DatasetDto>($"/api/datasets/{dataset.Id}", ApiClient.Json))!.Sha256);
+        Assert.Equal(dataset.Sha256, (await Client.GetFromJsonAsync<DatasetDto>($"/api/datasets/{dataset.Id}", ApiClient.Json))!.Sha256);
 
-        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/datasets/{dataset.Id}")).StatusCode);
-        await (await client.GetAsync($"/api/datasets/{dataset.Id}")).ProblemAsync(HttpStatusCode.NotFound);
-        Assert.Empty(factory.StoredFiles());
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/api/datasets/{dataset.Id}")).StatusCode);
+        await (await Client.GetAsync($"/api/datasets/{dataset.Id}")).ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Empty(Factory.StoredFiles());
     }
 
     public static TheoryData<string, string, string> BadImageFolders => new()
@@ -101,14 +88,14 @@ public sealed class DatasetApiTests : IAsyncLifetime
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         var message = problem.GetProperty("errors").GetProperty("file")[0].GetString()!;
         Assert.Contains(reason, message);
         Assert.StartsWith(fileName, message);
-        Assert.DoesNotContain(factory.DataRoot, message);
-        Assert.Empty(factory.StoredFiles());
+        Assert.DoesNotContain(Factory.DataRoot, message);
+        Assert.Empty(Factory.StoredFiles());
     }
 
     public static TheoryData<string, string> BadNpzFiles => new()
@@ -144,22 +131,22 @@ public sealed class DatasetApiTests : IAsyncLifetime
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(content, "bad.npz"));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, "bad.npz"));
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         var message = problem.GetProperty("errors").GetProperty("file")[0].GetString()!;
         Assert.Contains(reason, message);
         Assert.StartsWith("bad.npz", message);
-        Assert.Empty(factory.StoredFiles());
+        Assert.Empty(Factory.StoredFiles());
     }
 
     [Fact]
     public async Task An_upload_over_the_size_limit_is_413_and_leaves_nothing_behind()
     {
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(new byte[9 * 1024 * 1024], "big.zip"));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(new byte[9 * 1024 * 1024], "big.zip"));
 
         await response.ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
-        Assert.Empty(factory.StoredFiles());
+        Assert.Empty(Factory.StoredFiles());
     }
 
     [Fact]
@@ -171,23 +158,23 @@ public sealed class DatasetApiTests : IAsyncLifetime
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/api/datasets") { Content = TestDatasets.Form(content, "pets.zip") };
             request.Headers.Add("Idempotency-Key", "dataset-1");
-            var response = await client.SendAsync(request);
+            var response = await Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
             ids.Add((await response.ReadAsync<DatasetDto>()).Id);
         }
 
         Assert.Single(ids.Distinct());
-        Assert.Single(factory.StoredFiles());
+        Assert.Single(Factory.StoredFiles());
     }
 
     [Fact]
     public async Task A_built_in_name_cannot_be_taken_by_an_upload()
     {
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "x.zip", "fashion-mnist"));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "x.zip", "fashion-mnist"));
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("built-in", problem.GetProperty("errors").GetProperty("name")[0].GetString());
-        Assert.Empty(factory.StoredFiles());
+        Assert.Empty(Factory.StoredFiles());
     }
 
     [Fact]
@@ -195,32 +182,32 @@ public sealed class DatasetApiTests : IAsyncLifetime
     {
         var dataset = await UploadAsync(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "pets.zip");
         Assert.Equal((3, 2, 3, 2), (dataset.InputChannels, dataset.Classes, dataset.TrainImages, dataset.TestImages));
-        var job = await client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = dataset.Id.ToString() });
+        var job = await Client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = dataset.Id.ToString() });
         Assert.Equal("pets", job.Dataset);
 
-        var refused = await (await client.DeleteAsync($"/api/datasets/{dataset.Id}")).ProblemAsync(HttpStatusCode.Conflict);
+        var refused = await (await Client.DeleteAsync($"/api/datasets/{dataset.Id}")).ProblemAsync(HttpStatusCode.Conflict);
         Assert.Contains(job.Id.ToString(), refused.GetProperty("detail").GetString());
 
-        await client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
-        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/datasets/{dataset.Id}")).StatusCode);
-        Assert.Empty(factory.StoredFiles());
+        await Client.PostAsync($"/api/jobs/{job.Id}/cancel", null);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/api/datasets/{dataset.Id}")).StatusCode);
+        Assert.Empty(Factory.StoredFiles());
     }
 
     [Fact]
     public async Task A_job_whose_dataset_cannot_fit_the_checkpoint_is_a_400_naming_both_numbers()
     {
-        var checkpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(
+        var checkpoint = await (await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(
             await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "resnet20_1ch_random.pth")), "resnet20.pth", ModelZoo.ResNet20)))
             .ReadAsync<CheckpointDto>();
         var rgb = await UploadAsync(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "rgb.zip");
         var threeClasses = await UploadAsync(TestDatasets.Npz(6, 3), "three.npz");
 
-        var channels = await client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = rgb.Id, checkpointId = checkpoint.Id });
+        var channels = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = rgb.Id, checkpointId = checkpoint.Id });
         var channelError = (await channels.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("dataset")[0].GetString()!;
         Assert.Contains("3-channel images", channelError);
         Assert.Contains("takes 1 channel", channelError);
 
-        var converted = await client.PostAsJsonAsync("/api/jobs", new
+        var converted = await Client.PostAsJsonAsync("/api/jobs", new
         {
             model = ModelZoo.ResNet20, dataset = threeClasses.Id, checkpointId = checkpoint.Id, preprocessing = new { color = "grayscale" },
         });
@@ -228,15 +215,15 @@ public sealed class DatasetApiTests : IAsyncLifetime
         Assert.Contains("has 3 classes", classError);
         Assert.Contains("predicts 10", classError);
 
-        var unknown = await client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = Guid.NewGuid() });
+        var unknown = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = Guid.NewGuid() });
         Assert.Contains("does not exist", (await unknown.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("dataset")[0].GetString());
-        var badTransform = await client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = rgb.Id, preprocessing = new { mean = new[] { 0.5, 0.5 } } });
+        var badTransform = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = rgb.Id, preprocessing = new { mean = new[] { 0.5, 0.5 } } });
         Assert.Contains("mean has 2 values", (await badTransform.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("preprocessing")[0].GetString());
     }
 
     private async Task<DatasetDto> UploadAsync(byte[] content, string fileName)
     {
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await response.ReadAsync<DatasetDto>();
     }

@@ -12,8 +12,15 @@ public abstract class PostgresApiTest : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Db = await TestPostgres.CreateAsync();
-        Factory = new ServiceFactory(ServiceFactory.Postgres(Db, embeddedWorker: false));
+        var settings = ServiceFactory.Postgres(Db, embeddedWorker: false);
+        Configure(settings);
+        Factory = new ServiceFactory(settings);
         Client = Factory.CreateClient();
+    }
+
+    /// <summary>Changes the API's settings before it starts (e.g. smaller limits).</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     public async Task DisposeAsync()
