@@ -12,27 +12,13 @@ namespace ModelOpt.Service.Tests;
 /// real engine and PostgreSQL. Same pixels and the same transform give the same FP32 and int8 accuracies; another
 /// transform on the same file does not.
 /// </summary>
-public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DatasetPipelineTests(ITestOutputHelper output) : PostgresApiTest
 {
     private const int TrainImages = 1000;
     private const int TestImages = 500;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
-    private TestPostgres db = null!;
-    private ServiceFactory factory = null!;
-    private HttpClient client = null!;
 
-    public async Task InitializeAsync()
-    {
-        db = await TestPostgres.CreateAsync();
-        factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
-        client = factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
+    protected override bool EmbeddedWorker => true;
 
     // Calibrates on every one of the 1000 training images with the order-free minmax observer: an ImageFolder zip lists its
     // images class by class, so "the first N" and a histogram's merge order would otherwise differ from the built-in order.
@@ -57,7 +43,7 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifet
         var jobs = new Dictionary<string, JobDto>();
         foreach (var (label, dataset) in new[] { ("built-in", "fashion-mnist"), ("zip", zip.Id.ToString()!), ("npz", npz.Id.ToString()!) })
         {
-            var job = await client.WaitForFinishAsync((await client.SubmitAsync(Job(checkpoint.Id, dataset))).Id, Timeout);
+            var job = await Client.WaitForFinishAsync((await Client.SubmitAsync(Job(checkpoint.Id, dataset))).Id, Timeout);
             output.WriteLine($"{label}: {job.Status} in {job.ElapsedMs / 1000:F1} s, FP32 {Accuracy(job, PipelineStage.EvaluateFp32)}, int8 {Accuracy(job, PipelineStage.Convert)}");
             Assert.True(job.Status == JobStatus.Succeeded, $"{label}: {job.Error}");
             jobs[label] = job;
@@ -65,7 +51,7 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifet
 
         // A model that only guesses would score the same on any pixels: this one has learnt something, and the check can fail.
         Assert.True(Result(jobs["built-in"], PipelineStage.EvaluateFp32).Accuracy > 0.2, "the trained checkpoint should score at least twice chance");
-        var shifted = await client.WaitForFinishAsync((await client.SubmitAsync(Job(checkpoint.Id, npz.Id.ToString()!, mean: 0.3))).Id, Timeout);
+        var shifted = await Client.WaitForFinishAsync((await Client.SubmitAsync(Job(checkpoint.Id, npz.Id.ToString()!, mean: 0.3))).Id, Timeout);
         Assert.NotEqual(Result(jobs["npz"], PipelineStage.EvaluateFp32).Accuracy, Result(shifted, PipelineStage.EvaluateFp32).Accuracy);
 
         foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Convert })
@@ -83,7 +69,7 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifet
         Assert.NotEqual(sample.Sha256, jobs["built-in"].Stages.Single(s => s.Stage == PipelineStage.Calibrate).Calibration!.Sha256);
 
         var manifest = jobs["zip"].Artifacts.Single(a => a.Name == "model-int8.manifest.json");
-        using var json = JsonDocument.Parse(await client.GetByteArrayAsync(manifest.Url));
+        using var json = JsonDocument.Parse(await Client.GetByteArrayAsync(manifest.Url));
         Assert.Equal("Resize((32, 32))[antialias=False] → ToTensor() → Normalize((0.5,), (0.5,))",
             json.RootElement.GetProperty("input_transform").GetProperty("torchvision").GetString());
         Assert.Equal(jobs["zip"].Stages.Single(s => s.Stage == PipelineStage.Calibrate).Calibration!.Sha256,
@@ -94,7 +80,7 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifet
     /// <summary>ResNet-20 trained for one epoch on 3000 built-in images by a job of its own, uploaded back as a checkpoint.</summary>
     private async Task<CheckpointDto> TrainedCheckpointAsync()
     {
-        var training = await client.WaitForFinishAsync((await client.SubmitAsync(new
+        var training = await Client.WaitForFinishAsync((await Client.SubmitAsync(new
         {
             model = ModelZoo.ResNet20,
             dataset = "fashion-mnist",
@@ -104,13 +90,13 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : IAsyncLifet
             compile = new { enabled = false },
         })).Id, Timeout);
         Assert.True(training.Status == JobStatus.Succeeded, training.Error);
-        var weights = await client.GetByteArrayAsync(training.Artifacts.Single(a => a.Name == JobWorkspace.TrainedCheckpoint).Url);
-        return await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(weights, "trained.pth", ModelZoo.ResNet20))).ReadAsync<CheckpointDto>();
+        var weights = await Client.GetByteArrayAsync(training.Artifacts.Single(a => a.Name == JobWorkspace.TrainedCheckpoint).Url);
+        return await (await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(weights, "trained.pth", ModelZoo.ResNet20))).ReadAsync<CheckpointDto>();
     }
 
     private async Task<DatasetDto> UploadAsync(byte[] content, string fileName)
     {
-        var response = await client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await response.ReadAsync<DatasetDto>();
     }

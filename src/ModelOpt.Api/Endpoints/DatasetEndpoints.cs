@@ -144,12 +144,12 @@ public static class DatasetEndpoints
         return TypedResults.NoContent();
     }
 
-    /// <summary>The uploaded dataset with that id, or a 404.</summary>
     private static async Task<Created<DatasetDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
         await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.IdempotencyKey == idempotencyKey, cancellationToken) is { } dataset
             ? TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset))
             : null;
 
+    /// <summary>The uploaded dataset with that id, or a 404.</summary>
     private static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken)
         ?? throw new NotFoundException($"Dataset {id} does not exist.");
