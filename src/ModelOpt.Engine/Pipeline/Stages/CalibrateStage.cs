@@ -17,7 +17,7 @@ internal static class CalibrateStage
         var options = context.Request.Quantization;
         var qconfig = QConfigFactory.FromOptions(options);
         using var model = context.OpenFp32();
-        using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig);
+        using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig, options.KeepFloat);
         using var calibration = context.Data.Train.Take(options.CalibrationImages);
         var batches = calibration.BatchCount(options.CalibrationBatchSize);
         var progress = new SynchronousProgress<CalibrationProgress>(p =>

@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Quantization.Quantizers;
 using static TorchSharp.torch.nn;
 
 namespace ModelOpt.Engine.Quantization.Convert;
@@ -7,7 +8,7 @@ namespace ModelOpt.Engine.Quantization.Convert;
 /// Runs a <see cref="QuantizedGraph"/> in float with the int8 numerics simulated: every quantized value is quantized and
 /// dequantized with its <see cref="QuantizedGraph.QuantizationOf"/> qparams right after it is produced (pooling and clamp
 /// too, as the int8 kernels requantize to their input's qparams; values that stay FP32 are left as they are), and
-/// convs / linears use dequantized int8 weights with the fp32 bias.
+/// convs / linears use dequantized int8 weights with the fp32 bias (layers kept FP32 their float weights).
 /// The reference the int8 backends are checked against; accumulation is float, so it differs from them only by the
 /// kernels' rounding of the int32 accumulator.
 /// </summary>
@@ -24,11 +25,11 @@ public static class FakeQuantizedGraphInterpreter
             {
                 InputNode => input.detach().to_type(ScalarType.Float32),
                 Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
-                    values[conv.Input], DequantizedWeight(quantized, conv.Name), quantized.Weights[conv.Name].Bias,
+                    values[conv.Input], EffectiveWeight(quantized, conv), EffectiveBias(quantized, conv),
                     conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
                 AddNode add => Relu(add.Relu, values[add.Left] + values[add.Right]),
                 LinearNode linear => Relu(linear.Relu, functional.linear(
-                    values[linear.Input], DequantizedWeight(quantized, linear.Name), quantized.Weights[linear.Name].Bias)),
+                    values[linear.Input], EffectiveWeight(quantized, linear), EffectiveBias(quantized, linear))),
                 _ => GraphInterpreter.EvaluateShared(node, v => values[v]),
             };
             values[node.Output] = quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output;
@@ -53,6 +54,17 @@ public static class FakeQuantizedGraphInterpreter
         return w.PerChannel
             ? QuantizedDecomposed.DequantizePerChannel(w.IntWeight, w.Scales, w.ZeroPoints, WeightQuantization.ChannelAxis, min, max, dtype)
             : QuantizedDecomposed.DequantizePerTensor(w.IntWeight, w.Scales.item<double>(), w.ZeroPoints.item<long>(), min, max, dtype);
+    }
+
+    // A layer kept FP32 multiplies by its float weight.
+    private static Tensor EffectiveWeight(QuantizedGraph quantized, GraphNode layer) =>
+        quantized.IsKeptFloat(layer) ? quantized.FloatParameters(X86InductorQuantizer.LayerName(layer)!).Weight
+            : DequantizedWeight(quantized, X86InductorQuantizer.LayerName(layer)!);
+
+    private static Tensor? EffectiveBias(QuantizedGraph quantized, GraphNode layer)
+    {
+        var name = X86InductorQuantizer.LayerName(layer)!;
+        return quantized.IsKeptFloat(layer) ? quantized.FloatParameters(name).Bias : quantized.Weights[name].Bias;
     }
 
     private static ScalarType IntegerDtype(ScalarType quantized) => quantized switch
