@@ -1,5 +1,4 @@
 using ModelOpt.Engine.Graph;
-using ModelOpt.Engine.Quantization.Quantizers;
 using static TorchSharp.torch.nn;
 
 namespace ModelOpt.Engine.Quantization.Convert;
@@ -14,27 +13,39 @@ namespace ModelOpt.Engine.Quantization.Convert;
 /// </summary>
 public static class FakeQuantizedGraphInterpreter
 {
-    public static Tensor Run(QuantizedGraph quantized, Tensor input)
+    /// <param name="floatLayers">
+    /// Int8 layers simulated as if kept FP32 (float weights; their output is still quantized, as it is where an int8
+    /// kernel reads it): what leaving them in float would do, without converting again.
+    /// </param>
+    public static Tensor Run(QuantizedGraph quantized, Tensor input, IReadOnlySet<string>? floatLayers = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var values = new Dictionary<GraphValue, Tensor>();
         foreach (var node in quantized.Graph.Nodes)
         {
-            var output = node switch
-            {
-                InputNode => input.detach().to_type(ScalarType.Float32),
-                Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
-                    values[conv.Input], EffectiveWeight(quantized, conv), EffectiveBias(quantized, conv),
-                    conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
-                AddNode add => Relu(add.Relu, values[add.Left] + values[add.Right]),
-                LinearNode linear => Relu(linear.Relu, functional.linear(
-                    values[linear.Input], EffectiveWeight(quantized, linear), EffectiveBias(quantized, linear))),
-                _ => GraphInterpreter.EvaluateShared(node, v => values[v]),
-            };
+            var output = node is InputNode ? input.detach().to_type(ScalarType.Float32) : Evaluate(quantized, node, v => values[v], floatLayers);
             values[node.Output] = quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output;
         }
         return values[quantized.Graph.Output].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One node's output before its own fake quantization, from its inputs' (already fake-quantized) values.</summary>
+    public static Tensor Evaluate(QuantizedGraph quantized, GraphNode node, Func<GraphValue, Tensor> value, IReadOnlySet<string>? floatLayers = null)
+    {
+        bool IsFloat(string layer) => !quantized.Weights.ContainsKey(layer) || floatLayers?.Contains(layer) == true;
+        Tensor WeightOf(string layer, Tensor floatWeight) => IsFloat(layer) ? floatWeight : DequantizedWeight(quantized, layer);
+        Tensor? BiasOf(string layer, Tensor? floatBias) => IsFloat(layer) ? floatBias : quantized.Weights[layer].Bias;
+        return node switch
+        {
+            Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
+                value(conv.Input), WeightOf(conv.Name, conv.Weight), BiasOf(conv.Name, conv.Bias),
+                conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
+            AddNode add => Relu(add.Relu, value(add.Left) + value(add.Right)),
+            LinearNode linear => Relu(linear.Relu, functional.linear(
+                value(linear.Input), WeightOf(linear.Name, linear.Weight), BiasOf(linear.Name, linear.Bias))),
+            _ => GraphInterpreter.EvaluateShared(node, value),
+        };
     }
 
     /// <summary>dequantize(quantize(x)) with one activation's qparams.</summary>
@@ -54,17 +65,6 @@ public static class FakeQuantizedGraphInterpreter
         return w.PerChannel
             ? QuantizedDecomposed.DequantizePerChannel(w.IntWeight, w.Scales, w.ZeroPoints, WeightQuantization.ChannelAxis, min, max, dtype)
             : QuantizedDecomposed.DequantizePerTensor(w.IntWeight, w.Scales.item<double>(), w.ZeroPoints.item<long>(), min, max, dtype);
-    }
-
-    // A layer kept FP32 multiplies by its float weight.
-    private static Tensor EffectiveWeight(QuantizedGraph quantized, GraphNode layer) =>
-        quantized.IsKeptFloat(layer) ? quantized.FloatParameters(X86InductorQuantizer.LayerName(layer)!).Weight
-            : DequantizedWeight(quantized, X86InductorQuantizer.LayerName(layer)!);
-
-    private static Tensor? EffectiveBias(QuantizedGraph quantized, GraphNode layer)
-    {
-        var name = X86InductorQuantizer.LayerName(layer)!;
-        return quantized.IsKeptFloat(layer) ? quantized.FloatParameters(name).Bias : quantized.Weights[name].Bias;
     }
 
     private static ScalarType IntegerDtype(ScalarType quantized) => quantized switch
