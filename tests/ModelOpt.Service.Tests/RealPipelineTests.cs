@@ -63,6 +63,10 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    private static async Task<CheckpointDto> UploadRandomResNet20Async(HttpClient client) =>
+        await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20)))
+            .ReadAsync<CheckpointDto>();
+
     /// <summary>Stage durations in the test output: where the service tests' minutes go.</summary>
     private void Report(JobDto job) =>
         output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s: "
@@ -103,10 +107,8 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task RealPipeline_keep_float_and_the_per_layer_report()
     {
         const string kept = "layer2.1.conv1";
-        var factory = Service(embeddedWorker: true);
-        var client = factory.CreateClient();
-        var upload = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20));
-        var checkpoint = await upload.ReadAsync<CheckpointDto>();
+        var client = Service(embeddedWorker: true).CreateClient();
+        var checkpoint = await UploadRandomResNet20Async(client);
 
         var job = await client.SubmitAsync(new
         {
@@ -134,10 +136,8 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task RealPipeline_an_unknown_keep_float_layer_fails_the_job_naming_the_models_layers()
     {
-        var factory = Service(embeddedWorker: true);
-        var client = factory.CreateClient();
-        var upload = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20));
-        var checkpoint = await upload.ReadAsync<CheckpointDto>();
+        var client = Service(embeddedWorker: true).CreateClient();
+        var checkpoint = await UploadRandomResNet20Async(client);
 
         var job = await client.SubmitAsync(new
         {

@@ -45,17 +45,13 @@ public class KeepFloatTests
         using var quantized = Quantize(model);
 
         using var int8 = TorchScriptInt8Model.Build(quantized);
-        using var input = randn(32, 1, 32, 32);
-        using var actual = int8.Run(input);
-        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
 
         Assert.Contains("f_layer2_1_conv1 = torch.relu(torch.conv2d(", int8.Source);
         Assert.DoesNotContain("q_layer2_1_conv1 = ops.quantized", int8.Source);
         Assert.Contains("f_fc = torch.linear(", int8.Source);
         Assert.DoesNotContain("ops.quantized.linear", int8.Source);
         Assert.Contains("ops.quantized.conv2d(q_layer2_1_conv1", int8.Source); // the next conv reads the requantized FP32 output.
-        var relative = (actual - simulated).abs().max().item<float>() / simulated.abs().max().item<float>();
-        Assert.True(relative < 0.05, $"int8 logits differ from the fake-quant simulation by {relative:P1} of the largest logit");
+        AssertMatchesSimulation(quantized, int8.Run, "TorchScript int8");
     }
 
     [Fact]
@@ -81,11 +77,7 @@ public class KeepFloatTests
         using var files = new TempDirectory();
         OnnxExporter.Save(onnx, files.File("mixed.onnx"));
         using var ort = OnnxRuntimeModel.Load(files.File("mixed.onnx"));
-        using var input = randn(16, 1, 32, 32);
-        using var actual = ort.Run(input);
-        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
-        var relative = (actual - simulated).abs().max().item<float>() / simulated.abs().max().item<float>();
-        Assert.True(relative < 0.05, $"ONNX Runtime differs from the fake-quant simulation by {relative:P1} of the largest logit");
+        AssertMatchesSimulation(quantized, ort.Run, "ONNX Runtime");
     }
 
     [Fact]
@@ -121,6 +113,15 @@ public class KeepFloatTests
 
     private static QuantizedGraph Quantize(ZooModel model) =>
         QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, batchSize: 8, keepFloat: [KeptConv, KeptLinear]);
+
+    private static void AssertMatchesSimulation(QuantizedGraph quantized, Func<Tensor, Tensor> run, string backend)
+    {
+        using var input = randn(16, 1, 32, 32);
+        using var actual = run(input);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
+        var relative = (actual - simulated).abs().max().item<float>() / simulated.abs().max().item<float>();
+        Assert.True(relative < 0.05, $"{backend} differs from the fake-quant simulation by {relative:P1} of the largest logit");
+    }
 
     private static GraphNode Layer(QuantizedGraph quantized, string name) =>
         quantized.Graph.Nodes.Single(n => n is Conv2dNode conv && conv.Name == name);
