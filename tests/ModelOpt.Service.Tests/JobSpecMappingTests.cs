@@ -28,7 +28,7 @@ public sealed class JobSpecMappingTests
             Quantization = new()
             {
                 ActivationObserver = "percentile", Percentile = 99.9, PerChannelWeights = false, SymmetricActivations = true,
-                CalibrationImages = 64, CalibrationBatchSize = 16,
+                CalibrationImages = 64, CalibrationBatchSize = 16, KeepFloat = ["layer1.0.conv1", "fc"], SensitivityImages = 100,
             },
             Evaluation = new() { TestSubset = 500, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 },
         };
@@ -36,11 +36,13 @@ public sealed class JobSpecMappingTests
         var spec = request.ToSpec();
 
         Assert.Equal(new TrainingOptions(3, 0.05, 32, 2000, 7), spec.Training.ToEngine());
-        Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16), spec.Quantization.ToEngine());
+        var quantization = spec.Quantization.ToEngine();
+        Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16, SensitivityImages: 100), quantization with { KeepFloat = null });
+        Assert.Equal(["layer1.0.conv1", "fc"], quantization.KeepFloat);
         Assert.Equal(new EvaluationOptions(500, 32, 1, 5), spec.Evaluation.ToEngine());
         // A new engine option must get a request field: the records' parameter counts are pinned here.
         Assert.Equal(5, typeof(TrainingOptions).GetConstructors().Single().GetParameters().Length);
-        Assert.Equal(6, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(8, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(4, typeof(EvaluationOptions).GetConstructors().Single().GetParameters().Length);
     }
 }

@@ -53,7 +53,7 @@ public sealed class OptimizationPipeline
                 _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, null),
             };
             context.Report(1, "done");
-            return new StageOutcome(stage, result.Metrics, result.Artifacts, stopwatch.Elapsed);
+            return new StageOutcome(stage, result.Metrics, result.Artifacts, stopwatch.Elapsed, result.Layers);
         }
         catch (Exception e) when (IsInputError(e))
         {

@@ -7,10 +7,16 @@ namespace ModelOpt.Engine.Pipeline;
 /// </summary>
 /// <param name="ActivationObserver"><c>minmax | moving_average_minmax | histogram | percentile | entropy | mse</c>.</param>
 /// <param name="Percentile">Used by the <c>percentile</c> observer, in (0, 100].</param>
+/// <param name="KeepFloat">Conv / linear layers left in FP32, by node name, as <c>set_module_name(name, None)</c>.</param>
+/// <param name="SensitivityImages">
+/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it.
+/// </param>
 public sealed record QuantizationOptions(
     string ActivationObserver = "histogram",
     double Percentile = 99.99,
     bool PerChannelWeights = true,
     bool SymmetricActivations = false,
     int CalibrationImages = 256,
-    int CalibrationBatchSize = 128);
+    int CalibrationBatchSize = 128,
+    IReadOnlyList<string>? KeepFloat = null,
+    int? SensitivityImages = null);

@@ -1,4 +1,14 @@
+using ModelOpt.Engine.Quantization.Sensitivity;
+
 namespace ModelOpt.Engine.Pipeline;
 
-/// <summary>What one completed stage reports: its measured forms (none for train and calibrate) and its files.</summary>
-public sealed record StageOutcome(PipelineStage Stage, IReadOnlyList<StageMetrics> Results, IReadOnlyList<StageArtifact> Artifacts, TimeSpan Duration);
+/// <summary>
+/// What one completed stage reports: its measured forms (none for train and calibrate), its files and, from calibrate,
+/// the per-layer sensitivity report, most sensitive first.
+/// </summary>
+public sealed record StageOutcome(
+    PipelineStage Stage,
+    IReadOnlyList<StageMetrics> Results,
+    IReadOnlyList<StageArtifact> Artifacts,
+    TimeSpan Duration,
+    IReadOnlyList<LayerSensitivity>? Layers = null);

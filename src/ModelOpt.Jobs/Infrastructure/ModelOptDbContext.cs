@@ -20,6 +20,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     public DbSet<JobArtifact> JobArtifacts => Set<JobArtifact>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<JobLayer> JobLayers => Set<JobLayer>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -35,6 +36,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.ApplyConfiguration(new JobArtifactEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new CheckpointEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyEntityTypeConfiguration());
+        modelBuilder.ApplyConfiguration(new JobLayerEntityTypeConfiguration());
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -1,4 +1,7 @@
+using ModelOpt.Engine.Quantization.Sensitivity;
+
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>What a stage produced; the pipeline adds the stage and its duration.</summary>
-internal sealed record StageResult(IReadOnlyList<StageMetrics> Metrics, IReadOnlyList<StageArtifact> Artifacts);
+internal sealed record StageResult(
+    IReadOnlyList<StageMetrics> Metrics, IReadOnlyList<StageArtifact> Artifacts, IReadOnlyList<LayerSensitivity>? Layers = null);
