@@ -63,6 +63,10 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    private static async Task<CheckpointDto> UploadRandomResNet20Async(HttpClient client) =>
+        await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20)))
+            .ReadAsync<CheckpointDto>();
+
     /// <summary>Stage durations in the test output: where the service tests' minutes go.</summary>
     private void Report(JobDto job) =>
         output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s: "
@@ -97,6 +101,58 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
         {
             Assert.Equal(artifact.Sha256, TestCheckpoints.Sha256(await client.GetByteArrayAsync(artifact.Url)));
         }
+    }
+
+    [Fact]
+    public async Task RealPipeline_keep_float_and_the_per_layer_report()
+    {
+        const string kept = "layer2.1.conv1";
+        var client = Service(embeddedWorker: true).CreateClient();
+        var checkpoint = await UploadRandomResNet20Async(client);
+
+        var job = await client.SubmitAsync(new
+        {
+            model = ModelZoo.ResNet20,
+            dataset = "fashion-mnist",
+            checkpointId = checkpoint.Id,
+            quantization = new { calibrationImages = 64, calibrationBatchSize = 32, keepFloat = new[] { kept }, sensitivityImages = 64 },
+            evaluation = new { testSubset = 64, latencyBatchSize = 8, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Report(job);
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        var layers = await (await client.GetAsync($"/api/jobs/{job.Id}/layers")).ReadAsync<List<JobLayerDto>>();
+        Assert.Equal(21, layers.Count); // resnet20's 21 convs and fc, less the one kept FP32.
+        Assert.DoesNotContain(layers, l => l.Layer == kept);
+        Assert.Equal(Enumerable.Range(0, 21), layers.Select(l => l.Rank));
+        Assert.All(layers, l => Assert.True(l.AccuracyGainWhenFloat is not null && l.OutputScale > 0 && l.Mse >= 0));
+        var manifest = await client.GetStringAsync(job.Artifacts.Single(a => a.Name == "model-int8.manifest.json").Url);
+        Assert.Contains($"{kept} (Conv2d)", manifest);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/jobs/{Guid.NewGuid()}/layers")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RealPipeline_an_unknown_keep_float_layer_fails_the_job_naming_the_models_layers()
+    {
+        var client = Service(embeddedWorker: true).CreateClient();
+        var checkpoint = await UploadRandomResNet20Async(client);
+
+        var job = await client.SubmitAsync(new
+        {
+            model = ModelZoo.ResNet20,
+            dataset = "fashion-mnist",
+            checkpointId = checkpoint.Id,
+            quantization = new { calibrationImages = 32, calibrationBatchSize = 32, keepFloat = new[] { "layer9.conv" } },
+            evaluation = new { testSubset = 32, latencyBatchSize = 8, warmupRuns = 1, timedRuns = 2 },
+        });
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Contains("layer9.conv", job.Error);
+        Assert.Contains("layer1.0.conv1", job.Error);
+        Assert.StartsWith("Calibrate:", job.Error);
     }
 
     [Fact]

@@ -55,6 +55,13 @@ public static class JobEndpoints
             .WithSummary("The job's results as a Markdown report (the job page's tables, settings and artifacts)")
             .Produces<string>(StatusCodes.Status200OK, ReportContentType)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("{id:guid}/layers", ListLayersAsync)
+            .WithName("ListJobLayers")
+            .WithSummary("The per-layer sensitivity report, most sensitive first")
+            .WithDescription("For every int8 conv / linear layer, measured at calibration: SQNR (dB) and MSE of its own output against FP32 "
+                             + "on the calibration images, its FP32 output range and output qparams, and, with quantization.sensitivityImages, "
+                             + "the top-1 gain in points of leaving only it in FP32. Sorted by that gain, then by SQNR; empty until calibrate completes.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("{id:guid}/artifacts", ListArtifactsAsync)
             .WithName("ListJobArtifacts")
             .WithSummary("Files the job produced so far")
@@ -280,6 +287,21 @@ public static class JobEndpoints
         var job = await LoadAsync(services.Db, id, cancellationToken);
         IReadOnlyList<ArtifactDto> artifacts = job.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList();
         return TypedResults.Ok(artifacts);
+    }
+
+    public static async Task<Ok<IReadOnlyList<JobLayerDto>>> ListLayersAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    {
+        if (!await services.Db.Jobs.AnyAsync(j => j.Id == id, cancellationToken))
+        {
+            throw new NotFoundException($"Job {id} does not exist.");
+        }
+        IReadOnlyList<JobLayerDto> layers = await services.Db.JobLayers.AsNoTracking()
+            .Where(l => l.JobId == id)
+            .OrderBy(l => l.Rank)
+            .Select(l => new JobLayerDto(
+                l.Rank, l.Layer, l.Kind, l.SqnrDb, l.Mse, l.ActivationMin, l.ActivationMax, l.OutputScale, l.OutputZeroPoint, l.AccuracyGainWhenFloat))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(layers);
     }
 
     public static async Task<PhysicalFileHttpResult> DownloadArtifactAsync(

@@ -53,7 +53,7 @@ public sealed class OptimizationPipeline
                 _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, null),
             };
             context.Report(1, "done");
-            return new StageOutcome(stage, result.Metrics, result.Artifacts, stopwatch.Elapsed, result.Calibration);
+            return new StageOutcome(stage, result.Metrics, result.Artifacts, stopwatch.Elapsed, result.Layers, result.Calibration);
         }
         catch (Exception e) when (IsInputError(e))
         {

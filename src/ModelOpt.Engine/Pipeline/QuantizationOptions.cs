@@ -11,6 +11,10 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="CalibrationSeed">Seed of the random and stratified draws.</param>
 /// <param name="ActivationObserver"><c>minmax | moving_average_minmax | histogram | percentile | entropy | mse</c>.</param>
 /// <param name="Percentile">Used by the <c>percentile</c> observer, in (0, 100].</param>
+/// <param name="KeepFloat">Conv / linear layers left in FP32, by node name, as <c>set_module_name(name, None)</c>.</param>
+/// <param name="SensitivityImages">
+/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it.
+/// </param>
 public sealed record QuantizationOptions(
     string ActivationObserver = "histogram",
     double Percentile = 99.99,
@@ -18,5 +22,7 @@ public sealed record QuantizationOptions(
     bool SymmetricActivations = false,
     int CalibrationImages = 256,
     int CalibrationBatchSize = 128,
+    IReadOnlyList<string>? KeepFloat = null,
+    int? SensitivityImages = null,
     CalibrationSampling CalibrationSampling = CalibrationSampling.First,
     int CalibrationSeed = 0);

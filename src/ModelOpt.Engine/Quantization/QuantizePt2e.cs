@@ -19,8 +19,10 @@ public static class QuantizePt2e
     /// Folds BatchNorm (before annotation, as PTQ does in <c>prepare_pt2e</c>), fuses conv / add + relu, and creates a fresh
     /// observer from <paramref name="qconfig"/> for every value and weight <see cref="X86InductorQuantizer.Annotate"/> marks.
     /// <paramref name="captured"/> is left untouched and must outlive the prepared model (unfolded tensors are borrowed from it).
+    /// The conv / linear layers named in <paramref name="keepFloat"/> get no observers and stay FP32.
     /// </summary>
-    public static PreparedModel Prepare(ModelGraph captured, QConfig qconfig)
+    /// <exception cref="QuantizationException">A name in <paramref name="keepFloat"/> is no conv or linear layer of the model.</exception>
+    public static PreparedModel Prepare(ModelGraph captured, QConfig qconfig, IReadOnlyCollection<string>? keepFloat = null)
     {
         ArgumentNullException.ThrowIfNull(captured);
         ArgumentNullException.ThrowIfNull(qconfig);
@@ -32,7 +34,7 @@ public static class QuantizePt2e
             {
                 graph = GraphFusion.FuseReLU(folded);
             }
-            var annotation = X86InductorQuantizer.Annotate(graph);
+            var annotation = X86InductorQuantizer.Annotate(graph, keepFloat);
             var names = graph.Nodes.OfType<Conv2dNode>().ToDictionary(c => c.Output, c => c.Name);
             foreach (var linear in graph.Nodes.OfType<LinearNode>())
             {
@@ -112,7 +114,8 @@ public static class QuantizePt2e
 
     /// <summary>
     /// Computes each activation's qparams from its observer and quantizes every conv / linear weight with its weight
-    /// observer (int_repr, float64 scales, int64 zero points, fp32 bias). The returned graph takes over the prepared
+    /// observer (int_repr, float64 scales, int64 zero points, fp32 bias); layers without a weight observer (kept FP32)
+    /// keep their float weights in the graph. The returned graph takes over the prepared
     /// model's graph tensors; dispose the prepared model afterwards to free the observers. Converts once.
     /// </summary>
     public static QuantizedGraph Convert(PreparedModel prepared)
@@ -138,9 +141,9 @@ public static class QuantizePt2e
                     LinearNode linear => (linear.Name, linear.Weight, linear.Bias),
                     _ => (null, null, null),
                 };
-                if (name is not null && weight is not null)
+                if (name is not null && weight is not null && prepared.WeightObservers.TryGetValue(name, out var observer))
                 {
-                    weights[name] = QuantizeWeight(prepared.WeightObservers[name], weight, bias);
+                    weights[name] = QuantizeWeight(observer, weight, bias);
                 }
             }
         }

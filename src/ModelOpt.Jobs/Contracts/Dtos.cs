@@ -44,6 +44,11 @@ public sealed record JobDto(
     string? Error, bool CancelRequested, int Attempts, string? WorkerName, JobHeadline? Headline,
     IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts);
 
+/// <summary>One int8 layer of the per-layer report, most sensitive first (see GET /api/jobs/{id}/layers).</summary>
+public sealed record JobLayerDto(
+    int Rank, string Layer, string Kind, double SqnrDb, double Mse, double ActivationMin, double ActivationMax,
+    double OutputScale, long OutputZeroPoint, double? AccuracyGainWhenFloat);
+
 public sealed record ModelDto(string Name, string Description, long ParameterCount, int InputChannels, int Classes);
 
 /// <summary>

@@ -49,6 +49,14 @@ public sealed class QuantizationSettings
     [Range(1, 4096), Description("Calibration batch size.")]
     public int CalibrationBatchSize { get; set; } = 128;
 
+    [MaxLength(1000), Description("Conv / linear layers left in FP32 inside the int8 model, by node name (as in the int8 manifest); " +
+        "a name the model does not have fails the job with the list of its layers.")]
+    public List<string> KeepFloat { get; set; } = [];
+
+    [Range(1, 1_000_000), Description("Test images on which the per-layer report measures the top-1 gain of leaving each layer alone " +
+        "in FP32 (one simulated run per layer); null reports SQNR and MSE only.")]
+    public int? SensitivityImages { get; set; }
+
     [Required, AllowedValues("first", "random", "stratified"),
      Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
     public string CalibrationSampling { get; set; } = "first";
@@ -58,6 +66,7 @@ public sealed class QuantizationSettings
 
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
+            KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
             Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed);
 }
 

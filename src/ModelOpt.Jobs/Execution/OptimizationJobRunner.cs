@@ -342,6 +342,25 @@ public sealed class OptimizationJobRunner(
                 StageDurationMs = outcome.Duration.TotalMilliseconds,
             });
         }
+        if (outcome.Layers is { } layers)
+        {
+            // A re-run calibrate stage replaces the report.
+            await db.JobLayers.Where(l => l.JobId == job.Id).ExecuteDeleteAsync(cancellationToken);
+            db.JobLayers.AddRange(layers.Select((l, rank) => new JobLayer
+            {
+                JobId = job.Id,
+                Rank = rank,
+                Layer = l.Layer,
+                Kind = l.Kind,
+                SqnrDb = l.SqnrDb,
+                Mse = l.Mse,
+                ActivationMin = l.ActivationMin,
+                ActivationMax = l.ActivationMax,
+                OutputScale = l.OutputScale,
+                OutputZeroPoint = l.OutputZeroPoint,
+                AccuracyGainWhenFloat = l.AccuracyGainWhenFloat,
+            }));
+        }
         var names = stored.Select(s => s.Source.Name).ToList();
         // A later stage may publish a newer file under an earlier stage's name (e.g. a manifest): the latest one is offered.
         await db.JobArtifacts.Where(a => a.JobId == job.Id && names.Contains(a.Name)).ExecuteDeleteAsync(cancellationToken);

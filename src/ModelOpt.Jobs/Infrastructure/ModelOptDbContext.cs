@@ -21,6 +21,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
     public DbSet<UploadedDataset> Datasets => Set<UploadedDataset>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<JobLayer> JobLayers => Set<JobLayer>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -37,6 +38,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.ApplyConfiguration(new CheckpointEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new UploadedDatasetEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyEntityTypeConfiguration());
+        modelBuilder.ApplyConfiguration(new JobLayerEntityTypeConfiguration());
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -16,14 +16,16 @@ internal static class QuantizedModels
     /// <summary>
     /// Puts <paramref name="model"/> in eval mode and quantizes it with <paramref name="qconfig"/>, calibrated on
     /// <paramref name="batches"/> standard-normal batches of <paramref name="batchSize"/> images (<paramref name="inputShape"/>
-    /// with N replaced). The result borrows the model's unfolded tensors: dispose it before the model.
+    /// with N replaced), leaving the layers in <paramref name="keepFloat"/> FP32. The result borrows the model's unfolded
+    /// tensors: dispose it before the model.
     /// </summary>
-    public static QuantizedGraph Quantize<TModel>(TModel model, long[] inputShape, QConfig qconfig, int batches = 3, int batchSize = 16)
+    public static QuantizedGraph Quantize<TModel>(
+        TModel model, long[] inputShape, QConfig qconfig, int batches = 3, int batchSize = 16, IReadOnlyCollection<string>? keepFloat = null)
         where TModel : nn.Module, ITraceable
     {
         model.eval();
         using var captured = GraphBuilder.Capture(model, inputShape);
-        using var prepared = QuantizePt2e.Prepare(captured, qconfig);
+        using var prepared = QuantizePt2e.Prepare(captured, qconfig, keepFloat);
         long[] batchShape = [batchSize, .. inputShape[1..]];
         QuantizePt2e.Calibrate(prepared, RandomBatches(batchShape, batches));
         return QuantizePt2e.Convert(prepared);

@@ -8,7 +8,8 @@ namespace ModelOpt.Engine.Export.Onnx;
 /// <summary>
 /// Lowers a <see cref="ModelGraph"/> node by node. With a <see cref="QuantizedGraph"/> every quantized value gets a
 /// QuantizeLinear/DequantizeLinear pair and conv / linear weights and biases are stored as integers behind a
-/// DequantizeLinear — the QDQ form ONNX Runtime fuses into QLinearConv / QLinearAdd / QGemm.
+/// DequantizeLinear — the QDQ form ONNX Runtime fuses into QLinearConv / QLinearAdd / QGemm. A layer kept FP32 keeps
+/// float weights and gets a QDQ pair on its output only where an int8 layer reads it.
 /// </summary>
 internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantized)
 {
@@ -142,7 +143,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
 
     private string Weight(string name, Tensor weight)
     {
-        if (quantized is null)
+        if (!IsInt8Layer(name))
         {
             return writer.Initializer($"{name}.weight", weight);
         }
@@ -157,7 +158,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
     /// <summary>The int32 bias has scale input_scale × weight_scale[c] and zero point 0, as QLinearConv / QGemm expect.</summary>
     private string? Bias(string name, Tensor? nodeBias, GraphValue input)
     {
-        if (quantized is null)
+        if (!IsInt8Layer(name))
         {
             return nodeBias is null ? null : writer.Initializer($"{name}.bias", nodeBias);
         }
@@ -168,7 +169,7 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
         }
         using var scope = NewDisposeScope();
         // Scales are rounded to float32 first: the bias must be an integer multiple of the scales the file stores.
-        var inputScale = (double)(float)quantized.QuantizationOf(input).Scale;
+        var inputScale = (double)(float)quantized!.QuantizationOf(input).Scale;
         var biasScale = (q.Scales.to(float32).to(float64) * inputScale).to(float32);
         var intBias = (bias.detach().to(float64) / biasScale.to(float64)).round().clamp(int.MinValue, int.MaxValue).to(int32);
         var intName = writer.Initializer($"{name}.bias_quantized", intBias);
@@ -176,6 +177,9 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
         var zeroPoint = writer.Initializer($"{name}.bias_zero_point", PerChannelOrScalar(q, zeros_like(biasScale, dtype: int32)));
         return writer.Chain(intName, name, [Dequantize(q, scale, zeroPoint)], $"{name}.bias");
     }
+
+    /// <summary>False in the FP32 model and for a layer kept FP32, whose float weight and bias are stored as they are.</summary>
+    private bool IsInt8Layer(string name) => quantized?.Weights.ContainsKey(name) == true;
 
     private WeightQuantization WeightOf(string name) =>
         quantized!.Weights.TryGetValue(name, out var q) ? q : throw new InvalidOperationException($"The quantized graph has no int8 weight for {name}.");

@@ -7,33 +7,45 @@ namespace ModelOpt.Engine.Quantization.Convert;
 /// Runs a <see cref="QuantizedGraph"/> in float with the int8 numerics simulated: every quantized value is quantized and
 /// dequantized with its <see cref="QuantizedGraph.QuantizationOf"/> qparams right after it is produced (pooling and clamp
 /// too, as the int8 kernels requantize to their input's qparams; values that stay FP32 are left as they are), and
-/// convs / linears use dequantized int8 weights with the fp32 bias.
+/// convs / linears use dequantized int8 weights with the fp32 bias (layers kept FP32 their float weights).
 /// The reference the int8 backends are checked against; accumulation is float, so it differs from them only by the
 /// kernels' rounding of the int32 accumulator.
 /// </summary>
 public static class FakeQuantizedGraphInterpreter
 {
-    public static Tensor Run(QuantizedGraph quantized, Tensor input)
+    /// <param name="floatLayers">
+    /// Int8 layers simulated as if kept FP32 (float weights; their output is still quantized, as it is where an int8
+    /// kernel reads it): what leaving them in float would do, without converting again.
+    /// </param>
+    public static Tensor Run(QuantizedGraph quantized, Tensor input, IReadOnlySet<string>? floatLayers = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var values = new Dictionary<GraphValue, Tensor>();
         foreach (var node in quantized.Graph.Nodes)
         {
-            var output = node switch
-            {
-                InputNode => input.detach().to_type(ScalarType.Float32),
-                Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
-                    values[conv.Input], DequantizedWeight(quantized, conv.Name), quantized.Weights[conv.Name].Bias,
-                    conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
-                AddNode add => Relu(add.Relu, values[add.Left] + values[add.Right]),
-                LinearNode linear => Relu(linear.Relu, functional.linear(
-                    values[linear.Input], DequantizedWeight(quantized, linear.Name), quantized.Weights[linear.Name].Bias)),
-                _ => GraphInterpreter.EvaluateShared(node, v => values[v]),
-            };
+            var output = node is InputNode ? input.detach().to_type(ScalarType.Float32) : Evaluate(quantized, node, v => values[v], floatLayers);
             values[node.Output] = quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output;
         }
         return values[quantized.Graph.Output].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One node's output before its own fake quantization, from its inputs' (already fake-quantized) values.</summary>
+    public static Tensor Evaluate(QuantizedGraph quantized, GraphNode node, Func<GraphValue, Tensor> value, IReadOnlySet<string>? floatLayers = null)
+    {
+        bool IsFloat(string layer) => !quantized.Weights.ContainsKey(layer) || floatLayers?.Contains(layer) == true;
+        Tensor WeightOf(string layer, Tensor floatWeight) => IsFloat(layer) ? floatWeight : DequantizedWeight(quantized, layer);
+        Tensor? BiasOf(string layer, Tensor? floatBias) => IsFloat(layer) ? floatBias : quantized.Weights[layer].Bias;
+        return node switch
+        {
+            Conv2dNode conv => Relu(conv.Relu, functional.conv2d(
+                value(conv.Input), WeightOf(conv.Name, conv.Weight), BiasOf(conv.Name, conv.Bias),
+                conv.Stride, conv.Padding, conv.Dilation, conv.Groups)),
+            AddNode add => Relu(add.Relu, value(add.Left) + value(add.Right)),
+            LinearNode linear => Relu(linear.Relu, functional.linear(
+                value(linear.Input), WeightOf(linear.Name, linear.Weight), BiasOf(linear.Name, linear.Bias))),
+            _ => GraphInterpreter.EvaluateShared(node, value),
+        };
     }
 
     /// <summary>dequantize(quantize(x)) with one activation's qparams.</summary>

@@ -43,18 +43,37 @@ public sealed class QuantizedGraph(
         return Activations[value];
     }
 
+    /// <summary>A conv or linear layer left in FP32 (<c>keepFloat</c>): it has no int8 weight.</summary>
+    public bool IsKeptFloat(GraphNode node) => X86InductorQuantizer.LayerName(node) is { } name && !Weights.ContainsKey(name);
+
+    /// <summary>The conv and linear layers left in FP32, in graph order.</summary>
+    public IReadOnlyList<string> KeptFloatLayers() =>
+        Graph.Nodes.Where(IsKeptFloat).Select(n => X86InductorQuantizer.LayerName(n)!).ToList();
+
     /// <summary>
-    /// The nodes that compute in FP32 inside the int8 model (ops without an int8 kernel, and pooling, flatten or clamp
-    /// of an FP32 value), as the manifest lists them; their output is still quantized where an int8 kernel reads it.
+    /// The nodes that compute in FP32 inside the int8 model (ops without an int8 kernel, layers kept FP32, and pooling,
+    /// flatten or clamp of an FP32 value), as the manifest lists them; their output is still quantized where an int8 kernel reads it.
     /// </summary>
     public IReadOnlyList<string> FloatNodes() =>
         Graph.Nodes
-            .Where(n => X86InductorQuantizer.StaysFloat(n) || (X86InductorQuantizer.SharesInputQuantization(n) && TryQuantizationOf(n.Inputs[0]) is null))
+            .Where(n => X86InductorQuantizer.StaysFloat(n) || IsKeptFloat(n)
+                || (X86InductorQuantizer.SharesInputQuantization(n) && TryQuantizationOf(n.Inputs[0]) is null))
             .Select(Describe)
             .ToList();
 
+    /// <summary>The float weight and bias of a layer kept FP32.</summary>
+    public (Tensor Weight, Tensor? Bias) FloatParameters(string layer) =>
+        Graph.Nodes.Single(n => X86InductorQuantizer.LayerName(n) == layer) switch
+        {
+            Conv2dNode conv => (conv.Weight, conv.Bias),
+            LinearNode linear => (linear.Weight, linear.Bias),
+            var other => throw new InvalidOperationException($"{other.GetType().Name} {layer} has no weight."),
+        };
+
     private static string Describe(GraphNode node) => node switch
     {
+        Conv2dNode conv => $"{conv.Name} (Conv2d)",
+        LinearNode linear => $"{linear.Name} (Linear)",
         UnaryNode unary => $"{unary.Name} ({unary.Function})",
         MulNode mul => $"{mul.Name} (Mul)",
         SoftmaxNode softmax => $"{softmax.Name} (Softmax)",

@@ -42,9 +42,15 @@ public static class X86InductorQuantizer
     /// pooling, flatten and clamp on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
     /// int8 model quantizes it there.
     /// Anything else (an unfused ReLU or BatchNorm) has no int8 kernel and is rejected.
+    /// The conv / linear layers named in <paramref name="keepFloat"/> are left unannotated, as <c>set_module_name(name, None)</c>
+    /// does: FP32 weights, FP32 compute, their output observed only where an int8 kernel reads it.
     /// </summary>
-    public static GraphAnnotation Annotate(ModelGraph graph)
+    /// <exception cref="QuantizationException">A name in <paramref name="keepFloat"/> is no conv or linear layer of the graph.</exception>
+    public static GraphAnnotation Annotate(ModelGraph graph, IReadOnlyCollection<string>? keepFloat = null)
     {
+        var kept = KeptFloatLayers(graph, keepFloat ?? []);
+        bool IsKept(GraphNode node) => LayerName(node) is { } name && kept.Contains(name);
+        bool Int8Kernel(GraphNode node) => IsInt8Kernel(node) && !IsKept(node);
         var readers = graph.Nodes.SelectMany(n => n.Inputs.Select(i => (Value: i, Reader: n))).ToLookup(e => e.Value, e => e.Reader);
         var observed = new List<GraphValue>();
         var weighted = new List<string>();
@@ -56,6 +62,16 @@ public static class X86InductorQuantizer
                 case InputNode or AddNode or ConcatNode:
                     observed.Add(node.Output);
                     break;
+                case var shared when SharesInputQuantization(shared) && int8.Contains(shared.Inputs[0]):
+                    int8.Add(shared.Output);
+                    continue;
+                case var fp32 when IsKept(fp32) || SharesInputQuantization(fp32) || StaysFloat(fp32):
+                    if (readers[fp32.Output].Any(Int8Kernel))
+                    {
+                        observed.Add(fp32.Output);
+                        break;
+                    }
+                    continue;
                 case Conv2dNode conv:
                     observed.Add(conv.Output);
                     weighted.Add(conv.Name);
@@ -64,22 +80,36 @@ public static class X86InductorQuantizer
                     observed.Add(linear.Output);
                     weighted.Add(linear.Name);
                     break;
-                case var shared when SharesInputQuantization(shared) && int8.Contains(shared.Inputs[0]):
-                    int8.Add(shared.Output);
-                    continue;
-                case var fp32 when SharesInputQuantization(fp32) || StaysFloat(fp32):
-                    if (readers[fp32.Output].Any(IsInt8Kernel))
-                    {
-                        observed.Add(fp32.Output);
-                        break;
-                    }
-                    continue;
                 default:
                     throw new NotSupportedException($"{node.GetType().Name} producing {node.Output} has no int8 kernel; fold or fuse it before annotating.");
             }
             int8.Add(node.Output);
         }
         return new GraphAnnotation(observed, weighted);
+    }
+
+    /// <summary>The names of the conv and linear layers, which are what <c>keepFloat</c> may name.</summary>
+    public static IReadOnlyList<string> QuantizableLayers(ModelGraph graph) =>
+        graph.Nodes.Select(LayerName).OfType<string>().ToList();
+
+    /// <summary>The name of a conv or linear node; null for other nodes.</summary>
+    public static string? LayerName(GraphNode node) => node switch
+    {
+        Conv2dNode conv => conv.Name,
+        LinearNode linear => linear.Name,
+        _ => null,
+    };
+
+    private static HashSet<string> KeptFloatLayers(ModelGraph graph, IReadOnlyCollection<string> keepFloat)
+    {
+        var layers = QuantizableLayers(graph);
+        var unknown = keepFloat.Except(layers, StringComparer.Ordinal).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new QuantizationException(
+                $"keepFloat names no conv or linear layer of the model: {string.Join(", ", unknown)}. Its layers are: {string.Join(", ", layers)}.");
+        }
+        return keepFloat.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Ops LibTorch runs on int8 tensors with their input's scale and zero point.</summary>

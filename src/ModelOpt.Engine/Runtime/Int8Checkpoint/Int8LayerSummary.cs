@@ -3,7 +3,7 @@ using ModelOpt.Engine.Quantization.Convert;
 
 namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 
-/// <summary>A manifest line per conv / linear layer: its int8 weight's shape and the range of its scales and zero points.</summary>
+/// <summary>A manifest line per int8 conv / linear layer (those kept FP32 are among the manifest's FP32 nodes): its int8 weight's shape and the range of its scales and zero points.</summary>
 public sealed record Int8LayerSummary(
     string Name, string Kind, long[] WeightShape, bool PerChannel, double ScaleMin, double ScaleMax, long ZeroPointMin, long ZeroPointMax, bool HasBias)
 {
@@ -15,7 +15,7 @@ public sealed record Int8LayerSummary(
                 LinearNode linear => (linear.Name, Kind: linear.Relu ? "linear_relu" : "linear"),
                 _ => (Name: "", Kind: ""),
             })
-            .Where(l => l.Kind != "")
+            .Where(l => l.Kind != "" && quantized.Weights.ContainsKey(l.Name))
             .Select(l => Summarize(l.Name, l.Kind, quantized.Weights[l.Name]))
             .ToList();
 

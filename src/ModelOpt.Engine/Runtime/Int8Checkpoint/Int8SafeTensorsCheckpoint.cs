@@ -10,7 +10,8 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 /// <summary>
 /// The plain int8 checkpoint: per conv / linear layer <c>NAME.weight</c> (int8), <c>NAME.weight_scale</c> (float64),
-/// <c>NAME.weight_zero_point</c> (int64) and <c>NAME.bias</c> (float32); the model, input shape, classes, qconfig and
+/// <c>NAME.weight_zero_point</c> (int64) and <c>NAME.bias</c> (float32), and for a layer kept FP32 its float32
+/// <c>NAME.weight</c> and <c>NAME.bias</c>, listed under <c>fp32_layers</c>; the model, input shape, classes, qconfig and
 /// every activation's qparams in <c>__metadata__</c>. Readable by any safetensors library; ModelOpt rebuilds the
 /// same <see cref="QuantizedGraph"/> from it by re-capturing the zoo architecture (or re-importing the ONNX model it
 /// came from), folding and fusing, and replacing its weights.
@@ -28,6 +29,7 @@ public static class Int8SafeTensorsCheckpoint
         public const string ClassNames = "class_names";
         public const string QConfig = "qconfig";
         public const string PerChannel = "per_channel_layers";
+        public const string Fp32Layers = "fp32_layers";
         public const string Activations = "activations";
     }
 
@@ -46,6 +48,16 @@ public static class Int8SafeTensorsCheckpoint
                 tensors.Add(($"{name}.bias", weight.Bias));
             }
         }
+        var fp32Layers = quantized.KeptFloatLayers();
+        foreach (var name in fp32Layers)
+        {
+            var (weight, bias) = quantized.FloatParameters(name);
+            tensors.Add(($"{name}.weight", weight));
+            if (bias is not null)
+            {
+                tensors.Add(($"{name}.bias", bias));
+            }
+        }
         var metadata = new Dictionary<string, string>
         {
             [Keys.Format] = Format,
@@ -55,6 +67,7 @@ public static class Int8SafeTensorsCheckpoint
             [Keys.QConfig] = quantized.QConfigDescription,
             [Keys.PerChannel] = JsonSerializer.Serialize(quantized.Weights.Where(kv => kv.Value.PerChannel).Select(kv => kv.Key).Order(StringComparer.Ordinal)),
             [Keys.Activations] = JsonSerializer.Serialize(Int8ActivationEntry.From(quantized), Json),
+            [Keys.Fp32Layers] = JsonSerializer.Serialize(fp32Layers),
         };
         if (model.ClassNames is not null)
         {
@@ -144,6 +157,8 @@ public static class Int8SafeTensorsCheckpoint
             using var fused = GraphFusion.FuseReLU(folded);
 
             var perChannel = JsonSerializer.Deserialize<string[]>(Required(metadata, Keys.PerChannel))!.ToHashSet();
+            // Absent in checkpoints written before layers could be kept FP32.
+            var fp32Layers = metadata.TryGetValue(Keys.Fp32Layers, out var kept) ? JsonSerializer.Deserialize<string[]>(kept)!.ToHashSet() : [];
             var weights = new Dictionary<string, WeightQuantization>();
             var owned = new List<Tensor>();
             var nodes = new List<GraphNode>();
@@ -153,6 +168,14 @@ public static class Int8SafeTensorsCheckpoint
                 {
                     switch (node)
                     {
+                        case Conv2dNode conv when fp32Layers.Contains(conv.Name):
+                            var (convFloat, convFloatBias) = TakeFloatLayer(tensors, conv.Name, conv.Weight.shape);
+                            nodes.Add(conv with { Weight = Owned(owned, convFloat), Bias = Owned(owned, convFloatBias) });
+                            break;
+                        case LinearNode linear when fp32Layers.Contains(linear.Name):
+                            var (linearFloat, linearFloatBias) = TakeFloatLayer(tensors, linear.Name, linear.Weight.shape);
+                            nodes.Add(linear with { Weight = Owned(owned, linearFloat), Bias = Owned(owned, linearFloatBias) });
+                            break;
                         case Conv2dNode conv:
                             var convWeight = weights[conv.Name] = TakeWeight(tensors, conv.Name, conv.Weight.shape, perChannel.Contains(conv.Name));
                             nodes.Add(conv with { Weight = Owned(owned, Dequantize(convWeight)), Bias = Owned(owned, convWeight.Bias?.clone()) });
@@ -218,6 +241,20 @@ public static class Int8SafeTensorsCheckpoint
                 $"Layer {layer}: weight [{string.Join(", ", weight.shape)}] with {scales.numel()} scales does not fit the architecture's [{string.Join(", ", shape)}].");
         }
         return new WeightQuantization(weight, scales, zeroPoints, perChannel, bias);
+    }
+
+    private static (Tensor Weight, Tensor? Bias) TakeFloatLayer(Dictionary<string, Tensor> tensors, string layer, long[] shape)
+    {
+        var weight = Take(tensors, $"{layer}.weight", ScalarType.Float32);
+        var bias = tensors.Remove($"{layer}.bias", out var b) ? b : null;
+        if (!weight.shape.SequenceEqual(shape) || (bias is not null && (bias.dtype != ScalarType.Float32 || bias.numel() != shape[0])))
+        {
+            var message = $"FP32 layer {layer}: weight [{string.Join(", ", weight.shape)}] does not fit the architecture's [{string.Join(", ", shape)}].";
+            weight.Dispose();
+            bias?.Dispose();
+            throw new Int8CheckpointException(message);
+        }
+        return (weight, bias);
     }
 
     private static Tensor Take(Dictionary<string, Tensor> tensors, string name, ScalarType dtype)

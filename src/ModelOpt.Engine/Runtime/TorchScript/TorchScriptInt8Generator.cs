@@ -23,6 +23,7 @@ public static class TorchScriptInt8Generator
 
     private const string ConvPacked = "conv_packed";
     private const string LinearPacked = "linear_packed";
+    private const string FloatParams = "float_params";
     private const string PackedParams = "__torch__.torch.classes.quantized";
 
     public static TorchScriptInt8Source Generate(QuantizedGraph quantized)
@@ -32,6 +33,7 @@ public static class TorchScriptInt8Generator
         var taken = new HashSet<string>();
         var layers = new List<string>();
         var biased = new List<string>();
+        var floatTensors = new List<string>();
         var setup = new StringBuilder();
         var forward = new StringBuilder();
         var convCount = 0;
@@ -62,6 +64,11 @@ public static class TorchScriptInt8Generator
             var output = names[node.Output] = VariableName(node, taken);
             switch (node)
             {
+                case var layer when quantized.IsKeptFloat(layer):
+                    var floatLayer = FloatLayerOp(layer, FloatOf, quantized, floatTensors, setup);
+                    forward.AppendLine($"    {FloatName(output)} = {floatLayer}");
+                    EndFloat(forward, quantized, layer.Output, output);
+                    break;
                 case InputNode:
                     var input = Quantization(quantized, node.Output);
                     forward.AppendLine($"    {output} = torch.quantize_per_tensor(x, {Float(input.Scale)}, {input.ZeroPoint}, {DtypeCode(input.Dtype)})");
@@ -122,15 +129,18 @@ public static class TorchScriptInt8Generator
             .AppendLine("  training : bool")
             .AppendLine($"  {ConvPacked} : List[{PackedParams}.Conv2dPackedParamsBase]")
             .AppendLine($"  {LinearPacked} : List[{PackedParams}.LinearPackedParamsBase]")
-            .AppendLine($"  def setup({self}, weights: List[Tensor], scales: List[Tensor], zero_points: List[Tensor], biases: List[Tensor]) -> None:")
+            .AppendLine($"  {FloatParams} : List[Tensor]")
+            .AppendLine($"  def setup({self}, weights: List[Tensor], scales: List[Tensor], zero_points: List[Tensor], biases: List[Tensor], " +
+                $"{FloatParams}: List[Tensor]) -> None:")
             .AppendLine($"    self.{ConvPacked}.clear()")
             .AppendLine($"    self.{LinearPacked}.clear()")
+            .AppendLine($"    self.{FloatParams}.clear()")
             .Append(setup)
             .AppendLine("    return None")
             .AppendLine($"  def forward({self}, x: Tensor) -> Tensor:")
             .Append(forward)
             .ToString();
-        return new TorchScriptInt8Source(ClassName, source, [ConvPacked, LinearPacked], layers, biased);
+        return new TorchScriptInt8Source(ClassName, source, [ConvPacked, LinearPacked, FloatParams], layers, biased, floatTensors);
     }
 
     private static string FloatName(string output) => $"f_{output[2..]}";
@@ -176,6 +186,34 @@ public static class TorchScriptInt8Generator
         SoftmaxNode softmax => $"torch.softmax({floatOf(softmax.Input)}, {softmax.Dim})",
         _ => throw new NotSupportedException($"No TorchScript FP32 op for {node.GetType().Name}."),
     };
+
+    /// <summary>
+    /// The FP32 conv / linear of a layer kept float, on its input's float form; its weight and bias are kept in
+    /// <c>self.float_params</c> by <c>setup</c>, in the order of <paramref name="floatTensors"/> (layer.weight, layer.bias).
+    /// </summary>
+    private static string FloatLayerOp(
+        GraphNode layer, Func<GraphValue, string> floatOf, QuantizedGraph quantized, List<string> floatTensors, StringBuilder setup)
+    {
+        var name = X86InductorQuantizer.LayerName(layer)!;
+        var (_, bias) = quantized.FloatParameters(name);
+        string Param(string suffix)
+        {
+            floatTensors.Add($"{name}.{suffix}");
+            var index = floatTensors.Count - 1;
+            setup.AppendLine($"    self.{FloatParams}.append({FloatParams}[{index}])");
+            return $"self.{FloatParams}[{index}]";
+        }
+        var weight = Param("weight");
+        var biasExpression = bias is null ? "None" : Param("bias");
+        var (call, relu) = layer switch
+        {
+            Conv2dNode conv => ($"torch.conv2d({floatOf(conv.Input)}, {weight}, {biasExpression}, {IntList(conv.Stride, conv.Name)}, " +
+                $"{IntList(conv.Padding, conv.Name)}, {IntList(conv.Dilation, conv.Name)}, {conv.Groups})", conv.Relu),
+            LinearNode linear => ($"torch.linear({floatOf(linear.Input)}, {weight}, {biasExpression})", linear.Relu),
+            _ => throw new NotSupportedException($"No TorchScript FP32 layer for {layer.GetType().Name}."),
+        };
+        return relu ? $"torch.relu({call})" : call;
+    }
 
     /// <summary>Emits the construction of quantized weight <c>w</c> for layer <paramref name="name"/>; returns its bias expression.</summary>
     private static string AppendWeight(StringBuilder setup, QuantizedGraph quantized, string name, List<string> layers, List<string> biased)

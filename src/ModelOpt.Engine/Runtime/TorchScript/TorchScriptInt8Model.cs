@@ -51,7 +51,8 @@ public sealed class TorchScriptInt8Model : IDisposable
                 layers.Select(w => w.IntWeight.contiguous()).ToArray(),
                 layers.Select(w => w.Scales.to_type(ScalarType.Float64).contiguous()).ToArray(),
                 layers.Select(w => w.ZeroPoints.to_type(ScalarType.Int64).contiguous()).ToArray(),
-                generated.BiasedLayers.Select(name => quantized.Weights[name].Bias!.to_type(ScalarType.Float32).contiguous()).ToArray());
+                generated.BiasedLayers.Select(name => quantized.Weights[name].Bias!.to_type(ScalarType.Float32).contiguous()).ToArray(),
+                generated.FloatTensors.Select(name => FloatTensor(quantized, name)).ToArray());
             module.eval();
             return new TorchScriptInt8Model(module, engine, generated.Source);
         }
@@ -118,6 +119,14 @@ public sealed class TorchScriptInt8Model : IDisposable
     }
 
     public void Dispose() => module.Dispose();
+
+    private static Tensor FloatTensor(QuantizedGraph quantized, string name)
+    {
+        var dot = name.LastIndexOf('.');
+        var (weight, bias) = quantized.FloatParameters(name[..dot]);
+        var tensor = name[(dot + 1)..] == "bias" ? bias! : weight;
+        return tensor.detach().to_type(ScalarType.Float32).contiguous();
+    }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -5,7 +5,7 @@ namespace ModelOpt.Engine.Data.Uploaded.Npy;
 /// <summary>
 /// A strict reader of the one Python literal a .npy header holds: a dict with exactly the keys <c>descr</c> (a string),
 /// <c>fortran_order</c> (True/False) and <c>shape</c> (a tuple of non-negative integers), in any order, with an optional
-/// trailing comma and the padding spaces and newline NumPy adds. See ADR-007 for why it is hand-written.
+/// trailing comma and the padding spaces and newline NumPy adds. See ADR-008 for why it is hand-written.
 /// </summary>
 internal sealed class NpyDictLiteral
 {

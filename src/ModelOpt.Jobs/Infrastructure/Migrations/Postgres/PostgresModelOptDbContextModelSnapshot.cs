@@ -167,6 +167,59 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.ToTable("job_artifacts", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.JobLayer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double?>("AccuracyGainWhenFloat")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("ActivationMax")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("ActivationMin")
+                        .HasColumnType("double precision");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Layer")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<double>("Mse")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("OutputScale")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("OutputZeroPoint")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("SqnrDb")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Rank")
+                        .IsUnique();
+
+                    b.ToTable("job_layers", (string)null);
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobStage", b =>
                 {
                     b.Property<long>("Id")
@@ -483,6 +536,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                 {
                     b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
                         .WithMany("Artifacts")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.JobLayer", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
+                        .WithMany()
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

@@ -160,6 +160,57 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.ToTable("job_artifacts", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.JobLayer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("AccuracyGainWhenFloat")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("ActivationMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("ActivationMin")
+                        .HasColumnType("REAL");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Layer")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Mse")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("OutputScale")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("OutputZeroPoint")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Rank")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("SqnrDb")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Rank")
+                        .IsUnique();
+
+                    b.ToTable("job_layers", (string)null);
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobStage", b =>
                 {
                     b.Property<long>("Id")
@@ -472,6 +523,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                 {
                     b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
                         .WithMany("Artifacts")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.JobLayer", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.OptimizationJob", null)
+                        .WithMany()
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

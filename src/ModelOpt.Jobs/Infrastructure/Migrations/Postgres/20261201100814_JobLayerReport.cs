@@ -1,0 +1,58 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class JobLayerReport : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "job_layers",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    JobId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Rank = table.Column<int>(type: "integer", nullable: false),
+                    Layer = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    SqnrDb = table.Column<double>(type: "double precision", nullable: false),
+                    Mse = table.Column<double>(type: "double precision", nullable: false),
+                    ActivationMin = table.Column<double>(type: "double precision", nullable: false),
+                    ActivationMax = table.Column<double>(type: "double precision", nullable: false),
+                    OutputScale = table.Column<double>(type: "double precision", nullable: false),
+                    OutputZeroPoint = table.Column<long>(type: "bigint", nullable: false),
+                    AccuracyGainWhenFloat = table.Column<double>(type: "double precision", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_job_layers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_job_layers_jobs_JobId",
+                        column: x => x.JobId,
+                        principalTable: "jobs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_job_layers_JobId_Rank",
+                table: "job_layers",
+                columns: new[] { "JobId", "Rank" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "job_layers");
+        }
+    }
+}
