@@ -81,7 +81,12 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         Assert.Equal(forms.Select(f => f.Result.Accuracy), points.Select(p => Parse(p.GetAttribute("data-y"))));
         Assert.Equal(forms.Count(f => f.Rejected), driver.FindElements(By.CssSelector("#results tr.rejected")).Count);
         Assert.All(job.Artifacts, a => Assert.Contains(a.Sha256, driver.FindElement(By.Id("artifacts")).Text));
+        var layers = (await client.GetFromJsonAsync<List<JobLayerDto>>($"/api/jobs/{jobId}/layers", ApiClient.Json))!;
+        Assert.NotEmpty(layers);
+        AssertBars(driver, "chart-layers", layers.Select(l => (l.Layer, l.SqnrDb)));
+        Assert.Equal(layers.Select(l => l.Layer), driver.FindElements(By.CssSelector("#layers tbody tr")).Select(r => r.GetAttribute("data-layer")));
         browser.Screenshot("page-job");
+        browser.Screenshot("page-job-layers", driver.FindElement(By.Id("chart-layers")));
 
         // The list shows the finished job with its headline figures as the API states them.
         driver.Navigate().GoToUrl(api);
