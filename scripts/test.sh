@@ -27,12 +27,13 @@ dotnet test ModelOpt.sln -c Release --logger "trx" --logger "console;verbosity=n
 # One closing line for every runner: "Tests: N passed, N failed, N skipped".
 python3 - "$results" <<'PY'
 import glob, re, sys
-totals = {"passed": 0, "failed": 0, "notExecuted": 0}
+totals = {"total": 0, "executed": 0, "passed": 0, "failed": 0}
 for trx in glob.glob(sys.argv[1] + "/*.trx"):
     m = re.search(r"<Counters ([^>]*)/>", open(trx, encoding="utf-8").read())
     for key in totals:
-        found = re.search(key + r'="(\d+)"', m.group(1)) if m else None
+        found = re.search(r'\b' + key + r'="(\d+)"', m.group(1)) if m else None
         totals[key] += int(found.group(1)) if found else 0
-print(f"Tests: {totals['passed']} passed, {totals['failed']} failed, {totals['notExecuted']} skipped")
+# The trx logger counts a skipped test in "total" but not in "executed".
+print(f"Tests: {totals['passed']} passed, {totals['failed']} failed, {totals['total'] - totals['executed']} skipped")
 PY
 exit $status
