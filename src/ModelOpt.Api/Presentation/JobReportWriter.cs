@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Api.Presentation;
 
@@ -37,11 +36,10 @@ public static class JobReportWriter
             MeasuredForm.Of(job).Select(form =>
             {
                 var r = form.Result;
-                var mark = form.Rejected ? "rejected" : form.Stage == PipelineStage.Compile ? "selected" : "";
                 return new[]
                 {
                     form.Stage.ToString(), r.Backend, r.Device, Format.Megabytes(r.SizeBytes), Format.Percent(r.Accuracy), r.ImagesScored.ToString(CultureInfo.InvariantCulture),
-                    $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", mark, r.Note ?? "",
+                    $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
                 };
             }));
         Table(md, "Stages", ["stage", "state", "duration"],

@@ -10,4 +10,7 @@ public sealed record MeasuredForm(string Label, PipelineStage Stage, StageResult
 
     /// <summary>A compile candidate that was measured but not kept; its note says why.</summary>
     public bool Rejected => Stage == PipelineStage.Compile && !Result.Selected;
+
+    /// <summary>How the tables mark a compile candidate: "selected" or "rejected"; empty for the other stages' forms.</summary>
+    public string Mark => Stage != PipelineStage.Compile ? "" : Rejected ? "rejected" : "selected";
 }

@@ -23,7 +23,7 @@ public sealed class ExampleValuesOperationFilter : IOperationFilter
     {
         var route = context.ApiDescription.RelativePath ?? "";
         var idDescription = IdDescriptions.FirstOrDefault(d => route.StartsWith(d.Key, StringComparison.Ordinal)).Value;
-        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p is { In: ParameterLocation.Path, Name: "id" }))
+        foreach (var parameter in operation.PathParameters("id"))
         {
             parameter.Description = idDescription;
         }
@@ -33,8 +33,7 @@ public sealed class ExampleValuesOperationFilter : IOperationFilter
             concrete.Examples = JobRequestExamples.All.ToDictionary(e => e.Key, IOpenApiExample (e) =>
                 new OpenApiExample { Summary = e.Summary, Description = e.Description, Value = e.Value.DeepClone() });
         }
-        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>()
-                     .Where(p => p is { In: ParameterLocation.Path, Name: "name" }))
+        foreach (var parameter in operation.PathParameters("name"))
         {
             parameter.Example = JsonValue.Create(JobWorkspace.Int8TorchScript);
         }

@@ -31,7 +31,7 @@ public sealed class ExistingResourceExamplesFilter(IServiceScopeFactory scopes) 
             {
                 if (id is not null)
                 {
-                    foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>().Where(p => p is { In: ParameterLocation.Path, Name: "id" }))
+                    foreach (var parameter in operation.PathParameters("id"))
                     {
                         parameter.Example = JsonValue.Create(id.Value.ToString());
                     }
