@@ -6,6 +6,7 @@ using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Jobs.Execution;
 
@@ -15,7 +16,7 @@ namespace ModelOpt.Jobs.Execution;
 /// <item>Only the job id is passed; the row is loaded, claimed (status, execution id, heartbeat) and is the truth.</item>
 /// <item>Reentrant: stages already recorded as completed are skipped, so a retry or a re-queued orphan resumes from the
 /// last completed stage in the same work folder; a run that finds the job finished or owned by a live run does nothing.</item>
-/// <item>After every stage its files are copied into the artifact store (temporary file, hashed, moved into place), then
+/// <item>After every stage its files are stored through <see cref="IArtifactTransfer"/> (shared folder or API; hashed, moved into place), then
 /// the stage row, its results and its artifact rows are committed together.</item>
 /// <item>A monitor polls the cancel flag, writes heartbeat and progress, and cancels the stage's token on a cancel request
 /// or when another run has taken the job over.</item>
@@ -24,7 +25,8 @@ namespace ModelOpt.Jobs.Execution;
 /// </summary>
 public sealed class OptimizationJobRunner(
     IServiceScopeFactory scopes,
-    ArtifactStore store,
+    IArtifactTransfer files,
+    WorkerIdentity identity,
     DatasetLocations datasets,
     IOptions<WorkerOptions> options,
     IOptions<DatasetUploadOptions> datasetUploads,
@@ -70,7 +72,7 @@ public sealed class OptimizationJobRunner(
         OptimizationRequest request;
         try
         {
-            request = BuildRequest(job);
+            request = await BuildRequestAsync(job, cancellationToken);
         }
         catch (PipelineInputRejectedException e)
         {
@@ -81,8 +83,7 @@ public sealed class OptimizationJobRunner(
         var stages = stageRunner.StagesFor(request).Where(s => s != PipelineStage.Compile || job.Spec.Compile.Enabled).ToList();
         var completed = job.Stages.Select(s => s.Stage).ToHashSet();
         var tracker = new ProgressTracker(stages);
-        var workDirectory = store.WorkDirectory(jobId);
-        Directory.CreateDirectory(workDirectory);
+        var workDirectory = await files.PrepareWorkDirectoryAsync(jobId, cancellationToken);
 
         using var stop = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token);
@@ -158,7 +159,7 @@ public sealed class OptimizationJobRunner(
         }
     }
 
-    private OptimizationRequest BuildRequest(OptimizationJob job)
+    private async Task<OptimizationRequest> BuildRequestAsync(OptimizationJob job, CancellationToken cancellationToken)
     {
         string? checkpointPath = null;
         if (!job.TrainFirst)
@@ -167,21 +168,18 @@ public sealed class OptimizationJobRunner(
             {
                 throw new PipelineInputRejectedException("The job's checkpoint has been deleted.");
             }
-            checkpointPath = store.FullPath(job.Checkpoint.RelativePath);
-            if (!File.Exists(checkpointPath))
-            {
-                throw new PipelineInputRejectedException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
-            }
+            checkpointPath = await files.FetchAsync(job.Checkpoint.RelativePath, job.Checkpoint.Sha256, cancellationToken)
+                ?? throw new PipelineInputRejectedException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
         }
         var spec = job.Spec;
-        var uploaded = UploadedDatasetOf(job);
+        var uploaded = await UploadedDatasetOfAsync(job, cancellationToken);
         var dataPath = uploaded is not null ? null : job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
             spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device,
             uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine());
     }
 
-    private UploadedDatasetFile? UploadedDatasetOf(OptimizationJob job)
+    private async Task<UploadedDatasetFile?> UploadedDatasetOfAsync(OptimizationJob job, CancellationToken cancellationToken)
     {
         if (!job.UsesUploadedDataset)
         {
@@ -191,11 +189,8 @@ public sealed class OptimizationJobRunner(
         {
             throw new PipelineInputRejectedException($"The job's dataset '{job.Dataset}' has been deleted.");
         }
-        var path = store.FullPath(dataset.RelativePath);
-        if (!File.Exists(path))
-        {
-            throw new PipelineInputRejectedException($"The file of dataset {dataset.Id} ({dataset.FileName}) is missing from the artifact store.");
-        }
+        var path = await files.FetchAsync(dataset.RelativePath, dataset.Sha256, cancellationToken)
+            ?? throw new PipelineInputRejectedException($"The file of dataset {dataset.Id} ({dataset.FileName}) is missing from the artifact store.");
         return dataset.ToEngine(path, datasetUploads.Value.ToLimits());
     }
 
@@ -206,7 +201,7 @@ public sealed class OptimizationJobRunner(
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         var now = time.GetUtcNow().UtcDateTime;
         var staleBefore = now - options.Value.HeartbeatTimeout;
-        var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{options.Value.Device}";
+        var worker = identity.Name;
         var claimed = await db.Jobs
             .Where(j => j.Id == jobId && !j.CancelRequested
                         && (j.Status == JobStatus.Queued || (j.Status == JobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < staleBefore))))
@@ -288,7 +283,7 @@ public sealed class OptimizationJobRunner(
         foreach (var artifact in outcome.Artifacts)
         {
             var relative = ArtifactStore.JobArtifactPath(job.Id, $"{stage}/{artifact.Name}");
-            stored.Add((artifact, await store.ImportAsync(artifact.Path, relative, cancellationToken)));
+            stored.Add((artifact, await files.PublishAsync(artifact.Path, relative, cancellationToken)));
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -315,6 +310,7 @@ public sealed class OptimizationJobRunner(
             DurationMs = outcome.Duration.TotalMilliseconds,
             Attempt = job.Attempts,
             WorkerName = job.WorkerName,
+            CpuModel = identity.Cpu.Model,
             CalibrationSampling = outcome.Calibration?.Sampling.ToString().ToLowerInvariant(),
             CalibrationSeed = outcome.Calibration?.Seed,
             CalibrationImages = outcome.Calibration?.Count,

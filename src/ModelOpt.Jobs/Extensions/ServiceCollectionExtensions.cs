@@ -9,6 +9,7 @@ using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Execution;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Jobs.Extensions;
 
@@ -31,11 +32,14 @@ public static class ServiceCollectionExtensions
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section);
         services.AddOptions<DatasetUploadOptions>().BindConfiguration(DatasetUploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerRegistryOptions>().BindConfiguration(WorkerRegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<DatasetLocations>();
         services.AddScoped<JobDispatcher>();
+        services.AddScoped<WorkerRegistry>();
 
         var storage = Bind<StorageOptions>(builder.Configuration, StorageOptions.Section);
         var connections = Bind<ConnectionStringsOptions>(builder.Configuration, ConnectionStringsOptions.Section);
@@ -79,13 +83,24 @@ public static class ServiceCollectionExtensions
 
     /// <summary>
     /// The job-running component: a Hangfire server with one worker on this device's queue, the job runner, the engine's
-    /// pipeline and the orphaned-job sweeper. Hosted by ModelOpt.Worker, or by the API in its embedded mode.
+    /// pipeline, the orphaned-job sweeper, the worker's registry row and its way to the artifact store (shared folder or API). Hosted by ModelOpt.Worker, or by the API in its embedded mode.
     /// </summary>
     public static IHostApplicationBuilder AddModelOptWorker(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
         services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
+        services.AddSingleton<WorkerIdentity>();
+        // Registered before the Hangfire server, so the worker's row exists before it takes its first job.
+        services.AddHostedService<WorkerRegistration>();
+        if (worker.Artifacts == ArtifactAccess.Api)
+        {
+            services.AddSingleton<IArtifactTransfer, ApiArtifactTransfer>();
+        }
+        else
+        {
+            services.AddSingleton<IArtifactTransfer, SharedFolderArtifactTransfer>();
+        }
         services.AddTransient<OptimizationJobRunner>();
         services.AddHostedService<OrphanedJobSweeper>();
         services.AddHangfireServer(o =>
