@@ -96,8 +96,9 @@ public sealed class WorkerRegistration(
                 });
                 await db.SaveChangesAsync(cancellationToken);
                 registered = true;
-                logger.LogInformation("Worker {Worker} registered on queue {Queue}: {Cpu}, {Threads} threads, artifacts via {ArtifactAccess}",
-                    identity.Name, identity.Queue, identity.Cpu.Model, identity.Threads, identity.ArtifactAccess);
+                logger.LogInformation(
+                    "Worker {Worker} registered on queue {Queue}: {Cpu}, {Threads} threads, LibTorch {LibTorch}, ONNX Runtime {OnnxRuntime}, artifacts via {ArtifactAccess}",
+                    identity.Name, identity.Queue, identity.Cpu.Model, identity.Threads, identity.LibTorchVersion, identity.OnnxRuntimeVersion, identity.ArtifactAccess);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
