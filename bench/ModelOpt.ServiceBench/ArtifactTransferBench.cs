@@ -22,9 +22,12 @@ public sealed record TransferMeasurement(
 /// The worker side of ModelOpt:Worker:Artifacts = Api, in this process: the production <see cref="ApiArtifactTransfer"/>
 /// uploads a file as a stage's artifact (hash, PUT with Content-Digest, the API hashes while storing) and downloads it
 /// again as an input (GET, hashed while written, checked). This process plays the worker, so its RSS is the worker's.
+/// Each round also stores the file as the default shared-folder mode does, for a ratio measured in the same run.
 /// </summary>
 public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid, string folder)
 {
+    public const string SharedFolderCopy = "shared folder (copy + hash, same disk)";
+
     public async Task<IReadOnlyList<TransferMeasurement>> RunAsync(string file, int rounds)
     {
         using var services = new ServiceCollection().BuildServiceProvider();
@@ -33,6 +36,11 @@ public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid,
             Options.Create(new StorageOptions { DataRoot = folder }),
             services.GetRequiredService<IServiceScopeFactory>(),
             NullLogger<ApiArtifactTransfer>.Instance);
+        // The default mode side by side: the same file copied (and hashed) into a store on this machine's disk.
+        var sharedFolder = new SharedFolderArtifactTransfer(new ArtifactStore(Options.Create(new StorageOptions
+        {
+            DataRoot = folder, ArtifactRoot = Path.Combine(folder, "shared-store"),
+        })));
         var sha256 = await ContentDigest.OfFileAsync(file, CancellationToken.None);
         var results = new List<TransferMeasurement>();
         // Round 0 warms up connections, JIT and the page cache; it is not reported.
@@ -45,10 +53,10 @@ public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid,
                 local = await transfer.FetchAsync(path, sha256, CancellationToken.None)
                         ?? throw new InvalidOperationException($"The API has no {path} right after storing it."));
             File.Delete(local!);
+            var copy = await MeasureAsync(SharedFolderCopy, file, () => sharedFolder.PublishAsync(file, path, CancellationToken.None));
             if (round > 0)
             {
-                results.Add(upload);
-                results.Add(download);
+                results.AddRange([upload, download, copy]);
             }
         }
         return results;

@@ -15,7 +15,8 @@
 //      once without 'model' (format check only) and once with model=resnet18-cifar (the architecture check reads only
 //      names, shapes and dtypes); small resnet20 warm-up uploads of both kinds first;
 //   3. with --artifact-transfer: a worker's artifact transfer through the API (ApiArtifactTransfer, in this process):
-//      the 45 MB file uploaded as a stage's artifact and downloaded as an input, MB/s and both processes' RSS;
+//      the 45 MB file uploaded as a stage's artifact and downloaded as an input, MB/s and both processes' RSS, beside
+//      the shared-folder mode's local copy of the same file;
 //   4. kills the API and prints the table: metric, value, target, met?
 // The client shares the machine with the API: on a loaded or small machine the figures include that contention, so the
 // load average is printed with them. Not part of the test suite.
