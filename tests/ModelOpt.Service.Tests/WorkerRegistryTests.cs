@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Service.Tests;
@@ -140,6 +141,41 @@ public sealed class WorkerRegistryTests : IAsyncLifetime
         Assert.True(DateTime.UtcNow - lost.LastHeartbeatAt >= TimeSpan.Parse(ServiceFactory.WorkerLostAfter));
         var waiting = await client.SubmitAsync(new { model = "resnet20", dataset = "synthetic", device = "cpu" });
         Assert.Equal([WorkerRegistry.NoWorkerWarning("cpu", "cpu")], waiting.Warnings);
+    }
+
+    [Fact]
+    public async Task Jobs_measured_on_another_cpu_or_on_several_are_flagged_by_the_compare_api_and_page()
+    {
+        var factory = Service(embeddedWorker: true);
+        var client = factory.CreateClient();
+        var request = new { model = "resnet20", dataset = "synthetic", training = new { trainSubset = 64 } };
+        var first = await client.WaitForFinishAsync((await client.SubmitAsync(request)).Id, Timeout);
+        var second = await client.WaitForFinishAsync((await client.SubmitAsync(request)).Id, Timeout);
+        var here = CpuDescription.OfThisMachine().Model;
+
+        var same = await client.GetFromJsonAsync<List<JobComparisonDto>>($"/api/jobs/compare?ids={first.Id},{second.Id}", ApiClient.Json);
+        Assert.All(same!, row =>
+        {
+            Assert.Equal([here], row.CpuModels);
+            Assert.False(row.MeasuredOnOtherCpu);
+        });
+
+        // As if the second job had run on another machine, and the first had been resumed on one after its calibrate stage.
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var context = scope.ServiceProvider.GetRequiredService<ModelOpt.Jobs.Infrastructure.ModelOptDbContext>();
+            await context.JobStages.Where(s => s.JobId == second.Id).ExecuteUpdateAsync(u => u.SetProperty(s => s.CpuModel, "Intel(R) Xeon(R) Platinum 8480+"));
+        }
+        var other = await client.GetFromJsonAsync<List<JobComparisonDto>>($"/api/jobs/compare?ids={first.Id},{second.Id}", ApiClient.Json);
+        var page = await client.GetStringAsync($"/compare?ids={first.Id},{second.Id}");
+
+        Assert.Equal([false, true], other!.Select(r => r.MeasuredOnOtherCpu));
+        Assert.Equal(["Intel(R) Xeon(R) Platinum 8480+"], other![1].CpuModels);
+        Assert.Contains("id=\"different-cpus\"", page);
+        Assert.Contains($"data-job-id=\"{second.Id}\" class=\"different-cpu\"", page);
+        Assert.Contains($"data-job-id=\"{first.Id}\" class=\"\"", page);
+        await (await client.GetAsync("/api/jobs/compare?ids=nope")).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await client.GetAsync($"/api/jobs/compare?ids={first.Id},{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]

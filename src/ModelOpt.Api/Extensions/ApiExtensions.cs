@@ -116,6 +116,7 @@ public static class ApiExtensions
         var api = app.MapGroup("").RequireScopeByMethod();
         api.MapCheckpointEndpoints();
         api.MapJobEndpoints();
+        api.MapJobComparisonEndpoints();
         api.MapCatalogEndpoints();
         api.MapDatasetEndpoints();
         api.MapApiKeyEndpoints();

@@ -42,20 +42,8 @@ public sealed class CompareModel(JobServices services) : PageModel
         Missing = missing;
     }
 
-    /// <summary>The CPUs a job's measured stages ran on (more than one when another worker resumed it).</summary>
-    public static IReadOnlyList<string> Cpus(JobDto job) =>
-        job.Stages.Where(s => s.Results.Count > 0 && s.CpuModel is not null).Select(s => s.CpuModel!).Distinct().Order().ToList();
-
-    /// <summary>
-    /// Whether the job's latencies compare with the first job's: every measured stage of both on one and the same CPU.
-    /// Jobs measured before workers recorded their CPU have none and are not flagged.
-    /// </summary>
-    public bool MeasuredOnOtherCpu(JobDto job)
-    {
-        var reference = Cpus(Jobs[0]);
-        var cpus = Cpus(job);
-        return cpus.Count > 1 || (cpus.Count == 1 && reference.Count >= 1 && !reference.SequenceEqual(cpus));
-    }
+    /// <summary>Whether the job's latencies are not comparable with the first job's (see <see cref="MeasuredCpus"/>).</summary>
+    public bool MeasuredOnOtherCpu(JobDto job) => MeasuredCpus.DifferFrom(Jobs[0], job);
 
     public static string Name(JobDto job) => $"{job.Id.ToString()[..8]} {job.Spec.Quantization.ActivationObserver}";
 
