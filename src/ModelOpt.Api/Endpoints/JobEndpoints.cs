@@ -7,7 +7,9 @@ using ModelOpt.Api.Presentation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Execution;
+using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
 using ModelOpt.Jobs.Workers;
@@ -16,8 +18,8 @@ namespace ModelOpt.Api.Endpoints;
 
 /// <summary>What the job handlers need, bound with [AsParameters].</summary>
 public sealed record JobServices(
-    ModelOptDbContext Db, JobDispatcher Dispatcher, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time, WorkerRegistry Workers,
-    IOptions<JobsOptions> Options);
+    ModelOptDbContext Db, JobStateMachine States, JobDispatcher Dispatcher, DispatchSignal Dispatch, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time,
+    WorkerRegistry Workers, IOptions<JobsOptions> Options);
 
 public static class JobEndpoints
 {
@@ -152,10 +154,9 @@ public static class JobEndpoints
                 + "Start a worker for that device, or submit for a device GET /api/workers lists.");
         }
         var now = services.Time.GetUtcNow().UtcDateTime;
-        var job = new OptimizationJob
+        var job = services.States.Submit(new OptimizationJob
         {
             Id = Guid.CreateVersion7(),
-            Status = JobStatus.Queued,
             Model = model!,
             Dataset = dataset!.Name,
             DatasetId = dataset.Uploaded?.Id,
@@ -167,9 +168,12 @@ public static class JobEndpoints
             Queue = queue,
             Spec = request.ToSpec(),
             CreatedAt = now,
-            ProgressMessage = warnings.Count > 0 ? WorkerRegistry.WaitingMessage(request.Device) : "Queued",
             IdempotencyKey = idempotencyKey,
-        };
+        });
+        if (warnings.Count > 0)
+        {
+            job.ProgressMessage = WorkerRegistry.WaitingMessage(request.Device);
+        }
         services.Db.Jobs.Add(job);
         try
         {
@@ -185,18 +189,8 @@ public static class JobEndpoints
             }
             throw;
         }
-        try
-        {
-            job.HangfireJobId = services.Dispatcher.Enqueue(job.Id, job.Queue);
-        }
-        catch
-        {
-            // No dispatch, no job: the row would wait forever.
-            services.Db.Jobs.Remove(job);
-            await services.Db.SaveChangesAsync(CancellationToken.None);
-            throw;
-        }
-        await services.Db.SaveChangesAsync(CancellationToken.None);
+        // The row is the outbox entry: the relay hands it to Hangfire, so the request waits for no queue.
+        services.Dispatch.Notify();
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now, warnings));
     }
 
@@ -238,23 +232,13 @@ public static class JobEndpoints
             throw new ConflictException($"Job {id} is already {job.Status}.");
         }
         // Conditional updates: the worker may claim the job between our read and our write.
-        var cancelledQueued = await services.Db.Jobs
-            .Where(j => j.Id == id && j.Status == JobStatus.Queued)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Cancelled)
-                .SetProperty(j => j.CancelRequested, true)
-                .SetProperty(j => j.FinishedAt, now)
-                .SetProperty(j => j.ProgressMessage, "Cancelled")
-                .SetProperty(j => j.Error, "Cancelled on request before it started."), cancellationToken);
-        if (cancelledQueued == 1)
+        if (await services.States.CancelQueuedAsync(id, "Cancelled on request before it started.", cancellationToken))
         {
             services.Dispatcher.TryDelete(job.HangfireJobId);
         }
         else
         {
-            await services.Db.Jobs
-                .Where(j => j.Id == id && j.Status == JobStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
+            await services.States.RequestCancelAsync(id, cancellationToken);
         }
         services.Db.ChangeTracker.Clear();
         job = await LoadAsync(services.Db, id, cancellationToken);
@@ -273,21 +257,11 @@ public static class JobEndpoints
         {
             throw new ConflictException($"Job {id} started from a checkpoint that has since been deleted.");
         }
-        var reset = await services.Db.Jobs
-            .Where(j => j.Id == id && (j.Status == JobStatus.Failed || j.Status == JobStatus.Cancelled))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Queued)
-                .SetProperty(j => j.CancelRequested, false)
-                .SetProperty(j => j.Error, (string?)null)
-                .SetProperty(j => j.FinishedAt, (DateTime?)null)
-                .SetProperty(j => j.Attempts, 0)
-                .SetProperty(j => j.ProgressMessage, $"Queued to resume after {job.Stages.Count} completed stage(s)"), cancellationToken);
-        if (reset == 0)
+        if (!await services.States.RetryAsync(id, job.Stages.Count, cancellationToken))
         {
             throw new ConflictException($"Job {id} changed state meanwhile; try again.");
         }
-        var hangfireId = services.Dispatcher.Enqueue(id, job.Queue);
-        await services.Db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId), CancellationToken.None);
+        services.Dispatch.Notify();
         services.Db.ChangeTracker.Clear();
         job = await LoadAsync(services.Db, id, cancellationToken);
         return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));

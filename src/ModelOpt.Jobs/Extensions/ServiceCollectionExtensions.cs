@@ -6,8 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Execution;
 using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
 using ModelOpt.Jobs.Workers;
 
@@ -17,7 +19,7 @@ public static class ServiceCollectionExtensions
 {
     /// <summary>
     /// What the API and every worker share: validated options, the application database of the configured provider,
-    /// Hangfire storage on the same provider, the artifact store and the catalogues.
+    /// Hangfire storage on the same provider, the artifact store, the catalogues, the job state machine and the dispatch relay.
     /// </summary>
     public static IHostApplicationBuilder AddModelOptCore(this IHostApplicationBuilder builder)
     {
@@ -34,12 +36,16 @@ public static class ServiceCollectionExtensions
         services.AddOptions<DatasetUploadOptions>().BindConfiguration(DatasetUploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerRegistryOptions>().BindConfiguration(WorkerRegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<DatasetLocations>();
+        services.AddSingleton<JobStateMachine>();
         services.AddScoped<JobDispatcher>();
         services.AddScoped<WorkerRegistry>();
+        services.AddSingleton<DispatchSignal>();
+        services.AddHostedService<JobDispatchRelay>();
 
         var storage = Bind<StorageOptions>(builder.Configuration, StorageOptions.Section);
         var connections = Bind<ConnectionStringsOptions>(builder.Configuration, ConnectionStringsOptions.Section);
@@ -101,6 +107,8 @@ public static class ServiceCollectionExtensions
         {
             services.AddSingleton<IArtifactTransfer, SharedFolderArtifactTransfer>();
         }
+        services.AddSingleton<JobRequestFactory>();
+        services.AddSingleton<StageRecorder>();
         services.AddTransient<OptimizationJobRunner>();
         services.AddHostedService<OrphanedJobSweeper>();
         services.AddHangfireServer(o =>

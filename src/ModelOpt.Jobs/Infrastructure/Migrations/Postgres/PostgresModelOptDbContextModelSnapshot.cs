@@ -323,6 +323,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -391,6 +394,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
 
                     b.HasIndex("Status", "CreatedAt");
 

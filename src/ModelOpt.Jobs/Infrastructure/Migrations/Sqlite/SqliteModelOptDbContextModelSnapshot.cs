@@ -312,6 +312,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
@@ -380,6 +383,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
 
                     b.HasIndex("Status", "CreatedAt");
 

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 {
     [DbContext(typeof(PostgresModelOptDbContext))]
-    [Migration("20261201112604_WorkerRegistry")]
-    partial class WorkerRegistry
+    [Migration("20261201112422_JobDispatchOutbox")]
+    partial class JobDispatchOutbox
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -252,10 +252,6 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<DateTime>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("CpuModel")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
                     b.Property<string>("DatasetSha256")
                         .HasMaxLength(64)
                         .HasColumnType("character(64)")
@@ -326,6 +322,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -395,86 +394,12 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
 
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
+
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("jobs", (string)null);
-                });
-
-            modelBuilder.Entity("ModelOpt.Jobs.Model.RegisteredWorker", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid");
-
-                    b.Property<bool>("Amx")
-                        .HasColumnType("boolean");
-
-                    b.Property<string>("ArtifactAccess")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
-
-                    b.Property<bool>("Avx2")
-                        .HasColumnType("boolean");
-
-                    b.Property<bool>("Avx512Vnni")
-                        .HasColumnType("boolean");
-
-                    b.Property<string>("CpuModel")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<Guid?>("CurrentJobId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Device")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<string>("Host")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<DateTime>("LastHeartbeatAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("LibTorchVersion")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<string>("OnnxRuntimeVersion")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<string>("Queue")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<DateTime?>("StoppedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("Threads")
-                        .HasColumnType("integer");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("Queue", "LastHeartbeatAt");
-
-                    b.ToTable("workers", (string)null);
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.StageResult", b =>
