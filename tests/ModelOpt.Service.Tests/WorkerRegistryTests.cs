@@ -178,6 +178,24 @@ public sealed class WorkerRegistryTests : IAsyncLifetime
         await (await client.GetAsync($"/api/jobs/compare?ids={first.Id},{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("ModelOpt:Jobs:WithoutWorker", "Maybe", "WithoutWorker")]
+    [InlineData("ModelOpt:Workers:LostAfter", "00:00:01", "LostAfter")]
+    [InlineData("ModelOpt:Worker:Artifacts", "Api", "ApiUrl")]
+    public async Task A_bad_worker_or_routing_setting_stops_the_start_up(string key, string value, string named)
+    {
+        var settings = ServiceFactory.Postgres(db, embeddedWorker: false);
+        settings[key] = value;
+        await using var factory = new ServiceFactory(settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(named, string.Join("\n", Chain(error).Select(e => e.Message)));
+    }
+
+    private static IEnumerable<Exception> Chain(Exception e) =>
+        new[] { e }.Concat(e is AggregateException a ? a.InnerExceptions.SelectMany(Chain) : e.InnerException is { } inner ? Chain(inner) : []);
+
     [Fact]
     public async Task Health_shows_each_check_s_status_to_anyone_and_its_detail_only_with_an_admin_key()
     {
