@@ -1,6 +1,10 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Service.Tests;
 
@@ -66,6 +70,50 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         await (await worker.SendAsync(Put("checkpoints/0123/evil.pth", body, digest))).ProblemAsync(HttpStatusCode.BadRequest);
         await (await worker.GetAsync($"/{ApiArtifactTransfer.FilesRoute}/modelopt.db")).ProblemAsync(HttpStatusCode.NotFound);
         await (await worker.GetAsync($"/{ApiArtifactTransfer.FilesRoute}/checkpoints/none/none.pth")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task An_interrupted_download_resumes_from_its_partial_file_and_the_hash_checks_the_whole()
+    {
+        await using var api = new ServiceFactory(ServiceFactory.Postgres(Db, embeddedWorker: false));
+        var address = api.StartKestrel();
+        var key = await api.CreateKeyAsync(ApiKeyScope.Worker);
+        var body = RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 5);
+        var sha256 = TestCheckpoints.Sha256(body);
+        var path = ArtifactPath(Guid.NewGuid(), "model-int8.pt");
+        Assert.Equal(HttpStatusCode.Created, (await api.CreateClient(key).SendAsync(Put(path, body, ContentDigest.Format(sha256)))).StatusCode);
+        var root = Directory.CreateTempSubdirectory("modelopt-transfer-").FullName;
+        try
+        {
+            using var transfer = new ApiArtifactTransfer(
+                Options.Create(new WorkerOptions { Artifacts = ArtifactAccess.Api, ApiUrl = address, ApiKey = key }),
+                Options.Create(new StorageOptions { DataRoot = root }),
+                api.Services.GetRequiredService<IServiceScopeFactory>(), NullLogger<ApiArtifactTransfer>.Instance);
+            var local = Path.Combine(root, "worker", "inputs", path);
+            var partial = local + ".partial";
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+
+            // A partial file whose bytes are not the file's: resumed after them, the whole fails its SHA-256 and is dropped.
+            await File.WriteAllBytesAsync(partial, new byte[1_000_000]);
+            await Assert.ThrowsAsync<ArtifactTransferException>(() => transfer.FetchAsync(path, sha256, CancellationToken.None));
+            Assert.False(File.Exists(partial));
+
+            // The first megabyte of an interrupted download: only the rest is fetched.
+            await File.WriteAllBytesAsync(partial, body[..1_000_000]);
+            Assert.Equal(local, await transfer.FetchAsync(path, sha256, CancellationToken.None));
+            Assert.Equal(body, await File.ReadAllBytesAsync(local));
+
+            // A partial file as long as the whole: the range is refused (416) and the download starts over.
+            File.Delete(local);
+            await File.WriteAllBytesAsync(partial, body);
+            Assert.Equal(local, await transfer.FetchAsync(path, sha256, CancellationToken.None));
+            Assert.Equal(body, await File.ReadAllBytesAsync(local));
+            Assert.False(File.Exists(partial));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]

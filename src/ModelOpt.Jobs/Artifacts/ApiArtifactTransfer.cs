@@ -11,7 +11,8 @@ namespace ModelOpt.Jobs.Artifacts;
 
 /// <summary>
 /// A worker without the store's folder: it downloads inputs and completed stages' artifacts from the API
-/// (<c>GET /api/workers/files/{path}</c>) into its own data root and uploads each stage's artifacts
+/// (<c>GET /api/workers/files/{path}</c>, resumed with a range request after an interruption) into its own data root and
+/// uploads each stage's artifacts
 /// (<c>PUT /api/workers/files/{path}</c> with a <c>Content-Digest</c>). Both directions are streamed, never held in memory,
 /// and SHA-256 checked: a download against the hash the database records, an upload by the API against the digest
 /// the worker sends, and the API's answer against the worker's own hash.
@@ -102,32 +103,64 @@ public sealed class ApiArtifactTransfer : IArtifactTransfer, IDisposable
 
     public void Dispose() => http.Dispose();
 
-    /// <summary>Streams the stored file to <paramref name="target"/> through a temporary file; false when the API has no such file.</summary>
+    /// <summary>
+    /// Streams the stored file to <paramref name="target"/> through <c>{target}.partial</c>; false when the API has no such
+    /// file. A partial file left by an interrupted attempt is resumed with a range request (its bytes are hashed first),
+    /// and the whole is checked against <paramref name="sha256"/> before it is moved into place.
+    /// </summary>
     private async Task<bool> DownloadAsync(string relativePath, string target, string sha256, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(UrlOf(relativePath), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var partial = target + ".partial";
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var file = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, useAsync: true);
+        var buffer = new byte[BufferSize];
+        int read;
+        while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, UrlOf(relativePath));
+        if (file.Length > 0)
+        {
+            request.Headers.Range = new RangeHeaderValue(file.Length, null);
+        }
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
+            await file.DisposeAsync();
+            File.Delete(partial);
             return false;
+        }
+        if (response.StatusCode is not HttpStatusCode.PartialContent)
+        {
+            // A full answer (or a refused range: the partial file is as long as the stored one, or longer): start over.
+            file.SetLength(0);
+            hash.GetHashAndReset();
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                await file.DisposeAsync();
+                File.Delete(partial);
+                return await DownloadAsync(relativePath, target, sha256, cancellationToken);
+            }
         }
         if (!response.IsSuccessStatusCode)
         {
             throw new ArtifactTransferException($"The API answered {(int)response.StatusCode} for '{Path.GetFileName(relativePath)}'.");
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var partial = target + ".partial";
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
-        await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+        if (response.StatusCode == HttpStatusCode.PartialContent)
         {
-            var buffer = new byte[BufferSize];
-            int read;
+            logger.LogInformation("Resuming {File} at byte {Offset}", Path.GetFileName(relativePath), file.Length);
+        }
+        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+        {
             while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 hash.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
         }
+        await file.DisposeAsync();
         var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (actual != sha256)
         {
