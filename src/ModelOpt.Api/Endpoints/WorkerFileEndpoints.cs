@@ -19,7 +19,7 @@ public static class WorkerFileEndpoints
     {
         var group = routes.MapGroup(ApiArtifactTransfer.FilesRoute).WithTags("Workers")
             .RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Worker));
-        group.MapGet("{**path}", DownloadAsync)
+        group.MapGet("{**path}", Download)
             .WithName("DownloadWorkerFile")
             .WithSummary("A stored file, for a worker: a checkpoint, an uploaded dataset or a job's artifact")
             .WithDescription("The path is the one the database records (checkpoints/…, datasets/…, jobs/{id}/artifacts/…). Streamed, with range requests; "
@@ -38,14 +38,13 @@ public static class WorkerFileEndpoints
         return group;
     }
 
-    public static Task<PhysicalFileHttpResult> DownloadAsync(
-        [Description("Relative path in the artifact store.")] string path, ArtifactStore store)
+    public static PhysicalFileHttpResult Download([Description("Relative path in the artifact store.")] string path, ArtifactStore store)
     {
         if (!Readable.Any(p => path.StartsWith(p, StringComparison.Ordinal)) || !TryFullPath(store, path, out var full) || !File.Exists(full))
         {
             throw new NotFoundException($"The artifact store has no file '{path}'.");
         }
-        return Task.FromResult(TypedResults.PhysicalFile(full, "application/octet-stream", enableRangeProcessing: true));
+        return TypedResults.PhysicalFile(full, "application/octet-stream", enableRangeProcessing: true);
     }
 
     public static async Task<Created<StoredFile>> UploadAsync(
