@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
-using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Dispatch;
@@ -125,17 +124,16 @@ public static class JobEndpoints
         {
             errors["model"] = ["The model field is required unless the checkpoint is an ONNX model, which carries its own."];
         }
-        else if (!onnx && ModelZoo.All.All(m => m.Name != model))
+        else if (!onnx && !ModelCatalog.IsKnown(model))
         {
-            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
+            errors["model"] = [ModelCatalog.UnknownModelReason(model)];
         }
         if (errors.Count == 0)
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
-            dataset!.Check(preprocessing, onnx ? null : checkpoint, services.Store, errors);
-            if (onnx && errors.Count == 0
-                && OnnxInputMismatch(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName, dataset, preprocessing) is { } mismatch)
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, errors);
+            if (onnx && errors.Count == 0 && OnnxInputMismatch(checkpoint!, dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
@@ -322,9 +320,10 @@ public static class JobEndpoints
     }
 
     /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
-    private static string? OnnxInputMismatch(string path, string fileName, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    private static string? OnnxInputMismatch(Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
     {
-        var (inputShape, classes) = OnnxCheckpointInspector.Inspect(path, fileName);
+        long[] inputShape = [checkpoint.InputChannels ?? 0, checkpoint.InputHeight ?? 0, checkpoint.InputWidth ?? 0];
+        var classes = checkpoint.NumClasses;
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
         return inputShape.SequenceEqual(images) && classes == dataset.Classes
