@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 {
     [DbContext(typeof(PostgresModelOptDbContext))]
-    [Migration("20261201114755_WorkerRegistry")]
+    [Migration("20261201122006_WorkerRegistry")]
     partial class WorkerRegistry
     {
         /// <inheritdoc />
@@ -89,9 +89,21 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<int?>("InputChannels")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputWidth")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Model")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("NumClasses")
+                        .HasColumnType("integer");
 
                     b.Property<string>("RelativePath")
                         .IsRequired()

@@ -11,7 +11,7 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteModelOptDbContext))]
-    [Migration("20261201114829_WorkerRegistry")]
+    [Migration("20261201122036_WorkerRegistry")]
     partial class WorkerRegistry
     {
         /// <inheritdoc />
@@ -84,9 +84,21 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("InputChannels")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("InputHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("InputWidth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Model")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("NumClasses")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
