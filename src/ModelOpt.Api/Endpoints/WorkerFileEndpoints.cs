@@ -29,10 +29,9 @@ public static class WorkerFileEndpoints
         group.MapPut("{**path}", UploadAsync)
             .WithName("UploadWorkerFile")
             .WithSummary("Store a stage's artifact, for a worker")
-            .WithDescription("Only under jobs/{id}/artifacts/. The body is the file, streamed to a temporary file and hashed; it is stored only when its "
+            .WithDescription("Only under jobs/{id}/artifacts/. The body is the file (application/octet-stream), streamed to a temporary file and hashed; it is stored only when its "
                              + "SHA-256 equals the request's Content-Digest (RFC 9530, sha-256=:BASE64:), else 422. Answers 201 with the stored path, "
                              + "length and SHA-256; an earlier file at the same path is replaced.")
-            .Accepts<Stream>("application/octet-stream")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return group;
