@@ -9,7 +9,8 @@
    the qconfig of ModelOpt's default recipe (HistogramObserver activations, PerChannelMinMaxObserver weights, as above),
    calibrated on one batch of the first 32 Fashion-MNIST training images, then run on the first 32 test images
    (both written beside it, preprocessed as ModelOpt does: /255, bilinear 28 -> 32 without antialias, (x - 0.5) / 0.5).
-   Records the int8 logits, the FP32 logits and each conv / linear output's qparams.
+   Records the int8 logits, the FP32 logits, each conv / linear output's qparams and weight scales, and the int8
+   weights (BatchNorm folded, per-channel quantized) of every layer in one int8 file, each layer at its offset.
 
 Run with Debian's PyTorch: /usr/bin/python3 scripts/make_quantization_references.py
 """
@@ -178,9 +179,17 @@ def fx_resnet20():
         prepared(calibration)
         converted = convert_fx(prepared)
         int8 = converted(test)
-    layers = {name: {"scale": float(m.scale), "zero_point": int(m.zero_point)}
-              for name, m in converted.named_modules()
-              if isinstance(m, (torch.ao.nn.quantized.Conv2d, torch.ao.nn.quantized.Linear))}
+    layers, weights = {}, []
+    offset = 0
+    for name, m in converted.named_modules():
+        if isinstance(m, (torch.ao.nn.quantized.Conv2d, torch.ao.nn.quantized.Linear)):
+            w = m.weight()
+            layers[name] = {"scale": float(m.scale), "zero_point": int(m.zero_point),
+                            "weight_scales": [float(v) for v in w.q_per_channel_scales()],
+                            "weight_shape": list(w.shape), "weight_offset": offset}
+            weights.append(w.int_repr().reshape(-1).numpy())
+            offset += w.numel()
+    np.concatenate(weights).astype(np.int8).tofile(os.path.join(OUT, "fx_resnet20_int8_weights.i8"))
     return {
         "checkpoint": "resnet20_1ch_random.pth",
         "calibration": {"file": write_f32("fmnist_train_first32_32x1x32x32.f32", calibration), "shape": list(calibration.shape)},
@@ -189,6 +198,7 @@ def fx_resnet20():
         "fp32_logits": [[round(float(v), 6) for v in row] for row in fp32],
         "int8_logits": [[round(float(v), 6) for v in row] for row in int8],
         "layers": layers,
+        "int8_weights": "fx_resnet20_int8_weights.i8",
     }
 
 

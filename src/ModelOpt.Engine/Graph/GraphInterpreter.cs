@@ -27,7 +27,7 @@ public static class GraphInterpreter
     }
 
     /// <summary>Disposes the values a node read for the last time (see <see cref="ModelGraph.LastUses"/>).</summary>
-    public static void FreeLastUses(Dictionary<GraphValue, Tensor> values, IReadOnlyList<GraphValue> lastUsed)
+    internal static void FreeLastUses(Dictionary<GraphValue, Tensor> values, IReadOnlyList<GraphValue> lastUsed)
     {
         foreach (var value in lastUsed)
         {

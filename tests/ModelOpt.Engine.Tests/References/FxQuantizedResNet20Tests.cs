@@ -45,6 +45,25 @@ public class FxQuantizedResNet20Tests(ITestOutputHelper output)
         Assert.Equal(0, worstZeroPoint);
     }
 
+    /// <remarks>Bit for bit: BatchNorm folded in float32 as FX's <c>fuse_conv_bn_eval</c> does, float32 scales (ADR-003).</remarks>
+    [Fact]
+    public void Int8_weights_and_their_scales_are_fxs_after_folding_batch_norm()
+    {
+        using var model = Fixture();
+        using var quantized = Quantize(model);
+        var fxWeights = PyTorchQuantizationReferences.ReadInt8(Fx.Int8Weights);
+
+        foreach (var (name, fx) in Fx.Layers)
+        {
+            var ours = quantized.Weights[name];
+            Assert.Equal(fx.WeightShape, ours.IntWeight.shape);
+            Assert.Equal(fx.WeightScales, ours.Scales.to_type(ScalarType.Float32).to_type(ScalarType.Float64).data<double>().ToArray());
+            var expected = fxWeights.AsSpan((int)fx.WeightOffset, (int)ours.IntWeight.numel()).ToArray();
+            Assert.True(expected.SequenceEqual(ours.IntWeight.contiguous().data<sbyte>().ToArray()), $"{name}: int8 weights differ from FX's");
+        }
+        Assert.Equal(fxWeights.Length, Fx.Layers.Sum(l => l.Value.WeightShape.Aggregate(1L, (n, d) => n * d)));
+    }
+
     [Fact]
     public void Int8_logits_are_within_two_output_steps_of_fxs()
     {

@@ -24,6 +24,9 @@ internal sealed record PyTorchQuantizationReferences(string Torch, double Eps, O
         Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
         return tensor(values, file.Shape);
     }
+
+    /// <summary>A raw int8 file written beside the references.</summary>
+    public static sbyte[] ReadInt8(string file) => Array.ConvertAll(File.ReadAllBytes(Path.Combine(Folder, file)), b => unchecked((sbyte)b));
 }
 
 internal sealed record TensorFile(string File, long[] Shape);
@@ -43,6 +46,8 @@ internal sealed record FxReference(
     string Engine,
     float[][] Fp32Logits,
     float[][] Int8Logits,
-    Dictionary<string, LayerQParams> Layers);
+    Dictionary<string, FxLayer> Layers,
+    string Int8Weights);
 
-internal sealed record LayerQParams(double Scale, long ZeroPoint);
+/// <summary>A quantized conv or linear of the FX model: its output's qparams, and its int8 weight at an offset of the weights file.</summary>
+internal sealed record FxLayer(double Scale, long ZeroPoint, double[] WeightScales, long[] WeightShape, long WeightOffset);
