@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ModelOpt.Engine.Tests.Checkpoints;
 
 namespace ModelOpt.Engine.Tests.References;
 
@@ -17,13 +18,7 @@ internal sealed record PyTorchQuantizationReferences(string Torch, double Eps, O
     private static string Folder => Path.Combine(AppContext.BaseDirectory, "TestData", "references");
 
     /// <summary>A raw float32 little-endian file written beside the references, with its shape.</summary>
-    public static Tensor Read(TensorFile file)
-    {
-        var bytes = File.ReadAllBytes(Path.Combine(Folder, file.File));
-        var values = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-        return tensor(values, file.Shape);
-    }
+    public static Tensor Read(TensorFile file) => Fixtures.Floats(Path.Combine(Folder, file.File), file.Shape);
 
     /// <summary>A raw int8 file written beside the references.</summary>
     public static sbyte[] ReadInt8(string file) => Array.ConvertAll(File.ReadAllBytes(Path.Combine(Folder, file)), b => unchecked((sbyte)b));
