@@ -5,12 +5,14 @@
    MinMaxObserver, MovingAverageMinMaxObserver, HistogramObserver (its _non_linear_param_search, on one batch binned
    over its true range: see FirstBatchHistogramObserver) and PerChannelMinMaxObserver, with ModelOpt's two schemes: uint8 [0, 255] affine (and symmetric) per-tensor activations,
    int8 [-128, 127] symmetric weights (per-channel on axis 0, and per-tensor); eps 2^-12 as ModelOpt's x86 recipe.
-2. FX post-training quantization (prepare_fx / convert_fx) of the PyTorch-written fixture resnet20_1ch_random.pth with
-   the qconfig of ModelOpt's default recipe (HistogramObserver activations, PerChannelMinMaxObserver weights, as above),
-   calibrated on one batch of the first 32 Fashion-MNIST training images, then run on the first 32 test images
-   (both written beside it, preprocessed as ModelOpt does: /255, bilinear 28 -> 32 without antialias, (x - 0.5) / 0.5).
-   Records the int8 logits, the FP32 logits, each conv / linear output's qparams and weight scales, and the int8
-   weights (BatchNorm folded, per-channel quantized) of every layer in one int8 file, each layer at its offset.
+2. FX post-training quantization (prepare_fx / convert_fx) of the PyTorch-written fixtures resnet20_1ch_random.pth
+   and ../shared/fixtures/resnet18_cifar_3ch_random.pth with the qconfig of ModelOpt's default recipe
+   (HistogramObserver activations, PerChannelMinMaxObserver weights, as above), calibrated on one batch of the first 32
+   Fashion-MNIST training images, then run on the first 32 test images (both written beside it, preprocessed as
+   ModelOpt does: /255, bilinear 28 -> 32 without antialias, (x - 0.5) / 0.5; repeated to 3 channels for resnet18).
+   Records the int8 logits, the FP32 logits, each conv / linear output's qparams, weight scales and a checksum of its
+   int8 weights (BatchNorm folded, per-channel quantized), and resnet20's int8 weights in one file, each layer at its
+   offset.
 
 Run with Debian's PyTorch: /usr/bin/python3 scripts/make_quantization_references.py
 """
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision
 from torch.ao.quantization import (HistogramObserver, MinMaxObserver, MovingAverageMinMaxObserver,
                                    PerChannelMinMaxObserver, QConfig, QConfigMapping)
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
@@ -162,23 +165,37 @@ def fashion_mnist(images_file, count):
     return (x - 0.5) / 0.5
 
 
-def fx_resnet20():
-    model = ResNet20()
-    model.load_state_dict(torch.load(os.path.join(TEST_DATA, "resnet20_1ch_random.pth")))
+def torchvision_resnet18_cifar():
+    """The notebook's model: torchvision resnet18 with a 3x3 stride-1 stem and no max pool (ModelOpt's resnet18-cifar)."""
+    model = torchvision.models.resnet18(num_classes=10)
+    model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+    model.maxpool = nn.Identity()
+    return model
+
+
+def weight_checksum(int8):
+    """sum of w[i] * (i % 8191 + 1) over the flat int8 weight: any changed or moved value changes it."""
+    flat = int8.reshape(-1).to(torch.int64)
+    return int((flat * (torch.arange(flat.numel()) % 8191 + 1)).sum())
+
+
+def fx_reference(model, checkpoint, channels, calibration, test, weights_file=None):
+    """FX PTQ of one fixture; the 1-channel images are repeated to the model's channels, as ModelOpt's tests do."""
+    model.load_state_dict(torch.load(checkpoint))
     model.eval()
-    calibration = fashion_mnist("train-images-idx3-ubyte.gz", 32)
-    test = fashion_mnist("t10k-images-idx3-ubyte.gz", 32)
+    calibration_images = calibration.repeat(1, channels, 1, 1)
+    test_images = test.repeat(1, channels, 1, 1)
     with torch.no_grad():
-        fp32 = model(test)
+        fp32 = model(test_images)
     qconfig = QConfig(activation=FirstBatchHistogramObserver.with_args(eps=EPS, reduce_range=False, **UINT8_AFFINE),
                       weight=PerChannelMinMaxObserver.with_args(eps=EPS, **INT8_PER_CHANNEL))
     # Debian's PyTorch has no fbgemm / x86 engine; oneDNN takes full-range uint8 activations as ModelOpt's kernels do.
     torch.backends.quantized.engine = "onednn"
-    prepared = prepare_fx(model, QConfigMapping().set_global(qconfig), example_inputs=(calibration[:1],))
+    prepared = prepare_fx(model, QConfigMapping().set_global(qconfig), example_inputs=(calibration_images[:1],))
     with torch.no_grad():
-        prepared(calibration)
+        prepared(calibration_images)
         converted = convert_fx(prepared)
-        int8 = converted(test)
+        int8 = converted(test_images)
     layers, weights = {}, []
     offset = 0
     for name, m in converted.named_modules():
@@ -186,26 +203,43 @@ def fx_resnet20():
             w = m.weight()
             layers[name] = {"scale": float(m.scale), "zero_point": int(m.zero_point),
                             "weight_scales": [float(v) for v in w.q_per_channel_scales()],
-                            "weight_shape": list(w.shape), "weight_offset": offset}
+                            "weight_shape": list(w.shape), "weight_offset": offset,
+                            "weight_checksum": weight_checksum(w.int_repr())}
             weights.append(w.int_repr().reshape(-1).numpy())
             offset += w.numel()
-    np.concatenate(weights).astype(np.int8).tofile(os.path.join(OUT, "fx_resnet20_int8_weights.i8"))
+    if weights_file:
+        np.concatenate(weights).astype(np.int8).tofile(os.path.join(OUT, weights_file))
     return {
-        "checkpoint": "resnet20_1ch_random.pth",
-        "calibration": {"file": write_f32("fmnist_train_first32_32x1x32x32.f32", calibration), "shape": list(calibration.shape)},
-        "input": {"file": write_f32("fmnist_test_first32_32x1x32x32.f32", test), "shape": list(test.shape)},
+        "checkpoint": os.path.basename(checkpoint),
+        "channels": channels,
         "engine": torch.backends.quantized.engine,
         "fp32_logits": [[round(float(v), 6) for v in row] for row in fp32],
         "int8_logits": [[round(float(v), 6) for v in row] for row in int8],
         "layers": layers,
-        "int8_weights": "fx_resnet20_int8_weights.i8",
+        "int8_weights": weights_file,
+    }
+
+
+def fx_references():
+    calibration = fashion_mnist("train-images-idx3-ubyte.gz", 32)
+    test = fashion_mnist("t10k-images-idx3-ubyte.gz", 32)
+    # The 45 MB resnet18 fixture is not in the repository (see /work/shared/fixtures/README.md).
+    shared = os.path.join(ROOT, "..", "shared", "fixtures", "resnet18_cifar_3ch_random.pth")
+    return {
+        "calibration": {"file": write_f32("fmnist_train_first32_32x1x32x32.f32", calibration), "shape": list(calibration.shape)},
+        "input": {"file": write_f32("fmnist_test_first32_32x1x32x32.f32", test), "shape": list(test.shape)},
+        "models": {
+            "resnet20": fx_reference(ResNet20(), os.path.join(TEST_DATA, "resnet20_1ch_random.pth"), 1, calibration, test,
+                                     weights_file="fx_resnet20_int8_weights.i8"),
+            "resnet18-cifar": fx_reference(torchvision_resnet18_cifar(), shared, 3, calibration, test),
+        },
     }
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(2)
-    references = {"torch": torch.__version__, "eps": EPS, "observers": observers(), "fx_resnet20": fx_resnet20()}
+    references = {"torch": torch.__version__, "eps": EPS, "observers": observers(), "fx": fx_references()}
     with open(os.path.join(OUT, "quantization_references.json"), "w") as f:
         json.dump(references, f, indent=1)
         f.write("\n")
