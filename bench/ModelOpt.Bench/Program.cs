@@ -51,7 +51,7 @@ var fp32 = outcomes[PipelineStage.EvaluateFp32].Results.Single();
 var rows = new List<(string, StageMetrics)> { ("full", fp32) };
 if (outcomes.TryGetValue(PipelineStage.Convert, out var convert))
 {
-    rows.Add(("quantized", convert.Results.Single()));
+    rows.Add(("quantized", convert.Results.Single(m => m.Selected)));
 }
 if (outcomes.TryGetValue(PipelineStage.Compile, out var compile))
 {

@@ -13,7 +13,12 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Percentile">Used by the <c>percentile</c> observer, in (0, 100].</param>
 /// <param name="KeepFloat">Conv / linear layers left in FP32, by node name, as <c>set_module_name(name, None)</c>.</param>
 /// <param name="SensitivityImages">
-/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it.
+/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it
+/// (unless a budget is set: see <see cref="ValidationImages"/>).
+/// </param>
+/// <param name="MaxAccuracyDrop">
+/// Accuracy budget in top-1 points against FP32, absolute: the most sensitive layers are left in FP32 one at a time
+/// until the drop on the validation subset is within it. Null: no budget.
 /// </param>
 public sealed record QuantizationOptions(
     string ActivationObserver = "histogram",
@@ -25,4 +30,15 @@ public sealed record QuantizationOptions(
     IReadOnlyList<string>? KeepFloat = null,
     int? SensitivityImages = null,
     CalibrationSampling CalibrationSampling = CalibrationSampling.First,
-    int CalibrationSeed = 0);
+    int CalibrationSeed = 0,
+    double? MaxAccuracyDrop = null)
+{
+    /// <summary>The validation subset a budget measures on when <see cref="SensitivityImages"/> does not name one.</summary>
+    public const int BudgetValidationImages = 1000;
+
+    /// <summary>
+    /// The first this many test images form the validation subset of the per-layer accuracy gains and of the budget
+    /// search (which walks the report's ranking, so it needs those gains); null when neither is asked for.
+    /// </summary>
+    public int? ValidationImages => SensitivityImages ?? (MaxAccuracyDrop is null ? null : BudgetValidationImages);
+}

@@ -57,6 +57,12 @@ public sealed class QuantizationSettings
         "in FP32 (one simulated run per layer); null reports SQNR and MSE only.")]
     public int? SensitivityImages { get; set; }
 
+    [Range(0.0, 100.0), Description("Accuracy budget: the most top-1 points (absolute) the int8 model may lose against FP32 on the " +
+        "validation subset (sensitivityImages test images, 1000 when not given). Over it, the report's most sensitive layers are left " +
+        "in FP32 one at a time, re-measuring, until the drop is within it; an unreachable budget still delivers the best model and " +
+        "says so in the convert stage's note. Null: no budget.")]
+    public double? MaxAccuracyDrop { get; set; }
+
     [Required, AllowedValues("first", "random", "stratified"),
      Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
     public string CalibrationSampling { get; set; } = "first";
@@ -67,7 +73,7 @@ public sealed class QuantizationSettings
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
             KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
-            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed);
+            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed, MaxAccuracyDrop);
 }
 
 /// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>

@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
@@ -19,7 +20,8 @@ internal static class ConvertStage
         {
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
             var size = new FileInfo(context.Workspace.PathOf(JobWorkspace.Int8TorchScript)).Length;
-            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size);
+            var budget = AccuracyBudget(context.Workspace);
+            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: budget is null ? 1 : 0.5) with { Note = budget?.Describe() };
             var sample = CalibrateStage.RecordedSample(context.Workspace);
             var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
             {
@@ -29,7 +31,7 @@ internal static class ConvertStage
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             return new StageResult(
-                [metrics],
+                budget is null ? [metrics] : [metrics, MeasureAllLayersInt8(context)],
                 [
                     context.Workspace.Artifact(JobWorkspace.Int8TorchScript),
                     context.Workspace.Artifact(JobWorkspace.Int8Manifest, "application/json"),
@@ -39,6 +41,25 @@ internal static class ConvertStage
     }
 
     public const string AccuracyMetric = "accuracy";
+
+    /// <summary>The calibrate stage's budget outcome when it kept layers FP32 (so an all-int8 model exists to compare with).</summary>
+    private static AccuracyBudgetOutcome? AccuracyBudget(JobWorkspace workspace) =>
+        workspace.Has(JobWorkspace.Int8AllLayersSafeTensors)
+            ? AccuracyBudgetOutcome.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.AccuracyBudget)))
+            : null;
+
+    // The model the budget rejected, measured beside the delivered one: the latency the FP32 layers cost. Not delivered.
+    private static StageMetrics MeasureAllLayersInt8(StageContext context)
+    {
+        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8AllLayersSafeTensors), context.OnnxModelPath);
+        var engine = QuantizedEngine.For(quantized.Graph);
+        using (quantized)
+        using (var model = TorchScriptInt8Model.Build(quantized, engine))
+        {
+            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, model.SerializedSizeBytes, progressFrom: 0.5);
+            return metrics with { Selected = false, Note = "every layer int8: over the accuracy budget, measured for the latency the FP32 layers cost" };
+        }
+    }
 
     public static string Backend(QEngine engine) => $"libtorch-int8-{engine.ToString().ToLowerInvariant()}";
 
