@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
@@ -20,8 +21,8 @@ internal static class ConvertStage
         {
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
             var size = new FileInfo(context.Workspace.PathOf(JobWorkspace.Int8TorchScript)).Length;
-            var budget = AccuracyBudget(context.Workspace);
-            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: budget is null ? 1 : 0.5) with { Note = budget?.Describe() };
+            var allLayersInt8 = context.Workspace.Has(JobWorkspace.Int8AllLayersSafeTensors);
+            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: allLayersInt8 ? 0.5 : 1) with { Note = Note(context.Workspace) };
             var sample = CalibrateStage.RecordedSample(context.Workspace);
             var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
             {
@@ -31,7 +32,7 @@ internal static class ConvertStage
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             return new StageResult(
-                budget is null ? [metrics] : [metrics, MeasureAllLayersInt8(context)],
+                allLayersInt8 ? [metrics, MeasureAllLayersInt8(context)] : [metrics],
                 [
                     context.Workspace.Artifact(JobWorkspace.Int8TorchScript),
                     context.Workspace.Artifact(JobWorkspace.Int8Manifest, "application/json"),
@@ -42,11 +43,17 @@ internal static class ConvertStage
 
     public const string AccuracyMetric = "accuracy";
 
-    /// <summary>The calibrate stage's budget outcome when it kept layers FP32 (so an all-int8 model exists to compare with).</summary>
-    private static AccuracyBudgetOutcome? AccuracyBudget(JobWorkspace workspace) =>
-        workspace.Has(JobWorkspace.Int8AllLayersSafeTensors)
-            ? AccuracyBudgetOutcome.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.AccuracyBudget)))
-            : null;
+    /// <summary>What calibrate chose for this model (the <c>auto</c> observer's winner, the budget's FP32 layers), in words; null when nothing.</summary>
+    private static string? Note(JobWorkspace workspace)
+    {
+        string? Read(string file, Func<string, string> describe) => workspace.Has(file) ? describe(File.ReadAllText(workspace.PathOf(file))) : null;
+        var notes = new[]
+        {
+            Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
+            Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json).Describe()),
+        }.OfType<string>().ToList();
+        return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
 
     // The model the budget rejected, measured beside the delivered one: the latency the FP32 layers cost. Not delivered.
     private static StageMetrics MeasureAllLayersInt8(StageContext context)

@@ -17,6 +17,9 @@ public sealed record AccuracyBudgetOutcome(
     IReadOnlyList<string> FloatLayers,
     bool WithinBudget)
 {
+    // The sentence goes into a stage result's note (1 024 characters); accuracy-budget.json lists every layer.
+    private const int NamedLayers = 12;
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Top-1 points the all-int8 model lost against FP32 on the validation subset.</summary>
@@ -29,7 +32,8 @@ public sealed record AccuracyBudgetOutcome(
     public string Describe()
     {
         var budget = string.Create(CultureInfo.InvariantCulture, $"accuracy budget {MaxAccuracyDrop:0.###} pt on {ValidationImages} test images");
-        var layers = FloatLayers.Count == 0 ? "no layer" : $"{FloatLayers.Count} layer(s) ({string.Join(", ", FloatLayers)})";
+        var named = string.Join(", ", FloatLayers.Take(NamedLayers)) + (FloatLayers.Count > NamedLayers ? $", {FloatLayers.Count - NamedLayers} more" : "");
+        var layers = FloatLayers.Count == 0 ? "no layer" : $"{FloatLayers.Count} layer(s) ({named})";
         var drop = string.Create(CultureInfo.InvariantCulture, $"drop {Int8Drop:F2} -> {Drop:F2} pt");
         return WithinBudget ? $"{budget}: met with {layers} kept FP32 ({drop})" : $"{budget}: NOT met; the best model tried keeps {layers} FP32 ({drop})";
     }
