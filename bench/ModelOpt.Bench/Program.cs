@@ -54,10 +54,6 @@ if (outcomes.TryGetValue(PipelineStage.Convert, out var convert))
 {
     rows.Add(("quantized", convert.Results.Single(m => m.Selected)));
     rows.AddRange(convert.Results.Where(m => !m.Selected).Select(m => ("  all int8", m)));
-    foreach (var note in convert.Results.Select(m => m.Note).OfType<string>())
-    {
-        Console.WriteLine(note);
-    }
 }
 if (outcomes.TryGetValue(PipelineStage.Compile, out var compile))
 {

@@ -99,13 +99,21 @@ internal static class CalibrateStage
         using var prepared = QuantizePt2e.Prepare(captured, qconfig, keepFloat);
         QuantizePt2e.Calibrate(prepared, batches, progress, cancellationToken);
         var quantized = QuantizePt2e.Convert(prepared);
-        if (biasCorrection)
+        try
         {
-            foreach (var shift in FastBiasCorrection.Apply(quantized, batches, cancellationToken).Values)
+            if (biasCorrection)
             {
-                shift.Dispose();
+                foreach (var shift in FastBiasCorrection.Apply(quantized, batches, cancellationToken).Values)
+                {
+                    shift.Dispose();
+                }
             }
+            return quantized;
         }
-        return quantized;
+        catch
+        {
+            quantized.Dispose();
+            throw;
+        }
     }
 }
