@@ -1,6 +1,7 @@
 using Hangfire;
+using ModelOpt.Jobs.Execution;
 
-namespace ModelOpt.Jobs.Execution;
+namespace ModelOpt.Jobs.Dispatch;
 
 /// <summary>Hands job ids to Hangfire on the job's device queue. Only the id travels; the runner loads everything else.</summary>
 public sealed class JobDispatcher(IBackgroundJobClient client)
