@@ -50,7 +50,8 @@ public static class ServiceCollectionExtensions
         {
             case StorageProvider.Postgres:
                 var postgres = connections.Postgres ?? "";
-                services.AddDbContext<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
+                // Pooled: a request reuses a context instead of building one and its options (visible in the POST profile).
+                services.AddDbContextPool<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
@@ -68,7 +69,7 @@ public static class ServiceCollectionExtensions
                 Directory.CreateDirectory(dataRoot);
                 var appDb = connections.Sqlite ?? $"Data Source={Path.Combine(dataRoot, "modelopt.db")}";
                 var hangfireDb = connections.HangfireSqlite ?? Path.Combine(dataRoot, "hangfire.db");
-                services.AddDbContext<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
+                services.AddDbContextPool<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
