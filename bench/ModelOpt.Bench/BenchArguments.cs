@@ -2,22 +2,25 @@ using System.Globalization;
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Bench;
 
 /// <summary>Command-line options, mapped onto the same <see cref="OptimizationRequest"/> a service job uses.</summary>
-internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only, string? WorkDirectory, int? Threads)
+internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only, bool Compile, string? WorkDirectory, int? Threads)
 {
-    public const string Usage =
+    public static readonly string Usage =
         "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar|...|onnx:NAME (with --checkpoint FILE.onnx)] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
-        "[--observer histogram|minmax|moving_average_minmax|percentile|entropy|mse] [--calibration N] " +
-        "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true]";
+        $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] " +
+        "[--bias-correction true] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
+        "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration",
-        "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only",
+        "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
+        "bias-correction", "max-accuracy-drop", "sensitivity-images",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -56,12 +59,16 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
             {
                 ActivationObserver = values.GetValueOrDefault("observer", quantization.ActivationObserver),
                 CalibrationImages = Int("calibration") ?? quantization.CalibrationImages,
+                BiasCorrection = values.GetValueOrDefault("bias-correction") == "true",
+                MaxAccuracyDrop = values.TryGetValue("max-accuracy-drop", out var drop) ? double.Parse(drop, CultureInfo.InvariantCulture) : null,
+                SensitivityImages = Int("sensitivity-images"),
             },
             new EvaluationOptions(
                 TestSubset: Int("test-subset"),
                 LatencyBatchSize: Int("latency-batch") ?? evaluation.LatencyBatchSize,
                 WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
                 TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns));
-        return new BenchArguments(request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("work"), Int("threads"));
+        return new BenchArguments(
+            request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
     }
 }

@@ -34,7 +34,8 @@ var request = arguments.Request;
 var workDirectory = arguments.WorkDirectory ?? Directory.CreateTempSubdirectory("modelopt-bench-").FullName;
 Console.WriteLine($"{request.Model} on {request.Dataset}, {torch.get_num_threads()} threads, quantized engine {QuantizedEngine.Current}, work folder {workDirectory}");
 
-var stages = OptimizationPipeline.StagesFor(request).Where(s => !arguments.Fp32Only || s is PipelineStage.Train or PipelineStage.EvaluateFp32);
+var stages = OptimizationPipeline.StagesFor(request)
+    .Where(s => (!arguments.Fp32Only || s is PipelineStage.Train or PipelineStage.EvaluateFp32) && (arguments.Compile || s != PipelineStage.Compile));
 var outcomes = new Dictionary<PipelineStage, StageOutcome>();
 var pipeline = new OptimizationPipeline();
 try
@@ -56,7 +57,8 @@ var fp32 = outcomes[PipelineStage.EvaluateFp32].Results.Single();
 var rows = new List<(string, StageMetrics)> { ("full", fp32) };
 if (outcomes.TryGetValue(PipelineStage.Convert, out var convert))
 {
-    rows.Add(("quantized", convert.Results.Single()));
+    rows.Add(("quantized", convert.Results.Single(m => m.Selected)));
+    rows.AddRange(convert.Results.Where(m => !m.Selected).Select(m => ("  all int8", m)));
 }
 if (outcomes.TryGetValue(PipelineStage.Compile, out var compile))
 {

@@ -26,6 +26,8 @@ public sealed class JobApiTests : PostgresApiTest
         { """{"model":"resnet20","dataset":"synthetic","training":{"seed":-1}}""", "training.seed" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"percentile":0}}""", "quantization.percentile" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"percentile":101}}""", "quantization.percentile" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":-0.1}}""", "quantization.maxAccuracyDrop" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":100.5}}""", "quantization.maxAccuracyDrop" },
         { """{"model":"resnet20","dataset":"synthetic","device":"tpu"}""", "device" },
         { """{"model":"resnet20","dataset":"synthetic","checkpointId":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", "checkpointId" },
     };
@@ -64,6 +66,24 @@ public sealed class JobApiTests : PostgresApiTest
         Assert.Equal(256, job.Spec.Quantization.CalibrationImages);
         Assert.Equal(5, job.Stages.Count);
         Assert.All(job.Stages, s => Assert.Equal(StageState.Pending, s.State));
+    }
+
+    [Fact]
+    public async Task The_accuracy_budget_bias_correction_and_auto_observer_round_trip_and_are_off_by_default()
+    {
+        var budgeted = await (await Client.PostAsJsonAsync("/api/jobs", new
+        {
+            model = "resnet20", dataset = "synthetic", quantization = new { maxAccuracyDrop = 0.3, biasCorrection = true, activationObserver = "auto" },
+        }, ApiClient.Json)).ReadAsync<JobDto>();
+        var plain = await (await Client.PostAsJsonAsync("/api/jobs", new { model = "resnet20", dataset = "synthetic" }, ApiClient.Json)).ReadAsync<JobDto>();
+
+        var stored = await (await Client.GetAsync($"/api/jobs/{budgeted.Id}")).ReadAsync<JobDto>();
+        Assert.Equal(0.3, stored.Spec.Quantization.MaxAccuracyDrop);
+        Assert.Equal(0.3, stored.Spec.Quantization.ToEngine().MaxAccuracyDrop);
+        Assert.True(stored.Spec.Quantization.BiasCorrection);
+        Assert.Equal("auto", stored.Spec.Quantization.ActivationObserver);
+        Assert.Null(plain.Spec.Quantization.MaxAccuracyDrop);
+        Assert.False(plain.Spec.Quantization.BiasCorrection);
     }
 
     [Fact]

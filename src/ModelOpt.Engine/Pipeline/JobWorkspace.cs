@@ -15,6 +15,10 @@ public sealed class JobWorkspace(string directory)
     public const string Fp32Onnx = "model-fp32.onnx";
     public const string Int8Onnx = "model-int8.onnx";
     public const string CalibrationSample = "calibration-sample.json";
+    public const string AccuracyBudget = "accuracy-budget.json";
+    public const string ObserverSelection = "observer-selection.json";
+    /// <summary>Every layer int8: written only when the accuracy budget kept layers FP32, so convert can time both.</summary>
+    public const string Int8AllLayersSafeTensors = "model-int8-all-layers.safetensors";
 
     public string Directory { get; } = directory;
 
@@ -28,6 +32,8 @@ public sealed class JobWorkspace(string directory)
         System.IO.Directory.CreateDirectory(Directory);
         return AtomicFile.Write(PathOf(file), write);
     }
+
+    public void Delete(string file) => File.Delete(PathOf(file));
 
     public StageArtifact Artifact(string file, string contentType = "application/octet-stream") => new(file, PathOf(file), contentType);
 

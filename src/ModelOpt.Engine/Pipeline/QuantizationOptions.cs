@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Engine.Pipeline;
 
@@ -9,11 +10,20 @@ namespace ModelOpt.Engine.Pipeline;
 /// </summary>
 /// <param name="CalibrationSampling">Which training images calibrate: the first N, a seeded random N, or N stratified by class.</param>
 /// <param name="CalibrationSeed">Seed of the random and stratified draws.</param>
-/// <param name="ActivationObserver"><c>minmax | moving_average_minmax | histogram | percentile | entropy | mse</c>.</param>
+/// <param name="ActivationObserver">One of <see cref="ActivationObserverNames.Choices"/>.</param>
 /// <param name="Percentile">Used by the <c>percentile</c> observer, in (0, 100].</param>
 /// <param name="KeepFloat">Conv / linear layers left in FP32, by node name, as <c>set_module_name(name, None)</c>.</param>
 /// <param name="SensitivityImages">
-/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it.
+/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it
+/// (unless a budget is set: see <see cref="ValidationImages"/>).
+/// </param>
+/// <param name="MaxAccuracyDrop">
+/// Accuracy budget in top-1 points against FP32, absolute: the most sensitive layers are left in FP32 one at a time
+/// until the drop on the validation subset is within it. Null: no budget.
+/// </param>
+/// <param name="BiasCorrection">
+/// NNCF's fast bias correction: each int8 layer's bias absorbs the mean output shift its quantization causes on the
+/// calibration images.
 /// </param>
 public sealed record QuantizationOptions(
     string ActivationObserver = "histogram",
@@ -25,4 +35,18 @@ public sealed record QuantizationOptions(
     IReadOnlyList<string>? KeepFloat = null,
     int? SensitivityImages = null,
     CalibrationSampling CalibrationSampling = CalibrationSampling.First,
-    int CalibrationSeed = 0);
+    int CalibrationSeed = 0,
+    double? MaxAccuracyDrop = null,
+    bool BiasCorrection = false)
+{
+    /// <summary>The validation subset of a budget or of <c>auto</c> when <see cref="SensitivityImages"/> does not name one.</summary>
+    public const int DefaultValidationImages = 1000;
+
+    /// <summary>
+    /// The first this many test images form the validation subset of the per-layer accuracy gains, of the budget
+    /// search (which walks the report's ranking, so it needs those gains) and of the <c>auto</c> observer's choice; null
+    /// when none is asked for.
+    /// </summary>
+    public int? ValidationImages =>
+        SensitivityImages ?? (MaxAccuracyDrop is null && ActivationObserver != ActivationObserverNames.Auto ? null : DefaultValidationImages);
+}

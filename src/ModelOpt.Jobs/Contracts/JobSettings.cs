@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Jobs.Contracts;
 
@@ -28,11 +29,11 @@ public sealed class TrainingSettings
 /// <summary>The qconfig and calibration, in PyTorch's vocabulary; defaults are the x86 inductor recipe.</summary>
 public sealed class QuantizationSettings
 {
-    public static readonly string[] Observers = ["minmax", "moving_average_minmax", "histogram", "percentile", "entropy", "mse"];
-
-    [Required, AllowedValues("minmax", "moving_average_minmax", "histogram", "percentile", "entropy", "mse"),
-     Description("Activation observer: minmax | moving_average_minmax | histogram | percentile | entropy | mse.")]
-    public string ActivationObserver { get; set; } = "histogram";
+    [Required, ActivationObserverChoice,
+     EngineDescription("Activation observer: {observers}. '{auto}' calibrates with each of {auto-candidates} and keeps the one " +
+        "scoring best on the validation subset (sensitivityImages test images, {validation-images} when not given); the convert " +
+        "stage's note and observer-selection.json say which won.")]
+    public string ActivationObserver { get; set; } = ActivationObserverNames.Histogram;
 
     [Range(0.0001, 100.0), Description("Percentile kept by the 'percentile' observer, in (0, 100].")]
     public double Percentile { get; set; } = 99.99;
@@ -57,6 +58,15 @@ public sealed class QuantizationSettings
         "in FP32 (one simulated run per layer); null reports SQNR and MSE only.")]
     public int? SensitivityImages { get; set; }
 
+    [Range(0.0, 100.0), EngineDescription("Accuracy budget: the most top-1 points (absolute) the int8 model may lose against FP32 on the " +
+        "validation subset (sensitivityImages test images, {validation-images} when not given). Over it, the report's most sensitive layers are left " +
+        "in FP32 one at a time, re-measuring, until the drop is within it; an unreachable budget still delivers the best model and " +
+        "says so in the convert stage's note. Null: no budget.")]
+    public double? MaxAccuracyDrop { get; set; }
+
+    [Description("Fast bias correction (NNCF): each int8 layer's bias absorbs the mean output shift its quantization causes on the calibration images.")]
+    public bool BiasCorrection { get; set; }
+
     [Required, AllowedValues("first", "random", "stratified"),
      Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
     public string CalibrationSampling { get; set; } = "first";
@@ -67,7 +77,7 @@ public sealed class QuantizationSettings
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
             KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
-            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed);
+            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed, MaxAccuracyDrop, BiasCorrection);
 }
 
 /// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>

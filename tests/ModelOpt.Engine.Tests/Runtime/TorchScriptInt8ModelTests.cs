@@ -32,7 +32,7 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
         get
         {
             var data = new TheoryData<string, bool, bool>();
-            foreach (var observer in QConfigFactory.ActivationObservers)
+            foreach (var observer in ActivationObserverNames.Observers)
             {
                 foreach (var perChannel in new[] { true, false })
                 {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using ModelOpt.Api.Endpoints;
+using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Api.Pages.Jobs;
 
@@ -15,7 +16,7 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
 
     public IReadOnlyList<CheckpointDto> Checkpoints { get; private set; } = [];
 
-    public IReadOnlyList<string> Observers => QuantizationSettings.Observers;
+    public IReadOnlyList<string> Observers => ActivationObserverNames.Choices;
 
     /// <summary>Defaults of the form: the API's own defaults.</summary>
     public QuantizationSettings Quantization { get; } = new();

@@ -1,9 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
@@ -13,7 +17,8 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 /// prepare (BN folding, fusion, observers) and calibration on N training images (the first N by default), as the notebook's
 /// <c>prepare_pt2e</c> + <c>calibrate</c>. The calibrated qparams and int8 weights are persisted as the plain int8
 /// safetensors form, which is what convert rebuilds the int8 model from. The per-layer sensitivity report is measured here,
-/// while the FP32 weights are at hand.
+/// while the FP32 weights are at hand, and so are the <c>auto</c> observer's choice and the accuracy budget's search
+/// (which layers to leave in FP32).
 /// </summary>
 internal static class CalibrateStage
 {
@@ -32,24 +37,83 @@ internal static class CalibrateStage
     public static StageResult Run(StageContext context)
     {
         var options = context.Request.Quantization;
-        var qconfig = QConfigFactory.FromOptions(options);
         using var model = context.OpenFp32();
-        using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig, options.KeepFloat);
         var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
         context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));
         using var calibration = context.Data.Train.Subset(sample.Indices);
+        IEnumerable<Tensor> Batches() => calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images);
         var batches = calibration.BatchCount(options.CalibrationBatchSize);
         var progress = new SynchronousProgress<CalibrationProgress>(p =>
             context.Report((double)p.BatchesDone / batches, $"calibrated on {p.Images} images ({p.BatchesDone}/{batches} batches)"));
-        QuantizePt2e.Calibrate(prepared, calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images), progress, context.CancellationToken);
-        using var quantized = QuantizePt2e.Convert(prepared);
+        using var validation = options.ValidationImages is { } images ? context.Data.Test.Take(images) : null;
+        var artifacts = new List<StageArtifact>
+        {
+            context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json"),
+        };
+        context.Workspace.Delete(JobWorkspace.ObserverSelection);
+        if (options.ActivationObserver == ActivationObserverNames.Auto)
+        {
+            context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {validation!.Count} test images");
+            var selection = ActivationObserverSelection.Select(
+                ActivationObserverNames.AutoCandidates,
+                observer => Quantize(model.Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
+                    options.BiasCorrection, progress, context.CancellationToken),
+                validation, options.CalibrationBatchSize, context.CancellationToken);
+            context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
+            artifacts.Add(context.Workspace.Artifact(JobWorkspace.ObserverSelection, "application/json"));
+            options = options with { ActivationObserver = selection.Winner };
+        }
+        var qconfig = QConfigFactory.FromOptions(options);
+        using var quantized = Quantize(model.Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
         // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
-        using var validation = options.SensitivityImages is { } images ? context.Data.Test.Take(images) : null;
-        var layers = LayerSensitivityAnalysis.Analyze(
-            quantized, calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images), validation, options.CalibrationBatchSize, context.CancellationToken);
-        context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
-        return new StageResult([],
-            [context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json")],
-            layers, sample);
+        var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), validation, options.CalibrationBatchSize, context.CancellationToken);
+        context.Workspace.Delete(JobWorkspace.AccuracyBudget);
+        AccuracyBudgetOutcome? budget = null;
+        if (options.MaxAccuracyDrop is { } maxDrop)
+        {
+            context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {validation!.Count} test images");
+            budget = AccuracyBudgetSearch.Search(quantized, layers, validation, maxDrop, options.CalibrationBatchSize, context.CancellationToken);
+            context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
+            artifacts.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
+        }
+        context.Workspace.Delete(JobWorkspace.Int8AllLayersSafeTensors);
+        if (budget is { FloatLayers.Count: > 0 })
+        {
+            // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
+            context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+            // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
+            using var mixed = Quantize(model.Graph, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+            context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
+        }
+        else
+        {
+            context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+        }
+        return new StageResult([], artifacts, layers, sample);
+    }
+
+    private static QuantizedGraph Quantize(
+        ModelGraph captured, QConfig qconfig, IReadOnlyCollection<string>? keepFloat, IEnumerable<Tensor> batches,
+        bool biasCorrection, IProgress<CalibrationProgress> progress, CancellationToken cancellationToken)
+    {
+        using var prepared = QuantizePt2e.Prepare(captured, qconfig, keepFloat);
+        QuantizePt2e.Calibrate(prepared, batches, progress, cancellationToken);
+        var quantized = QuantizePt2e.Convert(prepared);
+        try
+        {
+            if (biasCorrection)
+            {
+                foreach (var shift in FastBiasCorrection.Apply(quantized, batches, cancellationToken).Values)
+                {
+                    shift.Dispose();
+                }
+            }
+            return quantized;
+        }
+        catch
+        {
+            quantized.Dispose();
+            throw;
+        }
     }
 }

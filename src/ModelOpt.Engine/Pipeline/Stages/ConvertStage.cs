@@ -1,3 +1,5 @@
+using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
@@ -19,7 +21,8 @@ internal static class ConvertStage
         {
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
             var size = new FileInfo(context.Workspace.PathOf(JobWorkspace.Int8TorchScript)).Length;
-            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size);
+            var allLayersInt8 = context.Workspace.Has(JobWorkspace.Int8AllLayersSafeTensors);
+            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: allLayersInt8 ? 0.5 : 1) with { Note = Note(context.Workspace) };
             var sample = CalibrateStage.RecordedSample(context.Workspace);
             var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
             {
@@ -29,7 +32,7 @@ internal static class ConvertStage
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             return new StageResult(
-                [metrics],
+                allLayersInt8 ? [metrics, MeasureAllLayersInt8(context)] : [metrics],
                 [
                     context.Workspace.Artifact(JobWorkspace.Int8TorchScript),
                     context.Workspace.Artifact(JobWorkspace.Int8Manifest, "application/json"),
@@ -39,6 +42,31 @@ internal static class ConvertStage
     }
 
     public const string AccuracyMetric = "accuracy";
+
+    /// <summary>What calibrate chose for this model (the <c>auto</c> observer's winner, the budget's FP32 layers), in words; null when nothing.</summary>
+    private static string? Note(JobWorkspace workspace)
+    {
+        string? Read(string file, Func<string, string> describe) => workspace.Has(file) ? describe(File.ReadAllText(workspace.PathOf(file))) : null;
+        var notes = new[]
+        {
+            Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
+            Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json).Describe()),
+        }.OfType<string>().ToList();
+        return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
+
+    // The model the budget rejected, measured beside the delivered one: the latency the FP32 layers cost. Not delivered.
+    private static StageMetrics MeasureAllLayersInt8(StageContext context)
+    {
+        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8AllLayersSafeTensors), context.OnnxModelPath);
+        var engine = QuantizedEngine.For(quantized.Graph);
+        using (quantized)
+        using (var model = TorchScriptInt8Model.Build(quantized, engine))
+        {
+            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, model.SerializedSizeBytes, progressFrom: 0.5);
+            return metrics with { Selected = false, Note = "every layer int8: over the accuracy budget, measured for the latency the FP32 layers cost" };
+        }
+    }
 
     public static string Backend(QEngine engine) => $"libtorch-int8-{engine.ToString().ToLowerInvariant()}";
 

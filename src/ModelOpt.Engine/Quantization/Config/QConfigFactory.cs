@@ -7,9 +7,6 @@ namespace ModelOpt.Engine.Quantization.Config;
 /// <summary>Builds the job's <see cref="QConfig"/> from its <see cref="QuantizationOptions"/>, on top of the x86 recipe.</summary>
 public static class QConfigFactory
 {
-    public static IReadOnlyList<string> ActivationObservers { get; } =
-        ["minmax", "moving_average_minmax", "histogram", "percentile", "entropy", "mse"];
-
     /// <remarks>
     /// Symmetric activations stay uint8 (zero point 128, as PyTorch's symmetric quint8), because the x86 kernels take
     /// quint8 activations only. Per-tensor weights use a <see cref="MinMaxObserver"/> with the same int8 symmetric range.
@@ -26,14 +23,16 @@ public static class QConfigFactory
         var percentile = options.Percentile;
         Func<ObserverBase> activationFactory = options.ActivationObserver switch
         {
-            "minmax" => () => new MinMaxObserver(activation, eps),
-            "moving_average_minmax" => () => new MovingAverageMinMaxObserver(activation, eps: eps),
-            "histogram" => () => new HistogramObserver(activation, eps),
-            "percentile" => () => new PercentileObserver(activation, percentile, eps),
-            "entropy" => () => new EntropyObserver(activation, eps),
-            "mse" => () => new MseObserver(activation, eps),
+            ActivationObserverNames.MinMax => () => new MinMaxObserver(activation, eps),
+            ActivationObserverNames.MovingAverageMinMax => () => new MovingAverageMinMaxObserver(activation, eps: eps),
+            ActivationObserverNames.Histogram => () => new HistogramObserver(activation, eps),
+            ActivationObserverNames.Percentile => () => new PercentileObserver(activation, percentile, eps),
+            ActivationObserverNames.Entropy => () => new EntropyObserver(activation, eps),
+            ActivationObserverNames.Mse => () => new MseObserver(activation, eps),
+            ActivationObserverNames.Auto => throw new ArgumentException(
+                $"'{ActivationObserverNames.Auto}' is resolved to one observer by calibrate before a qconfig is built.", nameof(options)),
             var name => throw new ArgumentException(
-                $"Unknown activation observer '{name}'; expected one of {string.Join(", ", ActivationObservers)}.", nameof(options)),
+                $"Unknown activation observer '{name}'; expected one of {string.Join(", ", ActivationObserverNames.Observers)}.", nameof(options)),
         };
         var weight = X86InductorQuantizer.WeightSpec(options.PerChannelWeights);
         Func<ObserverBase> weightFactory = options.PerChannelWeights

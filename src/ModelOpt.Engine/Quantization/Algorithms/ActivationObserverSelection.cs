@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text.Json;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Sensitivity;
+
+namespace ModelOpt.Engine.Quantization.Algorithms;
+
+/// <summary>
+/// The <c>auto</c> activation observer: the model is calibrated with each candidate observer and the one whose
+/// fake-quantized model scores best on the validation subset wins (the first candidate on a tie).
+/// </summary>
+/// <param name="Accuracies">Top-1 (fraction) on the validation subset per candidate, in the order tried.</param>
+public sealed record ActivationObserverSelection(string Winner, int ValidationImages, IReadOnlyDictionary<string, double> Accuracies)
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <param name="quantize">Calibrates and converts the model with the named observer; the selection disposes the result.</param>
+    public static ActivationObserverSelection Select(
+        IReadOnlyList<string> candidates, Func<string, QuantizedGraph> quantize, ImageDataset validation, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(quantize);
+        ArgumentNullException.ThrowIfNull(validation);
+        if (candidates.Count == 0)
+        {
+            throw new ArgumentException("The observer selection needs at least one candidate.", nameof(candidates));
+        }
+        var accuracies = new Dictionary<string, double>();
+        foreach (var candidate in candidates)
+        {
+            using var quantized = quantize(candidate);
+            accuracies[candidate] = LayerSensitivityAnalysis.Accuracy(quantized, new HashSet<string>(), validation, batchSize, cancellationToken);
+        }
+        var winner = candidates.Aggregate((best, next) => accuracies[next] > accuracies[best] ? next : best);
+        return new ActivationObserverSelection(winner, validation.Count, accuracies);
+    }
+
+    /// <summary>One sentence for the job's results.</summary>
+    public string Describe() =>
+        $"observer auto: {Winner} won on {ValidationImages} test images (" +
+        string.Join(", ", Accuracies.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key} {100 * a.Value:F2} %"))) + ")";
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ActivationObserverSelection FromJson(string json) =>
+        JsonSerializer.Deserialize<ActivationObserverSelection>(json, Json) ?? throw new JsonException("The observer selection file is empty.");
+}

@@ -1,0 +1,132 @@
+using ModelOpt.Engine.Checkpoints;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Export.Onnx;
+using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Sensitivity;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
+using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
+using Xunit.Abstractions;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace ModelOpt.Engine.Tests.Quantization;
+
+/// <summary>
+/// The budget on a trained resnet20 with one layer made ruinous for per-channel int8 and harmless in FP32: its input
+/// channel 0 is dead (its BatchNorm shift drives the ReLU to zero) and every output channel's weight on that input is
+/// a huge outlier, so each channel's int8 scale rounds the real weights to zero while the FP32 output is unchanged.
+/// </summary>
+[Collection(TrainedResNet20Collection.Name)]
+public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper output) : IDisposable
+{
+    private const string DamagedLayer = "layer2.0.conv2";
+    private const int ValidationImages = 500;
+    private const double Budget = 1.5;
+
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("modelopt-budget-").FullName;
+
+    [Fact]
+    public async Task A_budget_keeps_the_damaged_layer_in_FP32_and_the_delivered_model_lands_within_it()
+    {
+        var request = Job(DamagedCheckpoint(), Budget);
+        var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+        foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert })
+        {
+            outcomes[stage] = await new OptimizationPipeline().RunStageAsync(stage, request, workDirectory, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+        }
+
+        var budget = AccuracyBudgetOutcome.FromJson(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.AccuracyBudget)));
+        var fp32 = Assert.Single(outcomes[PipelineStage.EvaluateFp32].Results);
+        var delivered = Assert.Single(outcomes[PipelineStage.Convert].Results, m => m.Selected);
+        var allInt8 = Assert.Single(outcomes[PipelineStage.Convert].Results, m => !m.Selected);
+        output.WriteLine($"validation: FP32 {budget.Fp32Accuracy:P2}, int8 drop {budget.Int8Drop:F2} pt, kept [{string.Join(", ", budget.FloatLayers)}], drop {budget.Drop:F2} pt");
+        output.WriteLine($"test: FP32 {fp32.Accuracy:P2}; delivered {delivered.Accuracy:P2} {delivered.LatencyMeanMs:F2} ms; all int8 {allInt8.Accuracy:P2} {allInt8.LatencyMeanMs:F2} ms");
+        output.WriteLine(delivered.Note);
+
+        Assert.True(budget.Int8Drop > Budget, $"the damage costs only {budget.Int8Drop:F2} pt: the budget has nothing to do");
+        Assert.True(budget.WithinBudget);
+        Assert.Equal([DamagedLayer], budget.FloatLayers);
+        Assert.True(100 * (fp32.Accuracy - delivered.Accuracy) <= Budget, $"delivered {delivered.Accuracy:P2} vs FP32 {fp32.Accuracy:P2}");
+        Assert.True(delivered.Accuracy > allInt8.Accuracy, $"delivered {delivered.Accuracy:P2} vs all int8 {allInt8.Accuracy:P2}");
+        Assert.Contains("met with 1 layer(s) (layer2.0.conv2)", delivered.Note);
+        Assert.Contains(outcomes[PipelineStage.Calibrate].Artifacts, a => a.Name == JobWorkspace.AccuracyBudget);
+
+        // The delivered files are the mixed model: TorchScript runs the layer as a float op, the QDQ export keeps its float weight.
+        using var torchScript = TorchScriptInt8Model.Load(Path.Combine(workDirectory, JobWorkspace.Int8TorchScript));
+        Assert.Contains("f_layer2_0_conv2 = torch.conv2d(", torchScript.Source);
+        var (mixed, _) = Int8SafeTensorsCheckpoint.Load(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+        using (mixed)
+        {
+            Assert.Equal([DamagedLayer], mixed.KeptFloatLayers());
+            var onnx = OnnxExporter.ExportQdq(mixed);
+            Assert.Equal((int)DataType.Float, onnx.Graph.Initializer.Single(t => t.Name == $"{DamagedLayer}.weight").DataType);
+            Assert.DoesNotContain(onnx.Graph.Initializer, t => t.Name == $"{DamagedLayer}.weight_quantized");
+        }
+    }
+
+    [Fact]
+    public void An_unreachable_budget_returns_the_best_model_tried_and_says_so()
+    {
+        using var model = CheckpointLoader.Load(DamagedCheckpoint(), ModelZoo.ResNet20);
+        model.eval();
+        using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
+        using var calibration = trained.Data.Train.Take(128);
+        using var quantized = Quantize(captured, calibration);
+        using var validation = trained.Data.Test.Take(ValidationImages);
+        var report = LayerSensitivityAnalysis.Analyze(quantized, calibration.Batches(128).Select(b => b.Images), null, 128);
+        // A ranking that names the damaged layer last: the search never leaves it in FP32.
+        var ranking = report.Where(l => l.Layer != DamagedLayer).Take(2).Append(report.Single(l => l.Layer == DamagedLayer)).ToList();
+
+        var budget = AccuracyBudgetSearch.Search(quantized, ranking, validation, maxAccuracyDrop: 0.5, batchSize: 128);
+
+        output.WriteLine(budget.Describe());
+        Assert.False(budget.WithinBudget);
+        Assert.DoesNotContain(DamagedLayer, budget.FloatLayers);
+        Assert.True(budget.FloatLayers.Count <= 2);
+        Assert.True(budget.Accuracy >= budget.Int8Accuracy);
+        Assert.Contains("NOT met", budget.Describe());
+    }
+
+    private static OptimizationRequest Job(string checkpoint, double maxAccuracyDrop) => new(
+        ModelZoo.ResNet20,
+        DatasetCatalog.FashionMnistName,
+        DataPath: null,
+        CheckpointPath: checkpoint,
+        new TrainingOptions(),
+        new QuantizationOptions(SensitivityImages: ValidationImages, MaxAccuracyDrop: maxAccuracyDrop),
+        new EvaluationOptions(TestSubset: ValidationImages, LatencyBatchSize: 32, WarmupRuns: 1, TimedRuns: 5));
+
+    private static QuantizedGraph Quantize(ModelGraph captured, ImageDataset calibration)
+    {
+        using var prepared = QuantizePt2e.Prepare(captured, QuantizedModels.Default());
+        QuantizePt2e.Calibrate(prepared, calibration.Batches(128).Select(b => b.Images));
+        return QuantizePt2e.Convert(prepared);
+    }
+
+    private string DamagedCheckpoint()
+    {
+        var path = Path.Combine(workDirectory, "resnet20-damaged.pth");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+        using var model = CheckpointLoader.Load(trained.CheckpointPath, ModelZoo.ResNet20);
+        var state = model.state_dict();
+        using (no_grad())
+        {
+            state["layer2.0.bn1.bias"][0] = -1e4f;
+            var weight = state[$"{DamagedLayer}.weight"];
+            using var outlier = weight.abs().max() * 100;
+            weight[.., 0, 1, 1] = outlier;
+        }
+        CheckpointWriter.Save(model, path);
+        return path;
+    }
+
+    public void Dispose() => Directory.Delete(workDirectory, recursive: true);
+}
