@@ -33,7 +33,7 @@ internal static class CalibrateStage
     {
         var options = context.Request.Quantization;
         var qconfig = QConfigFactory.FromOptions(options);
-        using var model = context.OpenFp32();
+        var model = context.OpenFp32();
         using var prepared = QuantizePt2e.Prepare(model.Graph, qconfig, options.KeepFloat);
         var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
         context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));

@@ -1,4 +1,8 @@
+using Microsoft.ML.OnnxRuntime;
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Export.Onnx;
+using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
@@ -8,67 +12,90 @@ using ModelOpt.Engine.Runtime.TorchScript;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// compile: lowers the converted model to every deployable form this CPU worker can run, measures each the
-/// notebook's way in this one process, and keeps the fastest whose accuracy stays within
-/// <see cref="CandidateSelection.MaxAccuracyDifferencePoints"/> of the converted model's (the notebook's
-/// <c>torch.compile</c> lost 1.2 points). A CUDA worker would add TorchSharp FP16 and ONNX Runtime's CUDA provider
-/// for the QDQ model; those are not built here (see README, "GPU workers").
+/// compile: lowers the converted model to the other deployable forms this CPU worker can run and keeps one only if it is
+/// faster than the converted form beyond the measured spread, with accuracy within
+/// <see cref="CandidateSelection.MaxAccuracyDifferencePoints"/> (the notebook's <c>torch.compile</c> lost 1.2 points);
+/// <see cref="CompileScreening"/> decides what is scored. FP32 forms (ONNX Runtime, BN-folded TorchSharp) are timed
+/// alongside as baselines and are never delivered. A CUDA worker would add TorchSharp FP16 and ONNX Runtime's CUDA
+/// provider for the QDQ model; those are not built here (see README, "GPU workers").
 /// </summary>
 internal static class CompileStage
 {
     public const string OnnxRuntimeQdqBackend = "onnxruntime-int8-qdq";
     public const string OnnxRuntimeFp32Backend = "onnxruntime-fp32";
+    public const string FoldedFp32Backend = "torchsharp-fp32-folded";
 
     public static StageResult Run(StageContext context)
     {
         var workspace = context.Workspace;
         var manifest = Int8Manifest.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.Int8Manifest)));
-        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var referenceAccuracy) != true)
+        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var accuracy) != true
+            || !manifest.Metrics.TryGetValue(ConvertStage.ImagesScoredMetric, out var imagesScored))
         {
             throw new InvalidOperationException("The int8 manifest has no accuracy; the convert stage did not complete.");
         }
-        var candidates = new List<CompileCandidate>();
+        var convertedAccuracy = new AccuracyResult((int)Math.Round(accuracy * imagesScored), (int)imagesScored);
+        var engine = Enum.Parse<QEngine>(manifest.QuantizedEngine);
 
-        var engines = TorchScriptEngines().ToList();
-        var total = engines.Count + 2;
-        foreach (var engine in engines)
+        var forms = new List<CompileForm>();
+        try
         {
-            using var model = TorchScriptInt8Model.Load(workspace.PathOf(JobWorkspace.Int8TorchScript), engine);
-            var metrics = ModelMeasurement.Measure(
-                context, ConvertStage.Backend(engine), model.Run, model.SerializedSizeBytes, (double)candidates.Count / total, (candidates.Count + 1.0) / total);
-            candidates.Add(new CompileCandidate(metrics with { Note = $"load with quantized engine {engine}" }, workspace.Artifact(JobWorkspace.Int8TorchScript)));
-        }
-        QuantizedEngine.Current = QuantizedEngine.Default;
+            context.Report(0, "building the candidate forms");
+            var torchScriptBytes = File.ReadAllBytes(workspace.PathOf(JobWorkspace.Int8TorchScript));
+            var torchScript = workspace.Artifact(JobWorkspace.Int8TorchScript);
+            foreach (var candidateEngine in TorchScriptEngines(engine))
+            {
+                var model = TorchScriptInt8Model.Load(torchScriptBytes, candidateEngine);
+                forms.Add(new CompileForm(
+                    ConvertStage.Backend(candidateEngine), x => RunUnder(candidateEngine, model, x), torchScriptBytes.LongLength, torchScript,
+                    deliverable: true, $"quantized engine {candidateEngine.ToString().ToLowerInvariant()}", model));
+            }
+            QuantizedEngine.Current = engine;
 
-        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
-        using (quantized)
-        {
+            var (quantized, _) = context.OpenInt8();
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
-        }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, candidates.Count, total));
+            forms.Add(OnnxForm(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, deliverable: true));
 
-        using (var fp32 = context.OpenFp32())
-        using (var folded = GraphFusion.FoldBatchNorm(fp32.Graph))
-        using (var fused = GraphFusion.FuseReLU(folded))
+            var fp32 = context.OpenFp32();
+            var folded = GraphFusion.FuseReLU(GraphFusion.FoldBatchNorm(fp32.Graph));
+            workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(folded), path));
+            forms.Add(OnnxForm(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, deliverable: false));
+            forms.Add(new CompileForm(
+                FoldedFp32Backend, x => GraphInterpreter.Run(folded, x), fp32.SizeBytes, workspace.Artifact(JobWorkspace.Fp32Onnx),
+                deliverable: false, "BatchNorm folded, ReLU fused, eager TorchSharp", folded));
+
+            var selected = CompileScreening.Run(
+                forms[0], convertedAccuracy, forms[1..], context.Data.Test, context.InputShape, context.Request.Evaluation, context.Request.Device,
+                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), context.CancellationToken);
+            QuantizedEngine.Current = engine;
+            return new StageResult(
+                [.. selected.Select(c => c.Metrics)],
+                [.. selected.Select(c => c.Artifact).DistinctBy(a => a.Name)]);
+        }
+        finally
         {
-            workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(fused), path));
+            forms.ForEach(f => f.Dispose());
         }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, candidates.Count, total));
-
-        var selected = CandidateSelection.Select(candidates, referenceAccuracy);
-        return new StageResult(
-            [.. selected.Select(c => c.Metrics)],
-            [.. selected.Select(c => c.Artifact).DistinctBy(a => a.Name)]);
     }
 
-    // X86 is LibTorch's default; oneDNN was as fast on this CPU in probes, so both are measured rather than assumed.
-    private static IEnumerable<QEngine> TorchScriptEngines() =>
-        new[] { QEngine.X86, QEngine.OneDnn }.Where(QuantizedEngine.Supported.Contains);
+    // The converted model's engine first: it is the form every candidate is compared with.
+    private static IEnumerable<QEngine> TorchScriptEngines(QEngine converted) =>
+        new[] { converted, QEngine.X86, QEngine.OneDnn }.Distinct().Where(QuantizedEngine.Supported.Contains);
 
-    private static CompileCandidate MeasureOnnx(StageContext context, string backend, string file, int index, int total)
+    // The quantized engine is process-wide; each int8 form runs under the one its weights were packed for.
+    private static Tensor RunUnder(QEngine engine, TorchScriptInt8Model model, Tensor input)
     {
-        using var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file));
-        var metrics = ModelMeasurement.Measure(context, backend, model.Run, model.SizeBytes, (double)index / total, (index + 1.0) / total);
-        return new CompileCandidate(metrics, context.Workspace.Artifact(file));
+        QuantizedEngine.Current = engine;
+        return model.Run(input);
+    }
+
+    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable, OnnxRuntimeOptions? options = null)
+    {
+        options ??= new OnnxRuntimeOptions();
+        var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file), options);
+        var threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
+        return new CompileForm(
+            backend, model.Run, model.SizeBytes, context.Workspace.Artifact(file), deliverable,
+            $"ONNX Runtime {options.OptimizationLevel}, {threads} threads", model);
     }
 }

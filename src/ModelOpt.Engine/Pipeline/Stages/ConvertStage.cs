@@ -12,9 +12,8 @@ internal static class ConvertStage
 {
     public static StageResult Run(StageContext context)
     {
-        var (quantized, descriptor) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
+        var (quantized, descriptor) = context.OpenInt8();
         var engine = QuantizedEngine.For(quantized.Graph);
-        using (quantized)
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
         {
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
@@ -39,6 +38,7 @@ internal static class ConvertStage
     }
 
     public const string AccuracyMetric = "accuracy";
+    public const string ImagesScoredMetric = "images_scored";
 
     public static string Backend(QEngine engine) => $"libtorch-int8-{engine.ToString().ToLowerInvariant()}";
 
@@ -46,7 +46,7 @@ internal static class ConvertStage
     {
         ["size_bytes"] = metrics.SizeBytes,
         [AccuracyMetric] = metrics.Accuracy,
-        ["images_scored"] = metrics.ImagesScored,
+        [ImagesScoredMetric] = metrics.ImagesScored,
         ["latency_mean_ms"] = metrics.LatencyMeanMs,
         ["latency_std_ms"] = metrics.LatencyStdMs,
         ["batch_size"] = metrics.BatchSize,
