@@ -254,7 +254,8 @@ public sealed class OptimizationJobRunner(
                             .SetProperty(j => j.HeartbeatAt, now)
                             .SetProperty(j => j.CurrentStage, snapshot.Stage)
                             .SetProperty(j => j.Progress, snapshot.Percent)
-                            .SetProperty(j => j.ProgressMessage, snapshot.Message), cancellationToken);
+                            .SetProperty(j => j.ProgressMessage, snapshot.Message)
+                            .SetProperty(j => j.EtaSeconds, snapshot.EtaSeconds), cancellationToken);
                     if (updated == 0)
                     {
                         stopWith(StopReason.LostOwnership);
