@@ -53,6 +53,28 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     }
 
     [Fact]
+    public async Task One_pipeline_runs_every_stage_from_memory_and_compile_takes_the_converted_form_s_figures_as_they_were()
+    {
+        var request = FashionMnistJob(trained.CheckpointPath);
+        var pipeline = new OptimizationPipeline();
+        var outcomes = new List<StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes.Add(await pipeline.RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None));
+        }
+
+        var converted = Assert.Single(outcomes[2].Results);
+        var compile = outcomes[3].Results;
+        Assert.Equal(converted.Backend, compile[0].Backend);
+        Assert.Equal(converted.Accuracy, compile[0].Accuracy);
+        Assert.Equal(converted.ImagesScored, compile[0].ImagesScored);
+        Assert.Single(compile, m => m.Selected);
+        var fp32Baseline = Assert.Single(compile, m => m.Backend == "onnxruntime-fp32");
+        Assert.False(fp32Baseline.Selected);
+        Assert.All(compile.Where(m => m.Selected && m != compile[0]), m => Assert.StartsWith("selected: faster than the converted form beyond the spread", m.Note));
+    }
+
+    [Fact]
     public async Task Train_stage_writes_a_loadable_checkpoint_and_reports_loss()
     {
         var reports = new List<PipelineProgress>();
