@@ -5,7 +5,8 @@ using ModelOpt.Engine.Evaluation;
 namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
-/// How the compile stage spends its time: every form is timed in the same interleaved rounds as the converted form
+/// How the compile stage spends its time: every form is timed in the same interleaved rounds (at most
+/// <see cref="MaxRounds"/>) as the converted form
 /// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
 /// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
 /// median first, until one stays within tolerance. A candidate whose logits on the first <see cref="ProbeImages"/> test
@@ -15,6 +16,15 @@ namespace ModelOpt.Engine.Pipeline;
 internal static class CompileScreening
 {
     public const int ProbeImages = 256;
+
+    /// <summary>
+    /// At most this many interleaved rounds and warm-ups per form, whatever the job's timed runs: quartiles of 20 runs
+    /// already separate forms that differ beyond noise, and the stage should cost a fraction of the job (issue 14).
+    /// </summary>
+    public const int MaxRounds = 20;
+
+    /// <summary>Two warm-ups let TorchScript's profiling executor optimize the graph; the third is ONNX Runtime's first real run.</summary>
+    public const int MaxWarmups = 3;
 
     /// <param name="convertedAccuracy">The converted form's accuracy as the convert stage scored it.</param>
     /// <param name="report">Progress within the screening, in [0, 1], and what is running.</param>
@@ -31,10 +41,11 @@ internal static class CompileScreening
         CancellationToken cancellationToken)
     {
         IReadOnlyList<CompileForm> forms = [converted, .. candidates];
-        report(0, $"timing {forms.Count} forms in {options.TimedRuns} interleaved rounds");
+        var screening = options with { WarmupRuns = Math.Min(options.WarmupRuns, MaxWarmups), TimedRuns = Math.Min(options.TimedRuns, MaxRounds) };
+        report(0, $"timing {forms.Count} forms in {screening.TimedRuns} interleaved rounds");
         var latencies = InterleavedLatency.Measure(
-            [.. forms.Select(f => f.Forward)], inputShape, options,
-            round => report(0.6 * round / options.TimedRuns, $"timing {forms.Count} forms, round {round}/{options.TimedRuns}"),
+            [.. forms.Select(f => f.Forward)], inputShape, screening,
+            round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
             cancellationToken);
         var reference = latencies[0];
 

@@ -1,4 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Quantization.Fusion;
@@ -53,7 +52,7 @@ internal static class CompileStage
             var (quantized, _) = context.OpenInt8();
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
             forms.Add(OnnxForm(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, deliverable: true));
-            forms.Add(OnnxForm(context, OnnxRuntimeQdqNoSpinBackend, JobWorkspace.Int8Onnx, deliverable: true, new OnnxRuntimeOptions(AllowSpinning: false)));
+            forms.Add(OnnxForm(context, OnnxRuntimeQdqNoSpinBackend, JobWorkspace.Int8Onnx, deliverable: true, allowSpinning: false));
 
             // The optimized FP32 baseline. BN folding in TorchSharp itself (through the graph interpreter) was no faster than
             // the eager model in probes (docs/BENCHMARKS.md), so ONNX Runtime's is the one timed.
@@ -88,13 +87,13 @@ internal static class CompileStage
         return model.Run(input);
     }
 
-    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable, OnnxRuntimeOptions? options = null)
+    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads.
+    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable, bool allowSpinning = true)
     {
-        options ??= new OnnxRuntimeOptions();
+        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads(), AllowSpinning: allowSpinning);
         var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file), options);
-        var threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount;
         return new CompileForm(
             backend, model.Run, model.SizeBytes, context.Workspace.Artifact(file), deliverable,
-            $"ONNX Runtime {options.OptimizationLevel}, {threads} threads{(options.AllowSpinning ? "" : ", no spinning")}", model);
+            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads{(allowSpinning ? "" : ", no spinning")}", model);
     }
 }
