@@ -33,9 +33,12 @@ public sealed class CompileScreeningTests : IDisposable
     [Fact]
     public void A_form_only_as_fast_as_the_converted_one_leaves_the_converted_form_selected_and_inherits_its_accuracy()
     {
-        var rows = Screen(Form("converted", converted.Run), Form("reloaded", reloaded.Run));
+        // The same module twice: any difference is noise. At 20 rounds two identical forms pass the rule by chance
+        // 0.07 % of the time (numpy simulation of the quartile rule on identical distributions; 3 % at 8 rounds).
+        // A reloaded copy is not used here: it ran measurably faster than the built module in one run.
+        var rows = Screen(Form("converted", converted.Run), Form("again", converted.Run), Options with { TimedRuns = CompileScreening.MaxRounds });
 
-        Assert.True(rows[0].Metrics.Selected, rows[0].Metrics.Note);
+        Assert.True(rows[0].Metrics.Selected, $"{rows[0].Metrics.Note} / {rows[1].Metrics.Note}");
         Assert.StartsWith("selected: the converted form", rows[0].Metrics.Note);
         Assert.Equal(convertedAccuracy.ImagesScored, rows[0].Metrics.ImagesScored);
         var candidate = rows[1].Metrics;
@@ -90,12 +93,13 @@ public sealed class CompileScreeningTests : IDisposable
         reloaded.Dispose();
     }
 
-    private IReadOnlyList<CompileCandidate> Screen(CompileForm reference, CompileForm candidate)
+    private IReadOnlyList<CompileCandidate> Screen(CompileForm reference, CompileForm candidate, EvaluationOptions? options = null)
     {
         using (reference)
         using (candidate)
         {
-            return CompileScreening.Run(reference, convertedAccuracy, [candidate], trained.Data.Test, [FashionMnist.Channels, 32, 32], Options, "cpu",
+            return CompileScreening.Run(
+                reference, convertedAccuracy, [candidate], trained.Data.Test, [FashionMnist.Channels, 32, 32], options ?? Options, "cpu",
                 (_, _) => { }, CancellationToken.None);
         }
     }
