@@ -4,9 +4,9 @@ namespace ModelOpt.Engine.Models;
 
 /// <summary>
 /// conv → BN in eager mode with the conv's output released as soon as BN has read it, as PyTorch's reference counting
-/// does. Inside a block's dispose scope every intermediate would otherwise stay allocated until the block returns, and
-/// the larger working set made TorchSharp's FP32 forward slower than PyTorch's on the same LibTorch kernels
-/// (docs/BENCHMARKS.md, issue 14). Autograd keeps what backward needs through its own references.
+/// does. Inside a block's dispose scope every intermediate would otherwise stay allocated until the block returns, a
+/// larger working set than PyTorch's for the same LibTorch kernels (issue 14). Autograd keeps what backward needs
+/// through its own references.
 /// </summary>
 internal static class EagerConvBn
 {

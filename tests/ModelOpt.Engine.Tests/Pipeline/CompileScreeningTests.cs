@@ -12,9 +12,9 @@ public sealed class CompileScreeningTests : IDisposable
 {
     private const int TestImages = 512;
 
-    private const int DelayMs = 250;
+    private const int DelayMs = 1000;
 
-    private static readonly EvaluationOptions Options = new(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 2, TimedRuns: 8);
+    private static readonly EvaluationOptions Options = new(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 3, TimedRuns: 8);
 
     private readonly TrainedResNet20 trained;
     private readonly TorchScriptInt8Model converted;

@@ -2,6 +2,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Pipeline.Stages;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
 
@@ -69,7 +70,7 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         Assert.Equal(converted.Accuracy, compile[0].Accuracy);
         Assert.Equal(converted.ImagesScored, compile[0].ImagesScored);
         Assert.Single(compile, m => m.Selected);
-        var fp32Baseline = Assert.Single(compile, m => m.Backend == "onnxruntime-fp32");
+        var fp32Baseline = Assert.Single(compile, m => m.Backend == CompileStage.OnnxRuntimeFp32Backend);
         Assert.False(fp32Baseline.Selected);
         Assert.All(compile.Where(m => m.Selected && m != compile[0]), m => Assert.StartsWith("selected: faster than the converted form beyond the spread", m.Note));
     }
