@@ -2,11 +2,14 @@
 """Opens a ModelOpt int8 TorchScript archive in PyTorch and compares its logits with ModelOpt's.
 
 Usage: check_torchscript_compat.py MODEL.pt INPUT.f32 EXPECTED.f32 SHAPES.json [--engine x86|fbgemm|onednn]
+                                   [--write-logits PYTORCH.f32]
 
 INPUT.f32 / EXPECTED.f32 are raw little-endian float32 (as written by the test
 TorchScriptCompatExportTests with MODELOPT_COMPAT_DIR set); SHAPES.json holds input_shape,
 output_shape and output_scale. Prints per-sample top-1 and the max abs logit difference (also in
-output quantization steps); exits 1 on any top-1 mismatch, 2 if the archive cannot be loaded.
+output quantization steps); exits 1 on any top-1 mismatch, 2 if the archive cannot be loaded. --write-logits saves
+PyTorch's logits (raw float32): PyTorchRunsModelOptArchiveTests reads the committed ones in
+tests/ModelOpt.Engine.Tests/TestData/compat/.
 """
 import argparse
 import json
@@ -23,6 +26,7 @@ def main() -> int:
     parser.add_argument("expected")
     parser.add_argument("shapes")
     parser.add_argument("--engine", default=None, help="torch.backends.quantized.engine to use")
+    parser.add_argument("--write-logits", default=None, help="write PyTorch's logits here as raw float32")
     args = parser.parse_args()
 
     with open(args.shapes) as f:
@@ -43,6 +47,8 @@ def main() -> int:
     expected = torch.from_numpy(np.fromfile(args.expected, dtype="<f4").reshape(shapes["output_shape"]))
     with torch.no_grad():
         actual = model(x)
+    if args.write_logits:
+        actual.contiguous().numpy().astype("<f4").tofile(args.write_logits)
 
     diff = (actual - expected).abs()
     top1_actual, top1_expected = actual.argmax(1), expected.argmax(1)

@@ -6,7 +6,12 @@ using TorchSharp;
 if (args.Contains("--help"))
 {
     Console.WriteLine(BenchArguments.Usage);
+    Console.WriteLine(InterpreterMemoryBench.Usage);
     return 0;
+}
+if (args.FirstOrDefault() == InterpreterMemoryBench.Command)
+{
+    return InterpreterMemoryBench.Run(args[1..]);
 }
 
 BenchArguments arguments;

@@ -94,7 +94,7 @@ public sealed class OpenApiDocumentTests
     public async Task The_document_equals_the_committed_snapshot()
     {
         var json = JsonNode.Parse(await DocumentAsync())!.ToJsonString(new() { WriteIndented = true }) + "\n";
-        var snapshot = Path.Combine(RepositoryRoot(), SnapshotPath);
+        var snapshot = Path.Combine(RepositoryPaths.Root, SnapshotPath);
         if (Environment.GetEnvironmentVariable("MODELOPT_UPDATE_OPENAPI") == "1")
         {
             await File.WriteAllTextAsync(snapshot, json);
@@ -103,17 +103,5 @@ public sealed class OpenApiDocumentTests
         Assert.True(json == await File.ReadAllTextAsync(snapshot),
             $"The OpenAPI document differs from {SnapshotPath}. If the change is intended, run "
             + "MODELOPT_UPDATE_OPENAPI=1 dotnet test --filter OpenApiDocumentTests and commit the file.");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "ModelOpt.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No ModelOpt.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -132,9 +132,9 @@ public sealed class OrchestrationTests : IAsyncLifetime
         job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromSeconds(90));
 
         Assert.Equal(JobStatus.Failed, job.Status);
-        Assert.Equal(OptimizationJobRunner.MaxAttempts, job.Attempts);
+        Assert.Equal(JobRetryPolicy.MaxAttempts, job.Attempts);
         Assert.Contains("Simulated transient failure", job.Error);
-        Assert.Equal(OptimizationJobRunner.MaxAttempts, runner.Calls.Count(s => s == PipelineStage.EvaluateFp32));
+        Assert.Equal(JobRetryPolicy.MaxAttempts, runner.Calls.Count(s => s == PipelineStage.EvaluateFp32));
         Assert.Equal(1, runner.Calls.Count(s => s == PipelineStage.Train));
     }
 

@@ -3,7 +3,7 @@ using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Checkpoints;
-using ModelOpt.Engine.Models;
+using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
@@ -74,6 +74,8 @@ public static class CheckpointEndpoints
         var (temp, fileName) = (upload.File, upload.FileName);
         var model = upload.Fields.GetValueOrDefault("model");
         CheckpointFormat format;
+        long[]? input = null;
+        long? classes = null;
         if (fileName.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (model is not null)
@@ -81,25 +83,28 @@ public static class CheckpointEndpoints
                 throw new RequestValidationException("model", "An ONNX file carries its own architecture: leave 'model' out.");
             }
             // The importer a job will use reads the whole graph: an op it cannot map is refused now, not in a job.
-            OnnxCheckpointInspector.Inspect(temp.Path, fileName);
-            model = OnnxModelName.Of(fileName);
-            format = CheckpointFormat.Onnx;
+            var onnx = OnnxCheckpointInspector.Inspect(temp.Path, fileName);
+            (model, format, input, classes) = (onnx.Model, CheckpointFormat.Onnx, onnx.InputShape, onnx.NumClasses);
         }
         else
         {
-            if (model is not null && ModelZoo.All.All(m => m.Name != model))
+            if (model is not null && !ModelCatalog.IsKnown(model))
             {
-                throw new RequestValidationException("model",
-                    $"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}.");
+                throw new RequestValidationException("model", ModelCatalog.UnknownModelReason(model));
             }
             // The worker's reader, on the layout alone: every rule about a checkpoint lives in the engine, once.
             var layout = CheckpointReader.ReadLayout(temp.Path, fileName);
+            // Without a model the layout may be one the zoo cannot size; the job then fails with the reader's reason.
+            var inferred = model is not null ? layout.InferDimensions() : TryInferDimensions(layout);
             if (model is not null)
             {
-                var dimensions = layout.InferDimensions();
-                CheckpointValidator.Validate(layout, model, dimensions.InputChannels, dimensions.NumClasses);
+                CheckpointValidator.Validate(layout, model, inferred!.InputChannels, inferred.NumClasses);
             }
             format = layout.Format!.Value;
+            if (inferred is not null)
+            {
+                (input, classes) = ([inferred.InputChannels], inferred.NumClasses);
+            }
         }
 
         var checkpoint = new Checkpoint
@@ -109,6 +114,10 @@ public static class CheckpointEndpoints
             Format = format,
             Model = model,
             SizeBytes = temp.SizeBytes,
+            InputChannels = input is null ? null : (int)input[0],
+            InputHeight = input is [_, var height, _] ? (int)height : null,
+            InputWidth = input is [_, _, var width] ? (int)width : null,
+            NumClasses = (int?)classes,
             Sha256 = temp.Sha256,
             RelativePath = "",
             CreatedAt = services.Time.GetUtcNow().UtcDateTime,
@@ -172,4 +181,16 @@ public static class CheckpointEndpoints
 
     private static CheckpointDto ToDto(Checkpoint c) =>
         new(c.Id, c.FileName, c.Format, c.Model, c.SizeBytes, c.Sha256, c.CreatedAt, $"/api/checkpoints/{c.Id}/content");
+
+    private static ModelDimensions? TryInferDimensions(CheckpointLayout layout)
+    {
+        try
+        {
+            return layout.InferDimensions();
+        }
+        catch (CheckpointFormatException)
+        {
+            return null;
+        }
+    }
 }

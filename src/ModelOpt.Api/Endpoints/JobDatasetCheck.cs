@@ -1,6 +1,4 @@
-using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Data;
-using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Infrastructure;
 
@@ -39,7 +37,7 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
     /// Adds the errors of a job that cannot run on this dataset: a transform it cannot apply, or a checkpoint whose input
     /// channels or classes differ from the dataset's (after the colour conversion).
     /// </summary>
-    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, ArtifactStore store, Dictionary<string, string[]> errors)
+    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, Dictionary<string, string[]> errors)
     {
         if (preprocessing.Problem(Channels) is { } problem)
         {
@@ -50,33 +48,21 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
         {
             errors["preprocessing.resize"] = [$"The images of '{Name}' differ in size: give centerCrop or an exact resize [height, width] so that they can be batched."];
         }
-        if (checkpoint is null || DimensionsOf(checkpoint, store) is not { } model)
+        // A checkpoint whose sizes the reader could not infer at upload fails its job with the reader's reason.
+        if (checkpoint is not { InputChannels: { } modelChannels, NumClasses: { } modelClasses })
         {
             return;
         }
         var channels = preprocessing.OutputChannels(Channels);
-        if (model.InputChannels != channels)
+        if (modelChannels != channels)
         {
             errors["dataset"] = [$"Dataset '{Name}' gives {channels}-channel images{(channels != Channels ? " after the colour conversion" : "")}, "
-                                 + $"but the checkpoint's model takes {model.InputChannels} channel(s); set preprocessing.color to "
-                                 + $"{(model.InputChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
+                                 + $"but the checkpoint's model takes {modelChannels} channel(s); set preprocessing.color to "
+                                 + $"{(modelChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
         }
-        else if (model.NumClasses != Classes)
+        else if (modelClasses != Classes)
         {
-            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {model.NumClasses}."];
-        }
-    }
-
-    // A checkpoint the engine cannot read fails its job with the reader's reason; at submission only its dimensions matter.
-    private static ModelDimensions? DimensionsOf(Checkpoint checkpoint, ArtifactStore store)
-    {
-        try
-        {
-            return CheckpointReader.ReadLayout(store.FullPath(checkpoint.RelativePath)).InferDimensions();
-        }
-        catch (Exception e) when (e is CheckpointFormatException or IOException)
-        {
-            return null;
+            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}."];
         }
     }
 }

@@ -3,16 +3,18 @@ using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
-using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Execution;
+using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Infrastructure;
 
 namespace ModelOpt.Api.Endpoints;
 
 /// <summary>What the job handlers need, bound with [AsParameters].</summary>
-public sealed record JobServices(ModelOptDbContext Db, JobDispatcher Dispatcher, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time);
+public sealed record JobServices(
+    ModelOptDbContext Db, JobStateMachine States, JobDispatcher Dispatcher, DispatchSignal Dispatch, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time);
 
 public static class JobEndpoints
 {
@@ -115,17 +117,16 @@ public static class JobEndpoints
         {
             errors["model"] = ["The model field is required unless the checkpoint is an ONNX model, which carries its own."];
         }
-        else if (!onnx && ModelZoo.All.All(m => m.Name != model))
+        else if (!onnx && !ModelCatalog.IsKnown(model))
         {
-            errors["model"] = [$"Unknown model '{model}'. Known models: {string.Join(", ", ModelZoo.All.Select(m => m.Name))}."];
+            errors["model"] = [ModelCatalog.UnknownModelReason(model)];
         }
         if (errors.Count == 0)
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
-            dataset!.Check(preprocessing, onnx ? null : checkpoint, services.Store, errors);
-            if (onnx && errors.Count == 0
-                && OnnxInputMismatch(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName, dataset, preprocessing) is { } mismatch)
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, errors);
+            if (onnx && errors.Count == 0 && OnnxInputMismatch(checkpoint!, dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
@@ -136,10 +137,9 @@ public static class JobEndpoints
         }
 
         var now = services.Time.GetUtcNow().UtcDateTime;
-        var job = new OptimizationJob
+        var job = services.States.Submit(new OptimizationJob
         {
             Id = Guid.CreateVersion7(),
-            Status = JobStatus.Queued,
             Model = model!,
             Dataset = dataset!.Name,
             DatasetId = dataset.Uploaded?.Id,
@@ -151,9 +151,8 @@ public static class JobEndpoints
             Queue = Jobs.Options.WorkerOptions.QueueFor(request.Device),
             Spec = request.ToSpec(),
             CreatedAt = now,
-            ProgressMessage = "Queued",
             IdempotencyKey = idempotencyKey,
-        };
+        });
         services.Db.Jobs.Add(job);
         try
         {
@@ -169,18 +168,8 @@ public static class JobEndpoints
             }
             throw;
         }
-        try
-        {
-            job.HangfireJobId = services.Dispatcher.Enqueue(job.Id, job.Queue);
-        }
-        catch
-        {
-            // No dispatch, no job: the row would wait forever.
-            services.Db.Jobs.Remove(job);
-            await services.Db.SaveChangesAsync(CancellationToken.None);
-            throw;
-        }
-        await services.Db.SaveChangesAsync(CancellationToken.None);
+        // The row is the outbox entry: the relay hands it to Hangfire, so the request waits for no queue.
+        services.Dispatch.Notify();
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now));
     }
 
@@ -221,23 +210,13 @@ public static class JobEndpoints
             throw new ConflictException($"Job {id} is already {job.Status}.");
         }
         // Conditional updates: the worker may claim the job between our read and our write.
-        var cancelledQueued = await services.Db.Jobs
-            .Where(j => j.Id == id && j.Status == JobStatus.Queued)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Cancelled)
-                .SetProperty(j => j.CancelRequested, true)
-                .SetProperty(j => j.FinishedAt, now)
-                .SetProperty(j => j.ProgressMessage, "Cancelled")
-                .SetProperty(j => j.Error, "Cancelled on request before it started."), cancellationToken);
-        if (cancelledQueued == 1)
+        if (await services.States.CancelQueuedAsync(id, "Cancelled on request before it started.", cancellationToken))
         {
             services.Dispatcher.TryDelete(job.HangfireJobId);
         }
         else
         {
-            await services.Db.Jobs
-                .Where(j => j.Id == id && j.Status == JobStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CancelRequested, true), cancellationToken);
+            await services.States.RequestCancelAsync(id, cancellationToken);
         }
         services.Db.ChangeTracker.Clear();
         job = await LoadAsync(services.Db, id, cancellationToken);
@@ -256,21 +235,11 @@ public static class JobEndpoints
         {
             throw new ConflictException($"Job {id} started from a checkpoint that has since been deleted.");
         }
-        var reset = await services.Db.Jobs
-            .Where(j => j.Id == id && (j.Status == JobStatus.Failed || j.Status == JobStatus.Cancelled))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Queued)
-                .SetProperty(j => j.CancelRequested, false)
-                .SetProperty(j => j.Error, (string?)null)
-                .SetProperty(j => j.FinishedAt, (DateTime?)null)
-                .SetProperty(j => j.Attempts, 0)
-                .SetProperty(j => j.ProgressMessage, $"Queued to resume after {job.Stages.Count} completed stage(s)"), cancellationToken);
-        if (reset == 0)
+        if (!await services.States.RetryAsync(id, job.Stages.Count, cancellationToken))
         {
             throw new ConflictException($"Job {id} changed state meanwhile; try again.");
         }
-        var hangfireId = services.Dispatcher.Enqueue(id, job.Queue);
-        await services.Db.Jobs.Where(j => j.Id == id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId), CancellationToken.None);
+        services.Dispatch.Notify();
         services.Db.ChangeTracker.Clear();
         job = await LoadAsync(services.Db, id, cancellationToken);
         return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
@@ -331,9 +300,10 @@ public static class JobEndpoints
     }
 
     /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
-    private static string? OnnxInputMismatch(string path, string fileName, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    private static string? OnnxInputMismatch(Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
     {
-        var (inputShape, classes) = OnnxCheckpointInspector.Inspect(path, fileName);
+        long[] inputShape = [checkpoint.InputChannels ?? 0, checkpoint.InputHeight ?? 0, checkpoint.InputWidth ?? 0];
+        var classes = checkpoint.NumClasses;
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
         return inputShape.SequenceEqual(images) && classes == dataset.Classes
@@ -342,9 +312,21 @@ public static class JobEndpoints
               $"[{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
     }
 
-    private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
-        await db.Jobs.AsNoTracking().AsSplitQuery()
-            .Include(j => j.Stages).Include(j => j.Results).Include(j => j.Artifacts)
-            .SingleOrDefaultAsync(j => j.Id == id, cancellationToken)
-        ?? throw new NotFoundException($"Job {id} does not exist.");
+    /// <summary>
+    /// The job with its stages, results and artifacts. Those rows are written only by a run, and the first claim sets
+    /// <see cref="OptimizationJob.StartedAt"/>, so a job that never started is read in one query instead of four.
+    /// </summary>
+    private static async Task<OptimizationJob> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id, cancellationToken)
+            ?? throw new NotFoundException($"Job {id} does not exist.");
+        if (job.StartedAt is null)
+        {
+            return job;
+        }
+        job.Stages = await db.JobStages.AsNoTracking().Where(s => s.JobId == id).ToListAsync(cancellationToken);
+        job.Results = await db.StageResults.AsNoTracking().Where(r => r.JobId == id).ToListAsync(cancellationToken);
+        job.Artifacts = await db.JobArtifacts.AsNoTracking().Where(a => a.JobId == id).ToListAsync(cancellationToken);
+        return job;
+    }
 }

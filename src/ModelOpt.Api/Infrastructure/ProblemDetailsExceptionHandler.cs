@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Import.Onnx;
-using ModelOpt.Engine.Models;
 using ModelOpt.Jobs.Artifacts;
 
 namespace ModelOpt.Api.Infrastructure;
@@ -40,12 +39,6 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 Status = StatusCodes.Status400BadRequest,
                 Title = "The file is not a usable checkpoint.",
                 Detail = exception.Message,
-                Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-            },
-            UnknownModelException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["model"] = [e.Message] })
-            {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "The request is invalid.",
                 Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             },
             BadHttpRequestException e => Problem(e.StatusCode,

@@ -1,4 +1,5 @@
 using System.Text;
+using ModelOpt.Engine.Storage;
 using TorchSharp.PyBridge;
 
 namespace ModelOpt.Engine.Checkpoints;
@@ -9,26 +10,12 @@ public static class CheckpointWriter
     /// <summary>Saves in the format the extension names (<c>.pth</c>/<c>.pt</c>, <c>.safetensors</c>, <c>.bin</c>/<c>.dat</c> for TorchSharp).</summary>
     public static void Save(nn.Module model, string path) => Save(model, path, FormatForExtension(path));
 
-    /// <summary>
-    /// Writes next to the target and then renames, so a reader never sees a partly written checkpoint
-    /// and a crash leaves any previous file intact.
-    /// </summary>
-    public static void Save(nn.Module model, string path, CheckpointFormat format)
+    /// <summary>Writes the file atomically (<see cref="AtomicFile"/>).</summary>
+    public static void Save(nn.Module model, string path, CheckpointFormat format) => AtomicFile.Write(path, temporary =>
     {
-        var temporary = path + ".partial";
-        try
-        {
-            using (var stream = File.Create(temporary))
-            {
-                Save(model, stream, format);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
+        using var stream = File.Create(temporary);
+        Save(model, stream, format);
+    });
 
     /// <summary>Writes to a stream and leaves it open.</summary>
     public static void Save(nn.Module model, Stream stream, CheckpointFormat format)

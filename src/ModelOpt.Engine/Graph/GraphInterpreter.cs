@@ -5,20 +5,37 @@ namespace ModelOpt.Engine.Graph;
 /// <summary>
 /// Runs a <see cref="ModelGraph"/> in FP32 with eager TorchSharp ops. Calibration passes an observer callback that
 /// sees every value as it is produced; BN-folding and fusion are checked against the source module with it.
+/// Each value is freed after its last use (<see cref="ModelGraph.LastUses"/>), and each node's temporaries when it has
+/// run, so a pass holds only the values still to be read rather than every activation of the network.
 /// </summary>
 public static class GraphInterpreter
 {
+    /// <param name="observe">Sees each value once it is produced; it must take an alias of any tensor it keeps.</param>
     public static Tensor Run(ModelGraph graph, Tensor input, Action<GraphValue, Tensor>? observe = null)
     {
         using var scope = NewDisposeScope();
         var values = new Dictionary<GraphValue, Tensor>();
-        foreach (var node in graph.Nodes)
+        for (var i = 0; i < graph.Nodes.Count; i++)
         {
-            var output = node is InputNode ? input.alias() : Evaluate(node, v => values[v]);
+            var node = graph.Nodes[i];
+            var output = node is InputNode ? input.alias() : EvaluateAndFreeTemporaries(node, v => values[v]);
             values[node.Output] = output;
             observe?.Invoke(node.Output, output);
+            FreeLastUses(values, graph.LastUses[i]);
         }
         return values[graph.Output].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Disposes the values a node read for the last time (see <see cref="ModelGraph.LastUses"/>).</summary>
+    internal static void FreeLastUses(Dictionary<GraphValue, Tensor> values, IReadOnlyList<GraphValue> lastUsed)
+    {
+        foreach (var value in lastUsed)
+        {
+            if (values.Remove(value, out var tensor))
+            {
+                tensor.Dispose();
+            }
+        }
     }
 
     /// <summary>One node's FP32 output from its inputs' values (the caller's dispose scope owns the result).</summary>
@@ -61,6 +78,12 @@ public static class GraphInterpreter
         UnaryFunction.LeakyRelu => functional.leaky_relu(x, node.Alpha),
         _ => throw new NotSupportedException($"No FP32 kernel for {node.Function}."),
     };
+
+    private static Tensor EvaluateAndFreeTemporaries(GraphNode node, Func<GraphValue, Tensor> value)
+    {
+        using var scope = NewDisposeScope();
+        return Evaluate(node, value).MoveToOuterDisposeScope();
+    }
 
     private static Tensor Relu(bool apply, Tensor x) => apply ? functional.relu(x) : x;
 }

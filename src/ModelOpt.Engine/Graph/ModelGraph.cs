@@ -8,6 +8,7 @@ namespace ModelOpt.Engine.Graph;
 public sealed class ModelGraph : IDisposable
 {
     private readonly List<Tensor> ownedTensors;
+    private IReadOnlyList<IReadOnlyList<GraphValue>>? lastUses;
 
     public ModelGraph(IReadOnlyList<GraphNode> nodes, GraphValue input, GraphValue output, IEnumerable<Tensor>? ownedTensors = null)
     {
@@ -39,12 +40,37 @@ public sealed class ModelGraph : IDisposable
         return uses;
     }
 
+    /// <summary>
+    /// For each node, by position, the values no later node reads (its inputs read for the last time, and its own output
+    /// if nothing reads it): an interpreter frees them once the node has run, as torch.fx's <c>Interpreter</c> does with
+    /// its last-use table. The graph's output is never among them. Computed once per graph.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<GraphValue>> LastUses => lastUses ??= ComputeLastUses();
+
     /// <summary>Hands this graph's tensors to a graph a pass derived from it; this graph then owns nothing.</summary>
     public IReadOnlyList<Tensor> TakeOwnedTensors()
     {
         var taken = ownedTensors.ToList();
         ownedTensors.Clear();
         return taken;
+    }
+
+    private GraphValue[][] ComputeLastUses()
+    {
+        var lastUsed = new List<GraphValue>[Nodes.Count];
+        var readLater = new HashSet<GraphValue> { Output };
+        for (var i = Nodes.Count - 1; i >= 0; i--)
+        {
+            lastUsed[i] = [];
+            foreach (var value in Nodes[i].Inputs.Prepend(Nodes[i].Output))
+            {
+                if (readLater.Add(value))
+                {
+                    lastUsed[i].Add(value);
+                }
+            }
+        }
+        return [.. lastUsed.Select(l => l.ToArray())];
     }
 
     public void Dispose()

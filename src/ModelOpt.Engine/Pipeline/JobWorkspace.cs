@@ -1,3 +1,5 @@
+using ModelOpt.Engine.Storage;
+
 namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
@@ -20,15 +22,11 @@ public sealed class JobWorkspace(string directory)
 
     public bool Has(string file) => File.Exists(PathOf(file));
 
-    /// <summary>Writes through a temporary file and renames it, so a reader never sees half a file.</summary>
+    /// <summary>Writes one of the job's files atomically (<see cref="AtomicFile"/>).</summary>
     public string Write(string file, Action<string> write)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var path = PathOf(file);
-        var partial = path + ".partial";
-        write(partial);
-        File.Move(partial, path, overwrite: true);
-        return path;
+        return AtomicFile.Write(PathOf(file), write);
     }
 
     public StageArtifact Artifact(string file, string contentType = "application/octet-stream") => new(file, PathOf(file), contentType);

@@ -25,9 +25,11 @@ public sealed class OptimizationPipeline
     private readonly List<(string Directory, JobMemory Memory)> memories = [];
     private readonly Dictionary<string, int> running = [];
 
-    public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) => request.CheckpointPath is null
-        ? [PipelineStage.Train, PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert, PipelineStage.Compile]
-        : [PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert, PipelineStage.Compile];
+    /// <summary>The stages in order; Train only when the job starts without a checkpoint.</summary>
+    public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst) =>
+        [.. Enum.GetValues<PipelineStage>().Where(s => trainFirst || s != PipelineStage.Train)];
+
+    public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) => StagesFor(trainFirst: request.CheckpointPath is null);
 
     /// <summary>Runs one stage on a worker thread.</summary>
     /// <exception cref="PipelineInputException">The checkpoint, data or options are unusable; retrying will not help.</exception>

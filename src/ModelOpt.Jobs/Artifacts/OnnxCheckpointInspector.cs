@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Models;
 
 namespace ModelOpt.Jobs.Artifacts;
 
@@ -8,13 +9,15 @@ namespace ModelOpt.Jobs.Artifacts;
 /// </summary>
 public static class OnnxCheckpointInspector
 {
-    /// <returns>The graph's input shape [C, H, W] and class count.</returns>
+    /// <summary>The model name a job uses for the file, and the graph's input shape [C, H, W] and class count.</summary>
+    public sealed record Summary(string Model, long[] InputShape, long NumClasses);
+
     /// <exception cref="OnnxFormatException">The file is truncated, corrupt or not an ONNX model (HTTP 400).</exception>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map, each listed (HTTP 422).</exception>
-    public static (long[] InputShape, long NumClasses) Inspect(string path, string fileName)
+    public static Summary Inspect(string path, string fileName)
     {
         using var stream = File.OpenRead(path);
         using var model = OnnxImporter.Import(stream, fileName);
-        return (model.InputShape, model.NumClasses);
+        return new Summary(OnnxModelName.Of(fileName), model.InputShape, model.NumClasses);
     }
 }

@@ -1,19 +1,22 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Jobs.Execution;
 
 /// <summary>
 /// Re-queues jobs of this worker's queue whose run died: status Running but no heartbeat for
-/// <see cref="WorkerOptions.HeartbeatTimeout"/> (a killed process), or no owner at all (released at shutdown).
+/// <see cref="WorkerOptions.HeartbeatTimeout"/> (a killed process); the dispatch relay hands them to a worker again.
 /// Runs at start and then every <see cref="WorkerOptions.OrphanSweepInterval"/>. We do not rely on the storage's
 /// invisibility timeout (30 min for PostgreSQL) to notice a dead worker: the heartbeat in the job row is faster and works
 /// the same on every storage. The claim in <see cref="OptimizationJobRunner"/> makes a duplicate dispatch harmless.
 /// </summary>
 public sealed class OrphanedJobSweeper(
-    IServiceScopeFactory scopes, IOptions<WorkerOptions> options, TimeProvider time, ILogger<OrphanedJobSweeper> logger) : BackgroundService
+    IServiceScopeFactory scopes, JobStateMachine states, DispatchSignal dispatch, IOptions<WorkerOptions> options, TimeProvider time,
+    ILogger<OrphanedJobSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,7 +51,6 @@ public sealed class OrphanedJobSweeper(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
-        var dispatcher = scope.ServiceProvider.GetRequiredService<JobDispatcher>();
         var queue = options.Value.Queue;
         var staleBefore = time.GetUtcNow().UtcDateTime - options.Value.HeartbeatTimeout;
         var orphans = await db.Jobs
@@ -58,26 +60,19 @@ public sealed class OrphanedJobSweeper(
         var requeued = 0;
         foreach (var orphan in orphans)
         {
-            // Only one sweeper wins the row: the update matches the heartbeat it saw.
-            var taken = await db.Jobs
-                .Where(j => j.Id == orphan.Id && j.Status == JobStatus.Running && j.HeartbeatAt == orphan.HeartbeatAt)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.Status, JobStatus.Queued)
-                    .SetProperty(j => j.ExecutionId, (Guid?)null)
-                    .SetProperty(j => j.HeartbeatAt, (DateTime?)null)
-                    .SetProperty(j => j.ProgressMessage, "Re-queued: its worker stopped; resuming from the last completed stage"), cancellationToken);
-            if (taken == 0)
+            if (!await states.RequeueOrphanAsync(orphan.Id, orphan.HeartbeatAt, cancellationToken))
             {
                 continue;
             }
-            var hangfireId = dispatcher.Enqueue(orphan.Id, queue);
-            await db.Jobs.Where(j => j.Id == orphan.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.HangfireJobId, hangfireId), cancellationToken);
             using (logger.BeginScope(new Dictionary<string, object> { ["JobId"] = orphan.Id }))
             {
-                logger.LogWarning("Job {JobId} was orphaned (last heartbeat {HeartbeatAt:o}); re-queued as Hangfire job {HangfireJobId}",
-                    orphan.Id, orphan.HeartbeatAt, hangfireId);
+                logger.LogWarning("Job {JobId} was orphaned (last heartbeat {HeartbeatAt:o}); re-queued", orphan.Id, orphan.HeartbeatAt);
             }
             requeued++;
+        }
+        if (requeued > 0)
+        {
+            dispatch.Notify();
         }
         return requeued;
     }

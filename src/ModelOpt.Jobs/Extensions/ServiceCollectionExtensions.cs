@@ -6,8 +6,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
+using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Execution;
 using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Jobs.Extensions;
@@ -16,7 +18,7 @@ public static class ServiceCollectionExtensions
 {
     /// <summary>
     /// What the API and every worker share: validated options, the application database of the configured provider,
-    /// Hangfire storage on the same provider, the artifact store and the catalogues.
+    /// Hangfire storage on the same provider, the artifact store, the catalogues, the job state machine and the dispatch relay.
     /// </summary>
     public static IHostApplicationBuilder AddModelOptCore(this IHostApplicationBuilder builder)
     {
@@ -31,11 +33,15 @@ public static class ServiceCollectionExtensions
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section);
         services.AddOptions<DatasetUploadOptions>().BindConfiguration(DatasetUploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<DatasetLocations>();
+        services.AddSingleton<JobStateMachine>();
         services.AddScoped<JobDispatcher>();
+        services.AddSingleton<DispatchSignal>();
+        services.AddHostedService<JobDispatchRelay>();
 
         var storage = Bind<StorageOptions>(builder.Configuration, StorageOptions.Section);
         var connections = Bind<ConnectionStringsOptions>(builder.Configuration, ConnectionStringsOptions.Section);
@@ -44,7 +50,8 @@ public static class ServiceCollectionExtensions
         {
             case StorageProvider.Postgres:
                 var postgres = connections.Postgres ?? "";
-                services.AddDbContext<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
+                // Pooled: a request reuses a context instead of building one and its options (visible in the POST profile).
+                services.AddDbContextPool<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
@@ -62,7 +69,7 @@ public static class ServiceCollectionExtensions
                 Directory.CreateDirectory(dataRoot);
                 var appDb = connections.Sqlite ?? $"Data Source={Path.Combine(dataRoot, "modelopt.db")}";
                 var hangfireDb = connections.HangfireSqlite ?? Path.Combine(dataRoot, "hangfire.db");
-                services.AddDbContext<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
+                services.AddDbContextPool<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
@@ -86,6 +93,8 @@ public static class ServiceCollectionExtensions
         var services = builder.Services;
         var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
         services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
+        services.AddSingleton<JobRequestFactory>();
+        services.AddSingleton<StageRecorder>();
         services.AddTransient<OptimizationJobRunner>();
         services.AddHostedService<OrphanedJobSweeper>();
         services.AddHangfireServer(o =>

@@ -3,7 +3,7 @@ using ModelOpt.Jobs.Contracts;
 
 namespace ModelOpt.Jobs.Model;
 
-/// <summary>One optimization job. The row is the truth; Hangfire only dispatches its id.</summary>
+/// <summary>One optimization job. The row is the truth; Hangfire only dispatches its id. Its status changes only through <c>JobStateMachine</c>.</summary>
 public sealed class OptimizationJob
 {
     public Guid Id { get; set; }
@@ -53,6 +53,9 @@ public sealed class OptimizationJob
     public bool CancelRequested { get; set; }
 
     public string? HangfireJobId { get; set; }
+
+    /// <summary>The job waits to be handed to Hangfire by the dispatch relay (the outbox flag; see <c>JobStateMachine</c>).</summary>
+    public bool DispatchPending { get; set; }
 
     /// <summary>Runs started since submission or the last manual retry.</summary>
     public int Attempts { get; set; }

@@ -28,10 +28,17 @@ internal static class Fixtures
     /// <summary>A raw float32 little-endian input file as an [n, channels, 32, 32] tensor.</summary>
     public static Tensor Input(string name, long channels)
     {
-        var bytes = File.ReadAllBytes(TestData(name));
+        var path = TestData(name);
+        return Floats(path, [new FileInfo(path).Length / sizeof(float) / (channels * 32 * 32), channels, 32, 32]);
+    }
+
+    /// <summary>A raw float32 little-endian file (as numpy's <c>tofile</c> writes) as a tensor of the given shape.</summary>
+    public static Tensor Floats(string path, long[] shape)
+    {
+        var bytes = File.ReadAllBytes(path);
         var values = new float[bytes.Length / sizeof(float)];
         Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
-        return tensor(values, [values.Length / (channels * 32 * 32), channels, 32, 32]);
+        return tensor(values, shape);
     }
 
     /// <summary>PyTorch's eval-mode logits recorded in expected.json for the given checkpoint.</summary>

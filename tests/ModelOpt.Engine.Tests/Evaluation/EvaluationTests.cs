@@ -3,6 +3,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using TorchSharp.PyBridge;
 
 namespace ModelOpt.Engine.Tests.Evaluation;
 
@@ -60,14 +61,28 @@ public class EvaluationTests
         Assert.Equal(1.0, result.StdMs);
     }
 
+    /// <remarks>
+    /// Not exact, for one known reason: torch.save memoizes the globals and strings every tensor repeats
+    /// (<c>_rebuild_tensor_v2</c>, <c>FloatStorage</c>, <c>'storage'</c>, <c>'cpu'</c>) and PyBridge writes them again
+    /// for each, so its pickle is longer by under 64 bytes a state-dict entry. The pickle is the archive's first record
+    /// and every record's data starts 64-byte aligned, so the rest of the file (same storages, same zip layout) differs
+    /// only by that growth rounded to whole 64-byte blocks: resnet20 8 128 bytes (0.7 %), resnet18-cifar 7 680 (0.02 %).
+    /// </remarks>
     [Theory]
-    [InlineData(ModelZoo.ResNet20, 1, "resnet20_1ch_random", 1_136_473)]
-    [InlineData(ModelZoo.ResNet18Cifar, 3, "resnet18_cifar_3ch_random", 44_774_789)]
-    public void State_dict_size_is_within_2_percent_of_pytorch(string name, long channels, string archiveName, long pytorchBytes)
+    [InlineData(ModelZoo.ResNet20, 1, "resnet20_1ch_random", 1_136_473, 15_291)]
+    [InlineData(ModelZoo.ResNet18Cifar, 3, "resnet18_cifar_3ch_random", 44_774_789, 14_822)]
+    public void State_dict_size_is_pytorchs_file_but_for_the_longer_pickle(
+        string name, long channels, string archiveName, long pytorchBytes, long pytorchPickleBytes)
     {
         using var model = ModelZoo.Create(name, channels, 10);
-        var bytes = ModelSize.StateDictBytes(model, archiveName);
-        Assert.InRange(bytes, pytorchBytes * 0.98, pytorchBytes * 1.02);
+        var entries = model.state_dict().Count;
+        var pickleGrowth = PyBridgePickleBytes(model) - pytorchPickleBytes;
+
+        var excess = ModelSize.StateDictBytes(model, archiveName) - pytorchBytes;
+
+        Assert.InRange(pickleGrowth, 1, 64 * entries);
+        Assert.Equal(0, excess % 64);
+        Assert.InRange(excess, pickleGrowth - 63, pickleGrowth + 63);
     }
 
     [Fact]
@@ -77,5 +92,14 @@ public class EvaluationTests
         using var archive = ZipFile.OpenRead(path);
         var records = archive.Entries.Select(e => (e.FullName, e.Length));
         Assert.Equal(new FileInfo(path).Length, PyTorchArchiveLayout.ArchiveBytes(records));
+    }
+
+    private static long PyBridgePickleBytes(nn.Module model)
+    {
+        using var saved = new MemoryStream();
+        model.save_py(saved, skip: null, leaveOpen: true);
+        saved.Position = 0;
+        using var archive = new ZipArchive(saved, ZipArchiveMode.Read);
+        return archive.Entries.Single(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)).Length;
     }
 }

@@ -91,7 +91,9 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
         using var actual = ort.Run(input);
 
         var outputStep = quantized.QuantizationOf(quantized.Graph.Output).Scale;
-        using var steps = (actual - expected).abs() / outputStep;
+        // Both outputs lie on the output's quantization grid (ORT dequantizes its uint8 output, the simulation fake-quantizes
+        // it), so they differ by whole steps; rounding drops the float error of the division.
+        using var steps = ((actual - expected).abs() / outputStep).round();
         var (maxSteps, meanSteps) = (steps.max().item<float>(), steps.mean().item<float>());
         using var agrees = actual.argmax(1).eq(expected.argmax(1));
         // Random-weight nets put their top two logits within a few steps for many inputs; a step of rounding noise may
@@ -106,8 +108,9 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
             $"with fp32 biases max {fp32BiasSteps.max().item<float>():F2}, mean {fp32BiasSteps.mean().item<float>():F3}");
         Assert.True(decisiveAgreement >= 0.99 && agreement >= 0.95, $"top-1 agreement {agreement:P2}, on decisive inputs {decisiveAgreement:P2}");
         // Rounding ties that float accumulation order breaks differently flip single steps, which a deep net amplifies:
-        // resnet18-cifar's worst logit was 3-4 steps off across runs on this CPU, its mean under 0.8.
-        Assert.True(maxSteps <= 6 && meanSteps <= 1, $"logits differ by up to {maxSteps:F2}, on average {meanSteps:F3} quantization steps");
+        // resnet18-cifar's worst logit was 3-4 steps off across runs on this CPU (4 on 2026-12-01), its mean under 0.8.
+        // The bound is that worst case, not a margin above it.
+        Assert.True(maxSteps <= 4 && meanSteps <= 1, $"logits differ by up to {maxSteps:F2}, on average {meanSteps:F3} quantization steps");
     }
 
     [Fact]

@@ -9,25 +9,18 @@ namespace ModelOpt.Engine.Tests.Runtime;
 /// <summary>
 /// Writes the inputs of <c>scripts/check_torchscript_compat.py</c> when <c>MODELOPT_COMPAT_DIR</c> is set: per model an
 /// int8 archive (<c>NAME.pt</c>), a float32 input batch (<c>NAME.input.f32</c>), ModelOpt's logits
-/// (<c>NAME.expected.f32</c>) and their shapes (<c>NAME.json</c>). Does nothing otherwise.
+/// (<c>NAME.expected.f32</c>) and their shapes (<c>NAME.json</c>). Skipped otherwise.
 /// </summary>
 [Collection(QuantizedEngineCollection.Name)]
 public class TorchScriptCompatExportTests(ITestOutputHelper output)
 {
-    public const string DirectoryVariable = "MODELOPT_COMPAT_DIR";
-
-    [Theory]
+    [CompatDirectoryTheory]
     [InlineData(ModelZoo.ResNet20, 1)]
     [InlineData(ModelZoo.ResNet20, 3)]
     [InlineData(ModelZoo.ResNet18Cifar, 3)]
     public void Writes_compat_check_files_when_asked(string name, long channels)
     {
-        var directory = Environment.GetEnvironmentVariable(DirectoryVariable);
-        if (string.IsNullOrEmpty(directory))
-        {
-            output.WriteLine($"{DirectoryVariable} is not set: nothing written.");
-            return;
-        }
+        var directory = Environment.GetEnvironmentVariable(CompatDirectoryTheoryAttribute.Variable)!;
         Directory.CreateDirectory(directory);
         manual_seed(21);
         using var model = ModelZoo.Create(name, channels, 10);
@@ -48,5 +41,10 @@ public class TorchScriptCompatExportTests(ITestOutputHelper output)
             engine = int8.Engine.ToString(),
         }));
         output.WriteLine($"wrote {stem}.*");
+
+        // What the script reads must be what ModelOpt ran: the saved archive reloads to the same logits.
+        using var reloaded = TorchScriptInt8Model.Load($"{stem}.pt");
+        using var reloadedLogits = reloaded.Run(input);
+        TensorAssert.BitIdentical(logits, reloadedLogits);
     }
 }

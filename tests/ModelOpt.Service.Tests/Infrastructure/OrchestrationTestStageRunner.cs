@@ -55,23 +55,20 @@ public sealed class OrchestrationTestStageRunner : IStageRunner
         unblock = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    public IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
-        Enum.GetValues<PipelineStage>().Where(s => s != PipelineStage.Train || request.CheckpointPath is null).ToList();
-
     public async Task<StageOutcome> RunStageAsync(
         PipelineStage stage, OptimizationRequest request, string workDirectory, IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
     {
         Calls.Enqueue(stage);
         var started = DateTime.UtcNow;
         progress.Report(new PipelineProgress(stage, 0.5, "half way"));
-        var previous = StagesFor(request).TakeWhile(s => s != stage).LastOrDefault(s => s != stage, stage);
+        var previous = OptimizationPipeline.StagesFor(request).TakeWhile(s => s != stage).LastOrDefault(s => s != stage, stage);
         if (previous != stage && !File.Exists(Path.Combine(workDirectory, Outputs[previous])))
         {
             throw new InvalidOperationException($"{stage} needs {Outputs[previous]} from {previous} in the work folder.");
         }
         if (RejectInputAt == stage)
         {
-            throw new PipelineInputRejectedException("The test says this input is bad.");
+            throw new PipelineInputException("The test says this input is bad.");
         }
         if (failuresLeft.TryGetValue(stage, out var left) && left > 0)
         {

@@ -16,10 +16,11 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> settings;
     private readonly IStageRunner? stageRunner;
+    private readonly Action<IServiceCollection>? configureServices;
     private string? adminKey;
     private Uri? kestrelAddress;
 
-    public ServiceFactory(Dictionary<string, string?> settings, IStageRunner? stageRunner = null)
+    public ServiceFactory(Dictionary<string, string?> settings, IStageRunner? stageRunner = null, Action<IServiceCollection>? configureServices = null)
     {
         DataRoot = Directory.CreateTempSubdirectory("modelopt-test-").FullName;
         this.settings = new Dictionary<string, string?>
@@ -34,6 +35,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             this.settings[key] = value;
         }
         this.stageRunner = stageRunner;
+        this.configureServices = configureServices;
     }
 
     public string DataRoot { get; }
@@ -93,6 +95,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         if (stageRunner is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton(stageRunner));
+        }
+        if (configureServices is not null)
+        {
+            builder.ConfigureTestServices(configureServices);
         }
     }
 

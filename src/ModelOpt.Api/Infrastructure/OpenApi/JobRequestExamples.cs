@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ModelOpt.Engine.Models;
+using ModelOpt.Jobs.Catalog;
 
 namespace ModelOpt.Api.Infrastructure.OpenApi;
 
@@ -22,16 +22,16 @@ public static class JobRequestExamples
         new(UploadedCheckpoint, "Quantize an uploaded checkpoint",
             "Set checkpointId to the id that POST /api/checkpoints returned (Swagger UI fills in the newest upload) and model to the "
             + "architecture it was saved from. Scores the whole test set; lower evaluation.testSubset for a faster run.",
-            Request(ModelZoo.ResNet20, checkpointId: CheckpointPlaceholder, training: null, testSubset: null)),
+            Request(ModelCatalog.SmallModel, checkpointId: CheckpointPlaceholder, training: null, testSubset: null)),
         new(Notebook, "The notebook's job: train ResNet18-CIFAR, then quantize it",
             "No checkpoint: trains one epoch on 6 000 images first (tens of minutes on a CPU), then evaluates, calibrates, converts "
             + "and compiles as the notebook does.",
-            Request(ModelZoo.ResNet18Cifar, checkpointId: null,
+            Request(ModelCatalog.NotebookModel, checkpointId: null,
                 training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.01, ["batchSize"] = 128, ["trainSubset"] = 6000, ["seed"] = 0 },
                 testSubset: null)),
         new(QuickTraining, "A quick run: train ResNet-20 briefly, quantize, score 1 000 images",
             "A few minutes on two CPU cores: the whole pipeline on a small model, with accuracy that only shows the flow.",
-            Request(ModelZoo.ResNet20, checkpointId: null,
+            Request(ModelCatalog.SmallModel, checkpointId: null,
                 training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["trainSubset"] = 3000, ["seed"] = 0 },
                 testSubset: 1000)),
         new(UploadedDataset, "Train and quantize on your own images, with their transform",
@@ -43,7 +43,7 @@ public static class JobRequestExamples
 
     private static JsonObject UploadedDatasetRequest()
     {
-        var request = Request(ModelZoo.ResNet20, checkpointId: null,
+        var request = Request(ModelCatalog.SmallModel, checkpointId: null,
             training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["seed"] = 0 }, testSubset: null);
         request["dataset"] = DatasetPlaceholder.ToString();
         request["preprocessing"] = new JsonObject

@@ -13,7 +13,11 @@ internal static class TrainStage
         var progress = new SynchronousProgress<TrainingProgress>(p =>
             context.Report(p.Fraction, $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}, loss {p.Loss:F4}"));
         var result = Trainer.Train(model, context.Data.Train, context.Request.Training, progress, context.CancellationToken);
-        context.Workspace.Write(JobWorkspace.TrainedCheckpoint, path => CheckpointWriter.Save(model, path, CheckpointFormat.PyTorch));
+        context.Workspace.Write(JobWorkspace.TrainedCheckpoint, path =>
+        {
+            using var file = File.Create(path);
+            CheckpointWriter.Save(model, file, CheckpointFormat.PyTorch);
+        });
         var epochs = string.Join(", ", result.EpochDurations.Select(d => $"{d.TotalSeconds:F1} s"));
         context.Report(1, $"trained on {result.ImagesPerEpoch} images per epoch, epoch times {epochs}, final loss {result.FinalLoss:F4}");
         return new StageResult([], [context.Workspace.Artifact(JobWorkspace.TrainedCheckpoint)]);

@@ -9,7 +9,7 @@ namespace ModelOpt.Engine.Quantization.Convert;
 /// too, as the int8 kernels requantize to their input's qparams; values that stay FP32 are left as they are), and
 /// convs / linears use dequantized int8 weights with the fp32 bias (layers kept FP32 their float weights).
 /// The reference the int8 backends are checked against; accumulation is float, so it differs from them only by the
-/// kernels' rounding of the int32 accumulator.
+/// kernels' rounding of the int32 accumulator. Values are freed after their last use, as in <see cref="GraphInterpreter"/>.
 /// </summary>
 public static class FakeQuantizedGraphInterpreter
 {
@@ -21,13 +21,14 @@ public static class FakeQuantizedGraphInterpreter
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        var graph = quantized.Graph;
         var values = new Dictionary<GraphValue, Tensor>();
-        foreach (var node in quantized.Graph.Nodes)
+        for (var i = 0; i < graph.Nodes.Count; i++)
         {
-            var output = node is InputNode ? input.detach().to_type(ScalarType.Float32) : Evaluate(quantized, node, v => values[v], floatLayers);
-            values[node.Output] = quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output;
+            values[graph.Nodes[i].Output] = FakeQuantizedOutput(quantized, graph.Nodes[i], input, values, floatLayers);
+            GraphInterpreter.FreeLastUses(values, graph.LastUses[i]);
         }
-        return values[quantized.Graph.Output].MoveToOuterDisposeScope();
+        return values[graph.Output].MoveToOuterDisposeScope();
     }
 
     /// <summary>One node's output before its own fake quantization, from its inputs' (already fake-quantized) values.</summary>
@@ -65,6 +66,15 @@ public static class FakeQuantizedGraphInterpreter
         return w.PerChannel
             ? QuantizedDecomposed.DequantizePerChannel(w.IntWeight, w.Scales, w.ZeroPoints, WeightQuantization.ChannelAxis, min, max, dtype)
             : QuantizedDecomposed.DequantizePerTensor(w.IntWeight, w.Scales.item<double>(), w.ZeroPoints.item<long>(), min, max, dtype);
+    }
+
+    /// <summary>A node's fake-quantized output; its temporaries (the float result before quantization) are freed at once.</summary>
+    private static Tensor FakeQuantizedOutput(
+        QuantizedGraph quantized, GraphNode node, Tensor input, Dictionary<GraphValue, Tensor> values, IReadOnlySet<string>? floatLayers)
+    {
+        using var scope = NewDisposeScope();
+        var output = node is InputNode ? input.detach().to_type(ScalarType.Float32) : Evaluate(quantized, node, v => values[v], floatLayers);
+        return (quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output).MoveToOuterDisposeScope();
     }
 
     private static ScalarType IntegerDtype(ScalarType quantized) => quantized switch

@@ -40,6 +40,8 @@ public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfigur
         builder.HasMany(j => j.Artifacts).WithOne().HasForeignKey(a => a.JobId).OnDelete(DeleteBehavior.Cascade);
 
         builder.HasIndex(j => new { j.Status, j.CreatedAt });
+        // The outbox: the relay reads only marked rows, a handful at any time among all jobs.
+        builder.HasIndex(j => new { j.DispatchPending, j.CreatedAt }).HasFilter("\"DispatchPending\"");
         builder.Property(j => j.IdempotencyKey).HasMaxLength(256);
         builder.HasIndex(j => j.IdempotencyKey).IsUnique();
     }

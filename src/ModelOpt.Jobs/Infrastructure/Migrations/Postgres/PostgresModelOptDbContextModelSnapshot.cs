@@ -86,9 +86,21 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<int?>("InputChannels")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputWidth")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Model")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("NumClasses")
+                        .HasColumnType("integer");
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
@@ -319,6 +331,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -390,6 +405,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
 
                     b.HasIndex("Status", "CreatedAt");
 

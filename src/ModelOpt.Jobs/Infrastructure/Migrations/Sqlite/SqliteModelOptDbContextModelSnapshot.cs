@@ -81,9 +81,21 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("InputChannels")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("InputHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("InputWidth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Model")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("NumClasses")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
@@ -308,6 +320,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
@@ -379,6 +394,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
 
                     b.HasIndex("Status", "CreatedAt");
 

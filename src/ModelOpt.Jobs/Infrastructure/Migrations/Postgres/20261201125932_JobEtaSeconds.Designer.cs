@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 {
     [DbContext(typeof(PostgresModelOptDbContext))]
-    [Migration("20261201115231_JobEtaSeconds")]
+    [Migration("20261201125932_JobEtaSeconds")]
     partial class JobEtaSeconds
     {
         /// <inheritdoc />
@@ -89,9 +89,21 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<int?>("InputChannels")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("InputWidth")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Model")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<int?>("NumClasses")
+                        .HasColumnType("integer");
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
@@ -322,6 +334,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<bool>("DispatchPending")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
@@ -393,6 +408,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("DispatchPending", "CreatedAt")
+                        .HasFilter("\"DispatchPending\"");
 
                     b.HasIndex("Status", "CreatedAt");
 
