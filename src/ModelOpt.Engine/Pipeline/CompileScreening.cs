@@ -10,8 +10,8 @@ namespace ModelOpt.Engine.Pipeline;
 /// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
 /// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
 /// median first, until one stays within tolerance. A candidate whose logits on the first <see cref="ProbeImages"/> test
-/// images are bit-identical to the converted form's inherits its accuracy instead of scoring the test set; the others are
-/// reported with their accuracy on those images only.
+/// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
+/// scoring the test set; the others are reported with their accuracy on those images only.
 /// </summary>
 internal static class CompileScreening
 {
@@ -49,8 +49,9 @@ internal static class CompileScreening
             cancellationToken);
         var reference = latencies[0];
 
-        report(0.6, $"comparing logits on the first {ProbeImages} test images");
-        using var probe = test.Take(ProbeImages);
+        // Never more images than the job scores: a job on a test subset compares forms on that subset.
+        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
+        report(0.6, $"comparing logits on the first {probe.Count} test images");
         using var referenceLogits = Logits(converted.Forward, probe);
         var probed = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
 
