@@ -4,7 +4,7 @@ namespace ModelOpt.ServiceBench;
 
 /// <summary>
 /// The API under test as a child process: <c>dotnet ModelOpt.Api.dll --urls http://127.0.0.1:PORT</c> on a fresh data root,
-/// without the embedded worker unless asked (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>. A write key
+/// without the embedded worker unless asked (jobs only queue), its console output appended to <c>{dataRoot}/api.log</c>. A worker key
 /// is made first with the API's own CLI verb (<see cref="ApiKey"/>), and the per-key rate limit is lifted: the bench
 /// measures the API, not its limiter.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class ApiProcess : IAsyncDisposable
     public string LogPath { get; }
     public int Pid => _process.Id;
 
-    /// <summary>A write-scope key for the load and upload clients.</summary>
+    /// <summary>A worker-scope key (write, and the workers' file endpoints) for the load, upload and transfer clients.</summary>
     public string ApiKey { get; }
 
     /// <param name="embeddedWorker">Host the worker in the API process (the dataset measurement runs a job); off, jobs only queue.</param>
@@ -39,7 +39,7 @@ public sealed class ApiProcess : IAsyncDisposable
             throw new FileNotFoundException($"The API build is missing: {apiDll}. Build it first: dotnet build src/ModelOpt.Api -c Release", apiDll);
         }
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
-        var apiKey = await CreateKeyAsync(Start(apiDll, dataRoot, provider, connection, ["keys", "create", "--scope", "write", "--name", "service bench"]));
+        var apiKey = await CreateKeyAsync(Start(apiDll, dataRoot, provider, connection, ["keys", "create", "--scope", "worker", "--name", "service bench"]));
         var start = Start(apiDll, dataRoot, provider, connection, ["--urls", baseAddress.ToString().TrimEnd('/')]);
         start.Environment["ModelOpt__Worker__Embedded"] = embeddedWorker ? "true" : "false";
 

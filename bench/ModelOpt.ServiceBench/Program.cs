@@ -14,7 +14,10 @@
 //      multipart to POST /api/checkpoints, the API's VmRSS read before/after and sampled during (target < 10 MB growth),
 //      once without 'model' (format check only) and once with model=resnet18-cifar (the architecture check reads only
 //      names, shapes and dtypes); small resnet20 warm-up uploads of both kinds first;
-//   3. kills the API and prints the table: metric, value, target, met?
+//   3. with --artifact-transfer: a worker's artifact transfer through the API (ApiArtifactTransfer, in this process):
+//      the 45 MB file uploaded as a stage's artifact and downloaded as an input, MB/s and both processes' RSS, beside
+//      the shared-folder mode's local copy of the same file;
+//   4. kills the API and prints the table: metric, value, target, met?
 // The client shares the machine with the API: on a loaded or small machine the figures include that contention, so the
 // load average is printed with them. Not part of the test suite.
 using ModelOpt.ServiceBench;
@@ -105,6 +108,27 @@ try
                 table.Add($"{label}: RSS growth", m.RssDelta / 1048576.0, "MB", 10);
                 table.Add($"{label}: peak RSS during upload", m.PeakDelta / 1048576.0, "MB", 10);
                 table.Add($"{label}: VmHWM growth", $"{m.HwmDelta / 1048576.0:F1} MB");
+            }
+        }
+
+        if (options.ArtifactTransfer)
+        {
+            var source = Directory.CreateDirectory(Path.Combine(dataRoot, "transfer-source")).FullName;
+            var file = CheckpointFiles.WriteResNet18(source);
+            var transfer = new ArtifactTransferBench(api.BaseAddress, api.ApiKey, api.Pid, Directory.CreateDirectory(Path.Combine(dataRoot, "worker")).FullName);
+            Console.WriteLine($"artifact transfer: {new FileInfo(file).Length / 1e6:F1} MB, 1 warm-up + {options.TransferRounds} rounds each way, load average {LoadAverage()}");
+            var measured = await transfer.RunAsync(file, options.TransferRounds);
+            foreach (var t in measured)
+            {
+                Console.WriteLine($"{t.Direction}: {t.Bytes / 1e6:F1} MB in {t.Elapsed.TotalMilliseconds:F0} ms = {t.MegabytesPerSecond:F0} MB/s; "
+                                  + $"worker RSS {Mb(t.WorkerBefore.RssBytes)} -> peak {Mb(t.WorkerPeakRssBytes)} MB; API RSS {Mb(t.ApiBefore.RssBytes)} -> peak {Mb(t.ApiPeakRssBytes)} MB");
+            }
+            foreach (var direction in measured.GroupBy(t => t.Direction))
+            {
+                var speeds = direction.Select(t => t.MegabytesPerSecond).Order().ToList();
+                table.Add($"{direction.Key}, {direction.First().Bytes / 1e6:F1} MB", $"median {speeds[speeds.Count / 2]:F0} MB/s (min {speeds[0]:F0}, max {speeds[^1]:F0}, {speeds.Count} rounds)");
+                table.Add($"{direction.Key}: worker peak RSS growth", direction.Max(t => t.WorkerPeakDelta) / 1048576.0, "MB", 10);
+                table.Add($"{direction.Key}: API peak RSS growth", $"{direction.Max(t => t.ApiPeakDelta) / 1048576.0:F1} MB");
             }
         }
 

@@ -27,6 +27,10 @@ public sealed record ServiceBenchOptions
           --dataset-train N            training images of that zip (default 50000, Fashion-MNIST's first N)
           --dataset-test N             test images of that zip (default 10000)
           --dataset-baseline           the scoring job reads the same test images from the built-in fashion-mnist instead
+          --artifact-transfer          also measure a worker's artifact transfer through the API (ModelOpt:Worker:Artifacts=Api):
+                                       a 45 MB resnet18-cifar file uploaded and downloaded --transfer-rounds times (MB/s,
+                                       the worker's and the API's RSS while streaming)
+          --transfer-rounds N          measured rounds of that transfer, after one warm-up round (default 3)
           --keep                       keep the temporary data root (API log, SQLite files, uploads)
         """;
 
@@ -46,6 +50,8 @@ public sealed record ServiceBenchOptions
     public int DatasetTrain { get; init; } = 50_000;
     public int DatasetTest { get; init; } = 10_000;
     public bool DatasetBaseline { get; init; }
+    public bool ArtifactTransfer { get; init; }
+    public int TransferRounds { get; init; } = 3;
 
     /// <exception cref="ArgumentException">An unknown option, a missing value or a value out of range.</exception>
     public static ServiceBenchOptions Parse(IReadOnlyList<string> args)
@@ -76,6 +82,8 @@ public sealed record ServiceBenchOptions
                 "--dataset-train" => options with { DatasetTrain = Positive(args[i], Value()) },
                 "--dataset-test" => options with { DatasetTest = Positive(args[i], Value()) },
                 "--dataset-baseline" => options with { DatasetBaseline = true },
+                "--artifact-transfer" => options with { ArtifactTransfer = true },
+                "--transfer-rounds" => options with { TransferRounds = Positive(args[i], Value()) },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
         }

@@ -52,6 +52,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Theory]
     [InlineData(ApiKeyScope.Read)]
     [InlineData(ApiKeyScope.Write)]
+    [InlineData(ApiKeyScope.Worker)]
     public async Task A_key_reaches_the_endpoints_of_its_scope_and_gets_403_on_the_others(ApiKeyScope scope)
     {
         using var client = factory.CreateClient(await factory.CreateKeyAsync(scope));
@@ -59,6 +60,7 @@ public sealed class AuthTests : IAsyncLifetime
         foreach (var (method, path) in Endpoints())
         {
             var needed = path.StartsWith("/api/keys", StringComparison.Ordinal) ? ApiKeyScope.Admin
+                : path.StartsWith($"/{ModelOpt.Jobs.Artifacts.ApiArtifactTransfer.FilesRoute}/", StringComparison.Ordinal) ? ApiKeyScope.Worker
                 : method is "GET" ? ApiKeyScope.Read : ApiKeyScope.Write;
             var response = await client.SendAsync(Request(method, path));
             if (needed > scope)

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Infrastructure;
-using TorchSharp.PyBridge;
 using Xunit.Abstractions;
 
 namespace ModelOpt.Service.Tests;
@@ -48,20 +47,7 @@ public sealed class RealPipelineTests(ITestOutputHelper output) : IAsyncLifetime
         evaluation = new { testSubset = TestImages, latencyBatchSize = 32, warmupRuns = 1, timedRuns = 5 },
     };
 
-    private static byte[] ResNet20Checkpoint(long inputChannels, string model = ModelZoo.ResNet20)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.pth");
-        try
-        {
-            using var module = ModelZoo.Create(model, inputChannels, 10);
-            module.save_py(path);
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    private static byte[] ResNet20Checkpoint(long inputChannels, string model = ModelZoo.ResNet20) => TestCheckpoints.ZooModel(model, inputChannels);
 
     private static async Task<CheckpointDto> UploadRandomResNet20Async(HttpClient client) =>
         await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(ResNet20Checkpoint(1), "resnet20.pth", ModelZoo.ResNet20)))

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
@@ -9,12 +10,15 @@ using ModelOpt.Jobs.Dispatch;
 using ModelOpt.Jobs.Execution;
 using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Options;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Api.Endpoints;
 
 /// <summary>What the job handlers need, bound with [AsParameters].</summary>
 public sealed record JobServices(
-    ModelOptDbContext Db, JobStateMachine States, JobDispatcher Dispatcher, DispatchSignal Dispatch, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time);
+    ModelOptDbContext Db, JobStateMachine States, JobDispatcher Dispatcher, DispatchSignal Dispatch, DatasetLocations Datasets, ArtifactStore Store, TimeProvider Time,
+    WorkerRegistry Workers, IOptions<JobsOptions> Options);
 
 public static class JobEndpoints
 {
@@ -30,8 +34,11 @@ public static class JobEndpoints
             .WithSummary("Submit an optimization job")
             .WithDescription("Queues a job for a worker of the given device: train (only without a checkpoint), evaluate FP32, calibrate, "
                              + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}. "
-                             + "With an Idempotency-Key header, a retry answers the job the first request created.")
-            .ProducesValidationProblem();
+                             + "With an Idempotency-Key header, a retry answers the job the first request created. "
+                             + "When no live worker serves the device, the job is still accepted and waits (its warnings field says so, "
+                             + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("", ListJobsAsync)
             .WithName("ListJobs")
             .WithSummary("List jobs, newest first")
@@ -136,6 +143,14 @@ public static class JobEndpoints
             throw new RequestValidationException(errors);
         }
 
+        var queue = WorkerOptions.QueueFor(request.Device);
+        IReadOnlyList<string> warnings = await services.Workers.WarningsForQueuedAsync(request.Device, queue, cancellationToken);
+        if (warnings.Count > 0 && services.Options.Value.WithoutWorker == JobsWithoutWorker.Refuse)
+        {
+            throw new ConflictException(
+                $"No live worker serves device '{request.Device}' (queue '{queue}'), and this service refuses such jobs (ModelOpt:Jobs:WithoutWorker = Refuse). "
+                + "Start a worker for that device, or submit for a device GET /api/workers lists.");
+        }
         var now = services.Time.GetUtcNow().UtcDateTime;
         var job = services.States.Submit(new OptimizationJob
         {
@@ -148,11 +163,15 @@ public static class JobEndpoints
             CheckpointId = checkpoint?.Id,
             TrainFirst = checkpoint is null,
             Device = request.Device,
-            Queue = Jobs.Options.WorkerOptions.QueueFor(request.Device),
+            Queue = queue,
             Spec = request.ToSpec(),
             CreatedAt = now,
             IdempotencyKey = idempotencyKey,
         });
+        if (warnings.Count > 0)
+        {
+            job.ProgressMessage = WorkerRegistry.WaitingMessage(request.Device);
+        }
         services.Db.Jobs.Add(job);
         try
         {
@@ -170,7 +189,7 @@ public static class JobEndpoints
         }
         // The row is the outbox entry: the relay hands it to Hangfire, so the request waits for no queue.
         services.Dispatch.Notify();
-        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now));
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now, warnings));
     }
 
     public static async Task<Ok<PagedResult<JobSummaryDto>>> ListJobsAsync(
@@ -198,7 +217,8 @@ public static class JobEndpoints
     public static async Task<Ok<JobDto>> GetJobAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
         var job = await LoadAsync(services.Db, id, cancellationToken);
-        return TypedResults.Ok(job.ToDto(services.Time.GetUtcNow().UtcDateTime));
+        var warnings = job.Status == JobStatus.Queued ? await services.Workers.WarningsForQueuedAsync(job.Device, job.Queue, cancellationToken) : null;
+        return TypedResults.Ok(job.ToDto(services.Time.GetUtcNow().UtcDateTime, warnings));
     }
 
     public static async Task<Accepted<JobDto>> CancelJobAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ internal static class JobMapping
     public static ArtifactDto ToDto(this JobArtifact a) =>
         new(a.Name, a.Stage, a.ContentType, a.SizeBytes, a.Sha256, $"/api/jobs/{a.JobId}/artifacts/{Uri.EscapeDataString(a.Name)}");
 
-    public static JobDto ToDto(this OptimizationJob j, DateTime now)
+    public static JobDto ToDto(this OptimizationJob j, DateTime now, IReadOnlyList<string>? warnings = null)
     {
         var planned = JobPlan.StagesFor(j).Union(j.Stages.Select(s => s.Stage)).OrderBy(s => s).ToList();
         var stages = planned.Select(stage =>
@@ -27,13 +27,13 @@ internal static class JobMapping
             var calibration = done is { CalibrationSampleSha256: { } sampleSha256 }
                 ? new CalibrationSampleDto(done.CalibrationSampling ?? "", done.CalibrationSeed ?? 0, done.CalibrationImages ?? 0, done.DatasetSha256 ?? "", sampleSha256)
                 : null;
-            return new StageDto(stage, state, done?.StartedAt, done?.CompletedAt, done?.DurationMs, results, calibration);
+            return new StageDto(stage, state, done?.StartedAt, done?.CompletedAt, done?.DurationMs, results, calibration, done?.WorkerName, done?.CpuModel);
         }).ToList();
         double? elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalMilliseconds : null;
         return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,
             j.CurrentStage, j.Progress, j.ProgressMessage, j.Status == JobStatus.Running ? j.EtaSeconds : null, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
             j.Error, j.CancelRequested, j.Attempts, j.WorkerName, JobHeadline.From(j.Results), stages,
-            j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList());
+            j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList(), warnings ?? []);
     }
 
     public static IEnumerable<PipelineStage> Completed(this OptimizationJob j) => j.Stages.Select(s => s.Stage);

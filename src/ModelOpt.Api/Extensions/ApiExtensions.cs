@@ -116,26 +116,31 @@ public static class ApiExtensions
         var api = app.MapGroup("").RequireScopeByMethod();
         api.MapCheckpointEndpoints();
         api.MapJobEndpoints();
+        api.MapJobComparisonEndpoints();
         api.MapCatalogEndpoints();
         api.MapDatasetEndpoints();
         api.MapApiKeyEndpoints();
+        api.MapWorkerEndpoints();
+        api.MapWorkerFileEndpoints();
         return app;
     }
 
+    /// <summary>
+    /// Anyone may call /health (load balancers, compose): they get each check's status only. Its description and data
+    /// (database provider, worker queues) are internal detail, shown with an admin key. Exception text never appears; the
+    /// health service logs it.
+    /// </summary>
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
+        var detailed = ApiKeyDefaults.ScopeOf(context.User) == ApiKeyScope.Admin;
         return context.Response.WriteAsync(JsonSerializer.Serialize(new
         {
             status = report.Status.ToString(),
             durationMs = report.TotalDuration.TotalMilliseconds,
-            checks = report.Entries.ToDictionary(e => e.Key, e => new
-            {
-                status = e.Value.Status.ToString(),
-                // Anyone may call /health: no exception text (connection strings, paths); the health service logs it.
-                description = e.Value.Description,
-                data = e.Value.Data,
-            }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => detailed
+                ? (object)new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }
+                : new { status = e.Value.Status.ToString() }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     }
 }

@@ -6,6 +6,9 @@ public sealed class NotFoundException(string message) : Exception(message);
 /// <summary>A request that conflicts with the resource's state (409).</summary>
 public sealed class ConflictException(string message) : Exception(message);
 
+/// <summary>An upload whose body hashes otherwise than its Content-Digest says (422): it was damaged on the way.</summary>
+public sealed class DigestMismatchException(string message) : Exception(message);
+
 /// <summary>Field errors of a request (400 with <c>errors</c>).</summary>
 public sealed class RequestValidationException(IDictionary<string, string[]> errors)
     : Exception("One or more validation errors occurred.")

@@ -34,6 +34,8 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             CheckpointMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
             UnsupportedOnnxModelException e => UnsupportedOnnx(e),
+            DigestMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
+                "The upload does not match its Content-Digest.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
             CheckpointFormatException or OnnxFormatException => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [exception.Message] })
             {
                 Status = StatusCodes.Status400BadRequest,

@@ -42,6 +42,9 @@ public sealed class CompareModel(JobServices services) : PageModel
         Missing = missing;
     }
 
+    /// <summary>Whether the job's latencies are not comparable with the first job's (see <see cref="MeasuredCpus"/>).</summary>
+    public bool MeasuredOnOtherCpu(JobDto job) => MeasuredCpus.DifferFrom(Jobs[0], job);
+
     public static string Name(JobDto job) => $"{job.Id.ToString()[..8]} {job.Spec.Quantization.ActivationObserver}";
 
     public IReadOnlyList<ChartPoint> Points() =>

@@ -42,8 +42,8 @@ public static class JobReportWriter
                     $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
                 };
             }));
-        Table(md, "Stages", ["stage", "state", "duration"],
-            job.Stages.Select(stage => new[] { stage.Stage.ToString(), stage.State.ToString(), Format.Seconds(stage.DurationMs) }));
+        Table(md, "Stages", ["stage", "state", "duration", "measured on"],
+            job.Stages.Select(stage => new[] { stage.Stage.ToString(), stage.State.ToString(), Format.Seconds(stage.DurationMs), stage.CpuModel ?? "—" }));
 
         md.AppendLine();
         md.AppendLine("## Settings");

@@ -3,7 +3,7 @@ using ModelOpt.Jobs.Extensions;
 namespace ModelOpt.Api.Security;
 
 /// <summary>
-/// <c>ModelOpt.Api keys create --scope read|write|admin [--name NAME]</c>, <c>keys list</c>, <c>keys revoke ID</c>: key
+/// <c>ModelOpt.Api keys create --scope read|write|worker|admin [--name NAME]</c>, <c>keys list</c>, <c>keys revoke ID</c>: key
 /// management on the configured database without starting the server, so the first key of a deployment (where every
 /// endpoint already needs one) can be made. <c>create</c> prints the key alone on its last line.
 /// </summary>
@@ -12,7 +12,7 @@ public static class ApiKeyCommand
     public const string Verb = "keys";
 
     private const string Usage = """
-        Usage: ModelOpt.Api keys create --scope read|write|admin [--name NAME]
+        Usage: ModelOpt.Api keys create --scope read|write|worker|admin [--name NAME]
                ModelOpt.Api keys list
                ModelOpt.Api keys revoke KEY-ID
         The database is the one the API uses (appsettings.json, ModelOpt__* environment variables).

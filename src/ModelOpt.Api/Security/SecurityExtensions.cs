@@ -61,7 +61,7 @@ public static class SecurityExtensions
         {
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
-            Description = "An API key (mo_…), from 'ModelOpt.Api keys create --scope read|write|admin' or POST /api/keys. "
+            Description = "An API key (mo_…), from 'ModelOpt.Api keys create --scope read|write|worker|admin' or POST /api/keys. "
                           + "Not needed on the embedded default from localhost until the first key is created.",
         });
         options.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] });

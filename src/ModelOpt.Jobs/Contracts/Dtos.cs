@@ -23,10 +23,13 @@ public enum StageState
     Completed,
 }
 
-/// <summary>One stage of a job; <c>Calibration</c> is the calibrate stage's image sample once that stage has completed.</summary>
+/// <summary>
+/// One stage of a job; <c>Calibration</c> is the calibrate stage's image sample once that stage has completed, and
+/// <c>WorkerName</c> / <c>CpuModel</c> say where its results were measured (latencies of different CPUs are not comparable).
+/// </summary>
 public sealed record StageDto(
     PipelineStage Stage, StageState State, DateTime? StartedAt, DateTime? CompletedAt, double? DurationMs, IReadOnlyList<StageResultDto> Results,
-    CalibrationSampleDto? Calibration = null);
+    CalibrationSampleDto? Calibration = null, string? WorkerName = null, string? CpuModel = null);
 
 /// <summary>
 /// The images a job calibrated on. <c>Sha256</c> is the SHA-256 of the dataset's SHA-256 (64 hex characters, ASCII) followed by
@@ -37,13 +40,14 @@ public sealed record CalibrationSampleDto(string Sampling, int Seed, int Images,
 
 public sealed record ArtifactDto(string Name, PipelineStage Stage, string ContentType, long SizeBytes, string Sha256, string Url);
 
+/// <summary>A job; <c>Warnings</c> says what keeps a queued job from running (no live worker serves its device).</summary>
 /// <param name="EtaSeconds">While the job runs: seconds until its running stage completes, from the stage's measured per-batch rate; otherwise null.</param>
 public sealed record JobDto(
     Guid Id, JobStatus Status, string Model, string Dataset, string? DataPath, Guid? CheckpointId, bool TrainFirst, string Device,
     JobSpec Spec, PipelineStage? CurrentStage, double Progress, string? ProgressMessage, double? EtaSeconds,
     DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, double? ElapsedMs,
     string? Error, bool CancelRequested, int Attempts, string? WorkerName, JobHeadline? Headline,
-    IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts);
+    IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts, IReadOnlyList<string> Warnings);
 
 /// <summary>One int8 layer of the per-layer report, most sensitive first (see GET /api/jobs/{id}/layers).</summary>
 public sealed record JobLayerDto(

@@ -6,11 +6,15 @@ using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Jobs.Execution;
 
-/// <summary>The engine's request for a job: its settings, and the paths of its checkpoint and dataset in this worker's store.</summary>
+/// <summary>
+/// The engine's request for a job: its settings, and local paths of its checkpoint and dataset (in the shared store, or
+/// downloaded from the API, through <see cref="IArtifactTransfer"/>).
+/// </summary>
 /// <exception cref="PipelineInputException">The job's checkpoint or dataset was deleted or its file is missing.</exception>
-public sealed class JobRequestFactory(ArtifactStore store, DatasetLocations datasets, IOptions<DatasetUploadOptions> datasetUploads)
+/// <exception cref="ArtifactTransferException">A file did not arrive intact from the API.</exception>
+public sealed class JobRequestFactory(IArtifactTransfer files, DatasetLocations datasets, IOptions<DatasetUploadOptions> datasetUploads)
 {
-    public OptimizationRequest Build(OptimizationJob job)
+    public async Task<OptimizationRequest> BuildAsync(OptimizationJob job, CancellationToken cancellationToken)
     {
         string? checkpointPath = null;
         if (!job.TrainFirst)
@@ -19,21 +23,18 @@ public sealed class JobRequestFactory(ArtifactStore store, DatasetLocations data
             {
                 throw new PipelineInputException("The job's checkpoint has been deleted.");
             }
-            checkpointPath = store.FullPath(job.Checkpoint.RelativePath);
-            if (!File.Exists(checkpointPath))
-            {
-                throw new PipelineInputException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
-            }
+            checkpointPath = await files.FetchAsync(job.Checkpoint.RelativePath, job.Checkpoint.Sha256, cancellationToken)
+                ?? throw new PipelineInputException($"The checkpoint file {job.Checkpoint.Id} is missing from the artifact store.");
         }
         var spec = job.Spec;
-        var uploaded = UploadedDatasetOf(job);
+        var uploaded = await UploadedDatasetOfAsync(job, cancellationToken);
         var dataPath = uploaded is not null ? null : job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
             spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device,
             uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine());
     }
 
-    private UploadedDatasetFile? UploadedDatasetOf(OptimizationJob job)
+    private async Task<UploadedDatasetFile?> UploadedDatasetOfAsync(OptimizationJob job, CancellationToken cancellationToken)
     {
         if (!job.UsesUploadedDataset)
         {
@@ -43,11 +44,8 @@ public sealed class JobRequestFactory(ArtifactStore store, DatasetLocations data
         {
             throw new PipelineInputException($"The job's dataset '{job.Dataset}' has been deleted.");
         }
-        var path = store.FullPath(dataset.RelativePath);
-        if (!File.Exists(path))
-        {
-            throw new PipelineInputException($"The file of dataset {dataset.Id} ({dataset.FileName}) is missing from the artifact store.");
-        }
+        var path = await files.FetchAsync(dataset.RelativePath, dataset.Sha256, cancellationToken)
+            ?? throw new PipelineInputException($"The file of dataset {dataset.Id} ({dataset.FileName}) is missing from the artifact store.");
         return dataset.ToEngine(path, datasetUploads.Value.ToLimits());
     }
 }

@@ -6,6 +6,7 @@ using ModelOpt.Jobs.Contracts;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Jobs.Execution;
 
@@ -23,7 +24,8 @@ namespace ModelOpt.Jobs.Execution;
 public sealed class OptimizationJobRunner(
     IServiceScopeFactory scopes,
     JobStateMachine states,
-    ArtifactStore store,
+    IArtifactTransfer files,
+    WorkerIdentity identity,
     JobRequestFactory requests,
     StageRecorder recorder,
     IStageRunner stageRunner,
@@ -53,9 +55,8 @@ public sealed class OptimizationJobRunner(
         PipelineStage? current = null;
         try
         {
-            var request = requests.Build(job);
-            var workDirectory = store.WorkDirectory(jobId);
-            Directory.CreateDirectory(workDirectory);
+            var request = await requests.BuildAsync(job, cancellationToken);
+            var workDirectory = await files.PrepareWorkDirectoryAsync(jobId, cancellationToken);
             monitor.Start(jobId, executionId, tracker, cancellationToken);
             var completed = job.Stages.Select(s => s.Stage).ToHashSet();
             foreach (var stage in stages.Where(s => !completed.Contains(s)))
@@ -104,7 +105,7 @@ public sealed class OptimizationJobRunner(
 
     private async Task<bool> ClaimAsync(Guid jobId, Guid executionId, CancellationToken cancellationToken)
     {
-        var worker = $"{Environment.MachineName}:{Environment.ProcessId}:{options.Value.Device}";
+        var worker = identity.Name;
         var staleBefore = time.GetUtcNow().UtcDateTime - options.Value.HeartbeatTimeout;
         if (await states.ClaimAsync(jobId, executionId, worker, staleBefore, cancellationToken))
         {

@@ -2,15 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Jobs.Execution;
 
 /// <summary>
-/// Records a completed stage: its files are copied into the artifact store first (each one complete and hashed before
-/// it is visible), then the stage row, its results, its layer report and its artifact rows are committed together, and
+/// Records a completed stage: its files are stored first through <see cref="IArtifactTransfer"/> (shared folder or API;
+/// each one complete and hashed before it is visible), then the stage row, its results, its layer report and its artifact rows are committed together, and
 /// only while this run still owns the job.
 /// </summary>
-public sealed class StageRecorder(IServiceScopeFactory scopes, ArtifactStore store, TimeProvider time)
+public sealed class StageRecorder(IServiceScopeFactory scopes, IArtifactTransfer files, WorkerIdentity identity, TimeProvider time)
 {
     public async Task CommitAsync(
         OptimizationJob job, Guid executionId, PipelineStage stage, StageOutcome outcome, DateTime startedAt, double percent, CancellationToken cancellationToken)
@@ -19,7 +20,7 @@ public sealed class StageRecorder(IServiceScopeFactory scopes, ArtifactStore sto
         foreach (var artifact in outcome.Artifacts)
         {
             var relative = ArtifactStore.JobArtifactPath(job.Id, $"{stage}/{artifact.Name}");
-            stored.Add((artifact, await store.ImportAsync(artifact.Path, relative, cancellationToken)));
+            stored.Add((artifact, await files.PublishAsync(artifact.Path, relative, cancellationToken)));
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -46,6 +47,7 @@ public sealed class StageRecorder(IServiceScopeFactory scopes, ArtifactStore sto
             DurationMs = outcome.Duration.TotalMilliseconds,
             Attempt = job.Attempts,
             WorkerName = job.WorkerName,
+            CpuModel = identity.Cpu.Model,
             CalibrationSampling = outcome.Calibration?.Sampling.ToString().ToLowerInvariant(),
             CalibrationSeed = outcome.Calibration?.Seed,
             CalibrationImages = outcome.Calibration?.Count,

@@ -11,6 +11,7 @@ using ModelOpt.Jobs.Execution;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
+using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Jobs.Extensions;
 
@@ -33,6 +34,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DatasetOptions>().BindConfiguration(DatasetOptions.Section);
         services.AddOptions<DatasetUploadOptions>().BindConfiguration(DatasetUploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerRegistryOptions>().BindConfiguration(WorkerRegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -40,6 +43,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DatasetLocations>();
         services.AddSingleton<JobStateMachine>();
         services.AddScoped<JobDispatcher>();
+        services.AddScoped<WorkerRegistry>();
         services.AddSingleton<DispatchSignal>();
         services.AddHostedService<JobDispatchRelay>();
 
@@ -86,13 +90,24 @@ public static class ServiceCollectionExtensions
 
     /// <summary>
     /// The job-running component: a Hangfire server with one worker on this device's queue, the job runner, the engine's
-    /// pipeline and the orphaned-job sweeper. Hosted by ModelOpt.Worker, or by the API in its embedded mode.
+    /// pipeline, the orphaned-job sweeper, the worker's registry row and its way to the artifact store (shared folder or API). Hosted by ModelOpt.Worker, or by the API in its embedded mode.
     /// </summary>
     public static IHostApplicationBuilder AddModelOptWorker(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
         services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
+        services.AddSingleton<WorkerIdentity>();
+        // Registered before the Hangfire server, so the worker's row exists before it takes its first job.
+        services.AddHostedService<WorkerRegistration>();
+        if (worker.Artifacts == ArtifactAccess.Api)
+        {
+            services.AddSingleton<IArtifactTransfer, ApiArtifactTransfer>();
+        }
+        else
+        {
+            services.AddSingleton<IArtifactTransfer, SharedFolderArtifactTransfer>();
+        }
         services.AddSingleton<JobRequestFactory>();
         services.AddSingleton<StageRecorder>();
         services.AddTransient<OptimizationJobRunner>();

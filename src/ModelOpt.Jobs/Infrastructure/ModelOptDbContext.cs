@@ -22,6 +22,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     public DbSet<UploadedDataset> Datasets => Set<UploadedDataset>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<JobLayer> JobLayers => Set<JobLayer>();
+    public DbSet<RegisteredWorker> Workers => Set<RegisteredWorker>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -39,6 +40,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.ApplyConfiguration(new UploadedDatasetEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new ApiKeyEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new JobLayerEntityTypeConfiguration());
+        modelBuilder.ApplyConfiguration(new RegisteredWorkerEntityTypeConfiguration());
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -9,6 +9,9 @@ public enum ApiKeyScope
     /// <summary>Also upload and delete checkpoints, submit, cancel and retry jobs.</summary>
     Write,
 
+    /// <summary>Also what a worker without the shared folder needs: download stored inputs and upload artifacts (/api/workers/files).</summary>
+    Worker,
+
     /// <summary>Also manage keys and open the Hangfire dashboard.</summary>
     Admin,
 }

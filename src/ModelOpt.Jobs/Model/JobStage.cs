@@ -14,6 +14,9 @@ public sealed class JobStage
     public int Attempt { get; set; }
     public string? WorkerName { get; set; }
 
+    /// <summary>The CPU of the worker that ran the stage: latencies measured on different CPUs are not comparable.</summary>
+    public string? CpuModel { get; set; }
+
     /// <summary>The calibrate stage's sample: how it was drawn, how many images, and the SHA-256 of (dataset SHA-256, indices).</summary>
     public string? CalibrationSampling { get; set; }
     public int? CalibrationSeed { get; set; }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ModelOpt.Jobs.Options;
 
 /// <summary><c>ModelOpt:Worker</c>: the job-running component, in the Worker host or embedded in the API.</summary>
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatableObject
 {
     public const string Section = "ModelOpt:Worker";
 
@@ -25,6 +25,27 @@ public sealed class WorkerOptions
     /// <summary>How often each worker looks for orphaned jobs (also once at start).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How this worker reaches the artifact store: the shared folder (default) or the API (<see cref="ApiUrl"/>, <see cref="ApiKey"/>).</summary>
+    public ArtifactAccess Artifacts { get; set; } = ArtifactAccess.SharedFolder;
+
+    /// <summary>The API's base URL (e.g. <c>http://api:8080</c>), with <see cref="ArtifactAccess.Api"/>.</summary>
+    public Uri? ApiUrl { get; set; }
+
+    /// <summary>An API key of scope <c>worker</c> (or admin), with <see cref="ArtifactAccess.Api"/>.</summary>
+    public string? ApiKey { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Artifacts == ArtifactAccess.Api && ApiUrl is not { IsAbsoluteUri: true })
+        {
+            yield return new ValidationResult("ModelOpt:Worker:Artifacts is Api: ModelOpt:Worker:ApiUrl must be the API's absolute URL.", [nameof(ApiUrl)]);
+        }
+        if (Artifacts == ArtifactAccess.Api && string.IsNullOrWhiteSpace(ApiKey))
+        {
+            yield return new ValidationResult("ModelOpt:Worker:Artifacts is Api: ModelOpt:Worker:ApiKey must be a key of scope worker.", [nameof(ApiKey)]);
+        }
+    }
 
     /// <summary>Hangfire queue of a device: queue names allow lowercase letters, digits, '_' and '-'.</summary>
     public static string QueueFor(string device) => device.Trim().ToLowerInvariant().Replace(':', '_');

@@ -29,6 +29,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             ["ModelOpt:Worker:PollInterval"] = "00:00:00.200",
             ["ModelOpt:Worker:HeartbeatTimeout"] = "00:00:05",
             ["ModelOpt:Worker:OrphanSweepInterval"] = "00:00:02",
+            ["ModelOpt:Workers:HeartbeatInterval"] = WorkerHeartbeatInterval,
+            ["ModelOpt:Workers:LostAfter"] = WorkerLostAfter,
         };
         foreach (var (key, value) in settings)
         {
@@ -37,6 +39,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         this.stageRunner = stageRunner;
         this.configureServices = configureServices;
     }
+
+    /// <summary>The worker registry's beat and loss timeout in every test host: a killed worker is lost within seconds.</summary>
+    public const string WorkerHeartbeatInterval = "00:00:00.500";
+    public const string WorkerLostAfter = "00:00:03";
 
     public string DataRoot { get; }
 

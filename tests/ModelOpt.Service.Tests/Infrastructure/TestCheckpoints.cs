@@ -2,10 +2,11 @@ using System.Net.Http.Headers;
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Testing;
 using System.Text;
+using TorchSharp.PyBridge;
 
 namespace ModelOpt.Service.Tests.Infrastructure;
 
-/// <summary>Small checkpoint files (a few tensors, not a zoo model) for the upload tests.</summary>
+/// <summary>Checkpoint files for the upload and pipeline tests: small ones (a few tensors) and randomly initialised zoo models.</summary>
 public static class TestCheckpoints
 {
     public static byte[] Safetensors(int floats = 4)
@@ -48,6 +49,22 @@ public static class TestCheckpoints
             form.Add(new StringContent(model), "model");
         }
         return form;
+    }
+
+    /// <summary>A randomly initialised zoo model as torch.save writes it (TorchSharp's save_py), for 10 classes.</summary>
+    public static byte[] ZooModel(string model, long inputChannels)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{Guid.NewGuid():N}.pth");
+        try
+        {
+            using var module = ModelOpt.Engine.Models.ModelZoo.Create(model, inputChannels, 10);
+            module.save_py(path);
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));

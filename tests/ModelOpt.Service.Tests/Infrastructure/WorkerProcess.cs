@@ -27,7 +27,8 @@ public sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(TestPostgres db, string dataRoot)
+    /// <summary>Starts a worker over <paramref name="dataRoot"/>; <paramref name="settings"/> adds or overrides its environment.</summary>
+    public static WorkerProcess Start(TestPostgres db, string dataRoot, IReadOnlyDictionary<string, string>? settings = null)
     {
         var info = new ProcessStartInfo("dotnet", [RepositoryPaths.HostDll("ModelOpt.Worker")])
         {
@@ -43,7 +44,13 @@ public sealed class WorkerProcess : IDisposable
         info.Environment["ModelOpt__Worker__PollInterval"] = "00:00:00.500";
         info.Environment["ModelOpt__Worker__HeartbeatTimeout"] = "00:00:05";
         info.Environment["ModelOpt__Worker__OrphanSweepInterval"] = "00:00:02";
+        info.Environment["ModelOpt__Workers__HeartbeatInterval"] = ServiceFactory.WorkerHeartbeatInterval;
+        info.Environment["ModelOpt__Workers__LostAfter"] = ServiceFactory.WorkerLostAfter;
         info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) => worker.Append(e.Data);

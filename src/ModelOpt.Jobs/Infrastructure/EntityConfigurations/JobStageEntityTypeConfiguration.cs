@@ -10,6 +10,7 @@ public sealed class JobStageEntityTypeConfiguration : IEntityTypeConfiguration<J
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Stage).HasConversion<string>().HasMaxLength(32);
         builder.Property(s => s.WorkerName).HasMaxLength(256);
+        builder.Property(s => s.CpuModel).HasMaxLength(256);
         builder.Property(s => s.CalibrationSampling).HasMaxLength(16);
         builder.Property(s => s.CalibrationSampleSha256).HasMaxLength(64).IsFixedLength();
         builder.Property(s => s.DatasetSha256).HasMaxLength(64).IsFixedLength();

@@ -11,7 +11,7 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteModelOptDbContext))]
-    [Migration("20261201125934_JobEtaSeconds")]
+    [Migration("20261201131350_JobEtaSeconds")]
     partial class JobEtaSeconds
     {
         /// <inheritdoc />
@@ -253,6 +253,10 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<DateTime>("CompletedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CpuModel")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("DatasetSha256")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
@@ -404,6 +408,83 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.RegisteredWorker", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Amx")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ArtifactAccess")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Avx2")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Avx512Vnni")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CpuModel")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("CurrentJobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastHeartbeatAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LibTorchVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OnnxRuntimeVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StoppedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Threads")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Queue", "LastHeartbeatAt");
+
+                    b.ToTable("workers", (string)null);
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.StageResult", b =>

@@ -1,0 +1,21 @@
+using ModelOpt.Jobs.Workers;
+
+namespace ModelOpt.Api.Endpoints;
+
+public static class WorkerEndpoints
+{
+    public static RouteGroupBuilder MapWorkerEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("api/workers").WithTags("Workers");
+        group.MapGet("", ListWorkersAsync)
+            .WithName("ListWorkers")
+            .WithSummary("Live workers, then those lost or stopped in the last day")
+            .WithDescription("Each worker registers itself: host, device and queue, CPU model with AVX2 / AVX-512 VNNI / AMX, LibTorch threads, "
+                             + "LibTorch and ONNX Runtime versions, how it reaches the artifact store, start, last heartbeat and current job. "
+                             + "A worker without a heartbeat for ModelOpt:Workers:LostAfter is Lost; one that shut down cleanly is Stopped.");
+        return group;
+    }
+
+    public static async Task<Ok<IReadOnlyList<WorkerDto>>> ListWorkersAsync(WorkerRegistry workers, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await workers.ListAsync(cancellationToken));
+}
