@@ -92,7 +92,7 @@ echo "  accuracy on $( [ "$TEST_SUBSET" = 0 ] && echo "all test images" || echo 
 
 while :; do
   JOB_JSON=$(curl -fs "$BASE/api/jobs/$JOB")
-  LINE=$(json "'%-9s %5.1f%%  %s' % (d['status'], d['progress'], d['progressMessage'] or '')" <<<"$JOB_JSON")
+  LINE=$(json "'%-9s %5.1f%%  %s%s' % (d['status'], d['progress'], '' if d.get('etaSeconds') is None else 'stage ends in ~%.0f s  ' % d['etaSeconds'], d['progressMessage'] or '')" <<<"$JOB_JSON")
   printf '\r%-100.100s' "$LINE"
   STATUS=$(json "d['status']" <<<"$JOB_JSON")
   case "$STATUS" in Succeeded|Failed|Cancelled) break ;; esac

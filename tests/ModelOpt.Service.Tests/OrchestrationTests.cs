@@ -86,6 +86,30 @@ public sealed class OrchestrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_job_reports_its_stage_s_eta_from_the_measured_rate_and_a_finished_one_none()
+    {
+        runner.BlockStage = PipelineStage.Calibrate;
+        var job = await client.SubmitAsync(Request);
+        await runner.Blocked.Task.WaitAsync(Timeout);
+        var deadline = DateTime.UtcNow + Timeout;
+        var running = await client.GetJobAsync(job.Id);
+        while (running.EtaSeconds is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            running = await client.GetJobAsync(job.Id);
+        }
+
+        Assert.Equal(JobStatus.Running, running.Status);
+        Assert.Equal(PipelineStage.Calibrate, running.CurrentStage);
+        Assert.InRange(running.EtaSeconds ?? -1, 4.0, 15.0);
+
+        runner.Unblock();
+        job = await client.WaitForFinishAsync(job.Id, Timeout);
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.Null(job.EtaSeconds);
+    }
+
+    [Fact]
     public async Task A_transient_failure_is_retried_without_repeating_completed_stages()
     {
         runner.FailOnce(PipelineStage.Convert);

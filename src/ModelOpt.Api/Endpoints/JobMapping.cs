@@ -31,7 +31,7 @@ internal static class JobMapping
         }).ToList();
         double? elapsed = j.StartedAt is { } started ? ((j.FinishedAt ?? now) - started).TotalMilliseconds : null;
         return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,
-            j.CurrentStage, j.Progress, j.ProgressMessage, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
+            j.CurrentStage, j.Progress, j.ProgressMessage, j.Status == JobStatus.Running ? j.EtaSeconds : null, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
             j.Error, j.CancelRequested, j.Attempts, j.WorkerName, JobHeadline.From(j.Results), stages,
             j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList(), warnings ?? []);
     }

@@ -26,10 +26,11 @@ public sealed class BasicBlock : Module<Tensor, Tensor>, ITraceable
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var output = functional.relu(bn1.call(conv1.call(input)));
-        output = bn2.call(conv2.call(output));
+        // In place where PyTorch's BasicBlock is (ReLU(inplace=True), out += identity): no extra activation per op.
+        using var hidden = EagerConvBn.Run(conv1, bn1, input).relu_();
+        var output = EagerConvBn.Run(conv2, bn2, hidden);
         var identity = downsample is null ? input : downsample.call(input);
-        return functional.relu(output.add_(identity)).MoveToOuterDisposeScope();
+        return output.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 
     public GraphValue Trace(GraphBuilder graph, GraphValue input)

@@ -65,7 +65,7 @@ public sealed class ResNet : ZooModel
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.call(conv1.call(input)));
+        var x = EagerConvBn.Run(conv1, bn1, input).relu_();
         if (imageNetStem)
         {
             x = functional.max_pool2d(x, [3, 3], [2, 2], [1, 1]);

@@ -1,8 +1,11 @@
+using ModelOpt.Engine.Evaluation;
+
 namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
-/// The compile stage's rule: a candidate whose accuracy differs from the converted model's by more than
-/// <see cref="MaxAccuracyDifferencePoints"/> is rejected with the reason; the fastest survivor is chosen.
+/// The compile stage's rules. A candidate replaces the converted form only if it is faster beyond the measured spread
+/// (<see cref="IsFasterBeyondSpread"/>) and its accuracy stays within <see cref="MaxAccuracyDifferencePoints"/> of the
+/// converted model's; otherwise the converted form stays selected.
 /// </summary>
 public static class CandidateSelection
 {
@@ -15,24 +18,11 @@ public static class CandidateSelection
     public static bool IsWithinTolerance(double accuracy, double referenceAccuracy) =>
         Math.Abs(accuracy - referenceAccuracy) * 100 <= MaxAccuracyDifferencePoints + ToleranceSlack;
 
-    /// <summary>Returns every candidate's metrics, the chosen one marked <c>Selected</c>, the others annotated.</summary>
-    /// <param name="referenceAccuracy">The converted model's top-1, as a fraction in [0, 1].</param>
-    public static IReadOnlyList<CompileCandidate> Select(IReadOnlyList<CompileCandidate> candidates, double referenceAccuracy)
-    {
-        var survivors = candidates.Where(c => IsWithinTolerance(c.Metrics.Accuracy, referenceAccuracy)).ToList();
-        var chosen = survivors.MinBy(c => c.Metrics.LatencyMeanMs)
-            ?? throw new InvalidOperationException(
-                $"Every compile candidate differs from the converted model's accuracy ({referenceAccuracy:P2}) by more than {MaxAccuracyDifferencePoints} points.");
-
-        return candidates.Select(c => c with
-        {
-            Metrics = c.Metrics with
-            {
-                Selected = ReferenceEquals(c, chosen),
-                Note = ReferenceEquals(c, chosen) ? "selected: fastest within accuracy tolerance"
-                    : survivors.Contains(c) ? $"slower than {chosen.Metrics.Backend}"
-                    : $"rejected: accuracy {c.Metrics.Accuracy:P2} differs from the converted model's {referenceAccuracy:P2} by more than {MaxAccuracyDifferencePoints} points",
-            },
-        }).ToList();
-    }
+    /// <summary>
+    /// Whether <paramref name="candidate"/>'s slower quarter of runs is still faster than <paramref name="reference"/>'s
+    /// faster quarter (upper quartile below lower quartile), both timed in the same interleaved rounds. Two forms whose
+    /// timings overlap by more than that are the same speed as far as this machine can tell.
+    /// </summary>
+    public static bool IsFasterBeyondSpread(LatencyResult candidate, LatencyResult reference) =>
+        candidate.UpperQuartileMs < reference.LowerQuartileMs;
 }

@@ -12,10 +12,19 @@ namespace ModelOpt.Engine.Pipeline;
 /// <summary>
 /// The notebook as stages: train (when no checkpoint is given) → evaluate FP32 → calibrate → convert → compile.
 /// Stages communicate only through files in the job's <see cref="JobWorkspace"/>, so any stage can run in a fresh
-/// process after the ones before it completed.
+/// process after the ones before it completed. Within one process the pipeline also keeps what a job's stages loaded
+/// (<see cref="JobMemory"/>) for its next stage, until the job's last stage ends, a stage fails, or
+/// <see cref="MaxJobsInMemory"/> other jobs have run since.
 /// </summary>
 public sealed class OptimizationPipeline
 {
+    /// <summary>Jobs whose loaded data and models stay in memory between stages; the least recently run idle one goes first.</summary>
+    public const int MaxJobsInMemory = 2;
+
+    private readonly Lock gate = new();
+    private readonly List<(string Directory, JobMemory Memory)> memories = [];
+    private readonly Dictionary<string, int> running = [];
+
     /// <summary>The stages in order; Train only when the job starts without a checkpoint.</summary>
     public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst) =>
         [.. Enum.GetValues<PipelineStage>().Where(s => trainFirst || s != PipelineStage.Train)];
@@ -32,18 +41,78 @@ public sealed class OptimizationPipeline
         IProgress<PipelineProgress> progress,
         CancellationToken cancellationToken) =>
         Task.Factory.StartNew(
-            () => RunStage(stage, request, new JobWorkspace(workDirectory), progress, cancellationToken),
+            () => RunStageWithMemory(stage, request, workDirectory, progress, cancellationToken),
             cancellationToken,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
 
+    private StageOutcome RunStageWithMemory(
+        PipelineStage stage, OptimizationRequest request, string workDirectory, IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
+    {
+        var memory = Acquire(Path.GetFullPath(workDirectory));
+        var finished = false;
+        try
+        {
+            var outcome = RunStage(stage, request, new JobWorkspace(workDirectory), memory, progress, cancellationToken);
+            finished = StagesFor(request)[^1] == stage;
+            return outcome;
+        }
+        catch
+        {
+            finished = true;
+            throw;
+        }
+        finally
+        {
+            Release(Path.GetFullPath(workDirectory), finished);
+        }
+    }
+
+    private JobMemory Acquire(string directory)
+    {
+        lock (gate)
+        {
+            var index = memories.FindIndex(m => m.Directory == directory);
+            var entry = index >= 0 ? memories[index] : (directory, new JobMemory());
+            if (index >= 0)
+            {
+                memories.RemoveAt(index);
+            }
+            memories.Add(entry);
+            running[directory] = running.GetValueOrDefault(directory) + 1;
+            foreach (var idle in memories.Where(m => !running.ContainsKey(m.Directory)).SkipLast(MaxJobsInMemory - 1).ToList())
+            {
+                memories.Remove(idle);
+                idle.Memory.Dispose();
+            }
+            return entry.Item2;
+        }
+    }
+
+    private void Release(string directory, bool jobFinished)
+    {
+        lock (gate)
+        {
+            if (--running[directory] == 0)
+            {
+                running.Remove(directory);
+                if (jobFinished && memories.FindIndex(m => m.Directory == directory) is var index and >= 0)
+                {
+                    memories[index].Memory.Dispose();
+                    memories.RemoveAt(index);
+                }
+            }
+        }
+    }
+
     private static StageOutcome RunStage(
-        PipelineStage stage, OptimizationRequest request, JobWorkspace workspace, IProgress<PipelineProgress> progress, CancellationToken cancellationToken)
+        PipelineStage stage, OptimizationRequest request, JobWorkspace workspace, JobMemory memory, IProgress<PipelineProgress> progress,
+        CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         try
         {
-            using var context = new StageContext(stage, request, workspace, progress, cancellationToken);
+            var context = new StageContext(stage, request, workspace, memory, progress, cancellationToken);
             using var scope = NewDisposeScope();
             var result = stage switch
             {

@@ -5,15 +5,18 @@ using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 namespace ModelOpt.Engine.Pipeline;
 
-/// <summary>What every stage of one job needs; opens the dataset once, on first use.</summary>
+/// <summary>
+/// What every stage of one job needs. The dataset, the FP32 model and the int8 graph are opened on first use and kept in
+/// the job's <see cref="JobMemory"/>, which owns them: the next stage of the job in this process gets them without a reload.
+/// </summary>
 internal sealed class StageContext(
     PipelineStage stage,
     OptimizationRequest request,
     JobWorkspace workspace,
+    JobMemory memory,
     IProgress<PipelineProgress> progress,
-    CancellationToken cancellationToken) : IDisposable
+    CancellationToken cancellationToken)
 {
-    private DatasetSplits? stored;
     private DatasetSplits? data;
 
     public PipelineStage Stage { get; } = stage;
@@ -30,7 +33,7 @@ internal sealed class StageContext(
     public ImagePreprocessing Preprocessing => Request.Preprocessing ?? ImagePreprocessing.Notebook;
 
     /// <summary>Both splits, every batch under the job's <see cref="Preprocessing"/>.</summary>
-    public DatasetSplits Data => data ??= WithPreprocessing(stored ??= OpenStored());
+    public DatasetSplits Data => data ??= WithPreprocessing(memory.Get("dataset", DatasetIdentity(), OpenStored));
 
     /// <summary>Channels the model sees: the dataset's after the colour conversion.</summary>
     public int Channels => Preprocessing.OutputChannels(Request.UploadedDataset?.Channels ?? Dataset!.Channels);
@@ -61,11 +64,38 @@ internal sealed class StageContext(
 
     public ZooModel CreateModel() => ModelZoo.Create(Request.Model, Channels, Classes);
 
-    /// <summary>The FP32 model the job starts from: the zoo model with its checkpoint (the user's or the trained one), or the ONNX file.</summary>
-    public Fp32Model OpenFp32() => Fp32Model.Open(Request.Model, InputShape, Classes, Workspace.Fp32Checkpoint(Request));
+    /// <summary>
+    /// The FP32 model the job starts from: the zoo model with its checkpoint (the user's or the trained one), or the ONNX
+    /// file. The job's memory owns it: do not dispose it.
+    /// </summary>
+    public Fp32Model OpenFp32()
+    {
+        var checkpoint = Workspace.Fp32Checkpoint(Request);
+        var shape = InputShape;
+        return memory.Get(
+            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{JobMemory.FileIdentity(checkpoint)}",
+            () => Fp32Model.Open(Request.Model, shape, Classes, checkpoint));
+    }
+
+    /// <summary>The calibrate stage's int8 graph, rebuilt from its safetensors file. The job's memory owns it: do not dispose it.</summary>
+    public Int8CheckpointInMemory OpenInt8()
+    {
+        var path = Workspace.PathOf(JobWorkspace.Int8SafeTensors);
+        return memory.Get(
+            "int8", $"{JobMemory.FileIdentity(path)}|{OnnxModelPath}",
+            () =>
+            {
+                var (quantized, descriptor) = Int8SafeTensorsCheckpoint.Load(path, OnnxModelPath);
+                return new Int8CheckpointInMemory(quantized, descriptor);
+            });
+    }
 
     /// <summary>The .onnx file an ONNX job's int8 checkpoint is rebuilt from; null for zoo models.</summary>
     public string? OnnxModelPath => OnnxModelName.IsOnnx(Request.Model) ? Request.CheckpointPath : null;
+
+    private string DatasetIdentity() => Request.UploadedDataset is { } upload
+        ? $"upload|{upload.Path}|{upload.Sha256}|{upload.Limits}|{Request.Split}"
+        : $"{Request.Dataset}|{Request.DataPath}";
 
     private DatasetSplits OpenStored() => Request.UploadedDataset is { } upload
         ? UploadedDatasets.Open(upload, Request.Split ?? new DatasetSplitOptions(), upload.Limits ?? new DatasetFileLimits())
@@ -73,7 +103,4 @@ internal sealed class StageContext(
 
     private DatasetSplits WithPreprocessing(DatasetSplits splits) =>
         new(splits.Train.WithPreprocessing(Preprocessing), splits.Test.WithPreprocessing(Preprocessing));
-
-    // The views in data share the stored splits' tensors and files; disposing the stored splits frees them.
-    public void Dispose() => stored?.Dispose();
 }

@@ -41,9 +41,10 @@ public sealed record CalibrationSampleDto(string Sampling, int Seed, int Images,
 public sealed record ArtifactDto(string Name, PipelineStage Stage, string ContentType, long SizeBytes, string Sha256, string Url);
 
 /// <summary>A job; <c>Warnings</c> says what keeps a queued job from running (no live worker serves its device).</summary>
+/// <param name="EtaSeconds">While the job runs: seconds until its running stage completes, from the stage's measured per-batch rate; otherwise null.</param>
 public sealed record JobDto(
     Guid Id, JobStatus Status, string Model, string Dataset, string? DataPath, Guid? CheckpointId, bool TrainFirst, string Device,
-    JobSpec Spec, PipelineStage? CurrentStage, double Progress, string? ProgressMessage,
+    JobSpec Spec, PipelineStage? CurrentStage, double Progress, string? ProgressMessage, double? EtaSeconds,
     DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, double? ElapsedMs,
     string? Error, bool CancelRequested, int Attempts, string? WorkerName, JobHeadline? Headline,
     IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts, IReadOnlyList<string> Warnings);

@@ -63,7 +63,8 @@ internal sealed class JobMonitor(IServiceScopeFactory scopes, TimeProvider time,
                     .SetProperty(j => j.HeartbeatAt, now)
                     .SetProperty(j => j.CurrentStage, snapshot.Stage)
                     .SetProperty(j => j.Progress, snapshot.Percent)
-                    .SetProperty(j => j.ProgressMessage, snapshot.Message), cancellationToken);
+                    .SetProperty(j => j.ProgressMessage, snapshot.Message)
+                    .SetProperty(j => j.EtaSeconds, snapshot.EtaSeconds), cancellationToken);
             if (owned == 0)
             {
                 return StopReason.LostOwnership;

@@ -39,6 +39,9 @@ public sealed class OptimizationJob
     public double Progress { get; set; }
     public string? ProgressMessage { get; set; }
 
+    /// <summary>Seconds until the running stage completes, from its measured per-batch rate; null when not measured.</summary>
+    public double? EtaSeconds { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     /// <summary>The submission's <c>Idempotency-Key</c>, scoped to its caller ("{caller}:{key}"); a retry with it gets this job back.</summary>

@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Engine.Tests.Pipeline;
@@ -5,35 +6,42 @@ namespace ModelOpt.Engine.Tests.Pipeline;
 public class CandidateSelectionTests
 {
     [Fact]
-    public void Fastest_candidate_within_tolerance_is_chosen_and_an_inaccurate_faster_one_is_rejected()
+    public void Overlapping_timings_are_not_faster_beyond_the_spread_even_with_a_lower_median()
     {
-        var broken = Candidate("broken-fast", accuracy: 0.80, latencyMs: 10);
-        var slow = Candidate("torchscript-int8", accuracy: 0.9051, latencyMs: 100);
-        var fast = Candidate("onnxruntime-qdq", accuracy: 0.9045, latencyMs: 90);
+        var reference = Timings(10.0, 10.4, 10.8, 11.2, 30.0);
+        var candidate = Timings(9.8, 10.2, 10.6, 11.0, 11.4);
 
-        var result = CandidateSelection.Select([broken, slow, fast], referenceAccuracy: 0.9050);
-
-        Assert.Equal("onnxruntime-qdq", Assert.Single(result, c => c.Metrics.Selected).Metrics.Backend);
-        Assert.StartsWith("rejected", result[0].Metrics.Note);
-        Assert.StartsWith("slower", result[1].Metrics.Note);
+        Assert.True(candidate.MedianMs < reference.MedianMs);
+        Assert.False(CandidateSelection.IsFasterBeyondSpread(candidate, reference));
     }
 
     [Fact]
-    public void A_candidate_exactly_at_the_tolerance_is_kept()
+    public void Separated_timings_are_faster_beyond_the_spread_despite_an_outlier()
+    {
+        var reference = Timings(10.0, 10.2, 10.4, 10.6, 10.8);
+        var candidate = Timings(8.0, 8.2, 8.4, 8.6, 40.0);
+
+        Assert.True(candidate.MeanMs > reference.MeanMs);
+        Assert.True(CandidateSelection.IsFasterBeyondSpread(candidate, reference));
+    }
+
+    [Fact]
+    public void Quartiles_interpolate_as_numpy_does()
+    {
+        var latency = Timings(4, 1, 3, 2);
+
+        Assert.Equal(2.5, latency.MedianMs, 12);
+        Assert.Equal(1.75, latency.LowerQuartileMs, 12);
+        Assert.Equal(3.25, latency.UpperQuartileMs, 12);
+    }
+
+    [Fact]
+    public void An_accuracy_exactly_at_the_tolerance_is_within_it()
     {
         // 1043/2000 vs 1041/2000: 0.1 points, which binary floating point makes 0.10000000000000009.
-        var result = CandidateSelection.Select([Candidate("onnxruntime-qdq", 1043 / 2000.0, 10)], referenceAccuracy: 1041 / 2000.0);
-
-        Assert.True(Assert.Single(result).Metrics.Selected);
+        Assert.True(CandidateSelection.IsWithinTolerance(1043 / 2000.0, 1041 / 2000.0));
+        Assert.False(CandidateSelection.IsWithinTolerance(1044 / 2000.0, 1041 / 2000.0));
     }
 
-    [Fact]
-    public void No_surviving_candidate_is_an_error()
-    {
-        Assert.Throws<InvalidOperationException>(() =>
-            CandidateSelection.Select([Candidate("broken", 0.5, 1)], referenceAccuracy: 0.9));
-    }
-
-    private static CompileCandidate Candidate(string backend, double accuracy, double latencyMs) =>
-        new(new StageMetrics(backend, "cpu", 1000, accuracy, 1000, latencyMs, 1, 128), new StageArtifact(backend, "/dev/null", "application/octet-stream"));
+    private static LatencyResult Timings(params double[] ms) => new(128, ms);
 }

@@ -2,6 +2,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Pipeline.Stages;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
 
@@ -50,6 +51,28 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         using var reloaded = TorchScriptInt8Model.Load(Path.Combine(workDirectory, JobWorkspace.Int8TorchScript));
         Assert.Equal(int8.Accuracy, AccuracyEvaluator.Measure(reloaded.Run, trained.Data.Test, TestImages).Accuracy);
         Assert.True(Top1Agreement(reloaded.Run) >= 0.99);
+    }
+
+    [Fact]
+    public async Task One_pipeline_runs_every_stage_from_memory_and_compile_takes_the_converted_form_s_figures_as_they_were()
+    {
+        var request = FashionMnistJob(trained.CheckpointPath);
+        var pipeline = new OptimizationPipeline();
+        var outcomes = new List<StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes.Add(await pipeline.RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None));
+        }
+
+        var converted = Assert.Single(outcomes[2].Results);
+        var compile = outcomes[3].Results;
+        Assert.Equal(converted.Backend, compile[0].Backend);
+        Assert.Equal(converted.Accuracy, compile[0].Accuracy);
+        Assert.Equal(converted.ImagesScored, compile[0].ImagesScored);
+        Assert.Single(compile, m => m.Selected);
+        var fp32Baseline = Assert.Single(compile, m => m.Backend == CompileStage.OnnxRuntimeFp32Backend);
+        Assert.False(fp32Baseline.Selected);
+        Assert.All(compile.Where(m => m.Selected && m != compile[0]), m => Assert.StartsWith("selected: faster than the converted form beyond the spread", m.Note));
     }
 
     [Fact]

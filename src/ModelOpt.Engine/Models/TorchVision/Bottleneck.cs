@@ -33,11 +33,12 @@ public sealed class Bottleneck : Module<Tensor, Tensor>, ITraceable
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var output = functional.relu(bn1.call(conv1.call(input)));
-        output = functional.relu(bn2.call(conv2.call(output)));
-        output = bn3.call(conv3.call(output));
+        // In place where torchvision's Bottleneck is; see EagerConvBn for why intermediates are released early.
+        using var first = EagerConvBn.Run(conv1, bn1, input).relu_();
+        using var second = EagerConvBn.Run(conv2, bn2, first).relu_();
+        var output = EagerConvBn.Run(conv3, bn3, second);
         var identity = downsample is null ? input : downsample.call(input);
-        return functional.relu(output.add_(identity)).MoveToOuterDisposeScope();
+        return output.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 
     public GraphValue Trace(GraphBuilder graph, GraphValue input)

@@ -37,7 +37,8 @@ internal static class CalibrateStage
     public static StageResult Run(StageContext context)
     {
         var options = context.Request.Quantization;
-        using var model = context.OpenFp32();
+        // The job's memory owns the FP32 model (the next stages reuse it): not disposed here.
+        var model = context.OpenFp32();
         var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
         context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));
         using var calibration = context.Data.Train.Subset(sample.Indices);

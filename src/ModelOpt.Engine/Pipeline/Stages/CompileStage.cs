@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Runtime;
@@ -8,67 +9,91 @@ using ModelOpt.Engine.Runtime.TorchScript;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// compile: lowers the converted model to every deployable form this CPU worker can run, measures each the
-/// notebook's way in this one process, and keeps the fastest whose accuracy stays within
-/// <see cref="CandidateSelection.MaxAccuracyDifferencePoints"/> of the converted model's (the notebook's
-/// <c>torch.compile</c> lost 1.2 points). A CUDA worker would add TorchSharp FP16 and ONNX Runtime's CUDA provider
-/// for the QDQ model; those are not built here (see README, "GPU workers").
+/// compile: lowers the converted model to the other deployable forms this CPU worker can run and keeps one only if it is
+/// faster than the converted form beyond the measured spread, with accuracy within
+/// <see cref="CandidateSelection.MaxAccuracyDifferencePoints"/> (the notebook's <c>torch.compile</c> lost 1.2 points);
+/// <see cref="CompileScreening"/> decides what is scored. ONNX Runtime's FP32 form (BN folded, ReLU fused) is timed
+/// alongside as the optimized FP32 baseline and is never delivered. A CUDA worker would add TorchSharp FP16 and ONNX Runtime's CUDA
+/// provider for the QDQ model; those are not built here (see README, "GPU workers").
 /// </summary>
 internal static class CompileStage
 {
     public const string OnnxRuntimeQdqBackend = "onnxruntime-int8-qdq";
     public const string OnnxRuntimeFp32Backend = "onnxruntime-fp32";
+    public const string OnnxRuntimeQdqNoSpinBackend = "onnxruntime-int8-qdq-nospin";
 
     public static StageResult Run(StageContext context)
     {
         var workspace = context.Workspace;
         var manifest = Int8Manifest.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.Int8Manifest)));
-        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var referenceAccuracy) != true)
+        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var accuracy) != true
+            || !manifest.Metrics.TryGetValue(ConvertStage.ImagesScoredMetric, out var imagesScored))
         {
             throw new InvalidOperationException("The int8 manifest has no accuracy; the convert stage did not complete.");
         }
-        var candidates = new List<CompileCandidate>();
+        var convertedAccuracy = new AccuracyResult((int)Math.Round(accuracy * imagesScored), (int)imagesScored);
+        var engine = Enum.Parse<QEngine>(manifest.QuantizedEngine);
 
-        var engines = TorchScriptEngines().ToList();
-        var total = engines.Count + 2;
-        foreach (var engine in engines)
+        var forms = new List<CompileForm>();
+        try
         {
-            using var model = TorchScriptInt8Model.Load(workspace.PathOf(JobWorkspace.Int8TorchScript), engine);
-            var metrics = ModelMeasurement.Measure(
-                context, ConvertStage.Backend(engine), model.Run, model.SerializedSizeBytes, (double)candidates.Count / total, (candidates.Count + 1.0) / total);
-            candidates.Add(new CompileCandidate(metrics with { Note = $"load with quantized engine {engine}" }, workspace.Artifact(JobWorkspace.Int8TorchScript)));
-        }
-        QuantizedEngine.Current = QuantizedEngine.Default;
+            context.Report(0, "building the candidate forms");
+            var torchScriptBytes = File.ReadAllBytes(workspace.PathOf(JobWorkspace.Int8TorchScript));
+            var torchScript = workspace.Artifact(JobWorkspace.Int8TorchScript);
+            foreach (var candidateEngine in TorchScriptEngines(engine))
+            {
+                var model = TorchScriptInt8Model.Load(torchScriptBytes, candidateEngine);
+                forms.Add(new CompileForm(
+                    ConvertStage.Backend(candidateEngine), x => RunUnder(candidateEngine, model, x), torchScriptBytes.LongLength, torchScript,
+                    deliverable: true, $"quantized engine {candidateEngine.ToString().ToLowerInvariant()}", model));
+            }
+            QuantizedEngine.Current = engine;
 
-        var (quantized, _) = Int8SafeTensorsCheckpoint.Load(workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
-        using (quantized)
-        {
+            var (quantized, _) = context.OpenInt8();
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
-        }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, candidates.Count, total));
+            forms.Add(OnnxForm(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, deliverable: true));
+            forms.Add(OnnxForm(context, OnnxRuntimeQdqNoSpinBackend, JobWorkspace.Int8Onnx, deliverable: true, allowSpinning: false));
 
-        using (var fp32 = context.OpenFp32())
-        using (var folded = GraphFusion.FoldBatchNorm(fp32.Graph))
-        using (var fused = GraphFusion.FuseReLU(folded))
+            // The optimized FP32 baseline. BN folding in TorchSharp itself (through the graph interpreter) was no faster than
+            // the eager model in probes (docs/BENCHMARKS.md), so ONNX Runtime's is the one timed.
+            using (var folded = GraphFusion.FuseReLU(GraphFusion.FoldBatchNorm(context.OpenFp32().Graph)))
+            {
+                workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(folded), path));
+            }
+            forms.Add(OnnxForm(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, deliverable: false));
+
+            var selected = CompileScreening.Run(
+                forms[0], convertedAccuracy, forms[1..], context.Data.Test, context.InputShape, context.Request.Evaluation, context.Request.Device,
+                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), context.CancellationToken);
+            QuantizedEngine.Current = engine;
+            return new StageResult(
+                [.. selected.Select(c => c.Metrics)],
+                [.. selected.Select(c => c.Artifact).DistinctBy(a => a.Name)]);
+        }
+        finally
         {
-            workspace.Write(JobWorkspace.Fp32Onnx, path => OnnxExporter.Save(OnnxExporter.ExportFp32(fused), path));
+            forms.ForEach(f => f.Dispose());
         }
-        candidates.Add(MeasureOnnx(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, candidates.Count, total));
-
-        var selected = CandidateSelection.Select(candidates, referenceAccuracy);
-        return new StageResult(
-            [.. selected.Select(c => c.Metrics)],
-            [.. selected.Select(c => c.Artifact).DistinctBy(a => a.Name)]);
     }
 
-    // X86 is LibTorch's default; oneDNN was as fast on this CPU in probes, so both are measured rather than assumed.
-    private static IEnumerable<QEngine> TorchScriptEngines() =>
-        new[] { QEngine.X86, QEngine.OneDnn }.Where(QuantizedEngine.Supported.Contains);
+    // The converted model's engine first: it is the form every candidate is compared with.
+    private static IEnumerable<QEngine> TorchScriptEngines(QEngine converted) =>
+        new[] { converted, QEngine.X86, QEngine.OneDnn }.Distinct().Where(QuantizedEngine.Supported.Contains);
 
-    private static CompileCandidate MeasureOnnx(StageContext context, string backend, string file, int index, int total)
+    // The quantized engine is process-wide; each int8 form runs under the one its weights were packed for.
+    private static Tensor RunUnder(QEngine engine, TorchScriptInt8Model model, Tensor input)
     {
-        using var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file));
-        var metrics = ModelMeasurement.Measure(context, backend, model.Run, model.SizeBytes, (double)index / total, (index + 1.0) / total);
-        return new CompileCandidate(metrics, context.Workspace.Artifact(file));
+        QuantizedEngine.Current = engine;
+        return model.Run(input);
+    }
+
+    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads.
+    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable, bool allowSpinning = true)
+    {
+        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads(), AllowSpinning: allowSpinning);
+        var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file), options);
+        return new CompileForm(
+            backend, model.Run, model.SizeBytes, context.Workspace.Artifact(file), deliverable,
+            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads{(allowSpinning ? "" : ", no spinning")}", model);
     }
 }

@@ -14,9 +14,8 @@ internal static class ConvertStage
 {
     public static StageResult Run(StageContext context)
     {
-        var (quantized, descriptor) = Int8SafeTensorsCheckpoint.Load(context.Workspace.PathOf(JobWorkspace.Int8SafeTensors), context.OnnxModelPath);
+        var (quantized, descriptor) = context.OpenInt8();
         var engine = QuantizedEngine.For(quantized.Graph);
-        using (quantized)
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
         {
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
@@ -42,6 +41,7 @@ internal static class ConvertStage
     }
 
     public const string AccuracyMetric = "accuracy";
+    public const string ImagesScoredMetric = "images_scored";
 
     /// <summary>What calibrate chose for this model (the <c>auto</c> observer's winner, the budget's FP32 layers), in words; null when nothing.</summary>
     private static string? Note(JobWorkspace workspace)
@@ -74,7 +74,7 @@ internal static class ConvertStage
     {
         ["size_bytes"] = metrics.SizeBytes,
         [AccuracyMetric] = metrics.Accuracy,
-        ["images_scored"] = metrics.ImagesScored,
+        [ImagesScoredMetric] = metrics.ImagesScored,
         ["latency_mean_ms"] = metrics.LatencyMeanMs,
         ["latency_std_ms"] = metrics.LatencyStdMs,
         ["batch_size"] = metrics.BatchSize,

@@ -7,7 +7,7 @@ internal static class EvaluateFp32Stage
 
     public static StageResult Run(StageContext context)
     {
-        using var model = context.OpenFp32();
+        var model = context.OpenFp32();
         var metrics = ModelMeasurement.Measure(context, Backend, model.Forward, model.SizeBytes);
         return new StageResult([metrics], []);
     }

@@ -341,6 +341,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<double?>("EtaSeconds")
+                        .HasColumnType("double precision");
+
                     b.Property<Guid?>("ExecutionId")
                         .HasColumnType("uuid");
 

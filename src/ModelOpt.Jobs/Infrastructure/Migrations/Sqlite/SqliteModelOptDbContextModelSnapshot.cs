@@ -330,6 +330,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("EtaSeconds")
+                        .HasColumnType("REAL");
+
                     b.Property<Guid?>("ExecutionId")
                         .HasColumnType("TEXT");
 

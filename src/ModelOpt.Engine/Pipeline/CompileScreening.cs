@@ -1,0 +1,135 @@
+using System.Globalization;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
+
+namespace ModelOpt.Engine.Pipeline;
+
+/// <summary>
+/// How the compile stage spends its time: every form is timed in the same interleaved rounds (at most
+/// <see cref="MaxRounds"/>) as the converted form
+/// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
+/// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
+/// median first, until one stays within tolerance. A candidate whose logits on the first <see cref="ProbeImages"/> test
+/// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
+/// scoring the test set; the others are reported with their accuracy on those images only.
+/// </summary>
+internal static class CompileScreening
+{
+    public const int ProbeImages = 256;
+
+    /// <summary>
+    /// At most this many interleaved rounds and warm-ups per form, whatever the job's timed runs: quartiles of 20 runs
+    /// already separate forms that differ beyond noise, and the stage should cost a fraction of the job (issue 14).
+    /// </summary>
+    public const int MaxRounds = 20;
+
+    /// <summary>Two warm-ups let TorchScript's profiling executor optimize the graph; the third is ONNX Runtime's first real run.</summary>
+    public const int MaxWarmups = 3;
+
+    /// <param name="convertedAccuracy">The converted form's accuracy as the convert stage scored it.</param>
+    /// <param name="report">Progress within the screening, in [0, 1], and what is running.</param>
+    /// <returns>The converted form's row first, then one per candidate; exactly one is <c>Selected</c>.</returns>
+    public static IReadOnlyList<CompileCandidate> Run(
+        CompileForm converted,
+        AccuracyResult convertedAccuracy,
+        IReadOnlyList<CompileForm> candidates,
+        ImageDataset test,
+        long[] inputShape,
+        EvaluationOptions options,
+        string device,
+        Action<double, string> report,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<CompileForm> forms = [converted, .. candidates];
+        var screening = options with { WarmupRuns = Math.Min(options.WarmupRuns, MaxWarmups), TimedRuns = Math.Min(options.TimedRuns, MaxRounds) };
+        report(0, $"timing {forms.Count} forms in {screening.TimedRuns} interleaved rounds");
+        var latencies = InterleavedLatency.Measure(
+            [.. forms.Select(f => f.Forward)], inputShape, screening,
+            round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
+            cancellationToken);
+        var reference = latencies[0];
+
+        // Never more images than the job scores: a job on a test subset compares forms on that subset.
+        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
+        report(0.6, $"comparing logits on the first {probe.Count} test images");
+        using var referenceLogits = Logits(converted.Forward, probe);
+        var probed = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
+
+        var accuracies = probed.Select(p => p.BitIdentical ? convertedAccuracy : p.Accuracy).ToArray();
+        var sources = probed.Select(p => p.BitIdentical
+            ? $"accuracy inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images"
+            : $"accuracy on the first {probe.Count} test images only").ToArray();
+        var rejected = new bool[candidates.Count];
+        int? chosen = null;
+        var contenders = Enumerable.Range(0, candidates.Count)
+            .Where(i => candidates[i].Deliverable && CandidateSelection.IsFasterBeyondSpread(latencies[i + 1], reference))
+            .OrderBy(i => latencies[i + 1].MedianMs);
+        foreach (var i in contenders)
+        {
+            if (!probed[i].BitIdentical)
+            {
+                report(0.7, $"{candidates[i].Backend}: scoring the test set");
+                accuracies[i] = AccuracyEvaluator.Measure(candidates[i].Forward, test, options.TestSubset, cancellationToken: cancellationToken);
+                sources[i] = "scored on the test set";
+            }
+            if (CandidateSelection.IsWithinTolerance(accuracies[i].Accuracy, convertedAccuracy.Accuracy))
+            {
+                chosen = i;
+                break;
+            }
+            rejected[i] = true;
+        }
+
+        var rows = new List<CompileCandidate>
+        {
+            Row(converted, convertedAccuracy, reference, device, selected: chosen is null, chosen is null
+                ? $"selected: the converted form ({converted.Description}), no candidate faster beyond the spread; {Quartiles(reference)}; accuracy from the convert stage"
+                : $"converted form ({converted.Description}): {candidates[chosen.Value].Backend} is faster beyond the spread; {Quartiles(reference)}; accuracy from the convert stage"),
+        };
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var candidate = candidates[i];
+            var latency = latencies[i + 1];
+            var verdict = i == chosen ? "selected: faster than the converted form beyond the spread"
+                : rejected[i] ? $"rejected: accuracy {accuracies[i].Accuracy:P2} differs from the converted model's {convertedAccuracy.Accuracy:P2} by more than {CandidateSelection.MaxAccuracyDifferencePoints} points"
+                : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
+                : CandidateSelection.IsFasterBeyondSpread(latency, reference) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
+                : "not faster than the converted form beyond the spread";
+            rows.Add(Row(candidate, accuracies[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
+        }
+        return rows;
+    }
+
+    private static CompileCandidate Row(CompileForm form, AccuracyResult accuracy, LatencyResult latency, string device, bool selected, string note) => new(
+        new StageMetrics(form.Backend, device, form.SizeBytes, accuracy.Accuracy, accuracy.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
+            selected, note),
+        form.Artifact);
+
+    private static string Quartiles(LatencyResult latency) => string.Create(
+        CultureInfo.InvariantCulture, $"median {latency.MedianMs:F2} ms, quartiles {latency.LowerQuartileMs:F2}-{latency.UpperQuartileMs:F2} ms");
+
+    private static Tensor Logits(Func<Tensor, Tensor> forward, ImageDataset images)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var logits = images.Batches(AccuracyEvaluator.DefaultBatchSize).Select(batch => forward(batch.Images)).ToList();
+        return cat(logits, 0).MoveToOuterDisposeScope();
+    }
+
+    private static (bool BitIdentical, AccuracyResult Accuracy) Probe(Func<Tensor, Tensor> forward, ImageDataset probe, Tensor referenceLogits)
+    {
+        using var logits = Logits(forward, probe);
+        using var predictions = logits.argmax(1);
+        using var hits = predictions.eq(probe.Labels);
+        using var correct = hits.sum();
+        var identical = logits.shape.SequenceEqual(referenceLogits.shape) && Equal(logits, referenceLogits);
+        return (identical, new AccuracyResult((int)correct.item<long>(), probe.Count));
+    }
+
+    private static bool Equal(Tensor left, Tensor right)
+    {
+        using var equal = left.eq(right);
+        using var all = equal.all();
+        return all.item<bool>();
+    }
+}

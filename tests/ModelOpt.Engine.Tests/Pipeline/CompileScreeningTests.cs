@@ -1,0 +1,116 @@
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Support;
+
+namespace ModelOpt.Engine.Tests.Pipeline;
+
+/// <summary>The compile stage's selection on the trained resnet20's int8 model, with forms that are known to be faster, equal or wrong.</summary>
+[Collection(TrainedResNet20Collection.Name)]
+public sealed class CompileScreeningTests : IDisposable
+{
+    private const int TestImages = 512;
+
+    private const int DelayMs = 1000;
+
+    private static readonly EvaluationOptions Options = new(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 3, TimedRuns: 8);
+
+    private readonly TrainedResNet20 trained;
+    private readonly TorchScriptInt8Model converted;
+    private readonly TorchScriptInt8Model reloaded;
+    private readonly AccuracyResult convertedAccuracy;
+
+    public CompileScreeningTests(TrainedResNet20 trained)
+    {
+        this.trained = trained;
+        using var quantized = QuantizedModels.Quantize(trained.Model, [1, FashionMnist.Channels, 32, 32], QuantizedModels.Default());
+        converted = TorchScriptInt8Model.Build(quantized);
+        reloaded = TorchScriptInt8Model.Load(converted.Serialize());
+        convertedAccuracy = AccuracyEvaluator.Measure(converted.Run, trained.Data.Test, TestImages);
+    }
+
+    [Fact]
+    public void A_form_only_as_fast_as_the_converted_one_leaves_the_converted_form_selected_and_inherits_its_accuracy()
+    {
+        // The same module twice: any difference is noise. At 20 rounds two identical forms pass the rule by chance
+        // 0.07 % of the time (numpy simulation of the quartile rule on identical distributions; 3 % at 8 rounds).
+        // A reloaded copy is not used here: it ran measurably faster than the built module in one run.
+        var rows = Screen(Form("converted", converted.Run), Form("again", converted.Run), Options with { TimedRuns = CompileScreening.MaxRounds });
+
+        Assert.True(rows[0].Metrics.Selected, $"{rows[0].Metrics.Note} / {rows[1].Metrics.Note}");
+        Assert.StartsWith("selected: the converted form", rows[0].Metrics.Note);
+        Assert.Equal(convertedAccuracy.ImagesScored, rows[0].Metrics.ImagesScored);
+        var candidate = rows[1].Metrics;
+        Assert.False(candidate.Selected);
+        Assert.StartsWith("not faster than the converted form beyond the spread", candidate.Note);
+        Assert.Contains("accuracy inherited from converted: logits bit-identical", candidate.Note);
+        Assert.Equal(convertedAccuracy.Accuracy, candidate.Accuracy);
+        Assert.Equal(convertedAccuracy.ImagesScored, candidate.ImagesScored);
+    }
+
+    [Fact]
+    public void A_bit_identical_form_faster_beyond_the_spread_is_selected_with_the_inherited_accuracy()
+    {
+        var rows = Screen(Form("converted-delayed", Delayed(converted)), Form("reloaded", reloaded.Run));
+
+        Assert.False(rows[0].Metrics.Selected, $"{rows[0].Metrics.Note} / {rows[1].Metrics.Note}");
+        var candidate = rows[1].Metrics;
+        Assert.True(candidate.Selected, candidate.Note);
+        Assert.Contains("inherited", candidate.Note);
+        Assert.Equal(convertedAccuracy.ImagesScored, candidate.ImagesScored);
+        Assert.True(candidate.LatencyMeanMs < rows[0].Metrics.LatencyMeanMs);
+    }
+
+    [Fact]
+    public void A_faster_form_with_other_logits_is_scored_on_the_test_set_and_rejected_when_its_accuracy_moves()
+    {
+        // Rescaled logits keep every prediction: scored, within tolerance. Negated logits invert them: rejected.
+        var rescaled = Screen(Form("converted-delayed", Delayed(converted)), Form("rescaled", x => reloaded.Run(x).mul(2)));
+        var negated = Screen(Form("converted-delayed", Delayed(converted)), Form("negated", x => reloaded.Run(x).neg()));
+
+        Assert.True(rescaled[1].Metrics.Selected, rescaled[1].Metrics.Note);
+        Assert.Contains("scored on the test set", rescaled[1].Metrics.Note);
+        Assert.Equal(TestImages, rescaled[1].Metrics.ImagesScored);
+        Assert.Equal(convertedAccuracy.Accuracy, rescaled[1].Metrics.Accuracy);
+        Assert.True(negated[0].Metrics.Selected, negated[0].Metrics.Note);
+        Assert.StartsWith("rejected: accuracy", negated[1].Metrics.Note + " / " + negated[0].Metrics.Note);
+        Assert.Equal(TestImages, negated[1].Metrics.ImagesScored);
+    }
+
+    [Fact]
+    public void An_FP32_baseline_is_never_selected_however_fast()
+    {
+        var rows = Screen(Form("converted-delayed", Delayed(converted)), Form("fp32", reloaded.Run, deliverable: false));
+
+        Assert.True(rows[0].Metrics.Selected);
+        Assert.StartsWith("FP32 baseline", rows[1].Metrics.Note);
+    }
+
+    public void Dispose()
+    {
+        converted.Dispose();
+        reloaded.Dispose();
+    }
+
+    private IReadOnlyList<CompileCandidate> Screen(CompileForm reference, CompileForm candidate, EvaluationOptions? options = null)
+    {
+        using (reference)
+        using (candidate)
+        {
+            return CompileScreening.Run(
+                reference, convertedAccuracy, [candidate], trained.Data.Test, [FashionMnist.Channels, 32, 32], options ?? Options, "cpu",
+                (_, _) => { }, CancellationToken.None);
+        }
+    }
+
+    // A delay rather than extra compute: on cores shared with other builds, only a wall-clock wait stays slower by a known margin.
+    private static Func<Tensor, Tensor> Delayed(TorchScriptInt8Model model) => x =>
+    {
+        Thread.Sleep(DelayMs);
+        return model.Run(x);
+    };
+
+    private static CompileForm Form(string backend, Func<Tensor, Tensor> forward, bool deliverable = true) =>
+        new(backend, forward, 1000, new StageArtifact(backend, "/dev/null", "application/octet-stream"), deliverable, backend);
+}
