@@ -14,9 +14,11 @@ using ModelOpt.Engine.Runtime.Int8Checkpoint;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// prepare (BN folding, fusion, observers) and calibration on N training images (the first N by default), as the notebook's
-/// <c>prepare_pt2e</c> + <c>calibrate</c>. The calibrated qparams and int8 weights are persisted as the plain int8
-/// safetensors form, which is what convert rebuilds the int8 model from. The per-layer sensitivity report is measured here,
+/// The whole of PyTorch's PTQ, in its three calls: prepare (BN folding, fusion, observers), calibration on N training
+/// images (the first N by default), and PyTorch's <c>convert_pt2e</c> (<c>QuantizePt2e.Convert</c>, in
+/// <c>Quantization/Convert/</c>: int8 weights and qparams in a <c>QuantizedGraph</c>). The converted graph is persisted as
+/// the plain int8 safetensors form. The pipeline stage named Convert, after this one, does not quantize: it lowers that
+/// graph to LibTorch's int8 kernels (<c>Runtime/TorchScript/</c>) and measures it. The per-layer sensitivity report is measured here,
 /// while the FP32 weights are at hand, and so are the <c>auto</c> observer's choice and the accuracy budget's search
 /// (which layers to leave in FP32).
 /// </summary>
@@ -34,7 +36,7 @@ internal static class CalibrateStage
             ? JsonSerializer.Deserialize<CalibrationSample>(File.ReadAllText(workspace.PathOf(JobWorkspace.CalibrationSample)), SampleJson)
             : null;
 
-    public static StageResult Run(StageContext context)
+    public static StageProducts Run(StageContext context)
     {
         var options = context.Request.Quantization;
         // The job's memory owns the FP32 model (the next stages reuse it): not disposed here.
@@ -90,7 +92,7 @@ internal static class CalibrateStage
         {
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
         }
-        return new StageResult([], artifacts, layers, sample);
+        return new StageProducts([], artifacts, layers, sample);
     }
 
     private static QuantizedGraph Quantize(

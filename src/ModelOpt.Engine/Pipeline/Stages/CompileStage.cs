@@ -22,7 +22,7 @@ internal static class CompileStage
     public const string OnnxRuntimeFp32Backend = "onnxruntime-fp32";
     public const string OnnxRuntimeQdqNoSpinBackend = "onnxruntime-int8-qdq-nospin";
 
-    public static StageResult Run(StageContext context)
+    public static StageProducts Run(StageContext context)
     {
         var workspace = context.Workspace;
         var manifest = Int8Manifest.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.Int8Manifest)));
@@ -66,7 +66,7 @@ internal static class CompileStage
                 forms[0], convertedAccuracy, forms[1..], context.Data.Test, context.InputShape, context.Request.Evaluation, context.Request.Device,
                 (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), context.CancellationToken);
             QuantizedEngine.Current = engine;
-            return new StageResult(
+            return new StageProducts(
                 [.. selected.Select(c => c.Metrics)],
                 [.. selected.Select(c => c.Artifact).DistinctBy(a => a.Name)]);
         }

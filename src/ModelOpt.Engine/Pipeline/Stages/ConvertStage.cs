@@ -7,12 +7,13 @@ using ModelOpt.Engine.Runtime.TorchScript;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// convert: the calibrated graph becomes a TorchScript module over LibTorch's quantized CPU kernels, measured the
+/// The notebook's convert step as a deployable model: the graph calibrate already converted to int8 (PyTorch's
+/// <c>convert_pt2e</c> runs there) is lowered to a TorchScript module over LibTorch's quantized CPU kernels and measured the
 /// notebook's way. Its archive (self-contained, loads in LibTorch and PyTorch) and manifest are the int8 download.
 /// </summary>
 internal static class ConvertStage
 {
-    public static StageResult Run(StageContext context)
+    public static StageProducts Run(StageContext context)
     {
         var (quantized, descriptor) = context.OpenInt8();
         var engine = QuantizedEngine.For(quantized.Graph);
@@ -30,7 +31,7 @@ internal static class ConvertStage
                 Calibration = sample is null ? null : Int8CalibrationRecord.From(sample),
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
-            return new StageResult(
+            return new StageProducts(
                 allLayersInt8 ? [metrics, MeasureAllLayersInt8(context)] : [metrics],
                 [
                     context.Workspace.Artifact(JobWorkspace.Int8TorchScript),

@@ -5,10 +5,10 @@ internal static class EvaluateFp32Stage
 {
     public const string Backend = "torchsharp-fp32-eager";
 
-    public static StageResult Run(StageContext context)
+    public static StageProducts Run(StageContext context)
     {
         var model = context.OpenFp32();
         var metrics = ModelMeasurement.Measure(context, Backend, model.Forward, model.SizeBytes);
-        return new StageResult([metrics], []);
+        return new StageProducts([metrics], []);
     }
 }

@@ -6,7 +6,7 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 /// <summary>Trains the FP32 model from scratch when the job names no checkpoint (the notebook's <c>train</c>).</summary>
 internal static class TrainStage
 {
-    public static StageResult Run(StageContext context)
+    public static StageProducts Run(StageContext context)
     {
         random.manual_seed(context.Request.Training.Seed);
         using var model = context.CreateModel();
@@ -20,6 +20,6 @@ internal static class TrainStage
         });
         var epochs = string.Join(", ", result.EpochDurations.Select(d => $"{d.TotalSeconds:F1} s"));
         context.Report(1, $"trained on {result.ImagesPerEpoch} images per epoch, epoch times {epochs}, final loss {result.FinalLoss:F4}");
-        return new StageResult([], [context.Workspace.Artifact(JobWorkspace.TrainedCheckpoint)]);
+        return new StageProducts([], [context.Workspace.Artifact(JobWorkspace.TrainedCheckpoint)]);
     }
 }
