@@ -112,7 +112,7 @@ public sealed class OptimizationJobRunner(
             return true;
         }
         // A job re-queued with a cancel request pending (its worker died after the request) ends here, without running.
-        var cancelled = await states.CancelQueuedAsync(jobId, "Cancelled on request before it started.", cancellationToken);
+        var cancelled = await states.CancelQueuedAsync(jobId, "Cancelled on request before it started.", cancellationToken, onlyIfRequested: true);
         logger.LogInformation("Job {JobId} not run by this attempt{Note}", jobId,
             cancelled ? ": cancelled before start" : ": it is finished, cancelled, or owned by a live run");
         return false;

@@ -46,13 +46,16 @@ public sealed class JobStateMachine(IServiceScopeFactory scopes, TimeProvider ti
             cancellationToken);
     }
 
-    /// <summary>Cancels a job no run has started (a user's request, or one found pending when a run tries to claim it).</summary>
-    public Task<bool> CancelQueuedAsync(Guid jobId, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Cancels a job no run has started: a user's request, or (<paramref name="onlyIfRequested"/>) a queued job whose
+    /// cancel request is still pending when a run tries to claim it.
+    /// </summary>
+    public Task<bool> CancelQueuedAsync(Guid jobId, string reason, CancellationToken cancellationToken, bool onlyIfRequested = false)
     {
         var from = From(JobTrigger.CancelQueued);
         var now = Now;
         return UpdateAsync(
-            jobs => jobs.Where(j => j.Id == jobId && from.Contains(j.Status)),
+            jobs => jobs.Where(j => j.Id == jobId && from.Contains(j.Status) && (!onlyIfRequested || j.CancelRequested)),
             s => s
                 .SetProperty(j => j.Status, To(JobTrigger.CancelQueued))
                 .SetProperty(j => j.CancelRequested, true)
