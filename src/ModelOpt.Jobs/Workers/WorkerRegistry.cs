@@ -31,7 +31,7 @@ public sealed class WorkerRegistry(ModelOptDbContext db, IOptions<WorkerRegistry
     /// <summary>Whether a worker of <paramref name="queue"/> has beaten within <see cref="WorkerRegistryOptions.LostAfter"/>.</summary>
     public Task<bool> ServesAsync(string queue, CancellationToken cancellationToken)
     {
-        var liveSince = time.GetUtcNow().UtcDateTime - options.Value.LostAfter;
+        var liveSince = LiveSince(time.GetUtcNow().UtcDateTime);
         return db.Workers.AnyAsync(w => w.Queue == queue && w.StoppedAt == null && w.LastHeartbeatAt >= liveSince, cancellationToken);
     }
 
@@ -39,9 +39,12 @@ public sealed class WorkerRegistry(ModelOptDbContext db, IOptions<WorkerRegistry
     public async Task<IReadOnlyList<string>> WarningsForQueuedAsync(string device, string queue, CancellationToken cancellationToken) =>
         await ServesAsync(queue, cancellationToken) ? [] : [NoWorkerWarning(device, queue)];
 
+    // A worker is live when not stopped and beaten since this moment; the routing query and the listing both read it.
+    private DateTime LiveSince(DateTime now) => now - options.Value.LostAfter;
+
     private WorkerState StateOf(RegisteredWorker w, DateTime now) =>
         w.StoppedAt is not null ? WorkerState.Stopped
-        : w.LastHeartbeatAt < now - options.Value.LostAfter ? WorkerState.Lost
+        : w.LastHeartbeatAt < LiveSince(now) ? WorkerState.Lost
         : WorkerState.Live;
 
     private static WorkerDto ToDto(RegisteredWorker w, WorkerState state) =>
