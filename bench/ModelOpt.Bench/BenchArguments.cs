@@ -13,14 +13,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar|...|onnx:NAME (with --checkpoint FILE.onnx)] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] " +
-        "[--bias-correction true] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
+        "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
-        "bias-correction", "max-accuracy-drop", "sensitivity-images",
+        "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -60,6 +60,8 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 ActivationObserver = values.GetValueOrDefault("observer", quantization.ActivationObserver),
                 CalibrationImages = Int("calibration") ?? quantization.CalibrationImages,
                 BiasCorrection = values.GetValueOrDefault("bias-correction") == "true",
+                CrossLayerEqualization = values.GetValueOrDefault("cross-layer-equalization") == "true",
+                PerChannelWeights = values.GetValueOrDefault("per-channel-weights") != "false",
                 MaxAccuracyDrop = values.TryGetValue("max-accuracy-drop", out var drop) ? double.Parse(drop, CultureInfo.InvariantCulture) : null,
                 SensitivityImages = Int("sensitivity-images"),
             },

@@ -25,6 +25,10 @@ namespace ModelOpt.Engine.Pipeline;
 /// NNCF's fast bias correction: each int8 layer's bias absorbs the mean output shift its quantization causes on the
 /// calibration images.
 /// </param>
+/// <param name="CrossLayerEqualization">
+/// DFQ's cross-layer equalization on the BN-folded FP32 graph before calibration; ReLU6 becomes ReLU inside each
+/// equalized conv pair (ADR-013).
+/// </param>
 public sealed record QuantizationOptions(
     string ActivationObserver = "histogram",
     double Percentile = 99.99,
@@ -37,7 +41,8 @@ public sealed record QuantizationOptions(
     CalibrationSampling CalibrationSampling = CalibrationSampling.First,
     int CalibrationSeed = 0,
     double? MaxAccuracyDrop = null,
-    bool BiasCorrection = false)
+    bool BiasCorrection = false,
+    bool CrossLayerEqualization = false)
 {
     /// <summary>The validation subset of a budget or of <c>auto</c> when <see cref="SensitivityImages"/> does not name one.</summary>
     public const int DefaultValidationImages = 1000;

@@ -67,6 +67,11 @@ public sealed class QuantizationSettings
     [Description("Fast bias correction (NNCF): each int8 layer's bias absorbs the mean output shift its quantization causes on the calibration images.")]
     public bool BiasCorrection { get; set; }
 
+    [Description("Cross-layer equalization (DFQ, Nagel et al. 2019): before calibration, each conv pair joined by ReLU, ReLU6 or nothing " +
+        "has its channel ranges balanced, so per-tensor scales fit every channel. ReLU6 becomes ReLU inside an equalized pair: the " +
+        "calibrate stage's cross-layer-equalization.json gives the equalized FP32 model's accuracy beside the FP32 row.")]
+    public bool CrossLayerEqualization { get; set; }
+
     [Required, AllowedValues("first", "random", "stratified"),
      Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
     public string CalibrationSampling { get; set; } = "first";
@@ -77,7 +82,8 @@ public sealed class QuantizationSettings
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
             KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
-            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed, MaxAccuracyDrop, BiasCorrection);
+            Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed, MaxAccuracyDrop, BiasCorrection,
+            CrossLayerEqualization);
 }
 
 /// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>

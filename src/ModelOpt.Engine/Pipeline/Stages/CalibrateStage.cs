@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.AccuracyControl;
@@ -53,13 +54,17 @@ internal static class CalibrateStage
         {
             context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json"),
         };
+        context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
+        // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
+        using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
+        var fp32 = equalized ?? model.Graph;
         context.Workspace.Delete(JobWorkspace.ObserverSelection);
         if (options.ActivationObserver == ActivationObserverNames.Auto)
         {
             context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {validation!.Count} test images");
             var selection = ActivationObserverSelection.Select(
                 ActivationObserverNames.AutoCandidates,
-                observer => Quantize(model.Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
+                observer => Quantize(fp32, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
                 validation, options.CalibrationBatchSize, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
@@ -67,7 +72,7 @@ internal static class CalibrateStage
             options = options with { ActivationObserver = selection.Winner };
         }
         var qconfig = QConfigFactory.FromOptions(options);
-        using var quantized = Quantize(model.Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
+        using var quantized = Quantize(fp32, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
         // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
         var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), validation, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.AccuracyBudget);
@@ -85,7 +90,7 @@ internal static class CalibrateStage
             // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
             context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
             // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
-            using var mixed = Quantize(model.Graph, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+            using var mixed = Quantize(fp32, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
         }
         else
@@ -93,6 +98,27 @@ internal static class CalibrateStage
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
         }
         return new StageProducts([], artifacts, layers, sample);
+    }
+
+    private static ModelGraph Equalize(StageContext context, ModelGraph captured, List<StageArtifact> artifacts)
+    {
+        var (graph, result) = CrossLayerEqualization.Apply(captured);
+        try
+        {
+            // Scored on the FP32 row's images, so the two rows differ only by the ReLU6 -> ReLU replacement.
+            var accuracy = AccuracyEvaluator.Measure(
+                x => GraphInterpreter.Run(graph, x), context.Data.Test, context.Request.Evaluation.TestSubset, cancellationToken: context.CancellationToken);
+            result = result with { EqualizedFp32 = accuracy };
+            context.Workspace.Write(JobWorkspace.CrossLayerEqualization, path => File.WriteAllText(path, result.ToJson()));
+            artifacts.Add(context.Workspace.Artifact(JobWorkspace.CrossLayerEqualization, "application/json"));
+            context.Report(0, result.Describe());
+            return graph;
+        }
+        catch
+        {
+            graph.Dispose();
+            throw;
+        }
     }
 
     private static QuantizedGraph Quantize(

@@ -50,6 +50,7 @@ internal static class ConvertStage
         string? Read(string file, Func<string, string> describe) => workspace.Has(file) ? describe(File.ReadAllText(workspace.PathOf(file))) : null;
         var notes = new[]
         {
+            Read(JobWorkspace.CrossLayerEqualization, json => CrossLayerEqualizationResult.FromJson(json).Describe()),
             Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
             Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json).Describe()),
         }.OfType<string>().ToList();
