@@ -69,11 +69,11 @@ public sealed class JobApiTests : PostgresApiTest
     }
 
     [Fact]
-    public async Task The_accuracy_budget_bias_correction_and_auto_observer_round_trip_and_are_off_by_default()
+    public async Task The_accuracy_budget_bias_correction_cross_layer_equalization_and_auto_observer_round_trip_and_are_off_by_default()
     {
         var budgeted = await (await Client.PostAsJsonAsync("/api/jobs", new
         {
-            model = "resnet20", dataset = "synthetic", quantization = new { maxAccuracyDrop = 0.3, biasCorrection = true, activationObserver = "auto" },
+            model = "resnet20", dataset = "synthetic", quantization = new { maxAccuracyDrop = 0.3, biasCorrection = true, crossLayerEqualization = true, activationObserver = "auto" },
         }, ApiClient.Json)).ReadAsync<JobDto>();
         var plain = await (await Client.PostAsJsonAsync("/api/jobs", new { model = "resnet20", dataset = "synthetic" }, ApiClient.Json)).ReadAsync<JobDto>();
 
@@ -81,9 +81,12 @@ public sealed class JobApiTests : PostgresApiTest
         Assert.Equal(0.3, stored.Spec.Quantization.MaxAccuracyDrop);
         Assert.Equal(0.3, stored.Spec.Quantization.ToEngine().MaxAccuracyDrop);
         Assert.True(stored.Spec.Quantization.BiasCorrection);
+        Assert.True(stored.Spec.Quantization.CrossLayerEqualization);
+        Assert.True(stored.Spec.Quantization.ToEngine().CrossLayerEqualization);
         Assert.Equal("auto", stored.Spec.Quantization.ActivationObserver);
         Assert.Null(plain.Spec.Quantization.MaxAccuracyDrop);
         Assert.False(plain.Spec.Quantization.BiasCorrection);
+        Assert.False(plain.Spec.Quantization.CrossLayerEqualization);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class JobSpecMappingTests
                 ActivationObserver = "percentile", Percentile = 99.9, PerChannelWeights = false, SymmetricActivations = true,
                 CalibrationImages = 64, CalibrationBatchSize = 16, KeepFloat = ["layer1.0.conv1", "fc"], SensitivityImages = 100,
                 CalibrationSampling = "stratified", CalibrationSeed = 3, MaxAccuracyDrop = 0.3, BiasCorrection = true,
+                CrossLayerEqualization = true,
             },
             Evaluation = new() { TestSubset = 500, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 },
             Preprocessing = new() { Resize = [36], CenterCrop = [32, 30], Color = "grayscale", Mean = [0.2], Std = [0.3], Antialias = true },
@@ -45,7 +46,8 @@ public sealed class JobSpecMappingTests
         Assert.Equal(new TrainingOptions(3, 0.05, 32, 2000, 7), spec.Training.ToEngine());
         var quantization = spec.Quantization.ToEngine();
         Assert.Equal(new QuantizationOptions("percentile", 99.9, false, true, 64, 16, SensitivityImages: 100,
-            CalibrationSampling: CalibrationSampling.Stratified, CalibrationSeed: 3, MaxAccuracyDrop: 0.3, BiasCorrection: true), quantization with { KeepFloat = null });
+            CalibrationSampling: CalibrationSampling.Stratified, CalibrationSeed: 3, MaxAccuracyDrop: 0.3, BiasCorrection: true,
+            CrossLayerEqualization: true), quantization with { KeepFloat = null });
         Assert.Equal(["layer1.0.conv1", "fc"], quantization.KeepFloat);
         Assert.Equal(new EvaluationOptions(500, 32, 1, 5), spec.Evaluation.ToEngine());
         var preprocessing = spec.Preprocessing.ToEngine();
@@ -57,7 +59,7 @@ public sealed class JobSpecMappingTests
         Assert.Equal(new DatasetSplitOptions(0.1, 9), spec.Split.ToEngine());
         // A new engine option must get a request field: the records' parameter counts are pinned here.
         Assert.Equal(5, typeof(TrainingOptions).GetConstructors().Single().GetParameters().Length);
-        Assert.Equal(12, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(13, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(6, typeof(ImagePreprocessing).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(2, typeof(DatasetSplitOptions).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(4, typeof(EvaluationOptions).GetConstructors().Single().GetParameters().Length);
