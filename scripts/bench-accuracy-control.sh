@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The accuracy-control benchmark of docs/BENCHMARKS.md (issue 10): trains resnet18-cifar and mobilenet_v2-cifar briefly on
 # Fashion-MNIST with PyTorch (scripts/bench_accuracy_control.py: PyTorch FP32 and FX int8 on the checkpoint), then runs
-# each checkpoint through ModelOpt four ways — plain PTQ, bias correction, the auto observer, a 0.3-point budget — on the
-# same first TEST_IMAGES test images, which are also the budget's and auto's validation subset (no validation split).
+# each checkpoint through ModelOpt five ways — plain PTQ, bias correction, cross-layer equalization, the auto observer, a
+# 0.3-point budget — on the same first TEST_IMAGES test images, which are also the budget's and auto's validation subset
+# (no validation split). The cle variant's cross-layer-equalization.json (in its work folder) holds the equalized FP32
+# model's accuracy: the cost of its ReLU6 -> ReLU replacement, beside the FP32 row.
 #   scripts/bench-accuracy-control.sh OUT_DIR [MODEL ...]      (models: resnet18-cifar mobilenet_v2-cifar)
-# PARALLEL=1 runs a model's four variants at once (faster on a busy machine; latencies then compete with each other, so
+# PARALLEL=1 runs a model's five variants at once (faster on a busy machine; latencies then compete with each other, so
 # compare only the ratios inside one run: FP32 / all-int8 / budgeted model are measured in the same process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +25,11 @@ common=(--test-subset "$test_images" --timed-runs 20 --compile false)
 # Only auto and the budget need the validation subset (and the per-layer accuracy pass it costs).
 validation=(--sensitivity-images "$test_images")
 for model in ${models[*]}; do
-  for variant in plain bias-correction auto budget-0.3; do
+  for variant in plain bias-correction cle auto budget-0.3; do
     case "$variant" in
       plain) extra=() ;;
       bias-correction) extra=(--bias-correction true) ;;
+      cle) extra=(--cross-layer-equalization true) ;;
       auto) extra=(--observer auto "${validation[@]}") ;;
       budget-0.3) extra=(--max-accuracy-drop 0.3 "${validation[@]}") ;;
     esac
