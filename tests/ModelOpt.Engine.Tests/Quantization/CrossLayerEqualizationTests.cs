@@ -3,6 +3,7 @@ using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
 
@@ -106,6 +107,33 @@ public class CrossLayerEqualizationTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(2 + 2 * 16, result.Relu6Replaced.Count);
             Assert.Contains(new EqualizedPair("features.17.conv.2", "features.18.0", false), result.Pairs);
             Assert.True(result.Converged, result.Describe());
+        }
+    }
+
+    [Fact]
+    public void An_equalized_mobilenet_v2_round_trips_through_the_int8_checkpoint()
+    {
+        using var model = TestModels.RandomZooModel(ModelZoo.MobileNetV2Cifar, 1, seed: 5);
+        using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
+        var (equalized, result) = CrossLayerEqualization.Apply(captured);
+        using (equalized)
+        using (var prepared = QuantizePt2e.Prepare(equalized, QuantizedModels.Default()))
+        {
+            QuantizePt2e.Calibrate(prepared, QuantizedModels.RandomBatches([8, 1, 32, 32], 2));
+            using var quantized = QuantizePt2e.Convert(prepared);
+            var bytes = Int8SafeTensorsCheckpoint.Serialize(quantized, new Int8ModelDescriptor(ModelZoo.MobileNetV2Cifar, [1, 32, 32], 10));
+
+            // The rebuilt graph re-captures the zoo architecture, whose ReLU6s the checkpoint's relu_layers turn into ReLUs.
+            var (loaded, _) = Int8SafeTensorsCheckpoint.Load(bytes);
+            using (loaded)
+            using (var input = randn(4, 1, 32, 32))
+            using (var expected = FakeQuantizedGraphInterpreter.Run(quantized, input))
+            using (var actual = FakeQuantizedGraphInterpreter.Run(loaded, input))
+            {
+                Assert.Equal(result.Relu6Replaced.Order(StringComparer.Ordinal), loaded.Graph.Nodes.OfType<Conv2dNode>().Where(c => c.Relu).Select(c => c.Name).Order(StringComparer.Ordinal));
+                Assert.Equal(quantized.Graph.Nodes.OfType<ClampNode>().Count(), loaded.Graph.Nodes.OfType<ClampNode>().Count());
+                Assert.True(actual.allclose(expected, rtol: 0, atol: 1e-5), $"outputs differ by {(actual - expected).abs().max().item<float>():G3}");
+            }
         }
     }
 

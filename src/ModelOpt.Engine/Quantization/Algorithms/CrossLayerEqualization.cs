@@ -26,8 +26,6 @@ public static class CrossLayerEqualization
     /// <summary>Long chains converge geometrically but slowly; past this many sweeps the last scales stand.</summary>
     public const int MaxSweeps = 1000;
 
-    private const double ReLU6Max = 6;
-
     /// <summary>
     /// Folds BatchNorm (CLE works on folded weights) and equalizes every pair of <paramref name="captured"/>. The result
     /// owns its rewritten tensors and borrows the rest from <paramref name="captured"/>, which must outlive it.
@@ -72,14 +70,11 @@ public static class CrossLayerEqualization
                 }
                 rewritten[conv.Output] = conv with { Weight = newWeight, Bias = newBias };
             }
-            foreach (var clamp in pairs.Select(p => p.Activation).OfType<ClampNode>())
-            {
-                rewritten[clamp.Output] = new ReLUNode(clamp.Output, clamp.Input);
-            }
             var nodes = folded.Nodes.Select(n => rewritten.GetValueOrDefault(n.Output, n)).ToList();
             var result = new CrossLayerEqualizationResult(
                 [.. pairs.Select(p => new EqualizedPair(p.First.Name, p.Second.Name, p.Activation is ClampNode))], sweeps, converged);
-            return (new ModelGraph(nodes, folded.Input, folded.Output, [.. folded.TakeOwnedTensors(), .. owned]), result);
+            using var scaled = new ModelGraph(nodes, folded.Input, folded.Output, [.. folded.TakeOwnedTensors(), .. owned]);
+            return (GraphFusion.ReplaceReLU6(scaled, result.Relu6Replaced.ToHashSet()), result);
         }
         finally
         {
@@ -127,7 +122,7 @@ public static class CrossLayerEqualization
             (GraphNode? Activation, GraphValue? FirstOutput) link = producers[second.Input] switch
             {
                 ReLUNode relu => (relu, relu.Input),
-                ClampNode { Min: 0, Max: ReLU6Max } relu6 => (relu6, relu6.Input),
+                ClampNode { Min: 0, Max: GraphFusion.ReLU6Max } relu6 => (relu6, relu6.Input),
                 Conv2dNode conv => (null, conv.Output),
                 _ => (null, null),
             };

@@ -9,6 +9,9 @@ namespace ModelOpt.Engine.Quantization.Fusion;
 /// </summary>
 public static class GraphFusion
 {
+    /// <summary>ReLU6 is clamp(x, 0, 6).</summary>
+    public const double ReLU6Max = 6;
+
     public static ModelGraph FoldBatchNorm(ModelGraph graph)
     {
         var uses = graph.UseCounts();
@@ -33,6 +36,24 @@ public static class GraphFusion
             .Select(n => n is Conv2dNode c && folded.TryGetValue(c.Output, out var f) ? f : n)
             .ToList();
         return new ModelGraph(nodes, graph.Input, graph.Output, owned);
+    }
+
+    /// <summary>
+    /// Turns the ReLU6 (clamp 0..6) that alone reads one of the convs in <paramref name="convs"/> into a ReLU: cross-layer
+    /// equalization's rewrite (ADR-013), which <see cref="FuseReLU"/> then fuses like any conv+relu. Takes over the
+    /// graph's tensors.
+    /// </summary>
+    public static ModelGraph ReplaceReLU6(ModelGraph graph, IReadOnlySet<string> convs)
+    {
+        var uses = graph.UseCounts();
+        var producers = graph.Nodes.ToDictionary(n => n.Output);
+        var nodes = graph.Nodes
+            .Select(n => n is ClampNode { Min: 0, Max: ReLU6Max } clamp && uses[clamp.Input] == 1
+                && producers[clamp.Input] is Conv2dNode conv && convs.Contains(conv.Name)
+                    ? new ReLUNode(clamp.Output, clamp.Input)
+                    : n)
+            .ToList();
+        return new ModelGraph(nodes, graph.Input, graph.Output, graph.TakeOwnedTensors());
     }
 
     /// <summary>Fuses every ReLU into the conv, add or linear it follows, when that node's output feeds the ReLU alone.</summary>

@@ -11,7 +11,8 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 /// <summary>
 /// The plain int8 checkpoint: per conv / linear layer <c>NAME.weight</c> (int8), <c>NAME.weight_scale</c> (float64),
 /// <c>NAME.weight_zero_point</c> (int64) and <c>NAME.bias</c> (float32), and for a layer kept FP32 its float32
-/// <c>NAME.weight</c> and <c>NAME.bias</c>, listed under <c>fp32_layers</c>; the model, input shape, classes, qconfig and
+/// <c>NAME.weight</c> and <c>NAME.bias</c>, listed under <c>fp32_layers</c>; the convs with a fused ReLU under
+/// <c>relu_layers</c> (a ReLU6 cross-layer equalization replaced is one); the model, input shape, classes, qconfig and
 /// every activation's qparams in <c>__metadata__</c>. Readable by any safetensors library; ModelOpt rebuilds the
 /// same <see cref="QuantizedGraph"/> from it by re-capturing the zoo architecture (or re-importing the ONNX model it
 /// came from), folding and fusing, and replacing its weights.
@@ -30,6 +31,7 @@ public static class Int8SafeTensorsCheckpoint
         public const string QConfig = "qconfig";
         public const string PerChannel = "per_channel_layers";
         public const string Fp32Layers = "fp32_layers";
+        public const string ReluLayers = "relu_layers";
         public const string Activations = "activations";
     }
 
@@ -68,6 +70,7 @@ public static class Int8SafeTensorsCheckpoint
             [Keys.PerChannel] = JsonSerializer.Serialize(quantized.Weights.Where(kv => kv.Value.PerChannel).Select(kv => kv.Key).Order(StringComparer.Ordinal)),
             [Keys.Activations] = JsonSerializer.Serialize(Int8ActivationEntry.From(quantized), Json),
             [Keys.Fp32Layers] = JsonSerializer.Serialize(fp32Layers),
+            [Keys.ReluLayers] = JsonSerializer.Serialize(quantized.Graph.Nodes.OfType<Conv2dNode>().Where(c => c.Relu).Select(c => c.Name).Order(StringComparer.Ordinal)),
         };
         if (model.ClassNames is not null)
         {
@@ -154,7 +157,11 @@ public static class Int8SafeTensorsCheckpoint
         using (architecture)
         {
             using var folded = GraphFusion.FoldBatchNorm(architecture.Graph);
-            using var fused = GraphFusion.FuseReLU(folded);
+            // A conv with a fused ReLU whose architecture has a ReLU6 after it was cross-layer equalized (ADR-013).
+            // Absent in checkpoints written before cross-layer equalization.
+            var reluLayers = metadata.TryGetValue(Keys.ReluLayers, out var relu) ? JsonSerializer.Deserialize<string[]>(relu)!.ToHashSet() : [];
+            using var relu6Replaced = GraphFusion.ReplaceReLU6(folded, reluLayers);
+            using var fused = GraphFusion.FuseReLU(relu6Replaced);
 
             var perChannel = JsonSerializer.Deserialize<string[]>(Required(metadata, Keys.PerChannel))!.ToHashSet();
             // Absent in checkpoints written before layers could be kept FP32.
