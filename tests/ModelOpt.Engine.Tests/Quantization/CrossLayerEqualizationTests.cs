@@ -60,6 +60,33 @@ public class CrossLayerEqualizationTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_conv_depthwise_conv_chain_converges_to_aimets_closed_form()
+    {
+        using var graph = InvertedResidual(relu6: false);
+        var (equalized, _) = CrossLayerEqualization.Apply(graph);
+        using (equalized)
+        using (var scope = NewDisposeScope())
+        {
+            // AIMET's three-layer set: every channel of the chain ends at the cube root of its three original ranges.
+            var r1 = CrossLayerEqualization.OutputChannelRanges(Conv(graph, "expand").Weight).to_type(ScalarType.Float64);
+            var r2 = CrossLayerEqualization.OutputChannelRanges(Conv(graph, "dw").Weight).to_type(ScalarType.Float64);
+            var r3 = CrossLayerEqualization.InputChannelRanges(Conv(graph, "project").Weight, 1).to_type(ScalarType.Float64);
+            var expected = (r1 * r2 * r3).pow(1.0 / 3);
+            var after = new[]
+            {
+                CrossLayerEqualization.OutputChannelRanges(Conv(equalized, "expand").Weight),
+                CrossLayerEqualization.OutputChannelRanges(Conv(equalized, "dw").Weight),
+                CrossLayerEqualization.InputChannelRanges(Conv(equalized, "project").Weight, 1),
+            };
+            foreach (var ranges in after)
+            {
+                var error = (ranges.to_type(ScalarType.Float64) / expected - 1).abs().max().item<double>();
+                Assert.True(error < 1e-5, $"a range is {error:G3} off the cube root");
+            }
+        }
+    }
+
+    [Fact]
     public void Equalization_raises_the_output_sqnr_of_per_tensor_int8_weights()
     {
         using var graph = InvertedResidual(relu6: false);

@@ -41,7 +41,8 @@ public static class CrossLayerEqualization
         {
             foreach (var conv in pairs.SelectMany(p => new[] { p.First, p.Second }).DistinctBy(c => c.Name))
             {
-                working[conv.Name] = (conv.Weight.detach().to_type(ScalarType.Float64), conv.Bias?.detach().to_type(ScalarType.Float64));
+                // Copies even of float64 weights: the sweeps scale them in place, and the originals are the caller's.
+                working[conv.Name] = (conv.Weight.detach().to_type(ScalarType.Float64, copy: true), conv.Bias?.detach().to_type(ScalarType.Float64, copy: true));
             }
             var sweeps = 0;
             var converged = pairs.Count == 0;
@@ -61,8 +62,8 @@ public static class CrossLayerEqualization
             foreach (var conv in folded.Nodes.OfType<Conv2dNode>().Where(c => working.ContainsKey(c.Name)))
             {
                 var (weight, bias) = working[conv.Name];
-                var newWeight = weight.to_type(conv.Weight.dtype);
-                var newBias = conv.Bias is null ? null : bias!.to_type(conv.Bias.dtype);
+                var newWeight = weight.to_type(conv.Weight.dtype, copy: true);
+                var newBias = conv.Bias is null ? null : bias!.to_type(conv.Bias.dtype, copy: true);
                 owned.Add(newWeight);
                 if (newBias is not null)
                 {
