@@ -57,14 +57,14 @@ internal static class CalibrateStage
         context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
         // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
-        var fp32 = equalized ?? model.Graph;
+        var fp32Graph = equalized ?? model.Graph;
         context.Workspace.Delete(JobWorkspace.ObserverSelection);
         if (options.ActivationObserver == ActivationObserverNames.Auto)
         {
             context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {validation!.Count} test images");
             var selection = ActivationObserverSelection.Select(
                 ActivationObserverNames.AutoCandidates,
-                observer => Quantize(fp32, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
+                observer => Quantize(fp32Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
                 candidate => DeliveredAccuracy.Measure(candidate, validation, options.CalibrationBatchSize, context.CancellationToken),
                 validation.Count);
@@ -73,7 +73,7 @@ internal static class CalibrateStage
             options = options with { ActivationObserver = selection.Winner };
         }
         var qconfig = QConfigFactory.FromOptions(options);
-        using var quantized = Quantize(fp32, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
+        using var quantized = Quantize(fp32Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
         // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
         var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), validation, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.AccuracyBudget);
@@ -89,7 +89,7 @@ internal static class CalibrateStage
                     return DeliveredAccuracy.Measure(quantized, validation, options.CalibrationBatchSize, context.CancellationToken);
                 }
                 // Calibrated again as the delivered mixed model is, below.
-                using var mixed = Quantize(model.Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
                 return DeliveredAccuracy.Measure(mixed, validation, options.CalibrationBatchSize, context.CancellationToken);
             }
             budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, validation.Count, context.CancellationToken);
@@ -102,7 +102,7 @@ internal static class CalibrateStage
             // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
             context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
             // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
-            using var mixed = Quantize(fp32, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
         }
         else
