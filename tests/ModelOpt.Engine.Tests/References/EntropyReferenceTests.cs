@@ -1,0 +1,75 @@
+using ModelOpt.Engine.Quantization.Observers;
+using ModelOpt.Engine.Quantization.Quantizers;
+
+namespace ModelOpt.Engine.Tests.References;
+
+/// <summary>
+/// <see cref="EntropyObserver"/> against an independent numpy implementation of TensorRT's entropy calibration
+/// (<c>scripts/make_entropy_references.py</c>) on the same float32 values, one batch per case.
+/// </summary>
+public class EntropyReferenceTests
+{
+    private static readonly EntropyReferences References = EntropyReferences.FromTestData;
+
+    public static TheoryData<string> Cases => new(References.Cases.Select(c => c.Name));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Threshold_is_within_one_bin_of_the_references(string name)
+    {
+        var reference = References.Cases.Single(c => c.Name == name);
+        using var observer = Observed(reference);
+
+        var threshold = observer.SelectThreshold();
+
+        var bin = reference.AbsMax / References.Bins;
+        Assert.True(Math.Abs(threshold - reference.Threshold) <= bin * 1.0001,
+            $"{name}: threshold {threshold:G6} ({threshold / bin:F1} bins), reference {reference.Threshold:G6} (bin {reference.Bin})");
+    }
+
+    [Fact]
+    public void The_count_of_exact_zeros_does_not_move_the_threshold()
+    {
+        var reference = References.Cases.Single(c => c.Name == "relu");
+        using var values = References.Values(reference);
+        using var moreZeros = cat([values, zeros(values.numel() * 3)]);
+        using var observer = new EntropyObserver(X86InductorQuantizer.ActivationSpec());
+        using var zeroHeavy = new EntropyObserver(X86InductorQuantizer.ActivationSpec());
+        observer.Observe(values);
+        zeroHeavy.Observe(moreZeros);
+
+        Assert.Equal(observer.SelectThreshold(), zeroHeavy.SelectThreshold());
+    }
+
+    /// <summary>
+    /// The departure from TensorRT (ADR-014): signed data is searched with 128 levels on |x|, then quantized as uint8
+    /// affine over [max(min, -T), min(max, T)], not as int8 over [-T, T]; here the short negative tail is kept whole.
+    /// </summary>
+    [Fact]
+    public void Signed_data_is_quantized_uint8_affine_over_the_range_the_threshold_clips()
+    {
+        var reference = References.Cases.Single(c => c.Name == "signed_mostly_positive");
+        Assert.True(reference.Threshold > -reference.Min, "the threshold should not reach this case's negative tail");
+        using var observer = Observed(reference);
+
+        var threshold = observer.SelectThreshold();
+        var (scale, zeroPoint) = observer.CalculateQParams();
+        using (scale)
+        using (zeroPoint)
+        {
+            var (lo, hi) = (Math.Max(reference.Min, -threshold), Math.Min(reference.Max, threshold));
+            var expectedScale = (hi - lo) / 255;
+            Assert.Equal(expectedScale, scale.item<float>(), expectedScale * 1e-6);
+            Assert.Equal((long)Math.Round(-lo / expectedScale), zeroPoint.item<long>());
+            Assert.True(expectedScale < threshold / 127.5 * 0.6, $"uint8 step {expectedScale:G4} over [{lo:G4}, {hi:G4}] against symmetric int8 {threshold / 127.5:G4}");
+        }
+    }
+
+    private static EntropyObserver Observed(EntropyReference reference)
+    {
+        var observer = new EntropyObserver(X86InductorQuantizer.ActivationSpec());
+        using var values = References.Values(reference);
+        observer.Observe(values);
+        return observer;
+    }
+}
