@@ -13,6 +13,7 @@ description, not imported:
   empty ones;
 - KL(P || Q) after normalising both, infinite where Q is 0 and P is not (no smoothing);
 - among equal divergences the largest i; the threshold is i * max |x| / 2048.
+Each case also records the bins whose divergence is within NEAR_OPTIMAL of the minimum.
 "Unsigned" is a property of the quantizer in pytorch-quantization; here (and in ModelOpt, whose activations are always
 uint8) it is taken from the data: unsigned when no value is negative.
 
@@ -28,6 +29,9 @@ OUT = os.path.join(ROOT, "tests", "ModelOpt.Engine.Tests", "TestData", "referenc
 BINS = 2048
 START_BIN = 128
 VALUES = 12_000
+# Bins whose divergence is within this fraction of the minimum are recorded as near-optimal: where two minima are
+# that close, a slightly different histogram (one re-binned as the range grew) may pick either.
+NEAR_OPTIMAL = 0.01
 
 
 def cases():
@@ -83,8 +87,10 @@ def optimal_threshold(x):
     divergences = np.array([divergence(hist, i, nbins) for i in range(START_BIN, BINS + 1)])
     best = len(divergences) - 1 - int(np.argmin(divergences[::-1]))
     i = START_BIN + best
+    near_optimal = [START_BIN + int(k) for k in np.flatnonzero(divergences <= divergences[best] * (1 + NEAR_OPTIMAL))]
     return {"unsigned": unsigned, "levels": nbins, "abs_max": abs_max, "bin": i, "threshold": i * abs_max / BINS,
-            "divergence": float(divergences[best]), "min": float(x.min()), "max": float(x.max())}
+            "divergence": float(divergences[best]), "near_optimal_bins": near_optimal,
+            "min": float(x.min()), "max": float(x.max())}
 
 
 def main():
@@ -95,7 +101,7 @@ def main():
     data.astype("<f4").tofile(os.path.join(OUT, data_file))
     # The thresholds are computed on the float32 values the tests read.
     results = [dict(name=name, index=k, **optimal_threshold(data[k])) for k, (name, _) in enumerate(named)]
-    references = {"numpy": np.__version__, "bins": BINS, "start_bin": START_BIN,
+    references = {"numpy": np.__version__, "bins": BINS, "start_bin": START_BIN, "near_optimal": NEAR_OPTIMAL,
                   "data": {"file": data_file, "shape": list(data.shape)}, "cases": results}
     with open(os.path.join(OUT, "entropy_references.json"), "w") as f:
         json.dump(references, f, indent=1)

@@ -7,7 +7,7 @@ namespace ModelOpt.Engine.Tests.References;
 /// <c>scripts/make_entropy_references.py</c> (its docstring states the algorithm) and written into
 /// <c>TestData/references/</c>: <see cref="Data"/> holds one row of float32 values per case.
 /// </summary>
-internal sealed record EntropyReferences(int Bins, int StartBin, TensorFile Data, IReadOnlyList<EntropyReference> Cases)
+internal sealed record EntropyReferences(int Bins, int StartBin, double NearOptimal, TensorFile Data, IReadOnlyList<EntropyReference> Cases)
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -24,10 +24,13 @@ internal sealed record EntropyReferences(int Bins, int StartBin, TensorFile Data
 
 /// <summary>
 /// One case: the reference searched <paramref name="Levels"/> levels (256 when no value is negative, else 128) and chose
-/// <paramref name="Bin"/> of the 2048 bins over [0, <paramref name="AbsMax"/>], threshold <paramref name="Threshold"/>.
+/// <paramref name="Bin"/> of the 2048 bins over [0, <paramref name="AbsMax"/>], threshold <paramref name="Threshold"/>;
+/// <paramref name="NearOptimalBins"/> are the candidates whose divergence is within <see cref="EntropyReferences.NearOptimal"/>
+/// of the minimum.
 /// </summary>
 internal sealed record EntropyReference(
-    string Name, int Index, bool Unsigned, int Levels, double AbsMax, int Bin, double Threshold, double Divergence, double Min, double Max)
+    string Name, int Index, bool Unsigned, int Levels, double AbsMax, int Bin, double Threshold, double Divergence, int[] NearOptimalBins,
+    double Min, double Max)
 {
     public override string ToString() => Name;
 }

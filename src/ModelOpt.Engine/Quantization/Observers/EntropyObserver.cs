@@ -9,28 +9,29 @@ namespace ModelOpt.Engine.Quantization.Observers;
 /// <remarks>
 /// Beside the signed histogram of the base class it keeps TensorRT's histogram of |x| over [0, max |x|] (same bin
 /// count, re-binned as the signed one when max |x| grows): folding the signed histogram into |x| instead moved the
-/// threshold by 50-110 bins from the reference on signed and heavy-tailed data (EntropyReferenceTests). Bin 0 takes bin 1's count, as TensorRT does: the
-/// exact zeros of a ReLU output (often half the values) would otherwise dominate the divergence, since every candidate
-/// spreads bin 0 over its first quantization step, and drive T down to a few steps of data (resnet20: 3-4x below the
-/// other observers' ranges, 16 points of top-1 lost; docs/decisions/ADR-014).
-/// Levels n = quant_max - quant_min + 1 when the data is non-negative (unsigned use of the whole range), half of that
-/// otherwise. For every candidate i in [<see cref="StartBin"/>, bins]: P = the first i bins with the mass beyond them
-/// added to bin i - 1; Q = those i bins merged into n groups (bin b in group floor(b n / i)), each group's count spread
-/// evenly over its non-empty bins; divergence KL(P || Q) after normalising both, with no smoothing: a candidate whose
-/// last bin is empty while mass is clipped into it has Q = 0 where P is not, and is ruled out. Among equal
-/// divergences the largest i wins. T = i * max |x| / bins.
-/// Departure (ADR-014): T is applied to an asymmetric uint8 range [max(min, -T), min(max, T)], so signed data searched
-/// with n / 2 levels on |x| is quantized with all 256 levels over the clipped range, not TensorRT's symmetric int8.
+/// threshold by 50-110 bins from the reference on signed and heavy-tailed data (EntropyReferenceTests).
+/// Bin 0 takes bin 1's count, as TensorRT does: the exact zeros of a ReLU output (often half the values) would otherwise
+/// dominate the divergence, since every candidate spreads bin 0 over its first quantization step, and drive T down to a
+/// few steps of data (resnet20: ReLU outputs clipped 2-4x below the other observers' ranges, 16 points of top-1 lost).
+/// Levels n = quant_max - quant_min + 1 when no value is negative, half of that otherwise. For every candidate i in
+/// [<see cref="StartBin"/>, bins]: P = the first i bins with the mass beyond them added to bin i - 1; Q = those i bins
+/// merged into n groups (bin b in group floor(b n / i)), each group's count spread evenly over its non-empty bins;
+/// divergence KL(P || Q) after normalising both, with no smoothing: a candidate whose last bin is empty while mass is
+/// clipped into it has Q = 0 where P is not, and is ruled out. Among equal divergences the largest i wins.
+/// T = i * max |x| / bins.
+/// Departures (docs/decisions/ADR-014): signedness comes from the data, not the quantizer (activations are always
+/// uint8); T is applied to an asymmetric uint8 range [max(min, -T), min(max, T)], so signed data searched with n / 2
+/// levels on |x| is quantized with all 256 levels over the clipped range, not with TensorRT's int8 over [-T, T].
 /// </remarks>
 public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQuantizationObserverBase.DefaultEps, int bins = 2048, int upsampleRate = 128)
     : HistogramObserverBase(spec, eps, bins, upsampleRate)
 {
+    /// <summary>TensorRT's <c>start_bin</c>: the smallest candidate threshold spans 128 bins of the |x| histogram.</summary>
+    public const int StartBin = 128;
+
     private double[] magnitudes = new double[bins];
 
     private double absMax;
-
-    /// <summary>TensorRT's <c>start_bin</c>: the smallest candidate threshold spans 128 bins of the |x| histogram.</summary>
-    public const int StartBin = 128;
 
     /// <summary>The KL-optimal threshold T on |x|; max |x| when the histogram is too coarse to search or the data constant.</summary>
     public double SelectThreshold()
