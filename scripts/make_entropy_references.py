@@ -15,7 +15,8 @@ description, not imported:
 - among equal divergences the largest i; the threshold is i * max |x| / 2048.
 Each case also records the bins whose divergence is within NEAR_OPTIMAL of the minimum.
 "Unsigned" is a property of the quantizer in pytorch-quantization; here (and in ModelOpt, whose activations are always
-uint8) it is taken from the data: unsigned when no value is negative.
+uint8) it is taken from the data: unsigned when no value is negative, unless the quantizer is symmetric (zero point in
+the middle: 128 levels a side), as in the relu_symmetric case.
 
 Run: /usr/bin/python3 scripts/make_entropy_references.py
 """
@@ -76,9 +77,11 @@ def divergence(hist, i, nbins):
     return float(np.sum(p[mass] * np.log(p[mass] / q[mass])))
 
 
-def optimal_threshold(x):
+def optimal_threshold(x, symmetric=False):
+    """symmetric: a quantizer with zero point in the middle (ModelOpt's symmetric uint8, zero point 128; TensorRT's
+    signed int8), which has 128 levels on each side even for non-negative data."""
     x = x.astype(np.float64)
-    unsigned = bool(x.min() >= 0)
+    unsigned = bool(x.min() >= 0) and not symmetric
     nbins = 256 if unsigned else 128
     abs_max = float(np.abs(x).max())
     hist, _ = np.histogram(np.abs(x), bins=BINS, range=(0.0, abs_max))
@@ -100,7 +103,10 @@ def main():
     data_file = f"entropy_cases_{data.shape[0]}x{data.shape[1]}.f32"
     data.astype("<f4").tofile(os.path.join(OUT, data_file))
     # The thresholds are computed on the float32 values the tests read.
-    results = [dict(name=name, index=k, **optimal_threshold(data[k])) for k, (name, _) in enumerate(named)]
+    results = [dict(name=name, index=k, spec="uint8_affine", **optimal_threshold(data[k])) for k, (name, _) in enumerate(named)]
+    # TensorRT's default: a signed quantizer (128 levels) even after a ReLU.
+    relu = next(k for k, (name, _) in enumerate(named) if name == "relu")
+    results.append(dict(name="relu_symmetric", index=relu, spec="uint8_symmetric", **optimal_threshold(data[relu], symmetric=True)))
     references = {"numpy": np.__version__, "bins": BINS, "start_bin": START_BIN, "near_optimal": NEAR_OPTIMAL,
                   "data": {"file": data_file, "shape": list(data.shape)}, "cases": results}
     with open(os.path.join(OUT, "entropy_references.json"), "w") as f:

@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Observers;
 using ModelOpt.Engine.Quantization.Quantizers;
 
@@ -38,7 +39,7 @@ public class EntropyReferenceTests
     {
         var reference = References.Cases.Single(c => c.Name == name);
         using var values = References.Values(reference);
-        using var observer = new EntropyObserver(X86InductorQuantizer.ActivationSpec());
+        using var observer = new EntropyObserver(Spec(reference));
         foreach (var batch in values.chunk(4))
         {
             using (batch)
@@ -93,9 +94,16 @@ public class EntropyReferenceTests
 
     private static EntropyObserver Observed(EntropyReference reference)
     {
-        var observer = new EntropyObserver(X86InductorQuantizer.ActivationSpec());
+        var observer = new EntropyObserver(Spec(reference));
         using var values = References.Values(reference);
         observer.Observe(values);
         return observer;
     }
+
+    private static QuantizationSpec Spec(EntropyReference reference) => reference.Spec switch
+    {
+        "uint8_affine" => X86InductorQuantizer.ActivationSpec(),
+        "uint8_symmetric" => X86InductorQuantizer.ActivationSpec(symmetric: true),
+        _ => throw new ArgumentException($"No spec named {reference.Spec} in the entropy references.", nameof(reference)),
+    };
 }

@@ -23,13 +23,14 @@ internal sealed record EntropyReferences(int Bins, int StartBin, double NearOpti
 }
 
 /// <summary>
-/// One case: the reference searched <paramref name="Levels"/> levels (256 when no value is negative, else 128) and chose
+/// One case, for an observer of <paramref name="Spec"/> (uint8_affine or uint8_symmetric): the reference searched
+/// <paramref name="Levels"/> levels (256 when no value is negative and the spec is affine, else 128) and chose
 /// <paramref name="Bin"/> of the 2048 bins over [0, <paramref name="AbsMax"/>], threshold <paramref name="Threshold"/>;
 /// <paramref name="NearOptimalBins"/> are the candidates whose divergence is within <see cref="EntropyReferences.NearOptimal"/>
 /// of the minimum.
 /// </summary>
 internal sealed record EntropyReference(
-    string Name, int Index, bool Unsigned, int Levels, double AbsMax, int Bin, double Threshold, double Divergence, int[] NearOptimalBins,
+    string Name, int Index, string Spec, bool Unsigned, int Levels, double AbsMax, int Bin, double Threshold, double Divergence, int[] NearOptimalBins,
     double Min, double Max)
 {
     public override string ToString() => Name;

@@ -13,7 +13,8 @@ namespace ModelOpt.Engine.Quantization.Observers;
 /// Bin 0 takes bin 1's count, as TensorRT does: the exact zeros of a ReLU output (often half the values) would otherwise
 /// dominate the divergence, since every candidate spreads bin 0 over its first quantization step, and drive T down to a
 /// few steps of data (resnet20: ReLU outputs clipped 2-4x below the other observers' ranges, 16 points of top-1 lost).
-/// Levels n = quant_max - quant_min + 1 when no value is negative, half of that otherwise. For every candidate i in
+/// Levels n = quant_max - quant_min + 1 when no value is negative and the spec is affine, half of that for signed data
+/// or a symmetric spec (its zero point in the middle leaves half the levels to each side). For every candidate i in
 /// [<see cref="StartBin"/>, bins]: P = the first i bins with the mass beyond them added to bin i - 1; Q = those i bins
 /// merged into n groups (bin b in group floor(b n / i)), each group's count spread evenly over its non-empty bins;
 /// divergence KL(P || Q) after normalising both, with no smoothing: a candidate whose last bin is empty while mass is
@@ -47,7 +48,7 @@ public sealed class EntropyObserver(QuantizationSpec spec, double eps = UniformQ
         var counts = (double[])magnitudes.Clone();
         counts[0] = counts[1];
         var levels = (int)(QuantMax - QuantMin + 1);
-        if (MinVal < 0)
+        if (MinVal < 0 || Spec.IsSymmetric)
         {
             levels /= 2;
         }
