@@ -4,6 +4,7 @@
 # each checkpoint through ModelOpt four ways — plain PTQ, bias correction, the auto observer, a 0.3-point budget — on the
 # same first TEST_IMAGES test images, which are also the budget's and auto's validation subset (no validation split).
 #   scripts/bench-accuracy-control.sh OUT_DIR [MODEL ...]      (models: resnet18-cifar mobilenet_v2-cifar)
+# SKIP_PYTORCH=1 keeps OUT_DIR's checkpoints and pytorch_results.json from an earlier run (PyTorch's side is not re-measured).
 # PARALLEL=1 runs a model's four variants at once (faster on a busy machine; latencies then compete with each other, so
 # compare only the ratios inside one run: FP32 / all-int8 / budgeted model are measured in the same process).
 set -euo pipefail
@@ -15,6 +16,7 @@ test_images="${TEST_IMAGES:-1000}"
 mkdir -p "$out"
 grep -m1 "model name" /proc/cpuinfo; nproc; uptime
 for model in ${models[*]}; do
+  [ -z "${SKIP_PYTORCH:-}" ] || break
   TEST_IMAGES="$test_images" MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
     /usr/bin/python3 scripts/bench_accuracy_control.py "$out" "$model" 2>&1 | grep -v -i warning
 done

@@ -104,6 +104,16 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Contains("PermitsPerSecond", Unwrap<OptionsValidationException>(error)?.Message);
     }
 
+    [Fact]
+    public async Task An_invalid_worker_thread_count_stops_the_start_up()
+    {
+        await using var factory = Service(("ModelOpt:Worker:Threads", "0"));
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Threads", Unwrap<OptionsValidationException>(error)?.Message);
+    }
+
     private ServiceFactory Service(params (string Key, string Value)[] overrides)
     {
         var settings = ServiceFactory.Postgres(db, embeddedWorker: false);

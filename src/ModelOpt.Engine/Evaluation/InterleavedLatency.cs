@@ -9,10 +9,14 @@ namespace ModelOpt.Engine.Evaluation;
 /// </summary>
 public static class InterleavedLatency
 {
+    /// <param name="settled">
+    /// Asked after each round from <paramref name="minimumRounds"/> on, for every form still timed but the first, with
+    /// the first form's timings and that form's so far: true stops timing it (its result keeps the rounds it ran).
+    /// </param>
     /// <param name="roundDone">Called after each timed round with the number of rounds done.</param>
     public static IReadOnlyList<LatencyResult> Measure(
         IReadOnlyList<Func<Tensor, Tensor>> forwards, long[] inputShape, EvaluationOptions options, Action<int>? roundDone = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, int minimumRounds = int.MaxValue, Func<int, LatencyResult, LatencyResult, bool>? settled = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.LatencyBatchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(options.WarmupRuns);
@@ -28,16 +32,22 @@ public static class InterleavedLatency
                 forward(input).Dispose();
             }
         }
-        var timings = forwards.Select(_ => new double[options.TimedRuns]).ToArray();
+        var timings = forwards.Select(_ => new List<double>(options.TimedRuns)).ToArray();
+        var timed = Enumerable.Range(0, forwards.Count).ToList();
         for (var round = 0; round < options.TimedRuns; round++)
         {
-            for (var turn = 0; turn < forwards.Count; turn++)
+            for (var turn = 0; turn < timed.Count; turn++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var form = (turn + round) % forwards.Count;
+                var form = timed[(turn + round) % timed.Count];
                 var clock = Stopwatch.StartNew();
                 using var output = forwards[form](input);
-                timings[form][round] = clock.Elapsed.TotalMilliseconds;
+                timings[form].Add(clock.Elapsed.TotalMilliseconds);
+            }
+            if (settled is not null && round + 1 >= minimumRounds)
+            {
+                var reference = new LatencyResult(options.LatencyBatchSize, timings[0]);
+                timed.RemoveAll(form => form != 0 && settled(form, reference, new LatencyResult(options.LatencyBatchSize, timings[form])));
             }
             roundDone?.Invoke(round + 1);
         }

@@ -13,14 +13,14 @@ namespace ModelOpt.Engine.Models;
 public sealed class Fp32Model : IDisposable
 {
     private readonly Func<Tensor, Tensor> forward;
-    private readonly IDisposable owner;
+    private readonly IDisposable[] owners;
     private readonly Lazy<long> sizeBytes;
 
-    private Fp32Model(ModelGraph graph, Func<Tensor, Tensor> forward, IDisposable owner, Func<long> sizeBytes)
+    private Fp32Model(ModelGraph graph, Func<Tensor, Tensor> forward, Func<long> sizeBytes, params IDisposable[] owners)
     {
         Graph = graph;
         this.forward = forward;
-        this.owner = owner;
+        this.owners = owners;
         this.sizeBytes = new(sizeBytes);
     }
 
@@ -30,7 +30,10 @@ public sealed class Fp32Model : IDisposable
     /// <summary>The notebook's size: a zoo model's serialized state_dict, or the .onnx file.</summary>
     public long SizeBytes => sizeBytes.Value;
 
-    /// <summary>Eager TorchSharp: the zoo module itself, or the interpreter over the imported graph.</summary>
+    /// <summary>
+    /// Eager TorchSharp: a copy of the zoo module with its convolution weights channels-last (<see cref="ChannelsLast"/>),
+    /// or the interpreter over the imported graph.
+    /// </summary>
     public Tensor Forward(Tensor input) => forward(input);
 
     /// <summary>
@@ -58,7 +61,8 @@ public sealed class Fp32Model : IDisposable
             }
             model.eval();
             var captured = GraphBuilder.Capture(model, [1, .. inputShape]);
-            return new Fp32Model(captured, model.call, model, () => ModelSize.StateDictBytes(model));
+            var eager = ChannelsLastCopy(model, modelName, inputShape[0], numClasses);
+            return new Fp32Model(captured, eager.call, () => ModelSize.StateDictBytes(model), model, eager);
         }
         catch
         {
@@ -78,12 +82,33 @@ public sealed class Fp32Model : IDisposable
                 $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {imported.NumClasses} classes; " +
                 $"the dataset has [{string.Join(", ", inputShape)}] images and {numClasses} classes.");
         }
-        return new Fp32Model(imported.Graph, x => GraphInterpreter.Run(imported.Graph, x), imported, () => new FileInfo(path).Length);
+        return new Fp32Model(imported.Graph, x => GraphInterpreter.Run(imported.Graph, x), () => new FileInfo(path).Length, imported);
+    }
+
+    // The graph refers to the module's own tensors, which stay NCHW for calibration, export and the size.
+    private static nn.Module<Tensor, Tensor> ChannelsLastCopy(nn.Module<Tensor, Tensor> model, string modelName, long channels, long numClasses)
+    {
+        var copy = ModelZoo.Create(modelName, channels, numClasses);
+        try
+        {
+            copy.load_state_dict(model.state_dict());
+            copy.eval();
+            ChannelsLast.Apply(copy);
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
     {
         Graph.Dispose();
-        owner.Dispose();
+        foreach (var owner in owners)
+        {
+            owner.Dispose();
+        }
     }
 }

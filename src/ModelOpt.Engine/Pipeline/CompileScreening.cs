@@ -6,7 +6,7 @@ namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
 /// How the compile stage spends its time: every form is timed in the same interleaved rounds (at most
-/// <see cref="MaxRounds"/>) as the converted form
+/// <see cref="MaxRounds"/>, fewer for a form that cannot win: <see cref="SettlingRounds"/>) as the converted form
 /// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
 /// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
 /// median first, until one stays within tolerance. A candidate whose logits on the first <see cref="ProbeImages"/> test
@@ -25,6 +25,12 @@ internal static class CompileScreening
 
     /// <summary>Two warm-ups let TorchScript's profiling executor optimize the graph; the third is ONNX Runtime's first real run.</summary>
     public const int MaxWarmups = 3;
+
+    /// <summary>
+    /// After this many rounds a form stops being timed once it cannot win: an FP32 baseline at once (it is never
+    /// delivered), a candidate when even its faster quarter of runs is slower than the converted form's slower quarter.
+    /// </summary>
+    public const int SettlingRounds = 5;
 
     /// <param name="convertedAccuracy">The converted form's accuracy as the convert stage scored it.</param>
     /// <param name="report">Progress within the screening, in [0, 1], and what is running.</param>
@@ -46,7 +52,8 @@ internal static class CompileScreening
         var latencies = InterleavedLatency.Measure(
             [.. forms.Select(f => f.Forward)], inputShape, screening,
             round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
-            cancellationToken);
+            cancellationToken, SettlingRounds,
+            (form, reference, latency) => !forms[form].Deliverable || latency.LowerQuartileMs > reference.UpperQuartileMs);
         var reference = latencies[0];
 
         // Never more images than the job scores: a job on a test subset compares forms on that subset.
@@ -106,7 +113,8 @@ internal static class CompileScreening
         form.Artifact);
 
     private static string Quartiles(LatencyResult latency) => string.Create(
-        CultureInfo.InvariantCulture, $"median {latency.MedianMs:F2} ms, quartiles {latency.LowerQuartileMs:F2}-{latency.UpperQuartileMs:F2} ms");
+        CultureInfo.InvariantCulture,
+        $"median {latency.MedianMs:F2} ms, quartiles {latency.LowerQuartileMs:F2}-{latency.UpperQuartileMs:F2} ms over {latency.TimingsMs.Count} rounds");
 
     private static Tensor Logits(Func<Tensor, Tensor> forward, ImageDataset images)
     {

@@ -12,6 +12,7 @@ using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Lifecycle;
 using ModelOpt.Jobs.Options;
 using ModelOpt.Jobs.Workers;
+using TorchSharp;
 
 namespace ModelOpt.Jobs.Extensions;
 
@@ -96,6 +97,11 @@ public static class ServiceCollectionExtensions
     {
         var services = builder.Services;
         var worker = Bind<WorkerOptions>(builder.Configuration, WorkerOptions.Section);
+        // Process-wide in LibTorch; set before the first job so every stage (and the registry row) sees the same count.
+        if (worker.Threads is { } threads)
+        {
+            torch.set_num_threads(threads);
+        }
         services.AddSingleton<IStageRunner, EnginePipelineStageRunner>();
         services.AddSingleton<WorkerIdentity>();
         // Registered before the Hangfire server, so the worker's row exists before it takes its first job.

@@ -26,6 +26,14 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// LibTorch's (and ONNX Runtime's) intra-op threads for this worker's jobs; null keeps one per core. Set it below the
+    /// core count on a host shared with other work: a parallel region waits for whichever thread the others descheduled
+    /// (docs/BENCHMARKS.md measured 2 threads 5x slower than 1 on 2 busy cores). Latencies are recorded with the count.
+    /// </summary>
+    [Range(1, 1024)]
+    public int? Threads { get; set; }
+
     /// <summary>How this worker reaches the artifact store: the shared folder (default) or the API (<see cref="ApiUrl"/>, <see cref="ApiKey"/>).</summary>
     public ArtifactAccess Artifacts { get; set; } = ArtifactAccess.SharedFolder;
 

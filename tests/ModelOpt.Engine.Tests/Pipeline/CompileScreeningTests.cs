@@ -85,6 +85,20 @@ public sealed class CompileScreeningTests : IDisposable
 
         Assert.True(rows[0].Metrics.Selected);
         Assert.StartsWith("FP32 baseline", rows[1].Metrics.Note);
+        // A baseline cannot win, so it is timed only until the rounds settle; the converted form runs them all.
+        Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[1].Metrics.Note);
+        Assert.Contains($"over {Options.TimedRuns} rounds", rows[0].Metrics.Note);
+    }
+
+    [Fact]
+    public void A_candidate_slower_beyond_the_spread_stops_being_timed_once_the_rounds_settle()
+    {
+        var rows = Screen(Form("converted", converted.Run), Form("slow", Delayed(reloaded)));
+
+        Assert.True(rows[0].Metrics.Selected, rows[0].Metrics.Note);
+        Assert.Contains($"over {Options.TimedRuns} rounds", rows[0].Metrics.Note);
+        Assert.StartsWith("not faster than the converted form beyond the spread", rows[1].Metrics.Note);
+        Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[1].Metrics.Note);
     }
 
     public void Dispose()

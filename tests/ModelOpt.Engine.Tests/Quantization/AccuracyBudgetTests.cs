@@ -1,5 +1,6 @@
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
@@ -82,7 +83,15 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         // A ranking that names the damaged layer last: the search never leaves it in FP32.
         var ranking = report.Where(l => l.Layer != DamagedLayer).Take(2).Append(report.Single(l => l.Layer == DamagedLayer)).ToList();
 
-        var budget = AccuracyBudgetSearch.Search(quantized, ranking, validation, maxAccuracyDrop: 0.5, batchSize: 128);
+        var fp32 = AccuracyEvaluator.Measure(x => GraphInterpreter.Run(quantized.Graph, x), validation).Accuracy;
+        var tried = new List<IReadOnlyList<string>>();
+        double Simulated(IReadOnlyList<string> floatLayers)
+        {
+            tried.Add(floatLayers);
+            return LayerSensitivityAnalysis.Accuracy(quantized, floatLayers.ToHashSet(), validation, 128);
+        }
+
+        var budget = AccuracyBudgetSearch.Search(fp32, ranking, Simulated, maxAccuracyDrop: 0.5, validation.Count);
 
         output.WriteLine(budget.Describe());
         Assert.False(budget.WithinBudget);
@@ -90,6 +99,8 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         Assert.True(budget.FloatLayers.Count <= 2);
         Assert.True(budget.Accuracy >= budget.Int8Accuracy);
         Assert.Contains("NOT met", budget.Describe());
+        // Every prefix of the ranking but the whole, in order: all int8, then one and two layers in FP32.
+        Assert.Equal([[], [ranking[0].Layer], [ranking[0].Layer, ranking[1].Layer]], tried);
     }
 
     private static OptimizationRequest Job(string checkpoint, double maxAccuracyDrop) => new(

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.AccuracyControl;
@@ -61,7 +62,8 @@ internal static class CalibrateStage
                 ActivationObserverNames.AutoCandidates,
                 observer => Quantize(model.Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
-                validation, options.CalibrationBatchSize, context.CancellationToken);
+                candidate => DeliveredAccuracy.Measure(candidate, validation, options.CalibrationBatchSize, context.CancellationToken),
+                validation.Count);
             context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ObserverSelection, "application/json"));
             options = options with { ActivationObserver = selection.Winner };
@@ -75,7 +77,18 @@ internal static class CalibrateStage
         if (options.MaxAccuracyDrop is { } maxDrop)
         {
             context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {validation!.Count} test images");
-            budget = AccuracyBudgetSearch.Search(quantized, layers, validation, maxDrop, options.CalibrationBatchSize, context.CancellationToken);
+            var fp32 = AccuracyEvaluator.Measure(model.Forward, validation, batchSize: options.CalibrationBatchSize, cancellationToken: context.CancellationToken).Accuracy;
+            double AccuracyWithFloatLayers(IReadOnlyList<string> floatLayers)
+            {
+                if (floatLayers.Count == 0)
+                {
+                    return DeliveredAccuracy.Measure(quantized, validation, options.CalibrationBatchSize, context.CancellationToken);
+                }
+                // Calibrated again as the delivered mixed model is, below.
+                using var mixed = Quantize(model.Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+                return DeliveredAccuracy.Measure(mixed, validation, options.CalibrationBatchSize, context.CancellationToken);
+            }
+            budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, validation.Count, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
         }

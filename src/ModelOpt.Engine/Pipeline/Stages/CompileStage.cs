@@ -20,7 +20,6 @@ internal static class CompileStage
 {
     public const string OnnxRuntimeQdqBackend = "onnxruntime-int8-qdq";
     public const string OnnxRuntimeFp32Backend = "onnxruntime-fp32";
-    public const string OnnxRuntimeQdqNoSpinBackend = "onnxruntime-int8-qdq-nospin";
 
     public static StageProducts Run(StageContext context)
     {
@@ -52,7 +51,6 @@ internal static class CompileStage
             var (quantized, _) = context.OpenInt8();
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
             forms.Add(OnnxForm(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, deliverable: true));
-            forms.Add(OnnxForm(context, OnnxRuntimeQdqNoSpinBackend, JobWorkspace.Int8Onnx, deliverable: true, allowSpinning: false));
 
             // The optimized FP32 baseline. BN folding in TorchSharp itself (through the graph interpreter) was no faster than
             // the eager model in probes (docs/BENCHMARKS.md), so ONNX Runtime's is the one timed.
@@ -87,13 +85,14 @@ internal static class CompileStage
         return model.Run(input);
     }
 
-    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads.
-    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable, bool allowSpinning = true)
+    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads. A session
+    // without thread spinning was a candidate too; it was never faster in any measured run (docs/BENCHMARKS.md) and was dropped.
+    private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable)
     {
-        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads(), AllowSpinning: allowSpinning);
+        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads());
         var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file), options);
         return new CompileForm(
             backend, model.Run, model.SizeBytes, context.Workspace.Artifact(file), deliverable,
-            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads{(allowSpinning ? "" : ", no spinning")}", model);
+            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads", model);
     }
 }

@@ -5,8 +5,9 @@ namespace ModelOpt.Engine.Quantization.AccuracyControl;
 
 /// <summary>
 /// What the accuracy budget search found on its validation subset: the FP32 and all-int8 top-1 (fractions), the layers it
-/// left in FP32 (most sensitive first) and the top-1 of that mixed model as simulated. When the budget could not be met
-/// with every layer but one in FP32, <see cref="FloatLayers"/> is the most accurate configuration it tried.
+/// left in FP32 (most sensitive first) and the top-1 of that mixed model on the int8 kernels it is delivered on. When the
+/// budget could not be met with every layer but one in FP32, <see cref="FloatLayers"/> is the most accurate configuration
+/// it tried.
 /// </summary>
 public sealed record AccuracyBudgetOutcome(
     double MaxAccuracyDrop,

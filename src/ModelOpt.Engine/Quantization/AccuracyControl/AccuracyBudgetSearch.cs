@@ -1,7 +1,3 @@
-using ModelOpt.Engine.Data;
-using ModelOpt.Engine.Evaluation;
-using ModelOpt.Engine.Graph;
-using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Sensitivity;
 
 namespace ModelOpt.Engine.Quantization.AccuracyControl;
@@ -9,32 +5,32 @@ namespace ModelOpt.Engine.Quantization.AccuracyControl;
 /// <summary>
 /// The accuracy budget, as NNCF's <c>quantize_with_accuracy_control(max_drop)</c>: while the int8 model's top-1 drop
 /// against FP32 exceeds the budget, the next layer of the sensitivity ranking is left in FP32 and the model is measured
-/// again. Runs on the calibrated graph before it is saved (its nodes still hold the FP32 weights); every model it measures
-/// is the fake-quantized simulation, so no conversion happens until the search is done.
+/// again. The ranking may come from a cheap simulation; every accuracy the search compares with the budget comes from
+/// <c>accuracyWithFloatLayers</c>, which should measure the model as it will be delivered.
 /// </summary>
 public static class AccuracyBudgetSearch
 {
     // Accuracies are image counts over the subset; this absorbs the float rounding of their difference, nothing more.
     private const double Tolerance = 1e-9;
 
+    /// <param name="fp32Accuracy">Top-1 (fraction) of the FP32 model on the validation subset.</param>
     /// <param name="ranking">The per-layer report, most sensitive first; at least one of its layers always stays int8.</param>
+    /// <param name="accuracyWithFloatLayers">Top-1 (fraction) on the validation subset of the int8 model with those layers in FP32.</param>
     /// <param name="maxAccuracyDrop">Top-1 points, absolute.</param>
     public static AccuracyBudgetOutcome Search(
-        QuantizedGraph quantized,
+        double fp32Accuracy,
         IReadOnlyList<LayerSensitivity> ranking,
-        ImageDataset validation,
+        Func<IReadOnlyList<string>, double> accuracyWithFloatLayers,
         double maxAccuracyDrop,
-        int batchSize,
+        int validationImages,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(quantized);
         ArgumentNullException.ThrowIfNull(ranking);
-        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(accuracyWithFloatLayers);
         ArgumentOutOfRangeException.ThrowIfNegative(maxAccuracyDrop);
-        var fp32 = AccuracyEvaluator.Measure(x => GraphInterpreter.Run(quantized.Graph, x), validation, batchSize: batchSize, cancellationToken: cancellationToken).Accuracy;
-        bool Within(double accuracy) => 100 * (fp32 - accuracy) <= maxAccuracyDrop + Tolerance;
+        bool Within(double accuracy) => 100 * (fp32Accuracy - accuracy) <= maxAccuracyDrop + Tolerance;
 
-        var int8 = LayerSensitivityAnalysis.Accuracy(quantized, new HashSet<string>(), validation, batchSize, cancellationToken);
+        var int8 = accuracyWithFloatLayers([]);
         var floatLayers = new List<string>();
         var accuracy = int8;
         var (bestAccuracy, bestCount) = (int8, 0);
@@ -44,15 +40,16 @@ public static class AccuracyBudgetSearch
             {
                 break;
             }
+            cancellationToken.ThrowIfCancellationRequested();
             floatLayers.Add(layer.Layer);
-            accuracy = LayerSensitivityAnalysis.Accuracy(quantized, floatLayers.ToHashSet(), validation, batchSize, cancellationToken);
+            accuracy = accuracyWithFloatLayers([.. floatLayers]);
             if (accuracy > bestAccuracy)
             {
                 (bestAccuracy, bestCount) = (accuracy, floatLayers.Count);
             }
         }
         return Within(accuracy)
-            ? new AccuracyBudgetOutcome(maxAccuracyDrop, validation.Count, fp32, int8, accuracy, floatLayers, WithinBudget: true)
-            : new AccuracyBudgetOutcome(maxAccuracyDrop, validation.Count, fp32, int8, bestAccuracy, floatLayers.Take(bestCount).ToList(), WithinBudget: false);
+            ? new AccuracyBudgetOutcome(maxAccuracyDrop, validationImages, fp32Accuracy, int8, accuracy, floatLayers, WithinBudget: true)
+            : new AccuracyBudgetOutcome(maxAccuracyDrop, validationImages, fp32Accuracy, int8, bestAccuracy, floatLayers.Take(bestCount).ToList(), WithinBudget: false);
     }
 }

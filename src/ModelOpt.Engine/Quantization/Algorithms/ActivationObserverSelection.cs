@@ -1,14 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
-using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Quantization.Convert;
-using ModelOpt.Engine.Quantization.Sensitivity;
 
 namespace ModelOpt.Engine.Quantization.Algorithms;
 
 /// <summary>
 /// The <c>auto</c> activation observer: the model is calibrated with each candidate observer and the one whose
-/// fake-quantized model scores best on the validation subset wins (the first candidate on a tie).
+/// converted model scores best on the validation subset wins (the first candidate on a tie).
 /// </summary>
 /// <param name="Accuracies">Top-1 (fraction) on the validation subset per candidate, in the order tried.</param>
 public sealed record ActivationObserverSelection(string Winner, int ValidationImages, IReadOnlyDictionary<string, double> Accuracies)
@@ -16,12 +14,13 @@ public sealed record ActivationObserverSelection(string Winner, int ValidationIm
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <param name="quantize">Calibrates and converts the model with the named observer; the selection disposes the result.</param>
+    /// <param name="accuracy">Top-1 (fraction) of a converted model on the <paramref name="validationImages"/> validation images.</param>
     public static ActivationObserverSelection Select(
-        IReadOnlyList<string> candidates, Func<string, QuantizedGraph> quantize, ImageDataset validation, int batchSize, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> candidates, Func<string, QuantizedGraph> quantize, Func<QuantizedGraph, double> accuracy, int validationImages)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(quantize);
-        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(accuracy);
         if (candidates.Count == 0)
         {
             throw new ArgumentException("The observer selection needs at least one candidate.", nameof(candidates));
@@ -30,10 +29,10 @@ public sealed record ActivationObserverSelection(string Winner, int ValidationIm
         foreach (var candidate in candidates)
         {
             using var quantized = quantize(candidate);
-            accuracies[candidate] = LayerSensitivityAnalysis.Accuracy(quantized, new HashSet<string>(), validation, batchSize, cancellationToken);
+            accuracies[candidate] = accuracy(quantized);
         }
         var winner = candidates.Aggregate((best, next) => accuracies[next] > accuracies[best] ? next : best);
-        return new ActivationObserverSelection(winner, validation.Count, accuracies);
+        return new ActivationObserverSelection(winner, validationImages, accuracies);
     }
 
     /// <summary>One sentence for the job's results.</summary>
