@@ -68,6 +68,20 @@ public class EntropyReferenceTests
         Assert.Equal(observer.SelectThreshold(), zeroHeavy.SelectThreshold());
     }
 
+    [Fact]
+    public void Reset_forgets_the_histogram_of_magnitudes_too()
+    {
+        var relu = References.Cases.Single(c => c.Name == "relu");
+        var heavy = References.Cases.Single(c => c.Name == "signed_heavy_tails");
+        using var fresh = Observed(relu);
+        using var reused = Observed(heavy);
+        using var values = References.Values(relu);
+        reused.ResetMinMaxVals();
+        reused.Observe(values);
+
+        Assert.Equal(fresh.SelectThreshold(), reused.SelectThreshold());
+    }
+
     /// <summary>
     /// The departure from TensorRT (ADR-014): signed data is searched with 128 levels on |x|, then quantized as uint8
     /// affine over [max(min, -T), min(max, T)], not as int8 over [-T, T]; here the short negative tail is kept whole.
