@@ -6,7 +6,7 @@ namespace ModelOpt.Engine.Tests.References;
 
 /// <summary>
 /// <see cref="EntropyObserver"/> against an independent numpy implementation of TensorRT's entropy calibration
-/// (<c>scripts/make_entropy_references.py</c>) on the same float32 values, one batch per case.
+/// (<c>scripts/make_entropy_references.py</c>) on the same float32 values, observed in one batch unless a test says otherwise.
 /// </summary>
 public class EntropyReferenceTests
 {
@@ -16,7 +16,7 @@ public class EntropyReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Threshold_is_within_one_bin_of_the_references(string name)
+    public void Threshold_is_within_one_bin_of_the_reference(string name)
     {
         var reference = References.Cases.Single(c => c.Name == name);
         using var observer = Observed(reference);
