@@ -9,7 +9,7 @@ namespace ModelOpt.Engine.Quantization.Observers;
 /// <remarks>
 /// Beside the signed histogram of the base class it keeps TensorRT's histogram of |x| over [0, max |x|] (same bin
 /// count, re-binned as the signed one when max |x| grows): folding the signed histogram into |x| instead moved the
-/// threshold by 50-110 bins from the reference on signed and heavy-tailed data (EntropyReferenceTests).
+/// threshold by 50-111 bins from the reference on signed and heavy-tailed data (EntropyReferenceTests).
 /// Bin 0 takes bin 1's count, as TensorRT does: the exact zeros of a ReLU output (often half the values) would otherwise
 /// dominate the divergence, since every candidate spreads bin 0 over its first quantization step, and drive T down to a
 /// few steps of data (resnet20: ReLU outputs clipped 2-4x below the other observers' ranges, 16 points of top-1 lost).
