@@ -5,8 +5,10 @@ namespace ModelOpt.Engine.Quantization.AccuracyControl;
 /// <summary>
 /// The accuracy budget, as NNCF's <c>quantize_with_accuracy_control(max_drop)</c>: while the int8 model's top-1 drop
 /// against FP32 exceeds the budget, the next layer of the sensitivity ranking is left in FP32 and the model is measured
-/// again. The ranking may come from a cheap simulation; every accuracy the search compares with the budget comes from
-/// <c>accuracyWithFloatLayers</c>, which should measure the model as it will be delivered.
+/// again. Once within budget, a backward pass NNCF does not make: each kept layer, the last added first, goes back to
+/// int8 if the model stays within budget without it, since a ranking from a simulation on a few hundred images also
+/// adds layers that only moved noise. The ranking may come from a cheap simulation; every accuracy the search compares
+/// with the budget comes from <c>accuracyWithFloatLayers</c>, which should measure the model as it will be delivered.
 /// </summary>
 public static class AccuracyBudgetSearch
 {
@@ -46,6 +48,19 @@ public static class AccuracyBudgetSearch
             if (accuracy > bestAccuracy)
             {
                 (bestAccuracy, bestCount) = (accuracy, floatLayers.Count);
+            }
+        }
+        if (Within(accuracy))
+        {
+            foreach (var layer in floatLayers.AsEnumerable().Reverse().ToList())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var without = floatLayers.Where(l => l != layer).ToList();
+                var withoutAccuracy = floatLayers.Count == 1 ? int8 : accuracyWithFloatLayers(without);
+                if (Within(withoutAccuracy))
+                {
+                    (floatLayers, accuracy) = (without, withoutAccuracy);
+                }
             }
         }
         return Within(accuracy)
