@@ -6,8 +6,9 @@ namespace ModelOpt.Engine.Models;
 /// tensors. On the 2-core EPYC (1 thread), resnet20 went from 68 to 59 ms per eval batch of 128 (interleaved probe;
 /// docs/BENCHMARKS.md). TorchSharp has no memory-format argument, so the strides come from a permute to NHWC, a
 /// contiguous copy and the permute back; the tensor stays [N, C, H, W] to every op. For inference only: training
-/// channels-last made steps 21 % faster but left BatchNorm's running statistics wrong (eval top-1 11-21 % where the
-/// NCHW-trained model scored 31 %, same seed; train-mode top-1 61 %), so training stays NCHW.
+/// channels-last made steps 21 % faster, but its gradients already differed from NCHW's after one step (resnet20's
+/// conv1 weight sum 1.38555 against 1.38274; BatchNorm's statistics alone agree) and the trained models scored worse
+/// in eval (11-21 % against 31 %, same seed and data), so training stays NCHW.
 /// </summary>
 public static class ChannelsLast
 {
