@@ -6,6 +6,9 @@ namespace ModelOpt.Engine.Evaluation;
 /// <summary>
 /// Times several forward functions on one shared random batch, round robin: each round runs every form once, in an order
 /// rotated per round, so that a load spike on shared cores hits every form alike rather than whichever was being timed.
+/// Each visit first runs the form once untimed: forms share the caches, and the first run after another form pays for
+/// bringing its weights back, and not equally for every form (resnet18-cifar's converted form timed a 103 ms median in
+/// such cold rounds against 74 ms alone), whereas a deployed model runs alone.
 /// </summary>
 public static class InterleavedLatency
 {
@@ -40,6 +43,7 @@ public static class InterleavedLatency
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var form = timed[(turn + round) % timed.Count];
+                forwards[form](input).Dispose();
                 var clock = Stopwatch.StartNew();
                 using var output = forwards[form](input);
                 timings[form].Add(clock.Elapsed.TotalMilliseconds);
