@@ -28,7 +28,8 @@ internal static class CompileScreening
 
     /// <summary>
     /// After this many rounds a form stops being timed once it cannot win: an FP32 baseline at once (it is never
-    /// delivered), a candidate when even its faster quarter of runs is slower than the converted form's slower quarter.
+    /// delivered), a candidate when half its runs are no faster than the converted form's faster quarter (to win, three
+    /// quarters of them must be faster than that).
     /// </summary>
     public const int SettlingRounds = 5;
 
@@ -53,7 +54,7 @@ internal static class CompileScreening
             [.. forms.Select(f => f.Forward)], inputShape, screening,
             round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
             cancellationToken, SettlingRounds,
-            (form, reference, latency) => !forms[form].Deliverable || latency.LowerQuartileMs > reference.UpperQuartileMs);
+            (form, reference, latency) => !forms[form].Deliverable || latency.MedianMs >= reference.LowerQuartileMs);
         var reference = latencies[0];
 
         // Never more images than the job scores: a job on a test subset compares forms on that subset.
@@ -68,8 +69,11 @@ internal static class CompileScreening
             : $"accuracy on the first {probe.Count} test images only").ToArray();
         var rejected = new bool[candidates.Count];
         int? chosen = null;
+        // A settled form's rounds stopped before the converted form's: compared with rounds it did not share, it cannot win.
+        bool Settled(int i) => latencies[i + 1].TimingsMs.Count < reference.TimingsMs.Count;
+        bool Contends(int i) => candidates[i].Deliverable && !Settled(i) && CandidateSelection.IsFasterBeyondSpread(latencies[i + 1], reference);
         var contenders = Enumerable.Range(0, candidates.Count)
-            .Where(i => candidates[i].Deliverable && CandidateSelection.IsFasterBeyondSpread(latencies[i + 1], reference))
+            .Where(Contends)
             .OrderBy(i => latencies[i + 1].MedianMs);
         foreach (var i in contenders)
         {
@@ -100,7 +104,7 @@ internal static class CompileScreening
             var verdict = i == chosen ? "selected: faster than the converted form beyond the spread"
                 : rejected[i] ? $"rejected: accuracy {accuracies[i].Accuracy:P2} differs from the converted model's {convertedAccuracy.Accuracy:P2} by more than {CandidateSelection.MaxAccuracyDifferencePoints} points"
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
-                : CandidateSelection.IsFasterBeyondSpread(latency, reference) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
+                : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : "not faster than the converted form beyond the spread";
             rows.Add(Row(candidate, accuracies[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
         }
