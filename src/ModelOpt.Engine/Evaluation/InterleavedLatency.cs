@@ -14,7 +14,8 @@ public static class InterleavedLatency
 {
     /// <param name="settled">
     /// Asked after each round from <paramref name="minimumRounds"/> on, for every form still timed but the first, with
-    /// the first form's timings and that form's so far: true stops timing it (its result keeps the rounds it ran).
+    /// the first form's timings and that form's so far: true stops timing it (its result keeps the rounds it ran). Once
+    /// every other form is settled the rounds end: the first form alone is compared with nothing.
     /// </param>
     /// <param name="roundDone">Called after each timed round with the number of rounds done.</param>
     public static IReadOnlyList<LatencyResult> Measure(
@@ -54,6 +55,10 @@ public static class InterleavedLatency
                 timed.RemoveAll(form => form != 0 && settled(form, reference, new LatencyResult(options.LatencyBatchSize, timings[form])));
             }
             roundDone?.Invoke(round + 1);
+            if (timed.Count == 1 && forwards.Count > 1)
+            {
+                break;
+            }
         }
         return [.. timings.Select(t => new LatencyResult(options.LatencyBatchSize, t))];
     }
