@@ -59,10 +59,11 @@ internal static class CalibrateStage
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
         var fp32Graph = equalized ?? model.Graph;
         context.Workspace.Delete(JobWorkspace.ObserverSelection);
+        QuantizedGraph? autoWinner = null;
         if (options.ActivationObserver == ActivationObserverNames.Auto)
         {
             context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {validation!.Count} test images");
-            var selection = ActivationObserverSelection.Select(
+            (var selection, autoWinner) = ActivationObserverSelection.Select(
                 ActivationObserverNames.AutoCandidates,
                 observer => Quantize(fp32Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
@@ -73,7 +74,8 @@ internal static class CalibrateStage
             options = options with { ActivationObserver = selection.Winner };
         }
         var qconfig = QConfigFactory.FromOptions(options);
-        using var quantized = Quantize(fp32Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
+        // auto's winner is already calibrated and converted with these options.
+        using var quantized = autoWinner ?? Quantize(fp32Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
         // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
         var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), validation, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.AccuracyBudget);

@@ -13,9 +13,10 @@ public sealed record ActivationObserverSelection(string Winner, int ValidationIm
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <param name="quantize">Calibrates and converts the model with the named observer; the selection disposes the result.</param>
+    /// <param name="quantize">Calibrates and converts the model with the named observer.</param>
     /// <param name="accuracy">Top-1 (fraction) of a converted model on the <paramref name="validationImages"/> validation images.</param>
-    public static ActivationObserverSelection Select(
+    /// <returns>The selection and the winner's converted model (owned by the caller; the others are disposed).</returns>
+    public static (ActivationObserverSelection Selection, QuantizedGraph Winner) Select(
         IReadOnlyList<string> candidates, Func<string, QuantizedGraph> quantize, Func<QuantizedGraph, double> accuracy, int validationImages)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -26,13 +27,39 @@ public sealed record ActivationObserverSelection(string Winner, int ValidationIm
             throw new ArgumentException("The observer selection needs at least one candidate.", nameof(candidates));
         }
         var accuracies = new Dictionary<string, double>();
-        foreach (var candidate in candidates)
+        (string Name, QuantizedGraph Graph)? best = null;
+        try
         {
-            using var quantized = quantize(candidate);
-            accuracies[candidate] = accuracy(quantized);
+            foreach (var candidate in candidates)
+            {
+                var quantized = quantize(candidate);
+                try
+                {
+                    accuracies[candidate] = accuracy(quantized);
+                }
+                catch
+                {
+                    quantized.Dispose();
+                    throw;
+                }
+                // The first candidate wins a tie.
+                if (best is null || accuracies[candidate] > accuracies[best.Value.Name])
+                {
+                    best?.Graph.Dispose();
+                    best = (candidate, quantized);
+                }
+                else
+                {
+                    quantized.Dispose();
+                }
+            }
         }
-        var winner = candidates.Aggregate((best, next) => accuracies[next] > accuracies[best] ? next : best);
-        return new ActivationObserverSelection(winner, validationImages, accuracies);
+        catch
+        {
+            best?.Graph.Dispose();
+            throw;
+        }
+        return (new ActivationObserverSelection(best!.Value.Name, validationImages, accuracies), best.Value.Graph);
     }
 
     /// <summary>One sentence for the job's results.</summary>
