@@ -22,10 +22,40 @@ internal static class TorchScriptArchive
     /// An archive holding a module of class <c>__torch__.<paramref name="className"/></c> whose attributes are
     /// <c>training</c> and the given empty lists, defined by <paramref name="source"/>.
     /// </summary>
-    public static byte[] Create(string className, string source, IReadOnlyList<string> emptyListAttributes)
+    public static byte[] Create(string className, string source, IReadOnlyList<string> emptyListAttributes) =>
+        Create(className, source, emptyListAttributes, withTraining: true);
+
+    /// <summary>
+    /// An archive holding a module of class <c>__torch__.<paramref name="className"/></c> whose <c>__setstate__</c>
+    /// takes a <c>Dict[str, List[Tensor]]</c>: it receives the given keys, each with an empty list.
+    /// </summary>
+    public static byte[] CreateWithSetState(string className, string source, IReadOnlyList<string> emptyListKeys) =>
+        Create(className, source, emptyListKeys, withTraining: false);
+
+    /// <summary>The archive <c>torch.jit.save</c> writes for <paramref name="module"/>.</summary>
+    public static byte[] Save(jit.ScriptModule module, string root)
+    {
+        // TorchSharp saves a ScriptModule only to a file; LibTorch names the archive's root folder after it.
+        var directory = Directory.CreateTempSubdirectory("modelopt-torchscript-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, $"{root}.pt");
+            jit.save(module, path);
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static byte[] Create(string className, string source, IReadOnlyList<string> emptyListAttributes, bool withTraining)
     {
         var module = new PickleWriter().Global("__torch__", className).EmptyTuple().NewObj().EmptyDict().Mark();
-        module.String("training").Bool(false);
+        if (withTraining)
+        {
+            module.String("training").Bool(false);
+        }
         foreach (var attribute in emptyListAttributes)
         {
             module.String(attribute).EmptyList();

@@ -22,9 +22,9 @@ public static class TorchScriptInt8Generator
     public const string ClassName = "ModelOptInt8Model";
 
     private const string ConvPacked = "conv_packed";
-    private const string LinearPacked = "linear_packed";
+    internal const string LinearPacked = "linear_packed";
     private const string FloatParams = "float_params";
-    private const string PackedParams = "__torch__.torch.classes.quantized";
+    internal const string PackedParams = "__torch__.torch.classes.quantized";
 
     public static TorchScriptInt8Source Generate(QuantizedGraph quantized)
     {
@@ -162,7 +162,7 @@ public static class TorchScriptInt8Generator
         }
     }
 
-    private static string SharedOp(GraphNode node, string x) => node switch
+    internal static string SharedOp(GraphNode node, string x) => node switch
     {
         AdaptiveAvgPool2dNode pool => $"torch.adaptive_avg_pool2d({x}, {IntList(pool.OutputSize, "adaptive_avg_pool2d")})",
         MaxPool2dNode pool => $"torch.max_pool2d({x}, {IntList(pool.KernelSize, "max_pool2d")}, " +
@@ -239,7 +239,7 @@ public static class TorchScriptInt8Generator
         return $"biases[{biased.Count - 1}]";
     }
 
-    private static ActivationQuantization Quantization(QuantizedGraph quantized, GraphValue value)
+    internal static ActivationQuantization Quantization(QuantizedGraph quantized, GraphValue value)
     {
         var q = quantized.QuantizationOf(value);
         CheckQuantization(q, value);
@@ -260,7 +260,7 @@ public static class TorchScriptInt8Generator
 
     // q_ + the sanitized node name (conv, linear) or the node kind and value id, with '_' appended until unique;
     // the q_ prefix keeps clear of TorchScript keywords and builtins.
-    private static string VariableName(GraphNode node, HashSet<string> taken)
+    internal static string VariableName(GraphNode node, HashSet<string> taken)
     {
         var stem = node switch
         {
@@ -295,9 +295,9 @@ public static class TorchScriptInt8Generator
 
     private static string Bool(bool value) => value ? "True" : "False";
 
-    private static string DtypeCode(ScalarType dtype) => ((int)dtype).ToString(CultureInfo.InvariantCulture);
+    internal static string DtypeCode(ScalarType dtype) => ((int)dtype).ToString(CultureInfo.InvariantCulture);
 
-    private static string IntList(long[] values, string owner)
+    internal static string IntList(long[] values, string owner)
     {
         if (values.Length == 0)
         {
@@ -308,7 +308,7 @@ public static class TorchScriptInt8Generator
     }
 
     /// <summary>A float literal that round-trips exactly and always reads as a float (has '.' or an exponent).</summary>
-    private static string Float(double value)
+    internal static string Float(double value)
     {
         var text = value.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e');
         var exponent = text.IndexOf('e');

@@ -100,21 +100,7 @@ public sealed class TorchScriptInt8Model : IDisposable
     /// <summary>The TorchScript archive as <c>torch.jit.save</c> writes it.</summary>
     public byte[] Serialize()
     {
-        if (serialized is null)
-        {
-            // TorchSharp saves a ScriptModule only to a file; LibTorch names the archive's root folder after it.
-            var directory = Directory.CreateTempSubdirectory("modelopt-int8-");
-            try
-            {
-                var path = Path.Combine(directory.FullName, $"{ArchiveRoot}.pt");
-                jit.save(module, path);
-                serialized = File.ReadAllBytes(path);
-            }
-            finally
-            {
-                directory.Delete(recursive: true);
-            }
-        }
+        serialized ??= TorchScriptArchive.Save(module, ArchiveRoot);
         return serialized;
     }
 

@@ -1,0 +1,9 @@
+namespace ModelOpt.Engine.Runtime.TorchScript;
+
+/// <summary>
+/// Generated TorchScript for the fused oneDNN int8 model: the source of class <c>__torch__.<see cref="ClassName"/></c>,
+/// the conv and linear layers in the order of its state lists (<see cref="LinearLayers"/> says which are linear), and
+/// how many adds run as a conv's sum post-op.
+/// </summary>
+public sealed record TorchScriptFusedInt8Source(
+    string ClassName, string Source, IReadOnlyList<string> Layers, IReadOnlyList<string> LinearLayers, int FusedAdds);
