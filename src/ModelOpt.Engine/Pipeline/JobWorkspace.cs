@@ -14,6 +14,7 @@ public sealed class JobWorkspace(string directory)
     public const string Int8Manifest = "model-int8.manifest.json";
     public const string Fp32Onnx = "model-fp32.onnx";
     public const string Int8Onnx = "model-int8.onnx";
+    public const string Int8OneDnnFusedTorchScript = "model-int8-onednn-fused.pt";
     public const string CalibrationSample = "calibration-sample.json";
     public const string AccuracyBudget = "accuracy-budget.json";
     public const string ObserverSelection = "observer-selection.json";

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Export.Onnx;
+using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
@@ -20,6 +22,7 @@ internal static class CompileStage
 {
     public const string OnnxRuntimeQdqBackend = "onnxruntime-int8-qdq";
     public const string OnnxRuntimeFp32Backend = "onnxruntime-fp32";
+    public const string OneDnnFusedBackend = "libtorch-int8-onednn-fused";
 
     public static StageProducts Run(StageContext context)
     {
@@ -51,6 +54,10 @@ internal static class CompileStage
             var (quantized, _) = context.OpenInt8();
             workspace.Write(JobWorkspace.Int8Onnx, path => OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), path));
             forms.Add(OnnxForm(context, OnnxRuntimeQdqBackend, JobWorkspace.Int8Onnx, deliverable: true));
+            if (OneDnnFusedForm(context, quantized) is { } fused)
+            {
+                forms.Add(fused);
+            }
 
             // The optimized FP32 baseline. BN folding in TorchSharp itself (through the graph interpreter) was no faster than
             // the eager model in probes (docs/BENCHMARKS.md), so ONNX Runtime's is the one timed.
@@ -83,6 +90,35 @@ internal static class CompileStage
     {
         QuantizedEngine.Current = engine;
         return model.Run(input);
+    }
+
+    /// <summary>
+    /// The fused oneDNN form (issue 14), when this graph has one and LibTorch has oneDNN (its <c>onednn::</c> operators
+    /// exist exactly when the OneDnn quantized engine does). Its logits differ from the converted form's, so the
+    /// screening scores it on the test set if it is fast enough to win. A graph the kernel rejects at run time (one
+    /// batch is tried) has no fused form rather than a failed stage.
+    /// </summary>
+    private static CompileForm? OneDnnFusedForm(StageContext context, QuantizedGraph quantized)
+    {
+        if (!QuantizedEngine.Supported.Contains(QEngine.OneDnn) || TorchScriptFusedInt8Generator.Unsupported(quantized) is not null)
+        {
+            return null;
+        }
+        var model = TorchScriptFusedInt8Model.Build(quantized);
+        try
+        {
+            using var input = zeros([1, .. context.InputShape]);
+            using var _ = model.Run(input);
+        }
+        catch (ExternalException)
+        {
+            model.Dispose();
+            return null;
+        }
+        context.Workspace.Write(JobWorkspace.Int8OneDnnFusedTorchScript, model.Save);
+        return new CompileForm(
+            OneDnnFusedBackend, model.Run, model.SerializedSizeBytes, context.Workspace.Artifact(JobWorkspace.Int8OneDnnFusedTorchScript),
+            deliverable: true, "oneDNN qconv2d_pointwise, residual adds fused into their convs", model);
     }
 
     // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads. A session

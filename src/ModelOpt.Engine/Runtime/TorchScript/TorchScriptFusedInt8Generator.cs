@@ -202,7 +202,7 @@ public static class TorchScriptFusedInt8Generator
             .AppendLine($"  def forward({self}, x: Tensor) -> Tensor:")
             .Append(forward)
             .ToString();
-        return new TorchScriptFusedInt8Source(ClassName, source, layers, linearLayers, accumulators.Count);
+        return new TorchScriptFusedInt8Source(ClassName, source, layers, linearLayers, [.. accumulators.Select(a => a.Conv.Name)]);
     }
 
     private sealed record FusedAdd(Conv2dNode Conv, AddNode Add, GraphValue Accumulator);

@@ -3,7 +3,7 @@ namespace ModelOpt.Engine.Runtime.TorchScript;
 /// <summary>
 /// Generated TorchScript for the fused oneDNN int8 model: the source of class <c>__torch__.<see cref="ClassName"/></c>,
 /// the conv and linear layers in the order of its state lists (<see cref="LinearLayers"/> says which are linear), and
-/// how many adds run as a conv's sum post-op.
+/// the convs whose residual add runs as their sum post-op (their own output is never rounded).
 /// </summary>
 public sealed record TorchScriptFusedInt8Source(
-    string ClassName, string Source, IReadOnlyList<string> Layers, IReadOnlyList<string> LinearLayers, int FusedAdds);
+    string ClassName, string Source, IReadOnlyList<string> Layers, IReadOnlyList<string> LinearLayers, IReadOnlyList<string> FusedConvs);
