@@ -91,6 +91,16 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.Throws<NotSupportedException>(() => TorchScriptFusedInt8Generator.Generate(quantized));
     }
 
+    [Fact]
+    public void A_graph_with_a_layer_kept_fp32_has_no_fused_form()
+    {
+        manual_seed(37);
+        using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
+        using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, keepFloat: ["layer2.0.conv1"]);
+
+        Assert.Contains("has no int8 oneDNN path", TorchScriptFusedInt8Generator.Unsupported(quantized));
+    }
+
     /// <summary>The fake-quant simulation, except that the fused convs' outputs go into their add unrounded.</summary>
     private static Tensor FusedSimulation(QuantizedGraph quantized, IReadOnlyList<string> fusedConvs, Tensor input)
     {
