@@ -107,18 +107,25 @@ internal static class CompileStage
         var model = TorchScriptFusedInt8Model.Build(quantized);
         try
         {
-            using var input = zeros([1, .. context.InputShape]);
-            using var _ = model.Run(input);
+            using (var input = zeros([1, .. context.InputShape]))
+            using (model.Run(input))
+            {
+            }
+            context.Workspace.Write(JobWorkspace.Int8OneDnnFusedTorchScript, model.Save);
+            return new CompileForm(
+                OneDnnFusedBackend, model.Run, model.SerializedSizeBytes, context.Workspace.Artifact(JobWorkspace.Int8OneDnnFusedTorchScript),
+                deliverable: true, "oneDNN qconv2d_pointwise, residual adds fused into their convs", model);
         }
         catch (ExternalException)
         {
             model.Dispose();
             return null;
         }
-        context.Workspace.Write(JobWorkspace.Int8OneDnnFusedTorchScript, model.Save);
-        return new CompileForm(
-            OneDnnFusedBackend, model.Run, model.SerializedSizeBytes, context.Workspace.Artifact(JobWorkspace.Int8OneDnnFusedTorchScript),
-            deliverable: true, "oneDNN qconv2d_pointwise, residual adds fused into their convs", model);
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads. A session
