@@ -33,6 +33,24 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_session_whose_threads_do_not_spin_computes_the_same_logits()
+    {
+        using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 13);
+        using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
+        using var graph = TestModels.FoldedAndFused(captured);
+        using var input = randn(8, 1, 32, 32);
+        using var files = new TempDirectory();
+        OnnxExporter.Save(OnnxExporter.ExportFp32(graph), files.File("fp32.onnx"));
+
+        using var spinning = OnnxRuntimeModel.Load(files.File("fp32.onnx"), new OnnxRuntimeOptions(IntraOpThreads: 2));
+        using var quiet = OnnxRuntimeModel.Load(files.File("fp32.onnx"), new OnnxRuntimeOptions(IntraOpThreads: 2, AllowSpinning: false));
+        using var expected = spinning.Run(input);
+        using var actual = quiet.Run(input);
+
+        Assert.True(expected.contiguous().bytes.SequenceEqual(actual.contiguous().bytes), "the sessions' logits differ");
+    }
+
+    [Fact]
     public void Unfolded_graph_exports_batch_norm_and_relu_nodes_that_ort_runs_alike()
     {
         using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 1, seed: 12);

@@ -128,14 +128,15 @@ internal static class CompileStage
         }
     }
 
-    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads. A session
-    // without thread spinning was a candidate too; it was never faster in any measured run (docs/BENCHMARKS.md) and was dropped.
+    // ONNX Runtime gets the worker's LibTorch thread count, so that every form is timed on as many threads. Its threads
+    // do not spin: spinning on after a run, they took the cores from the LibTorch form timed next (ADR-011: resnet20 at 2
+    // threads, the converted form's quartiles 8.85-16.83 ms beside spinning sessions, 8.77-8.99 ms beside quiet ones).
     private static CompileForm OnnxForm(StageContext context, string backend, string file, bool deliverable)
     {
-        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads());
+        var options = new OnnxRuntimeOptions(IntraOpThreads: get_num_threads(), AllowSpinning: false);
         var model = OnnxRuntimeModel.Load(context.Workspace.PathOf(file), options);
         return new CompileForm(
             backend, model.Run, model.SizeBytes, context.Workspace.Artifact(file), deliverable,
-            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads", model);
+            $"ONNX Runtime {options.OptimizationLevel}, {options.IntraOpThreads} threads, not spinning", model);
     }
 }

@@ -34,6 +34,10 @@ public sealed class OnnxRuntimeModel : IDisposable
             IntraOpNumThreads = options.IntraOpThreads > 0 ? options.IntraOpThreads : Environment.ProcessorCount,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        if (!options.AllowSpinning)
+        {
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         if (options.OptimizedModelPath is not null)
         {
             sessionOptions.OptimizedModelFilePath = options.OptimizedModelPath;
