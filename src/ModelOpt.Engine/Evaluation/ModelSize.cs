@@ -16,8 +16,12 @@ public static class ModelSize
     /// </summary>
     public static long StateDictBytes(nn.Module model, string archiveName = NotebookArchiveName)
     {
+        using var scope = NewDisposeScope();
+        // The record lengths depend on names, dtypes and shapes only. Zeros deflate fast: deflating resnet18-cifar's
+        // 45 MB of weights took 0.77 s of the FP32 stage, its zeros 0.03 s, for the same byte count.
+        var zeros = model.state_dict().ToDictionary(entry => entry.Key, entry => zeros_like(entry.Value));
         using var saved = new MemoryStream();
-        model.save_py(saved, skip: null, leaveOpen: true);
+        PyTorchPickler.PickleStateDict(saved, zeros, leaveOpen: true);
         saved.Position = 0;
         using var archive = new ZipArchive(saved, ZipArchiveMode.Read);
         var records = archive.Entries.ToDictionary(e => e.FullName[(e.FullName.IndexOf('/') + 1)..], e => e.Length);

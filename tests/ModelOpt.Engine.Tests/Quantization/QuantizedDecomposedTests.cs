@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Convert;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
@@ -22,6 +23,26 @@ public class QuantizedDecomposedTests
         Assert.Equal(dtype, actual.dtype);
         Assert.True(actual.eq(expected).all().item<bool>());
         Assert.True(allclose(back, expectedBack));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Byte, ScalarType.QUInt8, 0.05, 120L, 0L, 255L)]
+    [InlineData(ScalarType.Int8, ScalarType.QInt8, 0.013, 0L, -128L, 127L)]
+    [InlineData(ScalarType.Byte, ScalarType.QUInt8, 3.7e-4, 0L, 0L, 255L)]
+    public void FakeQuantize_equals_dequantize_of_quantize_bit_for_bit(
+        ScalarType dtype, ScalarType qdtype, double scale, long zeroPoint, long quantMin, long quantMax)
+    {
+        manual_seed(13);
+        using var scope = NewDisposeScope();
+        // Spread values, values far outside the range, and exact half steps (where rounding ties to even).
+        var halfSteps = (arange(quantMin - 40, quantMax + 40, dtype: ScalarType.Float32) - zeroPoint + 0.5f) * (float)scale;
+        var x = cat([(randn(4, 3, 8, 8) * (float)(scale * 200)).flatten(), halfSteps, tensor(new[] { 1e30f, -1e30f, 0f })]);
+        var expected = QuantizedDecomposed.DequantizePerTensor(
+            QuantizedDecomposed.QuantizePerTensor(x, scale, zeroPoint, quantMin, quantMax, dtype), scale, zeroPoint, quantMin, quantMax, dtype);
+
+        var actual = FakeQuantizedGraphInterpreter.FakeQuantize(x, new ActivationQuantization(scale, zeroPoint, qdtype, quantMin, quantMax));
+
+        Assert.Equal(0L, actual.ne(expected).sum().item<long>());
     }
 
     [Fact]

@@ -49,13 +49,14 @@ public static class FakeQuantizedGraphInterpreter
         };
     }
 
-    /// <summary>dequantize(quantize(x)) with one activation's qparams.</summary>
-    public static Tensor FakeQuantize(Tensor x, ActivationQuantization q)
-    {
-        var storage = IntegerDtype(q.Dtype);
-        using var quantized = QuantizedDecomposed.QuantizePerTensor(x, q.Scale, q.ZeroPoint, q.QuantMin, q.QuantMax, storage);
-        return QuantizedDecomposed.DequantizePerTensor(quantized, q.Scale, q.ZeroPoint, q.QuantMin, q.QuantMax, storage);
-    }
+    /// <summary>
+    /// dequantize(quantize(x)) with one activation's qparams, in four passes over x instead of eight: rounded values are
+    /// whole floats, so clamping to the bounds shifted by the zero point equals adding it, clamping, the integer round
+    /// trip and subtracting it, bit for bit on finite inputs (a NaN stays NaN). The per-layer report spends most of its
+    /// time here.
+    /// </summary>
+    public static Tensor FakeQuantize(Tensor x, ActivationQuantization q) =>
+        (x * (1.0 / q.Scale)).round_().clamp_(q.QuantMin - q.ZeroPoint, q.QuantMax - q.ZeroPoint).mul_(q.Scale);
 
     /// <summary>The float weight the int8 kernels effectively multiply by: (q - zero_point) * scale.</summary>
     public static Tensor DequantizedWeight(QuantizedGraph quantized, string name)
@@ -76,14 +77,6 @@ public static class FakeQuantizedGraphInterpreter
         var output = node is InputNode ? input.detach().to_type(ScalarType.Float32) : Evaluate(quantized, node, v => values[v], floatLayers);
         return (quantized.TryQuantizationOf(node.Output) is { } q ? FakeQuantize(output, q) : output).MoveToOuterDisposeScope();
     }
-
-    private static ScalarType IntegerDtype(ScalarType quantized) => quantized switch
-    {
-        ScalarType.QUInt8 => ScalarType.Byte,
-        ScalarType.QInt8 => ScalarType.Int8,
-        ScalarType.QInt32 => ScalarType.Int32,
-        _ => quantized,
-    };
 
     private static Tensor Relu(bool apply, Tensor x) => apply ? functional.relu(x) : x;
 }
