@@ -77,14 +77,18 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : PostgresApi
         Assert.Equal(TestDatasets.FashionClasses, json.RootElement.GetProperty("class_names").EnumerateArray().Select(n => n.GetString()));
     }
 
-    /// <summary>ResNet-20 trained for one epoch on 3000 built-in images by a job of its own, uploaded back as a checkpoint.</summary>
+    /// <summary>
+    /// ResNet-20 trained for one epoch on 3000 built-in images by a job of its own, uploaded back as a checkpoint. Batches
+    /// of 32 at lr 0.01: at batch 64 and lr 0.05 float rounding alone (initial weights scaled by 1 +- 1e-6, or the
+    /// layout) spread its top-1 over 11-49 %; these settings gave 30-60 % in eight such runs.
+    /// </summary>
     private async Task<CheckpointDto> TrainedCheckpointAsync()
     {
         var training = await Client.WaitForFinishAsync((await Client.SubmitAsync(new
         {
             model = ModelZoo.ResNet20,
             dataset = "fashion-mnist",
-            training = new { epochs = 1, learningRate = 0.05, batchSize = 64, trainSubset = 3000, seed = 0 },
+            training = new { epochs = 1, learningRate = 0.01, batchSize = 32, trainSubset = 3000, seed = 0 },
             quantization = new { calibrationImages = 32, calibrationBatchSize = 32 },
             evaluation = new { testSubset = 100, latencyBatchSize = 8, warmupRuns = 0, timedRuns = 1 },
             compile = new { enabled = false },

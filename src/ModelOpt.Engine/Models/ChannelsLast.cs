@@ -3,22 +3,32 @@ namespace ModelOpt.Engine.Models;
 /// <summary>
 /// Convolution weights in channels-last (NHWC) strides, PyTorch's <c>model.to(memory_format=torch.channels_last)</c>:
 /// LibTorch's oneDNN convolutions then keep every activation NHWC and skip the layout reorders they do around NCHW
-/// tensors. On the 2-core EPYC (1 thread), resnet20 went from 68 to 59 ms per eval batch of 128 (interleaved probe;
-/// docs/BENCHMARKS.md). TorchSharp has no memory-format argument, so the strides come from a permute to NHWC, a
-/// contiguous copy and the permute back; the tensor stays [N, C, H, W] to every op. For inference only: training
-/// channels-last made steps 21 % faster, but its gradients already differed from NCHW's after one step (resnet20's
-/// conv1 weight sum 1.38555 against 1.38274; BatchNorm's statistics alone agree) and the trained models scored worse
-/// in eval (11-21 % against 31 %, same seed and data), so training stays NCHW.
+/// tensors. On the 2-core EPYC (1 thread), resnet20 went from 68 to 59 ms per eval batch of 128 and from 270 to 214 ms
+/// per training step (interleaved probe; docs/BENCHMARKS.md). TorchSharp has no memory-format argument, so the strides
+/// come from a permute to NHWC, a contiguous copy and the permute back; the tensor stays [N, C, H, W] to every op.
+/// Training channels-last is correct but not bit-identical to NCHW: BatchNorm's channels-last kernel adds its batch
+/// statistics into one float32 row per thread, position after position, and rounds about 30x more than the NCHW
+/// kernel's per-channel sums (measured against float64, here and in PyTorch 1.13). A briefly trained resnet20 amplifies
+/// any rounding: eval top-1 after 3 000 images, initial weights scaled by 1 +- 1e-6, NCHW 19-49 %, channels-last
+/// 11-46 % (means 32 % and 28 % over ten runs each, SD 10-11). In float64 the layouts' trainings agree to 1e-14
+/// (ChannelsLastTrainingTests).
 /// </summary>
 public static class ChannelsLast
 {
-    /// <summary>Re-strides every 4-D parameter of <paramref name="module"/> in place.</summary>
-    public static void Apply(nn.Module module)
+    /// <summary>Re-strides every 4-D parameter of <paramref name="module"/> in place (the same tensor objects, as an optimizer expects).</summary>
+    public static void Apply(nn.Module module) => Restride(module, ToChannelsLast);
+
+    /// <summary>Back to contiguous NCHW strides, in place: what checkpoint writers and the graph capture read.</summary>
+    public static void Revert(nn.Module module) => Restride(module, weight => weight.contiguous());
+
+    private static Tensor ToChannelsLast(Tensor weight) => weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    private static void Restride(nn.Module module, Func<Tensor, Tensor> layout)
     {
         using var noGrad = no_grad();
         foreach (var parameter in module.parameters().Where(p => p.dim() == 4))
         {
-            using var restrided = parameter.detach().permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            using var restrided = layout(parameter.detach());
             parameter.set_(restrided);
         }
     }

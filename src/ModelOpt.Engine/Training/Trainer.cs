@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Engine.Training;
@@ -35,6 +36,22 @@ public static class Trainer
 
         random.manual_seed(options.Seed);
         var shuffle = new Random(options.Seed);
+        // Channels-last steps are about 20 % faster (ChannelsLast); before the optimizer, whose momentum buffers take
+        // the parameters' strides, and back to NCHW before anything reads the trained weights.
+        ChannelsLast.Apply(model);
+        try
+        {
+            return TrainChannelsLast(model, data, options, shuffle, progress, cancellationToken);
+        }
+        finally
+        {
+            ChannelsLast.Revert(model);
+        }
+    }
+
+    private static TrainingResult TrainChannelsLast(
+        nn.Module<Tensor, Tensor> model, ImageDataset data, TrainingOptions options, Random shuffle, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
         using var optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: Momentum);
         using var criterion = nn.CrossEntropyLoss();
         var batchesPerEpoch = data.BatchCount(options.BatchSize);
