@@ -4,19 +4,23 @@ namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
 /// The compile stage's rules. A candidate replaces the converted form only if it is faster beyond the measured spread
-/// (<see cref="IsFasterBeyondSpread"/>) and its accuracy stays within <see cref="MaxAccuracyDifferencePoints"/> of the
-/// converted model's; otherwise the converted form stays selected.
+/// (<see cref="IsFasterBeyondSpread"/>) and it loses at most <see cref="MaxAccuracyLossPoints"/> against the converted
+/// model's accuracy (<see cref="KeepsAccuracy"/>); otherwise the converted form stays selected.
 /// </summary>
 public static class CandidateSelection
 {
-    public const double MaxAccuracyDifferencePoints = 0.1;
+    public const double MaxAccuracyLossPoints = 0.1;
 
     // Accuracies are ratios of image counts: 0.5215 - 0.5205 is 0.10000000000000009 points in binary floating point.
     private const double ToleranceSlack = 1e-9;
 
-    /// <summary>Whether <paramref name="accuracy"/> is within <see cref="MaxAccuracyDifferencePoints"/> of <paramref name="referenceAccuracy"/> (both fractions).</summary>
-    public static bool IsWithinTolerance(double accuracy, double referenceAccuracy) =>
-        Math.Abs(accuracy - referenceAccuracy) * 100 <= MaxAccuracyDifferencePoints + ToleranceSlack;
+    /// <summary>
+    /// Whether <paramref name="accuracy"/> is at most <see cref="MaxAccuracyLossPoints"/> below <paramref name="referenceAccuracy"/>
+    /// (both fractions). A gain is no reason to refuse a faster form: the fused oneDNN form rounds the residual add once
+    /// instead of twice and scored 0.18 point above the converted form on resnet20 (ADR-011).
+    /// </summary>
+    public static bool KeepsAccuracy(double accuracy, double referenceAccuracy) =>
+        (referenceAccuracy - accuracy) * 100 <= MaxAccuracyLossPoints + ToleranceSlack;
 
     /// <summary>
     /// Whether <paramref name="candidate"/>'s slower quarter of runs is still faster than <paramref name="reference"/>'s

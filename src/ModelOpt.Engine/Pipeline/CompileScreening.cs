@@ -83,7 +83,7 @@ internal static class CompileScreening
                 accuracies[i] = AccuracyEvaluator.Measure(candidates[i].Forward, test, options.TestSubset, cancellationToken: cancellationToken);
                 sources[i] = "scored on the test set";
             }
-            if (CandidateSelection.IsWithinTolerance(accuracies[i].Accuracy, convertedAccuracy.Accuracy))
+            if (CandidateSelection.KeepsAccuracy(accuracies[i].Accuracy, convertedAccuracy.Accuracy))
             {
                 chosen = i;
                 break;
@@ -102,7 +102,7 @@ internal static class CompileScreening
             var candidate = candidates[i];
             var latency = latencies[i + 1];
             var verdict = i == chosen ? "selected: faster than the converted form beyond the spread"
-                : rejected[i] ? $"rejected: accuracy {accuracies[i].Accuracy:P2} differs from the converted model's {convertedAccuracy.Accuracy:P2} by more than {CandidateSelection.MaxAccuracyDifferencePoints} points"
+                : rejected[i] ? $"rejected: accuracy {accuracies[i].Accuracy:P2} is more than {CandidateSelection.MaxAccuracyLossPoints} points below the converted model's {convertedAccuracy.Accuracy:P2}"
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : "not faster than the converted form beyond the spread";

@@ -36,11 +36,12 @@ public class CandidateSelectionTests
     }
 
     [Fact]
-    public void An_accuracy_exactly_at_the_tolerance_is_within_it()
+    public void A_loss_exactly_at_the_tolerance_keeps_the_accuracy_and_a_gain_always_does()
     {
-        // 1043/2000 vs 1041/2000: 0.1 points, which binary floating point makes 0.10000000000000009.
-        Assert.True(CandidateSelection.IsWithinTolerance(1043 / 2000.0, 1041 / 2000.0));
-        Assert.False(CandidateSelection.IsWithinTolerance(1044 / 2000.0, 1041 / 2000.0));
+        // 1041/2000 vs 1043/2000: 0.1 points lost, which binary floating point makes 0.10000000000000009.
+        Assert.True(CandidateSelection.KeepsAccuracy(1041 / 2000.0, 1043 / 2000.0));
+        Assert.False(CandidateSelection.KeepsAccuracy(1040 / 2000.0, 1043 / 2000.0));
+        Assert.True(CandidateSelection.KeepsAccuracy(1060 / 2000.0, 1043 / 2000.0));
     }
 
     private static LatencyResult Timings(params double[] ms) => new(128, ms);

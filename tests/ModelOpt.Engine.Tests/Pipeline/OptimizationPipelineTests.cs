@@ -43,7 +43,7 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         Assert.True(int8.SizeBytes < 0.35 * fp32.SizeBytes, $"int8 {int8.SizeBytes} B vs FP32 {fp32.SizeBytes} B");
 
         var selected = Assert.Single(outcomes[3].Results, m => m.Selected);
-        Assert.True(CandidateSelection.IsWithinTolerance(selected.Accuracy, int8.Accuracy), $"{selected.Backend} {selected.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
+        Assert.True(CandidateSelection.KeepsAccuracy(selected.Accuracy, int8.Accuracy), $"{selected.Backend} {selected.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
         Assert.All(outcomes.SelectMany(o => o.Artifacts), a => Assert.True(File.Exists(a.Path), a.Path));
         Assert.Contains(outcomes[3].Artifacts, a => a.Name == JobWorkspace.Int8Onnx);
 

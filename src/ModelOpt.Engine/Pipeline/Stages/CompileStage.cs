@@ -13,7 +13,7 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 /// <summary>
 /// compile: lowers the converted model to the other deployable forms this CPU worker can run and keeps one only if it is
 /// faster than the converted form beyond the measured spread, with accuracy within
-/// <see cref="CandidateSelection.MaxAccuracyDifferencePoints"/> (the notebook's <c>torch.compile</c> lost 1.2 points);
+/// <see cref="CandidateSelection.MaxAccuracyLossPoints"/> (the notebook's <c>torch.compile</c> lost 1.2 points);
 /// <see cref="CompileScreening"/> decides what is scored. ONNX Runtime's FP32 form (BN folded, ReLU fused) is timed
 /// alongside as the optimized FP32 baseline and is never delivered. A CUDA worker would add TorchSharp FP16 and ONNX Runtime's CUDA
 /// provider for the QDQ model; those are not built here (see README, "GPU workers").
