@@ -11,7 +11,9 @@ out="${2:-/tmp/modelopt-notebook-bench}"
 threads="${THREADS:-$(nproc)}"
 train_images="${TRAIN_IMAGES:-4000}"
 repeats="${REPEATS:-2}"
-# The glibc allocator setting ModelOpt applies in-process (ADR-001), for PyTorch too; THREADS for the Python side.
+# The glibc allocator setting ModelOpt applies in-process (ADR-001), for PyTorch too (its forward runs on the main
+# thread, whose heap the trim threshold covers, so the top pad ModelOpt adds for worker threads is not needed there);
+# THREADS for the Python side.
 export MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 THREADS="$threads"
 mkdir -p "$out"
 grep -m1 "model name" /proc/cpuinfo
