@@ -17,10 +17,15 @@ public static class InterleavedLatency
     /// the first form's timings and that form's so far: true stops timing it (its result keeps the rounds it ran). Once
     /// every other form is settled the rounds end: the first form alone is compared with nothing.
     /// </param>
+    /// <param name="decided">
+    /// Asked after each round from <paramref name="decisionRounds"/> on, with the first form's timings and another
+    /// still-timed form's: once it is true for every such form, the rounds end for all of them together.
+    /// </param>
     /// <param name="roundDone">Called after each timed round with the number of rounds done.</param>
     public static IReadOnlyList<LatencyResult> Measure(
         IReadOnlyList<Func<Tensor, Tensor>> forwards, long[] inputShape, EvaluationOptions options, Action<int>? roundDone = null,
-        CancellationToken cancellationToken = default, int minimumRounds = int.MaxValue, Func<int, LatencyResult, LatencyResult, bool>? settled = null)
+        CancellationToken cancellationToken = default, int minimumRounds = int.MaxValue, Func<int, LatencyResult, LatencyResult, bool>? settled = null,
+        int decisionRounds = int.MaxValue, Func<LatencyResult, LatencyResult, bool>? decided = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.LatencyBatchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(options.WarmupRuns);
@@ -58,6 +63,14 @@ public static class InterleavedLatency
             if (timed.Count == 1 && forwards.Count > 1)
             {
                 break;
+            }
+            if (decided is not null && round + 1 >= decisionRounds && timed.Count > 1)
+            {
+                var reference = new LatencyResult(options.LatencyBatchSize, timings[0]);
+                if (timed.All(form => form == 0 || decided(reference, new LatencyResult(options.LatencyBatchSize, timings[form]))))
+                {
+                    break;
+                }
             }
         }
         return [.. timings.Select(t => new LatencyResult(options.LatencyBatchSize, t))];

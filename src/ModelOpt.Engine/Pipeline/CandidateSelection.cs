@@ -29,4 +29,12 @@ public static class CandidateSelection
     /// </summary>
     public static bool IsFasterBeyondSpread(LatencyResult candidate, LatencyResult reference) =>
         candidate.UpperQuartileMs < reference.LowerQuartileMs;
+
+    /// <summary>
+    /// Whether every run of <paramref name="candidate"/> was faster than every run of <paramref name="reference"/>, over
+    /// the same rounds. For two forms of the same speed, each of the C(2n, n) orders of their 2n runs is equally likely,
+    /// so after n rounds each this happens by chance with probability 1 / C(2n, n): 1 / 3432 (0.03 %) at 7 rounds.
+    /// </summary>
+    public static bool IsFasterInEveryRun(LatencyResult candidate, LatencyResult reference) =>
+        candidate.TimingsMs.Max() < reference.TimingsMs.Min();
 }

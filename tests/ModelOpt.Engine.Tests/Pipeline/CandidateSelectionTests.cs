@@ -44,5 +44,13 @@ public class CandidateSelectionTests
         Assert.True(CandidateSelection.KeepsAccuracy(1060 / 2000.0, 1043 / 2000.0));
     }
 
+    [Fact]
+    public void Faster_in_every_run_needs_the_slowest_candidate_run_below_the_fastest_reference_run()
+    {
+        Assert.True(CandidateSelection.IsFasterInEveryRun(Timings(1, 2, 2.9), Timings(3, 5, 4)));
+        Assert.False(CandidateSelection.IsFasterInEveryRun(Timings(1, 2, 3), Timings(3, 5, 4)));
+        Assert.False(CandidateSelection.IsFasterInEveryRun(Timings(1, 1, 1, 6), Timings(3, 5, 4, 5)));
+    }
+
     private static LatencyResult Timings(params double[] ms) => new(128, ms);
 }
