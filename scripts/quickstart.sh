@@ -121,7 +121,7 @@ for stage, r in rows:
     print(f"{form:<42}{r['sizeBytes'] / 1e6:>9.2f}{100 * r['accuracy']:>9.2f}%{r['imagesScored']:>8}{latency:>26}{speed:>10}")
 compile_rows = [r for stage, r in rows if stage == "Compile"]
 if compile_rows:
-    print("\ncompile candidates (* = selected: fastest within 0.1 points of the converted model's accuracy):")
+    print("\ncompile candidates (* = selected: fastest form losing at most 0.1 point against the converted model's accuracy):")
     for r in compile_rows:
         print(f"  {'*' if r['selected'] else ' '} {r['backend']:<28} {r['note'] or ''}")
 print(f"\nlatency batch size {rows[0][1]['batchSize'] if rows else '-'}; speed-up = FP32 eager latency / form latency")
