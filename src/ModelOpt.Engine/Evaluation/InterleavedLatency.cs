@@ -54,23 +54,18 @@ public static class InterleavedLatency
                 using var output = forwards[form](input);
                 timings[form].Add(clock.Elapsed.TotalMilliseconds);
             }
+            var reference = new LatencyResult(options.LatencyBatchSize, timings[0]);
+            LatencyResult SoFar(int form) => new(options.LatencyBatchSize, timings[form]);
             if (settled is not null && round + 1 >= minimumRounds)
             {
-                var reference = new LatencyResult(options.LatencyBatchSize, timings[0]);
-                timed.RemoveAll(form => form != 0 && settled(form, reference, new LatencyResult(options.LatencyBatchSize, timings[form])));
+                timed.RemoveAll(form => form != 0 && settled(form, reference, SoFar(form)));
             }
             roundDone?.Invoke(round + 1);
-            if (timed.Count == 1 && forwards.Count > 1)
+            var othersDecided = decided is not null && round + 1 >= decisionRounds && timed.Count > 1
+                && timed.All(form => form == 0 || decided(reference, SoFar(form)));
+            if ((timed.Count == 1 && forwards.Count > 1) || othersDecided)
             {
                 break;
-            }
-            if (decided is not null && round + 1 >= decisionRounds && timed.Count > 1)
-            {
-                var reference = new LatencyResult(options.LatencyBatchSize, timings[0]);
-                if (timed.All(form => form == 0 || decided(reference, new LatencyResult(options.LatencyBatchSize, timings[form]))))
-                {
-                    break;
-                }
             }
         }
         return [.. timings.Select(t => new LatencyResult(options.LatencyBatchSize, t))];

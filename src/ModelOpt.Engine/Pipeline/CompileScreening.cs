@@ -9,7 +9,7 @@ namespace ModelOpt.Engine.Pipeline;
 /// <see cref="MaxRounds"/>, fewer for a form that cannot win: <see cref="SettlingRounds"/>) as the converted form
 /// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
 /// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
-/// median first, until one stays within tolerance. A candidate whose logits on the first <see cref="ProbeImages"/> test
+/// median first, until one keeps the accuracy (<see cref="CandidateSelection.KeepsAccuracy"/>). A candidate whose logits on the first <see cref="ProbeImages"/> test
 /// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
 /// scoring the test set; the others are reported with their accuracy on those images only.
 /// </summary>

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ModelOpt.Engine.Runtime.TorchScript;
@@ -31,6 +32,24 @@ internal static class TorchScriptArchive
     /// </summary>
     public static byte[] CreateWithSetState(string className, string source, IReadOnlyList<string> emptyListKeys) =>
         Create(className, source, emptyListKeys, withTraining: false);
+
+    /// <summary>Checks <paramref name="bytes"/> (<see cref="Validate"/>) and loads them into LibTorch; returns the module and its source.</summary>
+    /// <exception cref="Int8CheckpointException">The bytes are not an intact TorchScript archive, or LibTorch rejects it.</exception>
+    public static (jit.ScriptModule Module, string Source) Load(byte[] bytes)
+    {
+        // Damaged bytes must be caught here: LibTorch aborts the process on source it cannot compile.
+        var source = Validate(bytes);
+        try
+        {
+            var module = jit.load(bytes, DeviceType.CPU);
+            module.eval();
+            return (module, source);
+        }
+        catch (ExternalException e)
+        {
+            throw new Int8CheckpointException($"LibTorch could not load the TorchScript archive: {e.Message.Split('\n', 2)[0].Trim()}", e);
+        }
+    }
 
     /// <summary>The archive <c>torch.jit.save</c> writes for <paramref name="module"/>.</summary>
     public static byte[] Save(jit.ScriptModule module, string root)

@@ -29,7 +29,6 @@ public static class TorchScriptFusedInt8Generator
     private const string Scales = "scales";
     private const string ZeroPoints = "zero_points";
     private const string Biases = "biases";
-    private const string ConvPacked = "conv_packed";
     private const string NoScalars = "annotate(List[Optional[number]], [])";
 
     /// <summary>Why this graph has no fused form (null when it has one): only what the oneDNN path runs is accepted.</summary>
@@ -221,9 +220,9 @@ public static class TorchScriptFusedInt8Generator
             foreach (var (summed, accumulator) in new[] { (add.Left, add.Right), (add.Right, add.Left) })
             {
                 if (graph.Producer(summed) is Conv2dNode { Relu: false } conv && !quantized.IsKeptFloat(conv) && uses[summed] == 1
-                    && accumulator != conv.Input && accumulator != graph.Output
+                    && accumulator != conv.Input
                     && order[graph.Producer(accumulator)] < order[conv]
-                    && graph.Nodes.Where(n => n.Inputs.Contains(accumulator)).All(n => order[n] <= order[add]))
+                    && graph.LastUses[order[add]].Contains(accumulator))
                 {
                     fused.Add(new FusedAdd(conv, add, accumulator));
                     break;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ModelOpt.Engine.Quantization.Convert;
 
 namespace ModelOpt.Engine.Runtime.TorchScript;
@@ -65,18 +64,7 @@ public sealed class TorchScriptFusedInt8Model : IDisposable
     /// <exception cref="Int8CheckpointException">The bytes are not an intact TorchScript archive, or LibTorch rejects it.</exception>
     public static TorchScriptFusedInt8Model Load(byte[] bytes)
     {
-        // Damaged bytes must be caught here: LibTorch aborts the process on source it cannot compile.
-        var source = TorchScriptArchive.Validate(bytes);
-        jit.ScriptModule module;
-        try
-        {
-            module = jit.load(bytes, DeviceType.CPU);
-        }
-        catch (ExternalException e)
-        {
-            throw new Int8CheckpointException($"LibTorch could not load the TorchScript archive: {e.Message.Split('\n', 2)[0].Trim()}", e);
-        }
-        module.eval();
+        var (module, source) = TorchScriptArchive.Load(bytes);
         return new TorchScriptFusedInt8Model(module, source) { serialized = bytes };
     }
 

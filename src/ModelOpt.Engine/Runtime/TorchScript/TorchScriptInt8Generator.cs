@@ -21,7 +21,7 @@ public static class TorchScriptInt8Generator
 {
     public const string ClassName = "ModelOptInt8Model";
 
-    private const string ConvPacked = "conv_packed";
+    internal const string ConvPacked = "conv_packed";
     internal const string LinearPacked = "linear_packed";
     private const string FloatParams = "float_params";
     internal const string PackedParams = "__torch__.torch.classes.quantized";

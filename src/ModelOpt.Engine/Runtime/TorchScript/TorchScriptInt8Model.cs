@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ModelOpt.Engine.Quantization.Convert;
 
 namespace ModelOpt.Engine.Runtime.TorchScript;
@@ -67,19 +66,8 @@ public sealed class TorchScriptInt8Model : IDisposable
     /// <exception cref="Int8CheckpointException">The bytes are not an intact TorchScript archive, or LibTorch rejects it.</exception>
     public static TorchScriptInt8Model Load(byte[] bytes, QEngine engine = QuantizedEngine.Default)
     {
-        // Damaged bytes must be caught here: LibTorch aborts the process on source it cannot compile.
-        var source = TorchScriptArchive.Validate(bytes);
         QuantizedEngine.Current = engine;
-        jit.ScriptModule module;
-        try
-        {
-            module = jit.load(bytes, DeviceType.CPU);
-        }
-        catch (ExternalException e)
-        {
-            throw new Int8CheckpointException($"LibTorch could not load the TorchScript archive: {FirstLine(e.Message)}", e);
-        }
-        module.eval();
+        var (module, source) = TorchScriptArchive.Load(bytes);
         return new TorchScriptInt8Model(module, engine, source) { serialized = bytes };
     }
 
@@ -113,6 +101,4 @@ public sealed class TorchScriptInt8Model : IDisposable
         var tensor = name[(dot + 1)..] == "bias" ? bias! : weight;
         return tensor.detach().to_type(ScalarType.Float32).contiguous();
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
