@@ -61,16 +61,21 @@ public abstract class HistogramObserverBase : UniformQuantizationObserverBase
         var (lo, hi) = aminmax(values);
         EnsureFinite(lo, hi);
         double batchMin = lo.item<float>(), batchMax = hi.item<float>();
-        if (!IsInitialized)
+        var (previousMin, previousMax) = IsInitialized ? (MinVal, MaxVal) : (batchMin, batchMax);
+        (MinVal, MaxVal) = (Math.Min(previousMin, batchMin), Math.Max(previousMax, batchMax));
+        Accumulate(values, previousMin, previousMax);
+    }
+
+    /// <summary>
+    /// Adds a batch (float32, within the running [<see cref="MinVal"/>, <see cref="MaxVal"/>], which it may just have
+    /// widened from [<paramref name="previousMin"/>, <paramref name="previousMax"/>]) to the histogram the range search
+    /// reads: by default the signed one, re-binned first when the range grew.
+    /// </summary>
+    protected virtual void Accumulate(Tensor values, double previousMin, double previousMax)
+    {
+        if (MinVal < previousMin || MaxVal > previousMax)
         {
-            (MinVal, MaxVal) = (batchMin, batchMax);
-        }
-        else if (batchMin < MinVal || batchMax > MaxVal)
-        {
-            var newMin = Math.Min(MinVal, batchMin);
-            var newMax = Math.Max(MaxVal, batchMax);
-            histogram = Rebin(histogram, MinVal, MaxVal, newMin, newMax, UpsampleRate);
-            (MinVal, MaxVal) = (newMin, newMax);
+            histogram = Rebin(histogram, previousMin, previousMax, MinVal, MaxVal, UpsampleRate);
         }
         AddToHistogram(histogram, values, MinVal, MaxVal);
     }
@@ -94,7 +99,10 @@ public abstract class HistogramObserverBase : UniformQuantizationObserverBase
     }
 
     public override string ToString() => string.Create(
-        CultureInfo.InvariantCulture, $"{Describe()} min_val={MinVal:G6} max_val={MaxVal:G6} count={histogram.Sum()}");
+        CultureInfo.InvariantCulture, $"{Describe()} min_val={MinVal:G6} max_val={MaxVal:G6} count={ObservedCount}");
+
+    /// <summary>How many values the histogram the range search reads holds.</summary>
+    protected virtual double ObservedCount => histogram.Sum();
 
     /// <summary>The clipping range [min, max] chosen from the histogram; called only for a non-degenerate range.</summary>
     protected abstract (double Min, double Max) SelectRange();
