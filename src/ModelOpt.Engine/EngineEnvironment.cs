@@ -17,6 +17,7 @@ public static partial class EngineEnvironment
     // Above glibc's 64 MiB per-thread heap: an emptied heap of a thread's arena is then kept, not unmapped.
     private const int TopPadBytes = 256 << 20;
 
+    /// <summary>"1": glibc's defaults; "top-pad": the setting without the top pad. Only for scripts/bench-allocator.sh.</summary>
     public const string KeepDefaultAllocatorVariable = "MODELOPT_KEEP_DEFAULT_MALLOC";
 
     /// <summary>Whether glibc's allocator was switched off mmap (false on non-glibc platforms).</summary>
@@ -29,22 +30,24 @@ public static partial class EngineEnvironment
     /// GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...:glibc.malloc.trim_threshold=..., which glibc reads only at exec.
     /// The trim threshold does not cover the arenas of threads other than the main one (stages run on worker threads):
     /// glibc unmaps such a thread's 64 MiB heap as soon as it is empty, whatever the threshold, unless the top pad
-    /// exceeds the heap size. Without the pad, resnet20's FP32 eager batch took 71-87 ms in 3 of 4 bench processes
-    /// against 58-62 ms with it (ADR-001).
+    /// exceeds the heap size. Without the pad, resnet20's FP32 eager batch took 70-81 ms against 62-65 ms with it
+    /// (scripts/bench-allocator.sh, ADR-001).
     /// </summary>
 #pragma warning disable CA2255 // A library initializer is the point: no host may forget the allocator setting.
     [ModuleInitializer]
 #pragma warning restore CA2255
     internal static void Initialize()
     {
-        // Only to measure what the setting is worth: scripts/bench-allocator.sh runs the bench with and without it.
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(KeepDefaultAllocatorVariable) == "1")
+        // Only to measure what the setting is worth: scripts/bench-allocator.sh runs the bench with and without its parts.
+        var keep = Environment.GetEnvironmentVariable(KeepDefaultAllocatorVariable);
+        if (!OperatingSystem.IsLinux() || keep == "1")
         {
             return;
         }
         try
         {
-            HeapAllocatorTuned = mallopt(MallocMmapMax, 0) == 1 && mallopt(MallocTrimThreshold, int.MaxValue) == 1 && mallopt(MallocTopPad, TopPadBytes) == 1;
+            HeapAllocatorTuned = mallopt(MallocMmapMax, 0) == 1 && mallopt(MallocTrimThreshold, int.MaxValue) == 1
+                && (keep == "top-pad" || mallopt(MallocTopPad, TopPadBytes) == 1);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
