@@ -96,6 +96,19 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_name_holding_a_nul_character_is_a_400_not_a_database_outage()
+    {
+        using var admin = factory.CreateClient();
+
+        var response = await admin.PostAsJsonAsync("/api/keys", new { name = "nul\u0000key", scope = "read" }, ApiClient.Json);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("NUL", problem.GetProperty("detail").GetString());
+        Assert.False(response.Headers.Contains("Retry-After"));
+        Assert.DoesNotContain((await admin.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json))!, k => k.Name.StartsWith("nul", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Keys_are_stored_as_sha256_only_and_never_listed()
     {
         using var admin = factory.CreateClient();

@@ -9,6 +9,8 @@ public sealed class DatasetApiTests : PostgresApiTest
 {
     private const long MaxUncompressedBytes = 4 * 1024 * 1024;
     private const int MaxEntries = 400;
+    private const int MaxImageFileBytes = 1024 * 1024;
+    private const long MaxDecodedPixels = 1_000_000;
 
     protected override void Configure(Dictionary<string, string?> settings)
     {
@@ -16,6 +18,8 @@ public sealed class DatasetApiTests : PostgresApiTest
         settings["ModelOpt:DatasetUploads:MaxUncompressedBytes"] = MaxUncompressedBytes.ToString();
         settings["ModelOpt:DatasetUploads:MaxEntries"] = MaxEntries.ToString();
         settings["ModelOpt:DatasetUploads:MaxImageSide"] = "512";
+        settings["ModelOpt:DatasetUploads:MaxImageFileBytes"] = MaxImageFileBytes.ToString();
+        settings["ModelOpt:DatasetUploads:MaxDecodedPixels"] = MaxDecodedPixels.ToString();
     }
 
     [Theory]
@@ -60,6 +64,8 @@ public sealed class DatasetApiTests : PostgresApiTest
         { "loose.zip", "lies directly in 'train/'", "loose-file" },
         { "huge.zip", "unpack to more than", "bomb-size" },
         { "many.zip", "entries; at most", "bomb-entries" },
+        { "oneentry.zip", "unpacks to more than 1048576 bytes, the limit for one image file", "bomb-one-entry" },
+        { "canvas.zip", "its images decode to more than 1000000 pixels in all", "huge-canvases" },
         { "notzip.zip", "it is not a zip archive that can be read", "not-zip" },
         { "data.csv", "an ImageFolder .zip or a NumPy .npz", "extension" },
     };
@@ -82,6 +88,10 @@ public sealed class DatasetApiTests : PostgresApiTest
             "loose-file" => TestDatasets.Zip([.. good, ("train/3.png", "png:1,1,1")]),
             // Zeros compress about a thousandfold: a small upload that would unpack past the limit.
             "bomb-size" => TestDatasets.Zip([.. good, ("train/cat/big.png", new string('0', (int)MaxUncompressedBytes + 1))]),
+            // One honestly declared entry, within the archive's limit but past one image file's: refused before it is in memory.
+            "bomb-one-entry" => TestDatasets.Zip([.. good, ("train/cat/big.png", new string('0', MaxImageFileBytes + 1))]),
+            // Tiny files that decode to large canvases: the upload's pixel budget stops the check after a few.
+            "huge-canvases" => TestDatasets.Zip([.. good, .. Enumerable.Range(0, 6).Select(i => ($"train/cat/wide{i}.png", (string?)"png:0,0,0:500x500"))]),
             "bomb-entries" => TestDatasets.Zip([.. good, .. Enumerable.Range(0, MaxEntries).Select(i => ($"train/cat/{i}.png", (string?)"png:9,9,9"))]),
             "not-zip" => "just some text, no zip here"u8.ToArray(),
             "extension" => TestDatasets.Zip(good),
@@ -110,6 +120,8 @@ public sealed class DatasetApiTests : PostgresApiTest
         { "fortran", "Fortran order" },
         { "missing", "no 'y_test' array" },
         { "header", "malformed .npy header" },
+        { "label-overflow", "x_train holds 6 images but y_train 1152921504606846976 labels" },
+        { "image-overflow", "more data than any upload can hold" },
     };
 
     [Theory]
@@ -127,6 +139,8 @@ public sealed class DatasetApiTests : PostgresApiTest
             "truncated" => TestDatasets.Npz(6, 3, ("x_test", "|u1", [3, 4, 4, 3], new byte[100])),
             "fortran" => Replace(TestDatasets.Npz(6, 3), "'fortran_order': False, 'shape': (6, 4, 4, 3)", "'fortran_order': True,  'shape': (6, 4, 4, 3)"),
             "missing" => RemoveEntry(TestDatasets.Npz(6, 3), "y_test.npy"),
+            "label-overflow" => TestDatasets.Npz(6, 3, ("y_train", "|u1", [1L << 60], [0, 1, 2, 0, 1, 2])),
+            "image-overflow" => TestDatasets.Npz(6, 3, ("x_train", "|u1", [1L << 60, 4, 4, 3], new byte[48])),
             "header" => Replace(TestDatasets.Npz(6, 3), "'descr': '|u1', 'fortran_order': False, 'shape': (6,)", "'descr': '|u1', 'fortran_order': Fa1se, 'shape': (6,)"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
@@ -141,11 +155,27 @@ public sealed class DatasetApiTests : PostgresApiTest
     }
 
     [Fact]
-    public async Task An_upload_over_the_size_limit_is_413_and_leaves_nothing_behind()
+    public async Task An_upload_over_the_size_limit_is_413_naming_the_dataset_limit_and_leaves_nothing_behind()
     {
         var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(new byte[9 * 1024 * 1024], "big.zip"));
 
-        await response.ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        var problem = await response.ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("ModelOpt:DatasetUploads:MaxBytes", problem.GetProperty("detail").GetString());
+        Assert.Empty(Factory.StoredFiles());
+    }
+
+    [Fact]
+    public async Task A_multipart_body_without_its_closing_boundary_is_a_400_and_leaves_nothing_behind()
+    {
+        var body = "--cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"pets.zip\"\r\nContent-Type: application/zip\r\n\r\n"u8.ToArray()
+            .Concat(TestDatasets.Zip(TestDatasets.GoodImageFolder())).ToArray();
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=cut");
+
+        var response = await Client.PostAsync("/api/datasets", content);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("closing boundary", problem.GetProperty("errors").GetProperty("file")[0].GetString());
         Assert.Empty(Factory.StoredFiles());
     }
 

@@ -70,7 +70,7 @@ public static class CheckpointEndpoints
         {
             return earlier;
         }
-        using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, "checkpoint", ["model"], cancellationToken);
+        using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, $"{UploadOptions.Section}:MaxBytes", "checkpoint", ["model"], cancellationToken);
         var (temp, fileName) = (upload.File, upload.FileName);
         var model = upload.Fields.GetValueOrDefault("model");
         CheckpointFormat format;

@@ -65,7 +65,7 @@ public static class DatasetEndpoints
             return earlier;
         }
         var options = services.Uploads.Value;
-        using var upload = await MultipartUpload.ReadAsync(request, services.Store, options.MaxBytes, "dataset", ["name"], cancellationToken);
+        using var upload = await MultipartUpload.ReadAsync(request, services.Store, options.MaxBytes, $"{DatasetUploadOptions.Section}:MaxBytes", "dataset", ["name"], cancellationToken);
         var name = upload.Fields.GetValueOrDefault("name") ?? Path.GetFileNameWithoutExtension(upload.FileName);
         if (name.Length > MaxNameLength || name.Any(char.IsControl))
         {

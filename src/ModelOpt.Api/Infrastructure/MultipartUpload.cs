@@ -31,11 +31,14 @@ public sealed class MultipartUpload : IDisposable
     /// <summary>The non-empty text fields among those asked for, trimmed.</summary>
     public IReadOnlyDictionary<string, string> Fields { get; }
 
-    /// <summary>Reads the body; <paramref name="what"/> says what the file is in messages ("checkpoint", "dataset").</summary>
+    /// <summary>
+    /// Reads the body; <paramref name="what"/> says what the file is in messages ("checkpoint", "dataset"), and
+    /// <paramref name="maxBytesSetting"/> names the setting <paramref name="maxBytes"/> comes from in a 413.
+    /// </summary>
     /// <exception cref="PayloadTooLargeException">More than <paramref name="maxBytes"/> arrive.</exception>
     /// <exception cref="RequestValidationException">Not multipart, no file or two files, a malformed body.</exception>
     public static async Task<MultipartUpload> ReadAsync(
-        HttpRequest request, ArtifactStore store, long maxBytes, string what, IReadOnlyCollection<string> fieldNames, CancellationToken cancellationToken)
+        HttpRequest request, ArtifactStore store, long maxBytes, string maxBytesSetting, string what, IReadOnlyCollection<string> fieldNames, CancellationToken cancellationToken)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -43,7 +46,7 @@ public sealed class MultipartUpload : IDisposable
         }
         if (request.ContentLength is { } length && length > maxBytes + MultipartOverhead)
         {
-            throw new PayloadTooLargeException(maxBytes);
+            throw new PayloadTooLargeException(maxBytes, maxBytesSetting);
         }
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -72,7 +75,7 @@ public sealed class MultipartUpload : IDisposable
                         throw new RequestValidationException("file", $"Upload exactly one {what} file per request.");
                     }
                     fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
-                    temp = await store.WriteTempAsync(section.Body, maxBytes, cancellationToken);
+                    temp = await store.WriteTempAsync(section.Body, maxBytes, cancellationToken, maxBytesSetting);
                 }
                 else if (fieldNames.Contains(name))
                 {
@@ -96,9 +99,11 @@ public sealed class MultipartUpload : IDisposable
             }
             return new MultipartUpload(temp, fileName, fields);
         }
-        catch (InvalidDataException e) when (temp is null)
+        catch (Exception e) when (e is InvalidDataException || (e is IOException io && io is not BadHttpRequestException && !DiskSpace.IsFull(io)))
         {
-            throw new RequestValidationException("file", $"The multipart body is malformed: {e.Message}");
+            // MultipartReader's own words name its internals; the body's sender needs only to know it is not well formed.
+            temp?.Dispose();
+            throw new RequestValidationException("file", "The multipart body is malformed: it ends before its closing boundary or breaks the multipart/form-data format.");
         }
         catch
         {

@@ -47,6 +47,10 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large." : "Bad request.", e.Message,
                 e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "https://tools.ietf.org/html/rfc9110#section-15.5.14"
                     : "https://tools.ietf.org/html/rfc9110#section-15.5.1"),
+            IOException e when DiskSpace.IsFull(e) => Problem(StatusCodes.Status507InsufficientStorage, "Insufficient storage.",
+                "The server's disk is full; nothing was stored. Try again once space has been freed.", "https://tools.ietf.org/html/rfc4918#section-11.5"),
+            _ when RejectedValue(exception) is { } rejected => Problem(StatusCodes.Status400BadRequest, "The request is invalid.",
+                $"A value in the request cannot be stored ({rejected}); nothing was changed.", "https://tools.ietf.org/html/rfc9110#section-15.5.1"),
             _ => null,
         };
         if (problem is null && IsDatabaseUnavailable(exception))
@@ -90,6 +94,26 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
 
     // The id the problem-details body carries as traceId, so a user's report finds the log line.
     private static string RequestId(HttpContext httpContext) => Activity.Current?.Id ?? httpContext.TraceIdentifier;
+
+    // A value the database refuses (SQLSTATE class 22, "data exception": a NUL character in text, a number out of range,
+    // a negative OFFSET) came from the request, not from an outage: validation should have caught it first.
+    private static string? RejectedValue(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.PostgresException { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal))
+            {
+                return state switch
+                {
+                    "22021" => "text holds a NUL character or an invalid byte sequence",
+                    "22001" => "a text value is too long",
+                    "22003" => "a number is out of range",
+                    _ => "a value is out of range or malformed",
+                };
+            }
+        }
+        return null;
+    }
 
     // EF wraps provider errors (a refused connection, a timeout) in its own exceptions: look down the chain.
     private static bool IsDatabaseUnavailable(Exception exception)

@@ -68,7 +68,7 @@ internal sealed class PyTorchArchiveReader : IDisposable
             throw e switch
             {
                 CheckpointFormatException or OutOfMemoryException => e,
-                InvalidDataException or EndOfStreamException => new CheckpointFormatException(source, $"the zip archive is damaged ({e.Message.TrimEnd('.')}).", e),
+                InvalidDataException or EndOfStreamException => new CheckpointFormatException(source, "the zip archive is damaged or truncated.", e),
                 _ => new CheckpointFormatException(source, "the zip archive is damaged.", e),
             };
         }
@@ -85,7 +85,7 @@ internal sealed class PyTorchArchiveReader : IDisposable
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException or NotSupportedException)
         {
-            throw new CheckpointFormatException(source, $"storage '{storage.Key}' cannot be read ({e.Message.TrimEnd('.')}).", e);
+            throw new CheckpointFormatException(source, $"storage '{storage.Key}' cannot be read: its entry is damaged, truncated or too large.", e);
         }
     }
 

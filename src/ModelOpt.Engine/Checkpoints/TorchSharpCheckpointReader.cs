@@ -77,7 +77,7 @@ internal static class TorchSharpCheckpointReader
             Dispose(created);
             throw e is EndOfStreamException
                 ? new CheckpointFormatException(source, "the TorchSharp checkpoint ends early (truncated).", e)
-                : new CheckpointFormatException(source, $"not a TorchSharp checkpoint ({e.GetType().Name}: {e.Message}).", e);
+                : new CheckpointFormatException(source, "not a TorchSharp checkpoint: its entries cannot be read.", e);
         }
         catch
         {

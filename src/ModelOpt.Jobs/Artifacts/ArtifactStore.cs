@@ -40,7 +40,8 @@ public sealed class ArtifactStore(IOptions<StorageOptions> options)
 
     /// <summary>Streams <paramref name="content"/> to a temporary file, hashing it on the way; nothing is kept in memory.</summary>
     /// <exception cref="PayloadTooLargeException">More than <paramref name="maxBytes"/> bytes arrived (the temporary file is deleted).</exception>
-    public async Task<TempFile> WriteTempAsync(Stream content, long? maxBytes, CancellationToken cancellationToken)
+    /// <param name="maxBytesSetting">The setting <paramref name="maxBytes"/> comes from, named in the 413's message.</param>
+    public async Task<TempFile> WriteTempAsync(Stream content, long? maxBytes, CancellationToken cancellationToken, string? maxBytesSetting = null)
     {
         Directory.CreateDirectory(TempFolder);
         var path = Path.Combine(TempFolder, $"{Guid.NewGuid():N}.part");
@@ -57,7 +58,7 @@ public sealed class ArtifactStore(IOptions<StorageOptions> options)
                     length += read;
                     if (maxBytes is { } max && length > max)
                     {
-                        throw new PayloadTooLargeException(max);
+                        throw new PayloadTooLargeException(max, maxBytesSetting);
                     }
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
@@ -157,7 +158,8 @@ public sealed class ArtifactStore(IOptions<StorageOptions> options)
 }
 
 /// <summary>A request body over the configured upload limit (HTTP 413).</summary>
-public sealed class PayloadTooLargeException(long maxBytes) : Exception($"The upload exceeds the limit of {maxBytes} bytes (ModelOpt:Uploads:MaxBytes).")
+public sealed class PayloadTooLargeException(long maxBytes, string? setting = null)
+    : Exception($"The upload exceeds the limit of {maxBytes} bytes{(setting is null ? "" : $" ({setting})")}.")
 {
     public long MaxBytes { get; } = maxBytes;
 }

@@ -24,5 +24,18 @@ public sealed class DatasetUploadOptions
     [Range(1, 65_536)]
     public int MaxImageSide { get; set; } = 4096;
 
-    public DatasetFileLimits ToLimits() => new(MaxUncompressedBytes, MaxEntries, MaxImageSide);
+    /// <summary>Bytes one image file of an ImageFolder zip may unpack to (default 64 MiB); it is read into memory to be decoded.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxImageFileBytes { get; set; } = EngineDefaults.MaxImageFileBytes;
+
+    /// <summary>
+    /// Pixels all images of one upload may decode to, together (default 2^29): the upload check decodes every image, so
+    /// this bounds the CPU a small zip of images with huge declared canvases can cost.
+    /// </summary>
+    [Range(1, 1L << 40)]
+    public long MaxDecodedPixels { get; set; } = EngineDefaults.MaxDecodedPixels;
+
+    private static readonly DatasetFileLimits EngineDefaults = new();
+
+    public DatasetFileLimits ToLimits() => new(MaxUncompressedBytes, MaxEntries, MaxImageSide, MaxImageFileBytes, MaxDecodedPixels);
 }

@@ -46,7 +46,10 @@ public static class TestDatasets
         return form;
     }
 
-    /// <summary>A zip of the given entries: a null content is a folder entry; "png:R,G,B" is a 4x4 PNG of that colour.</summary>
+    /// <summary>
+    /// A zip of the given entries: a null content is a folder entry; "png:R,G,B" is a 4x4 PNG of that colour, and
+    /// "png:R,G,B:WxH" one of that size.
+    /// </summary>
     public static byte[] Zip(params (string Name, string? Content)[] entries)
     {
         using var memory = new MemoryStream();
@@ -62,8 +65,10 @@ public static class TestDatasets
                 using var stream = entry.Open();
                 if (content.StartsWith("png:", StringComparison.Ordinal))
                 {
-                    var rgb = content[4..].Split(',').Select(byte.Parse).ToArray();
-                    using var image = new Image<Rgb24>(4, 4, new Rgb24(rgb[0], rgb[1], rgb[2]));
+                    var parts = content[4..].Split(':');
+                    var rgb = parts[0].Split(',').Select(byte.Parse).ToArray();
+                    var size = parts.Length > 1 ? parts[1].Split('x').Select(int.Parse).ToArray() : [4, 4];
+                    using var image = new Image<Rgb24>(size[0], size[1], new Rgb24(rgb[0], rgb[1], rgb[2]));
                     image.SaveAsPng(stream);
                 }
                 else

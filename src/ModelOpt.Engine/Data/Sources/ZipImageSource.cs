@@ -11,16 +11,16 @@ internal sealed class ZipImageSource : IImageSource
 {
     private readonly ZipArchive? ownedArchive;
     private readonly IReadOnlyList<ZipArchiveEntry> entries;
-    private readonly int maxSide;
+    private readonly DatasetFileLimits limits;
 
     /// <param name="ownedArchive">The archive the entries belong to when this source is to dispose it; null when another source owns it.</param>
-    public ZipImageSource(ZipArchive? ownedArchive, IReadOnlyList<ZipArchiveEntry> entries, int channels, (int, int)? imageSize, int maxSide)
+    public ZipImageSource(ZipArchive? ownedArchive, IReadOnlyList<ZipArchiveEntry> entries, int channels, (int, int)? imageSize, DatasetFileLimits limits)
     {
         this.ownedArchive = ownedArchive;
         this.entries = entries;
         Channels = channels;
         ImageSize = imageSize;
-        this.maxSide = maxSide;
+        this.limits = limits;
     }
 
     public int Count => entries.Count;
@@ -38,7 +38,7 @@ internal sealed class ZipImageSource : IImageSource
         {
             var entry = entries[(int)index];
             using var content = entry.Open();
-            var image = ImageFileDecoder.Decode(content, entry.FullName, maxSide);
+            var image = ImageFileDecoder.Decode(content, entry.FullName, limits);
             if (pending.Count > 0 && (pending[0].Height != image.Height || pending[0].Width != image.Width))
             {
                 runs.Add(Stack(pending));
@@ -54,7 +54,7 @@ internal sealed class ZipImageSource : IImageSource
     }
 
     public IImageSource Subset(IReadOnlyList<long> indices) =>
-        new ZipImageSource(null, indices.Select(i => entries[(int)i]).ToList(), Channels, ImageSize, maxSide);
+        new ZipImageSource(null, indices.Select(i => entries[(int)i]).ToList(), Channels, ImageSize, limits);
 
     private Tensor Stack(List<DecodedImage> images)
     {

@@ -48,19 +48,26 @@ internal static class ImageFileDecoder
 {
     private static readonly Configuration Formats = new(new PngConfigurationModule(), new JpegConfigurationModule(), new BmpConfigurationModule());
 
-    /// <exception cref="DatasetException">Not a PNG, JPEG or BMP image, corrupt, or larger than <paramref name="maxSide"/>.</exception>
-    public static DecodedImage Decode(Stream content, string entryName, int maxSide)
+    /// <param name="maxPixels">Pixels the image may decode to (what is left of the upload's budget); checked from the header.</param>
+    /// <exception cref="DatasetException">
+    /// Not a PNG, JPEG or BMP image, corrupt, larger than the limits' side or file size, or past <paramref name="maxPixels"/>.
+    /// </exception>
+    public static DecodedImage Decode(Stream content, string entryName, DatasetFileLimits limits, long maxPixels = long.MaxValue)
     {
-        using var buffer = new MemoryStream();
-        content.CopyTo(buffer);
+        using var buffer = ReadBounded(content, entryName, limits.MaxImageFileBytes);
         try
         {
             buffer.Position = 0;
             var info = Image.Identify(Formats, buffer)
                        ?? throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.");
-            if (info.Width > maxSide || info.Height > maxSide)
+            if (info.Width > limits.MaxImageSide || info.Height > limits.MaxImageSide)
             {
-                throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {maxSide} pixels on a side are refused.");
+                throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {limits.MaxImageSide} pixels on a side are refused.");
+            }
+            if ((long)info.Width * info.Height > maxPixels)
+            {
+                throw new DatasetException(
+                    $"its images decode to more than {limits.MaxDecodedPixels} pixels in all ('{entryName}' is {info.Width}x{info.Height}), the limit for one upload.");
             }
             buffer.Position = 0;
             using var image = Image.Load<Rgb24>(Formats, buffer);
@@ -73,5 +80,23 @@ internal static class ImageFileDecoder
         {
             throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
         }
+    }
+
+    /// <summary>The file's bytes, refused once they pass <paramref name="maxBytes"/>: a zip entry's declared size is not trusted.</summary>
+    private static MemoryStream ReadBounded(Stream content, string entryName, int maxBytes)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = content.Read(chunk)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                buffer.Dispose();
+                throw new DatasetException($"'{entryName}' unpacks to more than {maxBytes} bytes, the limit for one image file.");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer;
     }
 }

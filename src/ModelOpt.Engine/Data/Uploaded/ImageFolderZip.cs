@@ -13,10 +13,12 @@ internal static class ImageFolderZip
         var index = ImageFolderIndex.Scan(zip);
         var grey = true;
         var sizes = new HashSet<(int, int)>();
+        var pixelsLeft = limits.MaxDecodedPixels;
         foreach (var image in index.Train.Concat(index.Test))
         {
             using var content = guard.OpenBounded(image.Entry);
-            var decoded = ImageFileDecoder.Decode(content, image.Entry.FullName, limits.MaxImageSide);
+            var decoded = ImageFileDecoder.Decode(content, image.Entry.FullName, limits, pixelsLeft);
+            pixelsLeft -= (long)decoded.Height * decoded.Width;
             grey = grey && decoded.IsGrey();
             sizes.Add((decoded.Height, decoded.Width));
         }
@@ -53,7 +55,7 @@ internal static class ImageFolderZip
         UploadedDatasetFile file, DatasetFileLimits limits, bool ownsArchive)
     {
         var entries = images.Select(i => i.Entry).ToList();
-        var source = new ZipImageSource(ownsArchive ? zip : null, entries, file.Channels, file.ImageSize, limits.MaxImageSide);
+        var source = new ZipImageSource(ownsArchive ? zip : null, entries, file.Channels, file.ImageSize, limits);
         return new ImageDataset(name, source, tensor(images.Select(i => i.Label).ToArray()), index.ClassNames.Count, index.ClassNames);
     }
 }

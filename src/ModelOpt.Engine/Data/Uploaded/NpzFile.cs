@@ -61,12 +61,7 @@ internal static class NpzFile
             NpyArrays.CheckImages(x, layout, $"x_{split}", copyTo);
         }
         using var y = guard.OpenBounded(entries[$"y_{split}"]);
-        var labels = NpyArrays.ReadLabels(y, NpyHeader.Read(y, $"y_{split}"), $"y_{split}");
-        if (labels.LongLength != layout.Count)
-        {
-            throw new DatasetException($"x_{split} holds {layout.Count} images but y_{split} {labels.LongLength} labels: they must be the same length.");
-        }
-        return (layout, labels);
+        return (layout, NpyArrays.ReadLabels(y, NpyHeader.Read(y, $"y_{split}"), $"y_{split}", layout.Count, $"x_{split}"));
     }
 
     private static PendingSplit OpenSplit(ArchiveGuard guard, Dictionary<string, ZipArchiveEntry> entries, string split, string fileName)

@@ -7,8 +7,8 @@ internal static class NpyArrays
 {
     private const int ChunkBytes = 1 << 20;
 
-    /// <summary>A 1-D integer array as int64.</summary>
-    public static long[] ReadLabels(Stream stream, NpyHeader header, string arrayName)
+    /// <summary>A 1-D integer array of <paramref name="expectedCount"/> entries (one per image) as int64.</summary>
+    public static long[] ReadLabels(Stream stream, NpyHeader header, string arrayName, long expectedCount, string imagesName)
     {
         var elementBytes = header.Descr switch
         {
@@ -21,6 +21,11 @@ internal static class NpyArrays
         if (header.Shape.Length != 1 || header.FortranOrder)
         {
             throw new DatasetException($"'{arrayName}' has shape ({string.Join(", ", header.Shape)}); labels are one integer per image (a 1-D array).");
+        }
+        if (header.Shape[0] != expectedCount)
+        {
+            // Checked before anything is allocated: the header's length is the uploader's claim.
+            throw new DatasetException($"{imagesName} holds {expectedCount} images but {arrayName} {header.Shape[0]} labels: they must be the same length.");
         }
         var bytes = ReadData(stream, header.Shape[0] * elementBytes, arrayName);
         var signed = header.Descr.Contains('i');
@@ -52,7 +57,8 @@ internal static class NpyArrays
     /// </summary>
     public static void CheckImages(Stream stream, NpyImageLayout layout, string arrayName, Stream? copyTo = null)
     {
-        var remaining = layout.Count * layout.ImageBytes;
+        var remaining = layout.DataBytes ?? throw new DatasetException(
+            $"'{arrayName}' announces {layout.Count} images of {layout.ImageBytes} bytes, more data than any upload can hold.");
         var buffer = new byte[ChunkBytes];
         while (remaining > 0)
         {

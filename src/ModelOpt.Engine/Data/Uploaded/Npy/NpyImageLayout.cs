@@ -10,6 +10,9 @@ internal sealed record NpyImageLayout(long Count, int Channels, int Height, int 
 
     public long ImageBytes => (long)Channels * Height * Width * ElementBytes;
 
+    /// <summary>The array's data bytes; null when the header's count times the image size does not fit a long.</summary>
+    public long? DataBytes => Count <= long.MaxValue / ImageBytes ? Count * ImageBytes : null;
+
     public static NpyImageLayout Of(NpyHeader header, string arrayName)
     {
         var isFloat = header.Descr switch
