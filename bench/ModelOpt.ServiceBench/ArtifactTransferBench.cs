@@ -24,7 +24,8 @@ public sealed record TransferMeasurement(
 /// again as an input (GET, hashed while written, checked). This process plays the worker, so its RSS is the worker's.
 /// Each round also stores the file as the default shared-folder mode does, for a ratio measured in the same run.
 /// </summary>
-public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid, string folder)
+/// <param name="claimJob">A running job and the execution id of its claim: the API stores a worker's file only for such a claim.</param>
+public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid, string folder, Func<Task<(Guid JobId, Guid ExecutionId)>> claimJob)
 {
     public const string SharedFolderCopy = "shared folder (copy + hash, same disk)";
 
@@ -46,14 +47,15 @@ public sealed class ArtifactTransferBench(Uri api, string workerKey, int apiPid,
         // Round 0 warms up connections, JIT and the page cache; it is not reported.
         for (var round = 0; round <= rounds; round++)
         {
-            var path = ArtifactStore.JobArtifactPath(Guid.NewGuid(), $"Bench/{Path.GetFileName(file)}");
-            var upload = await MeasureAsync("upload (worker → API)", file, () => transfer.PublishAsync(file, path, CancellationToken.None));
+            var (jobId, executionId) = await claimJob();
+            var path = ArtifactStore.JobArtifactPath(jobId, $"Convert/{Path.GetFileName(file)}");
+            var upload = await MeasureAsync("upload (worker → API)", file, () => transfer.PublishAsync(file, path, executionId, CancellationToken.None));
             string? local = null;
             var download = await MeasureAsync("download (API → worker)", file, async () =>
                 local = await transfer.FetchAsync(path, sha256, CancellationToken.None)
                         ?? throw new InvalidOperationException($"The API has no {path} right after storing it."));
             File.Delete(local!);
-            var copy = await MeasureAsync(SharedFolderCopy, file, () => sharedFolder.PublishAsync(file, path, CancellationToken.None));
+            var copy = await MeasureAsync(SharedFolderCopy, file, () => sharedFolder.PublishAsync(file, path, executionId, CancellationToken.None));
             if (round > 0)
             {
                 results.AddRange([upload, download, copy]);

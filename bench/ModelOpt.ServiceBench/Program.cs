@@ -115,7 +115,8 @@ try
         {
             var source = Directory.CreateDirectory(Path.Combine(dataRoot, "transfer-source")).FullName;
             var file = CheckpointFiles.WriteResNet18(source);
-            var transfer = new ArtifactTransferBench(api.BaseAddress, api.ApiKey, api.Pid, Directory.CreateDirectory(Path.Combine(dataRoot, "worker")).FullName);
+            var transfer = new ArtifactTransferBench(api.BaseAddress, api.ApiKey, api.Pid, Directory.CreateDirectory(Path.Combine(dataRoot, "worker")).FullName,
+                () => ClaimedJob.CreateAsync(client, options.Dataset, options.Provider, dataRoot, database?.ConnectionString));
             Console.WriteLine($"artifact transfer: {new FileInfo(file).Length / 1e6:F1} MB, 1 warm-up + {options.TransferRounds} rounds each way, load average {LoadAverage()}");
             var measured = await transfer.RunAsync(file, options.TransferRounds);
             foreach (var t in measured)

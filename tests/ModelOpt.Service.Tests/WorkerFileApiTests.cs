@@ -3,17 +3,23 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Artifacts;
+using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
 
 namespace ModelOpt.Service.Tests;
 
-/// <summary>The artifact store for workers without the shared folder: worker keys only, uploads stored only when their Content-Digest holds.</summary>
+/// <summary>
+/// The artifact store for workers without the shared folder: worker keys only, uploads stored only when their
+/// Content-Digest holds, and only for the running claim of a job, for a stage not yet recorded.
+/// </summary>
 public sealed class WorkerFileApiTests : PostgresApiTest
 {
     private static string ArtifactPath(Guid jobId, string name) => ArtifactStore.JobArtifactPath(jobId, $"Convert/{name}");
 
-    private static HttpRequestMessage Put(string path, byte[] body, string? digestOf)
+    private static HttpRequestMessage Put(string path, byte[] body, string? digestOf, Guid? executionId)
     {
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -21,8 +27,28 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         {
             content.Headers.TryAddWithoutValidation(ContentDigest.Header, digestOf);
         }
-        return new HttpRequestMessage(HttpMethod.Put, $"/{ApiArtifactTransfer.FilesRoute}/{path}") { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Put, $"/{ApiArtifactTransfer.FilesRoute}/{path}") { Content = content };
+        if (executionId is { } id)
+        {
+            request.Headers.Add(ExecutionIdHeader.Name, id.ToString());
+        }
+        return request;
     }
+
+    /// <summary>A queued job (no worker runs here) claimed by hand, as a worker's claim would: running, with an execution id.</summary>
+    private static async Task<(Guid JobId, Guid ExecutionId)> RunningJobAsync(ServiceFactory factory, HttpClient client)
+    {
+        var job = await client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = "fashion-mnist", epochs = 1 });
+        var executionId = Guid.NewGuid();
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(j => j.Status, JobStatus.Running)
+            .SetProperty(j => j.ExecutionId, executionId));
+        return (job.Id, executionId);
+    }
+
+    private Task<(Guid JobId, Guid ExecutionId)> RunningJobAsync() => RunningJobAsync(Factory, Client);
 
     [Fact]
     public async Task An_upload_is_stored_when_its_digest_holds_and_downloads_byte_for_byte()
@@ -30,9 +56,10 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         var worker = Factory.CreateClient(await Factory.CreateKeyAsync(ApiKeyScope.Worker));
         var body = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
         var sha256 = TestCheckpoints.Sha256(body);
-        var path = ArtifactPath(Guid.NewGuid(), "model-int8.pt");
+        var (jobId, executionId) = await RunningJobAsync();
+        var path = ArtifactPath(jobId, "model-int8.pt");
 
-        var response = await worker.SendAsync(Put(path, body, ContentDigest.Format(sha256)));
+        var response = await worker.SendAsync(Put(path, body, ContentDigest.Format(sha256), executionId));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(new StoredFile(path, body.Length, sha256), await response.ReadAsync<StoredFile>());
@@ -47,10 +74,12 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         var body = RandomNumberGenerator.GetBytes(100_000);
         var damaged = body.ToArray();
         damaged[50_000] ^= 1;
-        var path = ArtifactPath(Guid.NewGuid(), "model-int8.pt");
+        var (jobId, executionId) = await RunningJobAsync();
+        var path = ArtifactPath(jobId, "model-int8.pt");
 
-        var problem = await (await worker.SendAsync(Put(path, damaged, ContentDigest.Format(TestCheckpoints.Sha256(body))))).ProblemAsync(HttpStatusCode.UnprocessableEntity);
-        var missing = await (await worker.SendAsync(Put(path, body, null))).ProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await (await worker.SendAsync(Put(path, damaged, ContentDigest.Format(TestCheckpoints.Sha256(body)), executionId)))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        var missing = await (await worker.SendAsync(Put(path, body, null, executionId))).ProblemAsync(HttpStatusCode.BadRequest);
 
         Assert.Contains("nothing was stored", problem.GetProperty("detail").GetString());
         Assert.True(missing.GetProperty("errors").TryGetProperty(ContentDigest.Header, out _));
@@ -65,11 +94,56 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         var body = new byte[] { 1, 2, 3 };
         var digest = ContentDigest.Format(TestCheckpoints.Sha256(body));
 
-        await (await writer.SendAsync(Put(ArtifactPath(Guid.NewGuid(), "a.bin"), body, digest))).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await writer.SendAsync(Put(ArtifactPath(Guid.NewGuid(), "a.bin"), body, digest, Guid.NewGuid()))).ProblemAsync(HttpStatusCode.Forbidden);
         await (await writer.GetAsync($"/{ApiArtifactTransfer.FilesRoute}/checkpoints/x/y.pth")).ProblemAsync(HttpStatusCode.Forbidden);
-        await (await worker.SendAsync(Put("checkpoints/0123/evil.pth", body, digest))).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await worker.SendAsync(Put("checkpoints/0123/evil.pth", body, digest, Guid.NewGuid()))).ProblemAsync(HttpStatusCode.BadRequest);
         await (await worker.GetAsync($"/{ApiArtifactTransfer.FilesRoute}/modelopt.db")).ProblemAsync(HttpStatusCode.NotFound);
         await (await worker.GetAsync($"/{ApiArtifactTransfer.FilesRoute}/checkpoints/none/none.pth")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_worker_writes_only_for_its_running_claim_and_never_over_a_recorded_stage()
+    {
+        var worker = Factory.CreateClient(await Factory.CreateKeyAsync(ApiKeyScope.Worker));
+        var body = new byte[] { 1, 2, 3 };
+        var digest = ContentDigest.Format(TestCheckpoints.Sha256(body));
+        var (jobId, executionId) = await RunningJobAsync();
+        var path = ArtifactPath(jobId, "model-int8.pt");
+
+        await (await worker.SendAsync(Put(ArtifactPath(Guid.NewGuid(), "a.bin"), body, digest, executionId))).ProblemAsync(HttpStatusCode.NotFound);
+        var noClaim = await (await worker.SendAsync(Put(path, body, digest, null))).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(noClaim.GetProperty("errors").TryGetProperty(ExecutionIdHeader.Name, out _));
+        await (await worker.SendAsync(Put(path, body, digest, Guid.NewGuid()))).ProblemAsync(HttpStatusCode.Conflict);
+
+        // The stage completes as StageRecorder records it: its artifact row with the stored file's hash.
+        var stored = await (await worker.SendAsync(Put(path, body, digest, executionId))).ReadAsync<StoredFile>();
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+            db.JobStages.Add(new JobStage { JobId = jobId, Stage = PipelineStage.Convert, StartedAt = DateTime.UtcNow, CompletedAt = DateTime.UtcNow });
+            db.JobArtifacts.Add(new JobArtifact
+            {
+                JobId = jobId, Stage = PipelineStage.Convert, Name = "model-int8.pt", ContentType = "application/octet-stream",
+                RelativePath = stored.RelativePath, SizeBytes = stored.SizeBytes, Sha256 = stored.Sha256, CreatedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+        var rewrite = new byte[] { 6, 6, 6 };
+        var rewriteDigest = ContentDigest.Format(TestCheckpoints.Sha256(rewrite));
+        await (await worker.SendAsync(Put(path, rewrite, rewriteDigest, executionId))).ProblemAsync(HttpStatusCode.Conflict);
+        await (await worker.SendAsync(Put(ArtifactPath(jobId, "extra.bin"), rewrite, rewriteDigest, executionId))).ProblemAsync(HttpStatusCode.Conflict);
+
+        // Finished: nothing of the job changes any more, whatever the claim says.
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Jobs.Where(j => j.Id == jobId)
+                .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, JobStatus.Succeeded));
+        }
+        var finished = ArtifactStore.JobArtifactPath(jobId, "Compile/model-int8.pt");
+        var problem = await (await worker.SendAsync(Put(finished, rewrite, rewriteDigest, executionId))).ProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains("Succeeded", problem.GetProperty("detail").GetString());
+        Assert.Equal(body, await worker.GetByteArrayAsync($"/{ApiArtifactTransfer.FilesRoute}/{path}"));
+        Assert.Equal([path], Factory.StoredFiles().Where(f => f.StartsWith("jobs/", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -80,8 +154,9 @@ public sealed class WorkerFileApiTests : PostgresApiTest
         var key = await api.CreateKeyAsync(ApiKeyScope.Worker);
         var body = RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 5);
         var sha256 = TestCheckpoints.Sha256(body);
-        var path = ArtifactPath(Guid.NewGuid(), "model-int8.pt");
-        Assert.Equal(HttpStatusCode.Created, (await api.CreateClient(key).SendAsync(Put(path, body, ContentDigest.Format(sha256)))).StatusCode);
+        var (jobId, executionId) = await RunningJobAsync(api, api.CreateClient());
+        var path = ArtifactPath(jobId, "model-int8.pt");
+        Assert.Equal(HttpStatusCode.Created, (await api.CreateClient(key).SendAsync(Put(path, body, ContentDigest.Format(sha256), executionId))).StatusCode);
         var root = Directory.CreateTempSubdirectory("modelopt-transfer-").FullName;
         try
         {

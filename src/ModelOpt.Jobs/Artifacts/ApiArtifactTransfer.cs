@@ -77,7 +77,7 @@ public sealed class ApiArtifactTransfer : IArtifactTransfer, IDisposable
         return directory;
     }
 
-    public async Task<StoredFile> PublishAsync(string sourcePath, string relativePath, CancellationToken cancellationToken)
+    public async Task<StoredFile> PublishAsync(string sourcePath, string relativePath, Guid executionId, CancellationToken cancellationToken)
     {
         var sha256 = await ContentDigest.OfFileAsync(sourcePath, cancellationToken);
         await using var file = new FileStream(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, useAsync: true);
@@ -85,7 +85,9 @@ public sealed class ApiArtifactTransfer : IArtifactTransfer, IDisposable
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         content.Headers.ContentLength = file.Length;
         content.Headers.TryAddWithoutValidation(ContentDigest.Header, ContentDigest.Format(sha256));
-        using var response = await http.PutAsync(UrlOf(relativePath), content, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Put, UrlOf(relativePath)) { Content = content };
+        request.Headers.Add(ExecutionIdHeader.Name, executionId.ToString());
+        using var response = await http.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             throw new ArtifactTransferException(

@@ -13,8 +13,18 @@ public interface IArtifactTransfer
     /// <summary>The job's work folder, holding every artifact its completed stages stored (a later stage reads them there).</summary>
     Task<string> PrepareWorkDirectoryAsync(Guid jobId, CancellationToken cancellationToken);
 
-    /// <summary>Stores a file a stage wrote at <paramref name="relativePath"/>, replacing any previous one; complete and hashed before it is visible.</summary>
-    Task<StoredFile> PublishAsync(string sourcePath, string relativePath, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a file a stage wrote at <paramref name="relativePath"/>, replacing a file an unfinished earlier attempt left
+    /// there; complete and hashed before it is visible. <paramref name="executionId"/> is the run's claim on the job: the
+    /// API stores nothing for a run that no longer holds it.
+    /// </summary>
+    Task<StoredFile> PublishAsync(string sourcePath, string relativePath, Guid executionId, CancellationToken cancellationToken);
+}
+
+/// <summary>The header a worker's artifact upload names its run's claim on the job with.</summary>
+public static class ExecutionIdHeader
+{
+    public const string Name = "ModelOpt-Execution-Id";
 }
 
 /// <summary>A file that did not arrive intact (checksum or HTTP failure); the job's attempt fails and is retried.</summary>

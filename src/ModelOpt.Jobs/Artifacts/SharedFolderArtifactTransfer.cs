@@ -16,6 +16,6 @@ public sealed class SharedFolderArtifactTransfer(ArtifactStore store) : IArtifac
         return Task.FromResult(directory);
     }
 
-    public Task<StoredFile> PublishAsync(string sourcePath, string relativePath, CancellationToken cancellationToken) =>
+    public Task<StoredFile> PublishAsync(string sourcePath, string relativePath, Guid executionId, CancellationToken cancellationToken) =>
         store.ImportAsync(sourcePath, relativePath, cancellationToken);
 }

@@ -20,7 +20,7 @@ public sealed class StageRecorder(IServiceScopeFactory scopes, IArtifactTransfer
         foreach (var artifact in outcome.Artifacts)
         {
             var relative = ArtifactStore.JobArtifactPath(job.Id, $"{stage}/{artifact.Name}");
-            stored.Add((artifact, await files.PublishAsync(artifact.Path, relative, cancellationToken)));
+            stored.Add((artifact, await files.PublishAsync(artifact.Path, relative, executionId, cancellationToken)));
         }
 
         await using var scope = scopes.CreateAsyncScope();
