@@ -29,6 +29,8 @@ public sealed class JobApiTests : PostgresApiTest
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":-0.1}}""", "quantization.maxAccuracyDrop" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":100.5}}""", "quantization.maxAccuracyDrop" },
         { """{"model":"resnet20","dataset":"synthetic","device":"tpu"}""", "device" },
+        { """{"model":"resnet20","dataset":"fashion-mnist","dataPath":"/etc"}""", "dataPath" },
+        { """{"model":"resnet20","dataset":"fashion-mnist","dataPath":"/usr/share/datasets\u0000/fashion-mnist"}""", "dataPath" },
         { """{"model":"resnet20","dataset":"synthetic","checkpointId":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", "checkpointId" },
     };
 

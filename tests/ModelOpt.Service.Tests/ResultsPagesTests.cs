@@ -131,7 +131,9 @@ public sealed class ResultsPagesTests : IAsyncLifetime
     public async Task A_failed_job_shows_its_reason_and_offers_a_retry()
     {
         using var browser = HeadlessChromium.Start();
-        await using var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: true));
+        var settings = ServiceFactory.Postgres(db, embeddedWorker: true);
+        settings["ModelOpt:Datasets:AllowedDataRoots:0"] = "/nonexistent";
+        await using var factory = new ServiceFactory(settings);
         var api = factory.StartKestrel();
         var client = factory.CreateClient();
         browser.SignIn(api, await factory.CreateKeyAsync(ApiKeyScope.Write));

@@ -105,6 +105,10 @@ public static class JobEndpoints
         {
             errors["dataPath"] = ["An uploaded dataset is read from the artifact store: leave dataPath empty."];
         }
+        else if (!string.IsNullOrWhiteSpace(request.DataPath) && services.Datasets.RefusedDataPath(request.DataPath) is { } refused)
+        {
+            errors["dataPath"] = [refused];
+        }
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
         {

@@ -12,7 +12,7 @@ public sealed class CreateJobRequest
     [Required, MaxLength(64), Description("A built-in dataset's name (fashion-mnist, cifar10, synthetic) or an uploaded dataset's id, from GET /api/datasets.")]
     public string? Dataset { get; set; }
 
-    [MaxLength(1024), Description("Folder of the dataset files on the worker's disk; null uses the worker's configured path.")]
+    [MaxLength(1024), Description("Folder of the dataset files on the worker's disk, on or below a folder the server's ModelOpt:Datasets:AllowedDataRoots lists (none by default, so dataPath is refused); null uses the worker's configured path.")]
     public string? DataPath { get; set; }
 
     [Description("An uploaded FP32 checkpoint (POST /api/checkpoints); absent trains the model first.")]

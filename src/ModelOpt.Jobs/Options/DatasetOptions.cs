@@ -7,4 +7,10 @@ public sealed class DatasetOptions
 
     /// <summary>Dataset name → folder (e.g. <c>fashion-mnist</c> → <c>/usr/share/datasets/fashion-mnist</c>).</summary>
     public Dictionary<string, string> Paths { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Folders a job's <c>dataPath</c> may name, on or below them (default none: a job reads a built-in dataset from its
+    /// configured folder or an uploaded one, and may not point the worker at any other folder of the server).
+    /// </summary>
+    public List<string> AllowedDataRoots { get; set; } = [];
 }
