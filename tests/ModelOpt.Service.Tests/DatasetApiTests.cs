@@ -198,6 +198,19 @@ public sealed class DatasetApiTests : PostgresApiTest
     }
 
     [Fact]
+    public async Task A_name_longer_than_a_job_can_record_is_refused_and_the_longest_one_runs_as_a_job()
+    {
+        var content = TestDatasets.Zip(TestDatasets.GoodImageFolder());
+
+        var refused = await (await Client.PostAsync("/api/datasets", TestDatasets.Form(content, "x.zip", new string('d', 65)))).ProblemAsync(HttpStatusCode.BadRequest);
+        var dataset = await UploadAsync(content, "pets.zip", new string('d', 64));
+        var job = await Client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = dataset.Id.ToString() });
+
+        Assert.Contains("at most 64", refused.GetProperty("errors").GetProperty("name")[0].GetString());
+        Assert.Equal(new string('d', 64), job.Dataset);
+    }
+
+    [Fact]
     public async Task A_built_in_name_cannot_be_taken_by_an_upload()
     {
         var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "x.zip", "fashion-mnist"));
@@ -251,9 +264,9 @@ public sealed class DatasetApiTests : PostgresApiTest
         Assert.Contains("mean has 2 values", (await badTransform.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("preprocessing")[0].GetString());
     }
 
-    private async Task<DatasetDto> UploadAsync(byte[] content, string fileName)
+    private async Task<DatasetDto> UploadAsync(byte[] content, string fileName, string? name = null)
     {
-        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName));
+        var response = await Client.PostAsync("/api/datasets", TestDatasets.Form(content, fileName, name));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await response.ReadAsync<DatasetDto>();
     }

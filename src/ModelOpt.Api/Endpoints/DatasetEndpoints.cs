@@ -16,7 +16,8 @@ public sealed record DatasetServices(
 
 public static class DatasetEndpoints
 {
-    private const int MaxNameLength = 128;
+    // A job records its dataset's name: an upload's name may be no longer than a job can hold.
+    private const int MaxNameLength = OptimizationJob.MaxDatasetNameLength;
 
     public static RouteGroupBuilder MapDatasetEndpoints(this IEndpointRouteBuilder routes)
     {

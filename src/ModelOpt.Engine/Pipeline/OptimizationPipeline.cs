@@ -25,11 +25,12 @@ public sealed class OptimizationPipeline
     private readonly List<(string Directory, JobMemory Memory)> memories = [];
     private readonly Dictionary<string, int> running = [];
 
-    /// <summary>The stages in order; Train only when the job starts without a checkpoint.</summary>
-    public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst) =>
-        [.. Enum.GetValues<PipelineStage>().Where(s => trainFirst || s != PipelineStage.Train)];
+    /// <summary>The stages in order; Train only when the job starts without a checkpoint, Compile unless it is disabled.</summary>
+    public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst, bool compile = true) =>
+        [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile))];
 
-    public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) => StagesFor(trainFirst: request.CheckpointPath is null);
+    public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
+        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile);
 
     /// <summary>Runs one stage on a worker thread.</summary>
     /// <exception cref="PipelineInputException">The checkpoint, data or options are unusable; retrying will not help.</exception>

@@ -11,6 +11,7 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="UploadedDataset">The uploaded dataset file when the job uses one; <paramref name="Dataset"/> is then only its display name.</param>
 /// <param name="Preprocessing">The input transform; null is the notebook's.</param>
 /// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
+/// <param name="Compile">Whether the compile stage runs; without it the job ends after Convert.</param>
 public sealed record OptimizationRequest(
     string Model,
     string Dataset,
@@ -22,4 +23,5 @@ public sealed record OptimizationRequest(
     string Device = "cpu",
     UploadedDatasetFile? UploadedDataset = null,
     ImagePreprocessing? Preprocessing = null,
-    DatasetSplitOptions? Split = null);
+    DatasetSplitOptions? Split = null,
+    bool Compile = true);

@@ -6,7 +6,5 @@ namespace ModelOpt.Jobs.Contracts;
 public static class JobPlan
 {
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationJob job) =>
-        OptimizationPipeline.StagesFor(trainFirst: job.TrainFirst)
-            .Where(s => s != PipelineStage.Compile || job.Spec.Compile.Enabled)
-            .ToList();
+        OptimizationPipeline.StagesFor(trainFirst: job.TrainFirst, compile: job.Spec.Compile.Enabled);
 }

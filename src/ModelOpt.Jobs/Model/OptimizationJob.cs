@@ -9,6 +9,9 @@ public sealed class OptimizationJob
     public Guid Id { get; set; }
     public JobStatus Status { get; set; }
     public required string Model { get; set; }
+    /// <summary>The longest dataset name a job can record: an uploaded dataset's name is held to it too.</summary>
+    public const int MaxDatasetNameLength = 64;
+
     /// <summary>The built-in dataset's name, or the uploaded dataset's name when <see cref="DatasetId"/> is set.</summary>
     public required string Dataset { get; set; }
 

@@ -16,7 +16,7 @@ public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfigur
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.CurrentStage).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Model).HasMaxLength(64);
-        builder.Property(j => j.Dataset).HasMaxLength(64);
+        builder.Property(j => j.Dataset).HasMaxLength(OptimizationJob.MaxDatasetNameLength);
         builder.Property(j => j.DataPath).HasMaxLength(1024);
         builder.Property(j => j.Device).HasMaxLength(32);
         builder.Property(j => j.Queue).HasMaxLength(32);
