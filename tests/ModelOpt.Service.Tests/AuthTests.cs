@@ -170,7 +170,17 @@ public sealed class AuthTests : IAsyncLifetime
         using var browser = factory.CreateAnonymousClient();
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/hangfire?api_key={adminKey}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/hangfire/jobs/enqueued")).StatusCode); // the cookie carries it
-        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/jobs")).StatusCode); // and the pages' GETs
+        // ... to the dashboard alone: the admin key given to /hangfire opens neither the API nor the pages.
+        await (await browser.GetAsync("/api/keys")).ProblemAsync(HttpStatusCode.Unauthorized);
+        await (await browser.GetAsync("/api/jobs")).ProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_key_passed_in_a_page_s_address_serves_the_pages_scripted_calls_but_no_cross_site_form()
+    {
+        using var browser = factory.CreateAnonymousClient();
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/?api_key={await factory.CreateKeyAsync(ApiKeyScope.Write)}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/jobs")).StatusCode); // the pages' GETs
 
         // A state change on the cookie alone (a cross-site form) is refused; the pages' scripts add the header.
         var job = new { model = "resnet20", dataset = "synthetic" };

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using ModelOpt.Api.Security;
+using ModelOpt.Jobs.Infrastructure;
 
 namespace ModelOpt.Service.Tests;
 
@@ -29,5 +31,26 @@ public sealed class OpenAccessTests : IAsyncLifetime
         using var keyed = factory.CreateClient(created.Key);
         Assert.Equal(HttpStatusCode.OK, (await keyed.GetAsync("/api/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await keyed.GetAsync("/hangfire")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_key_created_outside_the_api_closes_the_open_access_at_the_next_request()
+    {
+        using var anonymous = factory.CreateAnonymousClient();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/jobs")).StatusCode);
+
+        // As the CLI verb does from its own process: a row in the database, which this API's key store never saw.
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+            db.ApiKeys.Add(new ApiKey
+            {
+                Id = Guid.CreateVersion7(), Name = "from the cli", Prefix = "mo_cli00", Hash = ApiKeyStore.HashOf("mo_not-a-real-key"),
+                Scope = ApiKeyScope.Admin, CreatedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await (await anonymous.GetAsync("/api/jobs")).ProblemAsync(HttpStatusCode.Unauthorized);
     }
 }

@@ -10,8 +10,9 @@ namespace ModelOpt.Api.Security;
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>. Browsers, which cannot add that header to a page or the Hangfire dashboard,
 /// pass the key once in a page's address (<c>/?api_key=…</c>, <c>/hangfire?api_key=…</c>); it is then kept in an
-/// HTTP-only, SameSite=Strict cookie. A cookie alone never authorizes a state-changing API call: that also needs the
-/// <c>X-Requested-With: ModelOpt</c> header the pages' scripts send and a cross-site form cannot.
+/// HTTP-only, SameSite=Strict cookie: for the pages and their API calls from a page's address, for the dashboard alone
+/// (path <c>/hangfire</c>, a cookie of its own) from the dashboard's. A cookie alone never authorizes a state-changing
+/// API call: that also needs the <c>X-Requested-With: ModelOpt</c> header the pages' scripts send and a cross-site form cannot.
 /// Refusals are problem details: 401 with <c>WWW-Authenticate: Bearer</c>, 403 naming the scope needed.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
@@ -20,6 +21,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string DashboardPath = "/hangfire";
     public const string BrowserCookie = "ModelOpt.Key";
+    public const string DashboardCookie = "ModelOpt.DashboardKey";
     public const string BrowserQuery = "api_key";
     public const string ScriptHeader = "X-Requested-With";
     public const string ScriptHeaderValue = "ModelOpt";
@@ -38,9 +40,10 @@ public sealed class ApiKeyAuthenticationHandler(
         }
         if (fromQuery)
         {
-            Response.Cookies.Append(BrowserCookie, key, new CookieOptions
+            var dashboard = IsDashboard;
+            Response.Cookies.Append(dashboard ? DashboardCookie : BrowserCookie, key, new CookieOptions
             {
-                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = Request.IsHttps, Path = "/",
+                HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = Request.IsHttps, Path = dashboard ? DashboardPath : "/",
             });
         }
         var identity = new ClaimsIdentity(
@@ -82,8 +85,14 @@ public sealed class ApiKeyAuthenticationHandler(
             fromQuery = true;
             return queryKey;
         }
+        if (IsDashboard && Request.Cookies[DashboardCookie] is { Length: > 0 } dashboardKey)
+        {
+            return dashboardKey;
+        }
         return safe || Request.Headers[ScriptHeader] == ScriptHeaderValue ? Request.Cookies[BrowserCookie] : null;
     }
+
+    private bool IsDashboard => Request.Path.StartsWithSegments(DashboardPath);
 
     private async Task WriteAsync(int status, string title, string detail, string type)
     {

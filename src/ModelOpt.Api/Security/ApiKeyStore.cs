@@ -16,8 +16,8 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
     private const string KeyPrefix = "mo_";
 
     private readonly ConcurrentDictionary<string, (ApiKey Key, DateTime Until)> byHash = new();
-    // A reference swapped whole, so concurrent requests never read half of an update.
-    private volatile AnyKeysAnswer anyKeys = new(false, DateTime.MinValue);
+    // Set once a key is known to exist; keys are never deleted, so that answer is final.
+    private volatile bool anyKeys;
 
     public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
@@ -38,7 +38,7 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         var db = keyScope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(cancellationToken);
-        anyKeys = new AnyKeysAnswer(true, DateTime.MaxValue);
+        anyKeys = true;
         return (row, key);
     }
 
@@ -62,20 +62,18 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         return row;
     }
 
-    /// <summary>Whether any key was ever created (revoked ones count: revoking the last key does not open the API).</summary>
+    /// <summary>
+    /// Whether any key was ever created (revoked ones count: revoking the last key does not open the API). "None" is
+    /// never cached: a key created by the CLI in another process closes the open access at the next request.
+    /// </summary>
     public async Task<bool> AnyExistAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var answer = anyKeys;
-        if (answer.Until > now)
+        if (anyKeys)
         {
-            return answer.Any;
+            return true;
         }
         await using var scope = scopes.CreateAsyncScope();
-        var any = await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AnyAsync(cancellationToken);
-        // Keys are never deleted, so once one exists the answer is final.
-        anyKeys = new AnyKeysAnswer(any, any ? DateTime.MaxValue : now + options.Value.CacheDuration);
-        return any;
+        return anyKeys = await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AnyAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken)
@@ -95,6 +93,4 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         byHash.Clear();
         return found == 1;
     }
-
-    private sealed record AnyKeysAnswer(bool Any, DateTime Until);
 }
