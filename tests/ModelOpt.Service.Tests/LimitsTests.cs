@@ -42,6 +42,29 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Guessed_keys_are_limited_per_client_address_before_the_database_is_asked_while_a_known_key_keeps_its_own_bucket()
+    {
+        await using var factory = Service(("ModelOpt:RateLimit:PermitsPerSecond", "1"), ("ModelOpt:RateLimit:Burst", "3"));
+        using var known = factory.CreateClient();
+        var store = factory.Services.GetRequiredService<ApiKeyStore>();
+        var lookupsBefore = store.DatabaseLookups;
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var guess = factory.CreateClient($"mo_guess{i:D2}");
+            statuses.Add((await guess.GetAsync("/api/jobs")).StatusCode);
+        }
+
+        // The burst (3) and what the bucket refills while the loop runs reach authentication; the rest are refused first.
+        var looked = store.DatabaseLookups - lookupsBefore;
+        Assert.InRange(looked, 3, 6);
+        Assert.Equal(looked, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(20 - looked, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.Equal(HttpStatusCode.OK, (await known.GetAsync("/api/jobs")).StatusCode);
+    }
+
+    [Fact]
     public async Task Retried_job_submissions_with_one_idempotency_key_create_one_job_even_when_concurrent()
     {
         await using var factory = Service();

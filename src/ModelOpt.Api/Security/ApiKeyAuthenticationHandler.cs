@@ -94,6 +94,17 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private bool IsDashboard => Request.Path.StartsWithSegments(DashboardPath);
 
+    /// <summary>The key a request carries in its header or cookie, for the rate limit that runs before authentication.</summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+        return request.Cookies[request.Path.StartsWithSegments(DashboardPath) ? DashboardCookie : BrowserCookie];
+    }
+
     private async Task WriteAsync(int status, string title, string detail, string type)
     {
         Response.StatusCode = status;

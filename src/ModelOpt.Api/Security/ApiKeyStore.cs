@@ -39,8 +39,18 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(cancellationToken);
         anyKeys = true;
+        byHash[row.Hash] = (row, row.CreatedAt + options.Value.CacheDuration);
         return (row, key);
     }
+
+    private long databaseLookups;
+
+    /// <summary>How many key look-ups reached the database (cache misses): what an unknown key costs.</summary>
+    internal long DatabaseLookups => Interlocked.Read(ref databaseLookups);
+
+    /// <summary>The id of a key this API has recently found active (no database look-up); null for any other string.</summary>
+    public Guid? CachedKeyId(string key) =>
+        byHash.TryGetValue(HashOf(key), out var cached) && cached.Until > time.GetUtcNow().UtcDateTime ? cached.Key.Id : null;
 
     /// <summary>The key's row if it exists and is not revoked.</summary>
     public async Task<ApiKey?> FindActiveAsync(string key, CancellationToken cancellationToken)
@@ -51,6 +61,7 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         {
             return cached.Key;
         }
+        Interlocked.Increment(ref databaseLookups);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         var row = await db.ApiKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Hash == hash && k.RevokedAt == null, cancellationToken);

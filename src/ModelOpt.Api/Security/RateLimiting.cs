@@ -7,8 +7,10 @@ using Microsoft.Extensions.Options;
 namespace ModelOpt.Api.Security;
 
 /// <summary>
-/// ASP.NET Core's rate limiter with one token bucket per caller (<see cref="ApiKeyDefaults.CallerOf"/>); refusals are
-/// 429 problem details with <c>Retry-After</c>. <c>/health</c> is never limited, so probes keep working under load.
+/// ASP.NET Core's rate limiter with one token bucket per caller; refusals are 429 problem details with
+/// <c>Retry-After</c>. It runs before authentication, so a key the API has recently found active has a bucket of its
+/// own, and every other request (no key, an unknown or a guessed one) takes from its client address's bucket before
+/// the database is asked about it. <c>/health</c> is never limited, so probes keep working under load.
 /// </summary>
 public static class RateLimiting
 {
@@ -22,7 +24,7 @@ public static class RateLimiting
                 return RateLimitPartition.GetNoLimiter("health");
             }
             var limits = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-            return RateLimitPartition.GetTokenBucketLimiter(ApiKeyDefaults.CallerOf(context), _ => new TokenBucketRateLimiterOptions
+            return RateLimitPartition.GetTokenBucketLimiter(CallerOf(context), _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = limits.Burst,
                 TokensPerPeriod = limits.PermitsPerSecond,
@@ -50,4 +52,10 @@ public static class RateLimiting
             });
         };
     }
+
+    private static string CallerOf(HttpContext context) =>
+        ApiKeyAuthenticationHandler.PresentedKey(context.Request) is { Length: > 0 } key
+        && context.RequestServices.GetRequiredService<ApiKeyStore>().CachedKeyId(key) is { } id
+            ? $"key:{id}"
+            : $"ip:{context.Connection.RemoteIpAddress}";
 }

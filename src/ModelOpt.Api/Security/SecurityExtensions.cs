@@ -30,11 +30,11 @@ public static class SecurityExtensions
         return builder;
     }
 
-    /// <summary>Authentication, then the rate limit (it partitions by the authenticated key), then authorization.</summary>
+    /// <summary>The rate limit (before any key is looked up in the database), then authentication, then authorization.</summary>
     public static WebApplication UseModelOptSecurity(this WebApplication app)
     {
-        app.UseAuthentication();
         app.UseRateLimiter();
+        app.UseAuthentication();
         app.UseAuthorization();
         return app;
     }
