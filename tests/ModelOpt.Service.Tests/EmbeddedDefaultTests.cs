@@ -44,6 +44,22 @@ public sealed class EmbeddedDefaultTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Health_is_degraded_when_the_artifact_store_s_disk_has_less_free_space_than_configured()
+    {
+        var settings = ServiceFactory.Sqlite();
+        settings["ModelOpt:Storage:MinFreeBytes"] = long.MaxValue.ToString();
+        await using var tight = new ServiceFactory(settings, runner);
+
+        using var admin = tight.CreateClient(await tight.CreateKeyAsync(ApiKeyScope.Admin)); // descriptions are for admins
+        var body = JsonDocument.Parse(await admin.GetStringAsync("/health")).RootElement;
+
+        Assert.Equal("Degraded", body.GetProperty("status").GetString());
+        var store = body.GetProperty("checks").GetProperty("artifact-store");
+        Assert.Equal("Degraded", store.GetProperty("status").GetString());
+        Assert.Contains("ModelOpt:Storage:MinFreeBytes", store.GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task Catalog_lists_models_and_datasets_with_availability()
     {
         var models = await client.GetFromJsonAsync<List<ModelDto>>("/api/models", ApiClient.Json);

@@ -1,5 +1,7 @@
 using Hangfire;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using ModelOpt.Jobs.Options;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
 
@@ -42,10 +44,19 @@ public sealed class HangfireHealthCheck(JobStorage storage) : IHealthCheck
     }
 }
 
-public sealed class ArtifactStoreHealthCheck(ArtifactStore store) : IHealthCheck
+public sealed class ArtifactStoreHealthCheck(ArtifactStore store, IOptions<StorageOptions> options) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(store.CanWrite()
-            ? HealthCheckResult.Healthy("The artifact store is writable.")
-            : HealthCheckResult.Unhealthy("The artifact store cannot be written."));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!store.CanWrite())
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("The artifact store cannot be written."));
+        }
+        var free = new DriveInfo(store.Root).AvailableFreeSpace;
+        var data = new Dictionary<string, object> { ["freeBytes"] = free, ["minFreeBytes"] = options.Value.MinFreeBytes };
+        return Task.FromResult(free < options.Value.MinFreeBytes
+            ? HealthCheckResult.Degraded(
+                $"The artifact store's disk has {free} bytes free, below {StorageOptions.Section}:MinFreeBytes: uploads and stages may fail (507).", data: data)
+            : HealthCheckResult.Healthy("The artifact store is writable.", data));
+    }
 }

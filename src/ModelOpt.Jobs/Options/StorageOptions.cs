@@ -23,6 +23,13 @@ public sealed class StorageOptions
     /// <summary>Artifact store root; defaults to <c>{DataRoot}/artifacts</c>. Shared by API and workers.</summary>
     public string? ArtifactRoot { get; set; }
 
+    /// <summary>
+    /// Free bytes on the artifact store's disk below which <c>/health</c> reports Degraded (default 1 GiB): uploads and
+    /// stages may soon fail with 507 there.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MinFreeBytes { get; set; } = 1L << 30;
+
     public string ResolvedDataRoot => Path.GetFullPath(DataRoot);
 
     public string ResolvedArtifactRoot => Path.GetFullPath(ArtifactRoot ?? Path.Combine(ResolvedDataRoot, "artifacts"));
