@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The notebook's job in one command, on the zero-setup embedded default (SQLite + in-process worker, Release build):
 # build, start the service, submit the job through the API, follow its progress, print the notebook's results table
-# from the API's stage results, download the int8 checkpoint (model-int8.pt), verify its SHA-256, print the job page's URL,
-# and stop the service (in a terminal, once Enter is pressed, so the pages can be looked at first).
+# from the API's stage results, download the delivered int8 model (the artifact the API marks delivered), verify its SHA-256,
+# print the job page's URL, and stop the service (in a terminal, once Enter is pressed, so the pages can be looked at first).
 #
 #   scripts/quickstart.sh [--model resnet18-cifar] [--dataset fashion-mnist] [--epochs 1] [--train-subset 4000]
 #                         [--batch-size 32] [--lr 0.01] [--calibration 256] [--observer histogram] [--test-subset 1000]
@@ -109,35 +109,51 @@ import json, sys
 job = json.loads(sys.argv[1])
 rows = [(s["stage"], r) for s in job["stages"] for r in s["results"]]
 fp32 = next((r for stage, r in rows if stage == "EvaluateFp32"), None)
+h = job.get("headline")
+fastest = next((r for stage, r in rows if h and r["backend"] == h["fastestFp32Backend"]), None)
 print()
-header = f"{'stage / form':<42}{'size MB':>9}{'accuracy':>10}{'images':>8}{'latency ms (mean ± std)':>26}{'speed-up':>10}"
+header = (f"{'stage / form':<42}{'size MB':>9}{'accuracy':>10}{'images':>8}{'latency ms (mean ± std)':>26}"
+          f"{'vs eager':>10}{'vs fastest FP32':>17}")
 print(header)
 print("-" * len(header))
 for stage, r in rows:
     speed = f"{fp32['latencyMeanMs'] / r['latencyMeanMs']:.2f}x" if fp32 and r["latencyMeanMs"] > 0 else "-"
+    best = f"{fastest['latencyMeanMs'] / r['latencyMeanMs']:.2f}x" if fastest and r["latencyMeanMs"] > 0 else "-"
     mark = "* " if stage == "Compile" and r["selected"] else "  "
     form = f"{mark}{stage} / {r['backend']}"
     latency = f"{r['latencyMeanMs']:.2f} ± {r['latencyStdMs']:.2f}"
-    print(f"{form:<42}{r['sizeBytes'] / 1e6:>9.2f}{100 * r['accuracy']:>9.2f}%{r['imagesScored']:>8}{latency:>26}{speed:>10}")
+    print(f"{form:<42}{r['sizeBytes'] / 1e6:>9.2f}{100 * r['accuracy']:>9.2f}%{r['imagesScored']:>8}{latency:>26}{speed:>10}{best:>17}")
+counts = sorted({r["imagesScored"] for _, r in rows})
+if len(counts) > 1:
+    print(f"\nnote: the accuracies above were scored on different numbers of test images ({', '.join(map(str, counts))}; the 'images' column): "
+          "compare accuracies only between rows with the same count")
 compile_rows = [r for stage, r in rows if stage == "Compile"]
 if compile_rows:
     print("\ncompile candidates (* = selected: fastest form losing at most 0.1 point against the converted model's accuracy):")
     for r in compile_rows:
         print(f"  {'*' if r['selected'] else ' '} {r['backend']:<28} {r['note'] or ''}")
-print(f"\nlatency batch size {rows[0][1]['batchSize'] if rows else '-'}; speed-up = FP32 eager latency / form latency")
+print(f"\nlatency batch size {rows[0][1]['batchSize'] if rows else '-'}; vs eager = FP32 eager latency / form latency; "
+      f"vs fastest FP32 = {h['fastestFp32Backend'] if h else 'the fastest FP32 form'}'s latency / form latency")
+if h:
+    same = h["imagesScored"] == h["fp32ImagesScored"]
+    print(f"delivered: {h['deliveredBackend']} ({h['deliveredArtifact']}), {h['speedUpOverFastestFp32']:.2f}x the fastest FP32 form "
+          f"({h['fastestFp32Backend']}), {h['speedUp']:.2f}x FP32 eager; top-1 "
+          + (f"on the same {h['imagesScored']} test images" if same else f"on {h['fp32ImagesScored']} (FP32) and {h['imagesScored']} (delivered) test images")
+          + f": FP32 {100 * h['fp32Accuracy']:.2f}% -> delivered {100 * h['deliveredAccuracy']:.2f}%")
 print("stage durations: " + ", ".join(f"{s['stage']} {s['durationMs'] / 1000:.0f} s" for s in job["stages"] if s["durationMs"] is not None)
       + f"; job total {job['elapsedMs'] / 1000:.0f} s")
 PY
 
-# The int8 checkpoint: the TorchScript archive the Convert stage wrote (INT8_ARTIFACT=name downloads another artifact).
-ARTIFACT="${INT8_ARTIFACT:-model-int8.pt}"
+# The delivered model: the artifact the API marks "delivered" (the file of the form the compile stage selected, e.g.
+# model-int8.onnx, or the converted TorchScript archive model-int8.pt); INT8_ARTIFACT=name downloads another artifact.
+ARTIFACT="${INT8_ARTIFACT:-$(json "next((a['name'] for a in d['artifacts'] if a.get('delivered')), 'model-int8.pt')" <<<"$JOB_JSON")}"
 EXPECTED=$(json "next((a['sha256'] for a in d['artifacts'] if a['name']=='$ARTIFACT'), '')" <<<"$JOB_JSON")
 if [ -z "$EXPECTED" ]; then echo "The job published no artifact named $ARTIFACT." >&2; exit 1; fi
 OUT="$DATA_ROOT/$JOB-$ARTIFACT"
 ETAG=$(curl -fs -D - -o "$OUT" "$BASE/api/jobs/$JOB/artifacts/$ARTIFACT" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: *"\(.*\)"/\1/p')
 ACTUAL=$(sha256sum "$OUT" | cut -d' ' -f1)
 echo
-echo "int8 checkpoint: $OUT ($(stat -c %s "$OUT") bytes)"
+echo "delivered int8 model: $OUT ($(stat -c %s "$OUT") bytes)"
 echo "  SHA-256 $ACTUAL"
 if [ "$ACTUAL" = "$EXPECTED" ] && [ "$ACTUAL" = "$ETAG" ]; then
   echo "  verified: matches the API's record and the download's ETag"

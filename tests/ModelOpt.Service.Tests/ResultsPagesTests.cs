@@ -85,15 +85,20 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         Assert.NotEmpty(layers);
         AssertBars(driver, "chart-layers", layers.Select(l => (l.Layer, l.SqnrDb)));
         Assert.Equal(layers.Select(l => l.Layer), driver.FindElements(By.CssSelector("#layers tbody tr")).Select(r => r.GetAttribute("data-layer")));
-        browser.Screenshot("page-job");
+        // A job from a checkpoint did not train: no training section among its settings.
+        Assert.Empty(driver.FindElements(By.CssSelector("#settings dl[data-section='training']")));
+        Assert.Single(driver.FindElements(By.CssSelector("#settings dl[data-section='quantization']")));
         browser.Screenshot("page-job-layers", driver.FindElement(By.Id("chart-layers")));
 
         // The list shows the finished job with its headline figures as the API states them.
         driver.Navigate().GoToUrl(api);
         var row = driver.FindElement(By.CssSelector($"#jobs tr[data-job-id='{jobId}']"));
         Assert.Equal("Succeeded", row.FindElement(By.CssSelector(".badge")).Text);
-        Assert.Equal($"{Format.Percent(job.Headline!.Fp32Accuracy)} → {Format.Percent(job.Headline.Int8Accuracy)}", row.FindElement(By.CssSelector(".accuracy")).Text);
-        Assert.Equal(Format.Ratio(job.Headline.SpeedUp), row.FindElement(By.CssSelector(".speedup")).Text);
+        var headline = job.Headline!;
+        Assert.Equal($"{Format.Percent(headline.Fp32Accuracy)} → {Format.Percent(headline.DeliveredAccuracy)} ({headline.ImagesScored} images)",
+            row.FindElement(By.CssSelector(".accuracy")).Text);
+        Assert.Equal($"{Format.Ratio(headline.SpeedUpOverFastestFp32)} ({headline.FastestFp32Backend})", row.FindElement(By.CssSelector(".speedup")).Text);
+        Assert.Equal(Format.Ratio(headline.SpeedUp), row.FindElement(By.CssSelector(".speedup-eager")).Text);
 
         // A second job of the same checkpoint with another observer, followed live on the list, then compared.
         var other = await client.SubmitAsync(new
@@ -105,7 +110,6 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         driver.Navigate().GoToUrl(api);
         wait.Until(d => TextOf(d, $"#jobs tr[data-job-id='{other.Id}'] .badge") is "Succeeded" or "Failed");
         Assert.Equal(JobStatus.Succeeded, (await client.GetJobAsync(other.Id)).Status);
-        browser.Screenshot("page-jobs");
 
         foreach (var id in new[] { jobId, other.Id })
         {
@@ -117,7 +121,6 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         var otherForms = MeasuredForm.Of(await client.GetJobAsync(other.Id)).Count;
         Assert.Equal(forms.Count + otherForms, driver.FindElements(By.CssSelector("#chart-compare circle.point")).Count);
         Assert.Equal(["histogram", "minmax"], driver.FindElements(By.CssSelector("#comparison tbody tr td:nth-child(5)")).Select(c => c.Text).Order());
-        browser.Screenshot("page-compare");
 
         // The report carries the same figures.
         var report = await client.GetAsync($"/api/jobs/{jobId}/report");
@@ -125,6 +128,14 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         var markdown = await report.Content.ReadAsStringAsync();
         Assert.All(forms, f => Assert.Contains($"{Format.Percent(f.Result.Accuracy)} | {f.Result.ImagesScored} | {Format.LatencyWithSpread(f.Result.LatencyMeanMs, f.Result.LatencyStdMs)}", markdown));
         Assert.All(job.Artifacts, a => Assert.Contains(a.Sha256, markdown));
+        Assert.Contains(JobReportWriter.HeadlineText(headline), markdown);
+
+        // The checkpoint deleted, the job page says so instead of naming an empty id.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/checkpoints/{checkpoint.Id}")).StatusCode);
+        driver.Navigate().GoToUrl(new Uri(api, $"/jobs/{jobId}"));
+        var summary = driver.FindElement(By.CssSelector("p.summary")).Text;
+        Assert.Contains("from a checkpoint since deleted", summary);
+        Assert.DoesNotContain("checkpoint ,", summary);
     }
 
     [SkippableFact]

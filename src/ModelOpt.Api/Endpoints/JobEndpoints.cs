@@ -42,7 +42,7 @@ public static class JobEndpoints
         group.MapGet("", ListJobsAsync)
             .WithName("ListJobs")
             .WithSummary("List jobs, newest first")
-            .WithDescription("Paged; filter by status.")
+            .WithDescription("Paged; filter by status, model, dataset and device.")
             .ProducesValidationProblem();
         group.MapGet("{id:guid}", GetJobAsync)
             .WithName("GetJob")
@@ -201,7 +201,10 @@ public static class JobEndpoints
         [Description("Only jobs with this status.")] JobStatus? status,
         CancellationToken cancellationToken,
         [Description("1-based page number.")] int page = 1,
-        [Description("Jobs per page, 1-200.")] int pageSize = 20)
+        [Description("Jobs per page, 1-200.")] int pageSize = 20,
+        [Description("Only jobs of this model (as the job names it, e.g. resnet20).")] string? model = null,
+        [Description("Only jobs on this dataset (its name).")] string? dataset = null,
+        [Description("Only jobs for this device (cpu, cuda).")] string? device = null)
     {
         if (page < 1 || pageSize is < 1 or > 200)
         {
@@ -211,6 +214,18 @@ public static class JobEndpoints
         if (status is { } s)
         {
             query = query.Where(j => j.Status == s);
+        }
+        if (!string.IsNullOrEmpty(model))
+        {
+            query = query.Where(j => j.Model == model);
+        }
+        if (!string.IsNullOrEmpty(dataset))
+        {
+            query = query.Where(j => j.Dataset == dataset);
+        }
+        if (!string.IsNullOrEmpty(device))
+        {
+            query = query.Where(j => j.Device == device);
         }
         var total = await query.CountAsync(cancellationToken);
         var jobs = await query.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id)
@@ -278,8 +293,7 @@ public static class JobEndpoints
     public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
         var job = await LoadAsync(services.Db, id, cancellationToken);
-        IReadOnlyList<ArtifactDto> artifacts = job.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList();
-        return TypedResults.Ok(artifacts);
+        return TypedResults.Ok(job.ArtifactDtos());
     }
 
     public static async Task<Ok<IReadOnlyList<JobLayerDto>>> ListLayersAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)

@@ -8,8 +8,15 @@ internal static class JobMapping
         new(j.Id, j.Status, j.Model, j.Dataset, j.Device, j.CurrentStage, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error,
             JobHeadline.From(j.Results));
 
-    public static ArtifactDto ToDto(this JobArtifact a) =>
-        new(a.Name, a.Stage, a.ContentType, a.SizeBytes, a.Sha256, $"/api/jobs/{a.JobId}/artifacts/{Uri.EscapeDataString(a.Name)}");
+    public static ArtifactDto ToDto(this JobArtifact a, string? deliveredFile) =>
+        new(a.Name, a.Stage, a.ContentType, a.SizeBytes, a.Sha256, $"/api/jobs/{a.JobId}/artifacts/{Uri.EscapeDataString(a.Name)}", a.Name == deliveredFile);
+
+    /// <summary>The job's files, the one that holds the delivered model marked.</summary>
+    public static IReadOnlyList<ArtifactDto> ArtifactDtos(this OptimizationJob j)
+    {
+        var delivered = JobHeadline.From(j.Results)?.DeliveredArtifact;
+        return j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto(delivered)).ToList();
+    }
 
     public static JobDto ToDto(this OptimizationJob j, DateTime now, IReadOnlyList<string>? warnings = null)
     {
@@ -33,7 +40,7 @@ internal static class JobMapping
         return new JobDto(j.Id, j.Status, j.Model, j.Dataset, j.DataPath, j.CheckpointId, j.TrainFirst, j.Device, j.Spec,
             j.CurrentStage, j.Progress, j.ProgressMessage, j.Status == JobStatus.Running ? j.EtaSeconds : null, j.CreatedAt, j.StartedAt, j.FinishedAt, elapsed,
             j.Error, j.CancelRequested, j.Attempts, j.WorkerName, JobHeadline.From(j.Results), stages,
-            j.Artifacts.OrderBy(a => a.Stage).ThenBy(a => a.Name).Select(a => a.ToDto()).ToList(), warnings ?? []);
+            j.ArtifactDtos(), warnings ?? []);
     }
 
     public static IEnumerable<PipelineStage> Completed(this OptimizationJob j) => j.Stages.Select(s => s.Stage);

@@ -8,6 +8,7 @@ using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
+using ModelOpt.Api.Presentation;
 using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Extensions;
 using ModelOpt.Jobs.Options;
@@ -49,6 +50,7 @@ public static class ApiExtensions
             .AddCheck<HangfireHealthCheck>("hangfire")
             .AddCheck<ArtifactStoreHealthCheck>("artifact-store");
         builder.Services.AddRazorPages();
+        builder.ServeStaticFilesFromAnyDirectory();
         // The handlers' [AsParameters] bundles, so that the pages render the very DTOs the endpoints return.
         builder.Services.AddScoped<JobServices>();
         builder.Services.AddScoped<CheckpointServices>();

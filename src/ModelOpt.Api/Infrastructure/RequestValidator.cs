@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace ModelOpt.Api.Infrastructure;
 
@@ -23,7 +24,11 @@ public static class RequestValidator
             foreach (var member in result.MemberNames.DefaultIfEmpty(""))
             {
                 var key = prefix + JsonNamingPolicy.CamelCase.ConvertName(member);
-                (errors.TryGetValue(key, out var list) ? list : errors[key] = []).Add(result.ErrorMessage ?? "Invalid value.");
+                // DataAnnotations name the C# property ("The field TestSubset must be ..."); the client knows the JSON field.
+                var message = member.Length == 0 || result.ErrorMessage is null
+                    ? result.ErrorMessage ?? "Invalid value."
+                    : Regex.Replace(result.ErrorMessage, $@"\b{Regex.Escape(member)}\b", key);
+                (errors.TryGetValue(key, out var list) ? list : errors[key] = []).Add(message);
             }
         }
         foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))

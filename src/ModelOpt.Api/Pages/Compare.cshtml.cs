@@ -7,7 +7,10 @@ using ModelOpt.Api.Pages.Charts;
 
 namespace ModelOpt.Api.Pages;
 
-/// <summary>Two or more jobs side by side (e.g. one checkpoint under different observers): headline table and one scatter of all forms.</summary>
+/// <summary>
+/// Two or more jobs side by side (e.g. one checkpoint under different observers): headline table with the images and
+/// batch behind each figure, one scatter of all forms, and a warning for every way the rows are not comparable.
+/// </summary>
 public sealed class CompareModel(JobServices services) : PageModel
 {
     /// <summary>Job ids, repeated (<c>?ids=a&amp;ids=b</c>) or comma-separated (<c>?ids=a,b</c>).</summary>
@@ -45,7 +48,15 @@ public sealed class CompareModel(JobServices services) : PageModel
     /// <summary>Whether the job's latencies are not comparable with the first job's (see <see cref="MeasuredCpus"/>).</summary>
     public bool MeasuredOnOtherCpu(JobDto job) => MeasuredCpus.DifferFrom(Jobs[0], job);
 
-    public static string Name(JobDto job) => $"{job.Id.ToString()[..8]} {job.Spec.Quantization.ActivationObserver}";
+    /// <summary>Whether the job's accuracies were scored on another number of test images than the first job's.</summary>
+    public bool ScoredOnOtherImages(JobDto job) =>
+        MeasuredForm.Delivered(job)?.ImagesScored is { } images && MeasuredForm.Delivered(Jobs[0])?.ImagesScored is { } first && images != first;
+
+    /// <summary>Whether the job's latencies were timed on another batch size than the first job's.</summary>
+    public bool TimedOnOtherBatch(JobDto job) =>
+        MeasuredForm.Delivered(job)?.BatchSize is { } batch && MeasuredForm.Delivered(Jobs[0])?.BatchSize is { } first && batch != first;
+
+    public static string Name(JobDto job) => $"{Format.ShortId(job.Id)} {job.Spec.Quantization.ActivationObserver}";
 
     public IReadOnlyList<ChartPoint> Points() =>
         Jobs.SelectMany(job => MeasuredForm.Of(job).Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy, Name(job)))).ToList();

@@ -1,20 +1,59 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Presentation;
 
 namespace ModelOpt.Api.Pages;
 
-/// <summary>The jobs list: the newest jobs with their headline result, filtered by status; rows update themselves while jobs run.</summary>
+/// <summary>
+/// The jobs list: every job, newest first, a page at a time, filtered by status, model, dataset and device (the filters
+/// GET /api/jobs takes), with its headline result; rows update themselves while jobs run.
+/// </summary>
 public sealed class IndexModel(JobServices services) : PageModel
 {
-    public const int PageSize = 100;
+    public const int PageSize = 50;
 
-    [BindProperty(SupportsGet = true)]
+    [BindProperty(SupportsGet = true, Name = "status")]
     public JobStatus? Status { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "model")]
+    public string? ModelName { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "dataset")]
+    public string? Dataset { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "device")]
+    public string? Device { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
 
     public PagedResult<JobSummaryDto> Jobs { get; private set; } = null!;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) =>
-        Jobs = (await JobEndpoints.ListJobsAsync(services, Status, cancellationToken, 1, PageSize)).Value!;
+    /// <summary>The values the filters offer: those of the stored jobs.</summary>
+    public IReadOnlyList<string> Models { get; private set; } = [];
+
+    public IReadOnlyList<string> Datasets { get; private set; } = [];
+
+    public IReadOnlyList<string> Devices { get; private set; } = [];
+
+    public int PageCount => Math.Max(1, (Jobs.TotalCount + PageSize - 1) / PageSize);
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        PageNumber = Math.Max(1, PageNumber);
+        Jobs = (await JobEndpoints.ListJobsAsync(services, Status, cancellationToken, PageNumber, PageSize, ModelName, Dataset, Device)).Value!;
+        var jobs = services.Db.Jobs.AsNoTracking();
+        Models = await jobs.Select(j => j.Model).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
+        Datasets = await jobs.Select(j => j.Dataset).Distinct().OrderBy(d => d).ToListAsync(cancellationToken);
+        Devices = await jobs.Select(j => j.Device).Distinct().OrderBy(d => d).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>This list's address with the same filters on another page.</summary>
+    public string PageUrl(int page) =>
+        QueryString.Create(new Dictionary<string, string?>
+        {
+            ["status"] = Status?.ToString(), ["model"] = ModelName, ["dataset"] = Dataset, ["device"] = Device, ["p"] = page.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }.Where(p => !string.IsNullOrEmpty(p.Value))) is var query ? "/" + query : "/";
 }

@@ -23,6 +23,21 @@ public static class Format
 
     public static string Number(double value) => value.ToString("0.####", Invariant);
 
+    /// <summary>Which test images two accuracies were measured on: the same ones, or (said plainly) different counts.</summary>
+    public static string Images(int fp32Images, int deliveredImages) => fp32Images == deliveredImages
+        ? $"on the same {deliveredImages} test images"
+        : $"on different test images (FP32 on {fp32Images}, delivered on {deliveredImages})";
+
+    /// <summary>The test images behind an FP32 → delivered accuracy pair: one count, or both when they differ.</summary>
+    public static string ImageCounts(int fp32Images, int deliveredImages) =>
+        fp32Images == deliveredImages ? $"{deliveredImages} images" : $"{fp32Images} vs {deliveredImages} images";
+
+    /// <summary>
+    /// A job id short enough for a table and still distinct: a UUIDv7 starts with its creation time, so jobs created the
+    /// same minute share their first characters; the last 12 hex digits are random.
+    /// </summary>
+    public static string ShortId(Guid id) => "…" + id.ToString("N")[^12..];
+
     /// <summary>The label of one measured form of a job: its stage and backend.</summary>
     public static string FormLabel(StageDto stage, StageResultDto row) => $"{stage.Stage}: {row.Backend}";
 }

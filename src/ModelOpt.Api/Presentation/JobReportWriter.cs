@@ -14,7 +14,7 @@ public static class JobReportWriter
         md.AppendLine();
         md.AppendLine($"- Status: **{job.Status}**");
         md.AppendLine($"- Model: {job.Model}, dataset: {job.Dataset}, device: {job.Device}");
-        md.AppendLine($"- Source: {(job.TrainFirst ? "trained by the job" : $"checkpoint {job.CheckpointId}")}");
+        md.AppendLine($"- Source: {(job.TrainFirst ? "trained by the job" : job.CheckpointId is { } checkpoint ? $"checkpoint {checkpoint}" : "a checkpoint since deleted")}");
         md.AppendLine($"- Created {Format.Time(job.CreatedAt)}, finished {Format.Time(job.FinishedAt)}, {Format.Seconds(job.ElapsedMs)} of work");
         if (job.WorkerName is not null)
         {
@@ -27,9 +27,7 @@ public static class JobReportWriter
         if (job.Headline is { } h)
         {
             md.AppendLine();
-            md.AppendLine($"Accuracy FP32 → int8 {Format.Percent(h.Fp32Accuracy)} → {Format.Percent(h.Int8Accuracy)}. Delivered form "
-                          + $"{h.DeliveredBackend} ({Format.Percent(h.DeliveredAccuracy)}): {Format.Ratio(h.SpeedUp)} the FP32 speed "
-                          + $"({Format.Milliseconds(h.Fp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}), size ratio {Format.Number(Math.Round(h.SizeRatio, 3))}.");
+            md.AppendLine(HeadlineText(h));
         }
 
         Table(md, "Results", ["stage", "form", "device", "size", "accuracy", "images", "latency (batch)", "", "note"],
@@ -52,10 +50,19 @@ public static class JobReportWriter
         md.AppendLine(JsonSerializer.Serialize(job.Spec, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         md.AppendLine("```");
 
-        Table(md, "Artifacts", ["file", "stage", "size", "SHA-256"],
-            job.Artifacts.Select(a => new[] { a.Name, a.Stage.ToString(), Format.Megabytes(a.SizeBytes), $"`{a.Sha256}`" }));
+        Table(md, "Artifacts", ["file", "", "stage", "size", "SHA-256"],
+            job.Artifacts.Select(a => new[] { a.Name, a.Delivered ? "delivered model" : "", a.Stage.ToString(), Format.Megabytes(a.SizeBytes), $"`{a.Sha256}`" }));
         return md.ToString();
     }
+
+    /// <summary>The job page's headline as one sentence: both speed-ups, each with its baseline named, and the accuracies on their images.</summary>
+    public static string HeadlineText(JobHeadline h) =>
+        $"Delivered: {h.DeliveredBackend}{(h.DeliveredArtifact is { } file ? $" ({file})" : "")}. "
+        + $"{Format.Ratio(h.SpeedUpOverFastestFp32)} the speed of the fastest FP32 form measured ({h.FastestFp32Backend}: "
+        + $"{Format.Milliseconds(h.FastestFp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}), "
+        + $"{Format.Ratio(h.SpeedUp)} the FP32 eager model's ({Format.Milliseconds(h.Fp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}). "
+        + $"Top-1 accuracy {Format.Images(h.Fp32ImagesScored, h.ImagesScored)}: FP32 {Format.Percent(h.Fp32Accuracy)} → delivered "
+        + $"{Format.Percent(h.DeliveredAccuracy)} (converted int8 {Format.Percent(h.Int8Accuracy)}). Size ratio {Format.Number(Math.Round(h.SizeRatio, 3))} of FP32.";
 
     private static void Table(StringBuilder md, string title, string[] headers, IEnumerable<string[]> rows)
     {

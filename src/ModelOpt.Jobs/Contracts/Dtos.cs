@@ -38,7 +38,8 @@ public sealed record StageDto(
 /// </summary>
 public sealed record CalibrationSampleDto(string Sampling, int Seed, int Images, string DatasetSha256, string Sha256);
 
-public sealed record ArtifactDto(string Name, PipelineStage Stage, string ContentType, long SizeBytes, string Sha256, string Url);
+/// <summary>One file of a job; <c>Delivered</c> marks the file that holds the delivered model (the form the job's headline names).</summary>
+public sealed record ArtifactDto(string Name, PipelineStage Stage, string ContentType, long SizeBytes, string Sha256, string Url, bool Delivered = false);
 
 /// <summary>A job; <c>Warnings</c> says what keeps a queued job from running (no live worker serves its device).</summary>
 /// <param name="EtaSeconds">While the job runs: seconds until its running stage completes, from the stage's measured per-batch rate; otherwise null.</param>

@@ -7,11 +7,18 @@ namespace ModelOpt.Jobs.Contracts;
 /// A job's result in one line: the FP32 model, the converted int8 model, and the form the job delivers (the compile
 /// stage's pick, or the converted model when the job did not compile). Null until the FP32 and converted forms are measured.
 /// </summary>
-/// <param name="SpeedUp">FP32 latency over the delivered form's latency, same batch size.</param>
+/// <param name="SpeedUp">The FP32 eager model's latency (the notebook's baseline) over the delivered form's, same batch size.</param>
 /// <param name="SizeRatio">The delivered form's size over the FP32 size.</param>
+/// <param name="FastestFp32Backend">The fastest FP32 form measured: the eager model, or ONNX Runtime's optimized FP32 model when the job compiled.</param>
+/// <param name="SpeedUpOverFastestFp32">The fastest FP32 form's latency over the delivered form's: the gain over the best FP32 model one could already deploy.</param>
+/// <param name="ImagesScored">Test images the delivered form's accuracy was measured on.</param>
+/// <param name="Fp32ImagesScored">Test images the FP32 accuracy was measured on (the same images when it equals <c>ImagesScored</c>).</param>
+/// <param name="DeliveredArtifact">The artifact that holds the delivered form (e.g. <c>model-int8.onnx</c>).</param>
 public sealed record JobHeadline(
     double Fp32Accuracy, double Int8Accuracy, double DeliveredAccuracy, double Fp32LatencyMs, double DeliveredLatencyMs,
-    double SpeedUp, double SizeRatio, string DeliveredBackend)
+    double SpeedUp, double SizeRatio, string DeliveredBackend,
+    string FastestFp32Backend, double FastestFp32LatencyMs, double SpeedUpOverFastestFp32, int ImagesScored, int Fp32ImagesScored,
+    string? DeliveredArtifact)
 {
     public static JobHeadline? From(IEnumerable<StageResult> results)
     {
@@ -24,7 +31,11 @@ public sealed record JobHeadline(
         {
             return null;
         }
+        var fastestFp32 = rows.Where(r => ModelForms.IsFp32(r.Backend) && r.LatencyMeanMs > 0 && r.BatchSize == delivered.BatchSize)
+            .Append(fp32).MinBy(r => r.LatencyMeanMs)!;
         return new JobHeadline(fp32.Accuracy, int8.Accuracy, delivered.Accuracy, fp32.LatencyMeanMs, delivered.LatencyMeanMs,
-            fp32.LatencyMeanMs / delivered.LatencyMeanMs, (double)delivered.SizeBytes / fp32.SizeBytes, delivered.Backend);
+            fp32.LatencyMeanMs / delivered.LatencyMeanMs, (double)delivered.SizeBytes / fp32.SizeBytes, delivered.Backend,
+            fastestFp32.Backend, fastestFp32.LatencyMeanMs, fastestFp32.LatencyMeanMs / delivered.LatencyMeanMs,
+            delivered.ImagesScored, fp32.ImagesScored, ModelForms.FileOf(delivered.Backend));
     }
 }

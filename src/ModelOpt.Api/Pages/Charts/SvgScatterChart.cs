@@ -48,11 +48,14 @@ public static class SvgScatterChart
                 + $"data-x=\"{point.X.ToString("R", CultureInfo.InvariantCulture)}\" data-y=\"{point.Y.ToString("R", CultureInfo.InvariantCulture)}\">"
                 + $"<title>{SvgBarChart.Encode(point.Label)}: {SvgBarChart.Encode(formatX(point.X))}, {SvgBarChart.Encode(formatY(point.Y))}</title></circle>");
         }
+        // Each legend entry as wide as its text (about 7 px a character at the chart's 12 px), so long names do not overlap.
+        var legendX = Left + 10;
         for (var i = 0; i < series.Count && series.Count > 1; i++)
         {
             svg.Append(CultureInfo.InvariantCulture,
-                $"<circle cx=\"{Left + 10 + i * 150}\" cy=\"{Top - 4}\" r=\"5\" fill=\"{Palette[i % Palette.Length]}\" />"
-                + $"<text class=\"legend\" x=\"{Left + 20 + i * 150}\" y=\"{Top}\">{SvgBarChart.Encode(series[i])}</text>");
+                $"<circle cx=\"{legendX}\" cy=\"{Top - 4}\" r=\"5\" fill=\"{Palette[i % Palette.Length]}\" />"
+                + $"<text class=\"legend\" x=\"{legendX + 10}\" y=\"{Top}\">{SvgBarChart.Encode(series[i])}</text>");
+            legendX += 30 + series[i].Length * 7;
         }
         svg.Append("</svg>");
         return new HtmlString(svg.ToString());

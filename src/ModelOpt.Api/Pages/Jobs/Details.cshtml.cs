@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using ModelOpt.Api.Endpoints;
@@ -18,8 +17,11 @@ public sealed class DetailsModel(JobServices services) : PageModel
     /// <summary>The per-layer sensitivity report, most sensitive first (empty until the calibrate stage has run).</summary>
     public IReadOnlyList<JobLayerDto> Layers { get; private set; } = [];
 
-    /// <summary>The job's settings as the API stores them, section by section.</summary>
-    public IReadOnlyList<(string Section, IReadOnlyList<(string Key, string Value)> Values)> Settings { get; private set; } = [];
+    /// <summary>The job's settings as the user gave them, the sections that applied (see <see cref="JobSettingsView"/>).</summary>
+    public IReadOnlyList<ShownSettingsSection> Settings { get; private set; } = [];
+
+    /// <summary>The batch the latencies were measured on (every form of a job is timed on the same batch).</summary>
+    public int LatencyBatchSize => Forms.Count > 0 ? Forms[0].Result.BatchSize : Job.Spec.Evaluation.LatencyBatchSize;
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -33,7 +35,7 @@ public sealed class DetailsModel(JobServices services) : PageModel
         }
         Forms = MeasuredForm.Of(Job);
         Layers = (await JobEndpoints.ListLayersAsync(id, services, cancellationToken)).Value!;
-        Settings = SettingsOf(Job.Spec);
+        Settings = JobSettingsView.Of(Job);
         return Page();
     }
 
@@ -46,13 +48,4 @@ public sealed class DetailsModel(JobServices services) : PageModel
 
     public IReadOnlyList<ChartPoint> Points() =>
         Forms.Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy, f.Rejected ? "rejected" : "measured")).ToList();
-
-    private static IReadOnlyList<(string, IReadOnlyList<(string, string)>)> SettingsOf(JobSpec spec)
-    {
-        var json = JsonSerializer.SerializeToElement(spec, JsonSerializerOptions.Web);
-        return json.EnumerateObject()
-            .Select(section => (section.Name, (IReadOnlyList<(string, string)>)section.Value.EnumerateObject()
-                .Select(p => (p.Name, p.Value.ValueKind == JsonValueKind.Null ? "all" : p.Value.ToString())).ToList()))
-            .ToList();
-    }
 }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Presentation;
+using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Api.Pages.Jobs;
@@ -18,8 +20,22 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
 
     public IReadOnlyList<string> Observers => ActivationObserverNames.Choices;
 
-    /// <summary>Defaults of the form: the API's own defaults.</summary>
+    /// <summary>The form's model: a light one, so that a job made with the defaults takes minutes, not hours.</summary>
+    public const string LightModel = ModelZoo.ResNet20;
+
+    /// <summary>The quickstart's subsets: training images (without a checkpoint) and test images scored.</summary>
+    public const int LightTrainSubset = 4000;
+
+    public const int LightTestSubset = 1000;
+
+    /// <summary>Defaults of the other fields: the API's own defaults.</summary>
     public QuantizationSettings Quantization { get; } = new();
+
+    public TrainingSettings Training { get; } = new();
+
+    /// <summary>An upload as the list names it: file, model, when, the start of its SHA-256 and its id's random tail, so that uploads of one file (even the same bytes in the same second) differ.</summary>
+    public static string CheckpointLabel(CheckpointDto checkpoint) =>
+        $"{checkpoint.FileName} · {checkpoint.Model ?? "no model checked"} · uploaded {Format.Time(checkpoint.CreatedAt)} · sha256 {checkpoint.Sha256[..8]} · id {Format.ShortId(checkpoint.Id)}";
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {

@@ -31,7 +31,8 @@
         }
         const data = new FormData();
         data.append("file", file);
-        data.append("model", field("model").value);
+        // An .onnx file carries its own architecture; the API refuses a model beside it.
+        if (!file.name.toLowerCase().endsWith(".onnx")) data.append("model", field("model").value);
         field("upload-status").textContent = "uploading…";
         const result = await modelopt.request("/api/checkpoints", { method: "POST", body: data });
         field("upload-status").textContent = "";
@@ -39,7 +40,7 @@
             showErrors(result.body.errors ? result.body : { errors: { file: [modelopt.problemText(result.body)] } });
             return;
         }
-        const option = new Option(`${result.body.fileName} (${result.body.model ?? "no model checked"}, just uploaded)`, result.body.id, true, true);
+        const option = new Option(`${result.body.fileName} · ${result.body.model ?? "no model checked"} · just uploaded · sha256 ${result.body.sha256.slice(0, 8)} · id …${result.body.id.replaceAll("-", "").slice(-12)}`, result.body.id, true, true);
         option.dataset.model = result.body.model ?? "";
         field("checkpointId").add(option, 1);
         field("upload-status").textContent = `stored, SHA-256 ${result.body.sha256.slice(0, 12)}…`;
@@ -48,12 +49,15 @@
     form.addEventListener("submit", async event => {
         event.preventDefault();
         const request = {
-            model: field("model").value,
+            // An ONNX checkpoint ("onnx:<file>") names its own architecture.
+            model: (field("checkpointId").selectedOptions[0].dataset.model || "").startsWith("onnx:") ? undefined : field("model").value,
             dataset: field("dataset").value,
             checkpointId: field("checkpointId").value || null,
             quantization: { activationObserver: field("activationObserver").value, calibrationImages: number("calibrationImages") },
             evaluation: { testSubset: number("testSubset") },
         };
+        // Training settings apply only to a job that trains; with a checkpoint they are left out.
+        if (!request.checkpointId) request.training = { epochs: number("epochs"), trainSubset: number("trainSubset") };
         const result = await modelopt.request("/api/jobs", {
             method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request),
         });

@@ -6,8 +6,12 @@
     if (!table) return;
     const status = table.dataset.liveList;
     async function refresh() {
-        const query = new URLSearchParams({ pageSize: "100" });
+        // The same page of the same filtered list as the server rendered.
+        const query = new URLSearchParams({ page: table.dataset.page, pageSize: table.dataset.pageSize });
         if (status) query.set("status", status);
+        for (const filter of ["model", "dataset", "device"]) {
+            if (table.dataset[filter]) query.set(filter, table.dataset[filter]);
+        }
         const result = await modelopt.request(`/api/jobs?${query}`);
         if (!result.ok) return;
         for (const job of result.body.items) {
