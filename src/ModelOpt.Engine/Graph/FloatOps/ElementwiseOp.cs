@@ -180,14 +180,24 @@ public sealed record ActivationOp(string Type, double Alpha = 0, double Beta = 0
     }
 }
 
-/// <summary>Cast of a data value (float, int64 or bool kept; everything else read as one of those).</summary>
-public sealed record CastOp(ScalarType To, int OnnxTo) : FloatOp
+/// <summary>
+/// Cast of a value to float32, int64 or bool (the importer's types); a cast to float16 or bfloat16 rounds through
+/// that type (<see cref="Through"/>) as ONNX's does, then reads it as float32 again.
+/// </summary>
+public sealed record CastOp(ScalarType To, int OnnxTo, ScalarType? Through = null) : FloatOp
 {
     public override string OpType => "Cast";
 
-    public override Tensor Evaluate(IReadOnlyList<Tensor> operands) => operands[0].to_type(To);
+    public override Tensor Evaluate(IReadOnlyList<Tensor> operands) =>
+        Through is { } through ? operands[0].to_type(through).to_type(To) : operands[0].to_type(To);
 
-    public override string TorchScript(IReadOnlyList<string> operands) => $"{operands[0]}.to({(int)To})";
+    public override string TorchScript(IReadOnlyList<string> operands) =>
+        Through is { } through ? $"{operands[0]}.to({(int)through}).to({(int)To})" : $"{operands[0]}.to({(int)To})";
 
-    public override string Onnx(IOnnxNodeSink sink, IReadOnlyList<string> operands) => sink.Node("Cast", operands, Int("to", OnnxTo));
+    public override string Onnx(IOnnxNodeSink sink, IReadOnlyList<string> operands)
+    {
+        var cast = sink.Node("Cast", operands, Int("to", OnnxTo));
+        // The exporter's graph computes in float32: a float16 / bfloat16 result is read back as float.
+        return Through is null ? cast : sink.Node("Cast", [cast], Int("to", 1));
+    }
 }

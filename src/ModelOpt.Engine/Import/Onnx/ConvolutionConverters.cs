@@ -101,7 +101,10 @@ internal static class ConvolutionConverters
                 var total = strides[i] * (spatial[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - target[i];
                 if (total < 0)
                 {
-                    throw new OnnxNodeNotSupportedException("an output_shape larger than the transposed convolution makes is not mapped.");
+                    // A larger output_shape: the extra rows and columns are the output padding.
+                    outputPadding[i] -= total;
+                    (pads[i], pads[i + 2]) = (0, 0);
+                    continue;
                 }
                 (pads[i], pads[i + 2]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
             }

@@ -28,8 +28,13 @@ internal sealed class OnnxConversion : IDisposable
     private int nextValue;
     private GraphValue? input;
 
-    public OnnxConversion(int opset, long? fixedBatch, bool symbolicBatch, Dictionary<string, int> readers)
+    private readonly IReadOnlyDictionary<string, global::Onnx.TensorProto.Types.DataType> declaredTypes;
+
+    public OnnxConversion(
+        int opset, long? fixedBatch, bool symbolicBatch, Dictionary<string, int> readers,
+        IReadOnlyDictionary<string, global::Onnx.TensorProto.Types.DataType> declaredTypes)
     {
+        this.declaredTypes = declaredTypes;
         Opset = opset;
         FixedBatch = fixedBatch;
         SymbolicBatch = symbolicBatch;
@@ -37,6 +42,9 @@ internal sealed class OnnxConversion : IDisposable
     }
 
     public int Opset { get; }
+
+    /// <summary>The ONNX element type the file declares for a value (inputs, initializers, value_info), where it does.</summary>
+    public global::Onnx.TensorProto.Types.DataType? DeclaredType(string name) => declaredTypes.TryGetValue(name, out var type) ? type : null;
 
     /// <summary>The batch size a fixed-batch image export declares (its literal reshape targets use it); null for a dynamic axis.</summary>
     public long? FixedBatch { get; }

@@ -67,7 +67,9 @@ public static class OnnxImporter
     /// weights. No batch axis is assumed; the service's imports go through <see cref="Import(ModelProto, string, OnnxImportOptions?)"/>.
     /// </summary>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops or settings ModelOpt does not map.</exception>
-    public static ModelGraph ImportGraph(ModelProto model, string sourceName, IReadOnlyDictionary<string, Tensor> inputValues, string? outputName = null)
+    /// <param name="inputShape">The data input's shape where the file leaves dimensions symbolic; null to read it from the file.</param>
+    public static ModelGraph ImportGraph(
+        ModelProto model, string sourceName, IReadOnlyDictionary<string, Tensor> inputValues, long[]? inputShape = null, string? outputName = null)
     {
         var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
         var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
@@ -80,12 +82,14 @@ public static class OnnxImporter
         var input = inputs[0];
         var tensorType = input.Type?.TensorType;
         var dims = tensorType?.Shape?.Dim;
-        if (tensorType is null || (DataType)tensorType.ElemType != DataType.Float || dims is null || dims.Any(d => !d.HasDimValue || d.DimValue < 0))
+        if (tensorType is null || (DataType)tensorType.ElemType != DataType.Float)
         {
             throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name,
-                "the data input must be a float tensor of fixed shape.", IsNode: false)]);
+                $"the data input must be a float tensor, it is {(DataType?)tensorType?.ElemType}.", IsNode: false)]);
         }
-        return Convert(model, sourceName, input.Name, [.. dims.Select(d => d.DimValue)], null, symbolicBatch: false, inputValues, outputName).Graph;
+        var shape = inputShape ?? (dims is not null && dims.All(d => d.HasDimValue && d.DimValue >= 0) ? [.. dims.Select(d => d.DimValue)]
+            : throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name, "the data input's shape is not fixed.", IsNode: false)]));
+        return Convert(model, sourceName, input.Name, shape, null, symbolicBatch: false, inputValues, outputName).Graph;
     }
 
     private static (ModelGraph Graph, long[] OutputShape) Convert(
@@ -114,7 +118,7 @@ public static class OnnxImporter
 
         // Converters make small temporaries (views, casts); the scope frees them, the graph's weights leave it in Finish.
         using var scope = NewDisposeScope();
-        using var conversion = new OnnxConversion((int)opset, fixedBatch, symbolicBatch, Readers(graph));
+        using var conversion = new OnnxConversion((int)opset, fixedBatch, symbolicBatch, Readers(graph, OutputOf(graph, outputName, sourceName)), DeclaredTypes(graph));
         UnsupportedOnnxNode? problem = null;
         try
         {
@@ -154,7 +158,7 @@ public static class OnnxImporter
             }
             var output = OutputOf(graph, outputName, sourceName);
             problem = new("graph output", output, "", IsNode: false);
-            var value = conversion.Data(output);
+            var value = conversion.Operand(output);
             return (conversion.Finish(value), conversion.ShapeOf(value));
         }
         catch (OnnxNodeNotSupportedException e)
@@ -194,14 +198,29 @@ public static class OnnxImporter
         }).ToArray();
     }
 
-    private static Dictionary<string, int> Readers(GraphProto graph)
+    /// <summary>How many nodes read each value, the model's output counting as a reader (the graph's other outputs are not computed).</summary>
+    private static Dictionary<string, int> Readers(GraphProto graph, string output)
     {
         var readers = new Dictionary<string, int>();
-        foreach (var name in graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).Where(n => n.Length > 0))
+        foreach (var name in graph.Node.SelectMany(n => n.Input).Append(output).Where(n => n.Length > 0))
         {
             readers[name] = readers.GetValueOrDefault(name) + 1;
         }
         return readers;
+    }
+
+    private static Dictionary<string, DataType> DeclaredTypes(GraphProto graph)
+    {
+        var types = new Dictionary<string, DataType>();
+        foreach (var value in graph.Input.Concat(graph.ValueInfo).Concat(graph.Output).Where(v => v.Type?.TensorType is not null))
+        {
+            types[value.Name] = (DataType)value.Type.TensorType.ElemType;
+        }
+        foreach (var initializer in graph.Initializer)
+        {
+            types[initializer.Name] = (DataType)initializer.DataType;
+        }
+        return types;
     }
 
     /// <summary>

@@ -174,7 +174,7 @@ internal static class ResizeConverters
     {
         "half_pixel" => (x + 0.5) / scale - 0.5,
         "pytorch_half_pixel" => outSize > 1 ? (x + 0.5) / scale - 0.5 : 0,
-        "align_corners" => outSize == 1 ? 0 : x * (inSize - 1) / (double)(outSize - 1),
+        "align_corners" => outSize == 1 ? 0 : x * (inSize - 1) / (scale * inSize - 1), // ONNX: the unrounded output length.
         "tf_half_pixel_for_nn" => (x + 0.5) / scale,
         "tf_crop_and_resize" => s.RoiStart.Length == 0 ? x / scale
             : outSize > 1

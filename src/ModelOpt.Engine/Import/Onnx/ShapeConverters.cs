@@ -76,18 +76,34 @@ internal static class ShapeConverters
 
     private static void Cast(OnnxConversion c, NodeProto node, DataType to)
     {
+        if (to == DataType.Bfloat16)
+        {
+            // ONNX's reference truncates to bfloat16 where PyTorch rounds to nearest: no one answer to give.
+            throw new OnnxNodeNotSupportedException("Cast to bfloat16 is not mapped.");
+        }
         var type = TypeOf(to) ?? throw new OnnxNodeNotSupportedException($"Cast to {to} is not mapped.");
         var input = node.Input[0];
-        if (c.IsData(input) && SampleType(c, input) == type)
+        ScalarType? through = to switch
+        {
+            DataType.Float16 => ScalarType.Float16,
+            _ => null,
+        };
+        if (through is null && c.IsData(input) && SampleType(c, input) == type)
         {
             c.Alias(node.Output[0], input);
             return;
         }
-        c.Apply(node.Output[0], new CastOp(type, (int)(type == ScalarType.Float32 ? DataType.Float : type == ScalarType.Int64 ? DataType.Int64 : DataType.Bool)), [input]);
+        var onnxTo = through is not null ? to : type == ScalarType.Float32 ? DataType.Float : type == ScalarType.Int64 ? DataType.Int64 : DataType.Bool;
+        c.Apply(node.Output[0], new CastOp(type, (int)onnxTo, through), [input]);
     }
 
     private static void CastLike(OnnxConversion c, NodeProto node)
     {
+        if (c.DeclaredType(node.Input[1]) is { } declared)
+        {
+            Cast(c, node, declared);
+            return;
+        }
         var target = c.IsConstant(node.Input[1]) ? c.FoldedConstant(node.Input[1]).At[0].dtype : SampleType(c, node.Input[1]);
         Cast(c, node, target switch
         {
