@@ -347,7 +347,7 @@ internal sealed class OnnxConversion : IDisposable
 /// <summary>A folded constant at each sample batch (one entry for a fixed shape); batch-dependent when they differ.</summary>
 internal sealed record Folded(Tensor[] At)
 {
-    public bool DependsOnBatch => At.Length > 1 && !ReferenceEquals(At[0], At[1]) && !(At[0].shape.SequenceEqual(At[1].shape) && At[0].equal(At[1]).item<bool>());
+    public bool DependsOnBatch => At.Length > 1 && !ReferenceEquals(At[0], At[1]) && !(At[0].shape.SequenceEqual(At[1].shape) && At[0].equal(At[1]).all().item<bool>());
 
     /// <summary>The integer entries of a 1-D shape-like constant at each sample.</summary>
     public long[][] Longs => [.. At.Select(t => t.to_type(ScalarType.Int64).data<long>().ToArray())];
