@@ -3,6 +3,8 @@ using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Graph.FloatOps;
 using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Algorithms;
+using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime.Onnx;
@@ -264,7 +266,16 @@ public class HandBuiltOnnxTests
         using (input)
         {
             Assert.Equal(["qkv", "head"], X86InductorQuantizer.QuantizableLayers(imported.Graph));
-            var floats = AssertInt8BackendsAgree(imported.Graph, input);
+            var floats = AssertInt8BackendsAgree(imported.Graph, input, inspect: quantized =>
+            {
+                // The per-layer report and bias correction take linear layers on (N, tokens, features) outputs.
+                var report = LayerSensitivityAnalysis.Analyze(quantized, [input], null, 16);
+                Assert.Equal(["head", "qkv"], report.Select(r => r.Layer).Order());
+                Assert.All(report, r => Assert.True(double.IsFinite(r.SqnrDb) && r.SqnrDb > 10, $"{r.Layer}: SQNR {r.SqnrDb} dB"));
+                var shifts = FastBiasCorrection.MeanOutputShift(quantized, [input]);
+                Assert.Equal([16L], shifts["qkv"].shape);
+                Assert.Equal([10L], shifts["head"].shape);
+            });
             Assert.Contains("norm (LayerNormalization)", floats);
             Assert.Contains("scores (MatMul)", floats);
             Assert.Contains("attention (Softmax)", floats);
@@ -290,11 +301,12 @@ public class HandBuiltOnnxTests
     }
 
     /// <summary>Quantizes on <paramref name="input"/>, builds both int8 backends, compares them with the fake-quant reference; returns the FP32 nodes.</summary>
-    private static IReadOnlyList<string> AssertInt8BackendsAgree(ModelGraph graph, Tensor input, string[]? keepFloat = null)
+    private static IReadOnlyList<string> AssertInt8BackendsAgree(ModelGraph graph, Tensor input, string[]? keepFloat = null, Action<QuantizedGraph>? inspect = null)
     {
         using var prepared = QuantizePt2e.Prepare(graph, X86InductorQuantizer.GetDefaultQuantizationConfig(), keepFloat);
         QuantizePt2e.Calibrate(prepared, [input]);
         using var quantized = QuantizePt2e.Convert(prepared);
+        inspect?.Invoke(quantized);
         using var int8 = TorchScriptInt8Model.Build(quantized);
         using var directory = new TempDirectory();
         var qdqPath = directory.File("int8.onnx");

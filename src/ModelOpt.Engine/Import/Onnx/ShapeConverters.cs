@@ -53,8 +53,10 @@ internal static class ShapeConverters
     /// <summary>Inference: the output is the input and the mask all true; training mode is refused.</summary>
     private static void Dropout(OnnxConversion c, NodeProto node)
     {
-        if (node.OptionalInput(2) is { } training && c.Constant(training).to_type(ScalarType.Bool).item<bool>())
+        var ratio = node.OptionalInput(1) is { } r ? c.Constant(r).to_type(ScalarType.Float32).item<float>() : node.Float("ratio", 0.5f);
+        if (node.OptionalInput(2) is { } training && c.Constant(training).to_type(ScalarType.Bool).item<bool>() && ratio != 0)
         {
+            // With ratio 0 training mode is the identity too (torchvision's Swin exports its attention dropout so).
             throw new OnnxNodeNotSupportedException("Dropout in training mode is not mapped (export the model in eval mode).");
         }
         c.Alias(node.Output[0], node.Input[0]);
@@ -234,7 +236,7 @@ internal static class ShapeConverters
     {
         var inputs = node.Input.Where(i => i.Length > 0).ToList();
         var rank = RankOf(c, inputs[0]);
-        var axis = FloatOp.NormalizeAxis(node.Int("axis", 0), rank);
+        var axis = FloatOp.NormalizeAxis(node.Int("axis", c.Opset < 4 ? 1 : 0), rank); // Concat-1's axis defaulted to 1.
         if (inputs.All(c.IsConstant))
         {
             c.FoldConstant(node.Output[0], inputs, x => cat(x.ToList(), axis));
