@@ -67,6 +67,9 @@ public static class GraphInterpreter
         MulNode mul => value(mul.Left) * value(mul.Right),
         SoftmaxNode softmax => functional.softmax(value(softmax.Input), softmax.Dim),
         UnaryNode unary => Unary(unary, value(unary.Input)),
+        ReLUNode relu => functional.relu(value(relu.Input)),
+        ConstantNode constant => constant.Value.alias(),
+        FloatOpNode op => op.Op.Evaluate(op.Operands.Select(value).ToList()),
         _ => throw new NotSupportedException($"No FP32 kernel for {node.GetType().Name}."),
     };
 

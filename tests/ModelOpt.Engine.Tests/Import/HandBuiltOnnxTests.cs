@@ -1,7 +1,10 @@
 using Google.Protobuf;
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Graph.FloatOps;
 using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Algorithms;
+using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime.Onnx;
@@ -73,45 +76,281 @@ public class HandBuiltOnnxTests
     }
 
     [Fact]
-    public void A_pad_that_no_conv_reads_is_refused_naming_the_node()
+    public void A_pad_that_no_conv_reads_runs_as_a_pad_of_its_own()
     {
-        var model = Model([Node("Pad", "pad", ["x", "pads"], "padded"), Node("Relu", "relu", ["padded"], "y")], [Int64s("pads", [0, 0, 1, 1, 0, 0, 1, 1])]);
+        var model = Model(
+            [Node("Pad", "pad", ["x", "pads"], "padded"), Node("Relu", "relu", ["padded"], "features"), Node("Flatten", "flatten", ["features"], "y")],
+            [Int64s("pads", [0, 0, 1, 1, 0, 0, 1, 1])]);
 
-        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "pad_relu.onnx"));
+        var (imported, _) = AssertMatchesOnnxRuntime(model);
 
-        var node = Assert.Single(e.Nodes);
-        Assert.Equal(("Relu", "relu"), (node.OpType, node.NodeName));
-        Assert.Contains("Pad", node.Reason);
+        Assert.Contains(imported.Graph.Nodes, n => n is FloatOpNode { Op: PadOp });
+        imported.Dispose();
     }
 
     [Fact]
-    public void A_reshape_that_is_not_a_flatten_is_refused()
+    public void A_reshape_to_any_shape_runs_at_any_batch_size()
     {
-        var model = Model([Node("Reshape", "reshape", ["x", "shape"], "y")], [Int64s("shape", [0, 2, 32])]);
+        var model = Model(
+            [
+                Node("Reshape", "reshape", ["x", "shape"], "rows"),
+                Node("Softmax", "softmax", ["rows"], "attention", Int("axis", -1)),
+                Node("Flatten", "flatten", ["attention"], "y"),
+            ],
+            [Int64s("shape", [0, 2, 32])]);
 
-        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "reshape.onnx"));
-
-        Assert.Equal("reshape", Assert.Single(e.Nodes).NodeName);
-        Assert.Contains("not a flatten", e.Message);
+        AssertMatchesOnnxRuntime(model).Imported.Dispose();
     }
 
-    /// <summary>Opset 13, input x: float (N, 1, 8, 8), output y.</summary>
-    private static ModelProto Model(NodeProto[] nodes, TensorProto[] initializers)
+    [Fact]
+    public void Unsupported_ops_are_listed_with_their_node_names()
+    {
+        var topK = Node("TopK", "", ["x", "k"], "values");
+        var model = Model([topK, Node("LSTM", "lstm", ["values"], "y")], [Int64s("k", [1])]);
+
+        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "rnn.onnx"));
+
+        Assert.Equal(["TopK", "LSTM"], e.OpTypes);
+        Assert.Equal(["TopK_0", "lstm"], e.Nodes.Select(n => n.NodeName));
+        Assert.StartsWith("'rnn.onnx' uses ONNX ops ModelOpt cannot map (TopK, LSTM).", e.Message);
+    }
+
+    /// <summary>A shape problem names the node at fault in ONNX's terms, never the graph input.</summary>
+    [Fact]
+    public void A_shape_problem_names_the_node_and_the_shapes()
+    {
+        var model = Model([Node("Add", "add", ["x", "bias"], "shifted"), Node("Flatten", "flatten", ["shifted"], "y")], [Floats("bias", [3])]);
+
+        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "add.onnx"));
+
+        var node = Assert.Single(e.Nodes);
+        Assert.Equal(("Add", "add", true), (node.OpType, node.NodeName, node.IsNode));
+        Assert.Contains("[1, 1, 8, 8] and [3]", node.Reason);
+        Assert.Equal(["Add"], e.OpTypes);
+    }
+
+    [Fact]
+    public void Dynamic_height_and_width_are_refused_by_name_without_a_size_and_read_with_one()
+    {
+        var model = Model(
+            [Node("Conv", "conv", ["x", "w"], "features", Ints("pads", 1, 1, 1, 1)), Node("GlobalAveragePool", "pool", ["features"], "pooled"), Node("Flatten", "flatten", ["pooled"], "y")],
+            [Floats("w", [2, 1, 3, 3])], dims: ["N", 1, "height", "width"]);
+
+        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "dynamic.onnx"));
+        var problem = Assert.Single(e.Nodes);
+        Assert.Equal(("graph input", "x", false), (problem.OpType, problem.NodeName, problem.IsNode));
+        Assert.Contains("H ('height') and W ('width') are dynamic", problem.Reason);
+        Assert.Empty(e.OpTypes);
+
+        var (imported, _) = AssertMatchesOnnxRuntime(model, new OnnxImportOptions(InputHeight: 12, InputWidth: 10), [3, 1, 12, 10]);
+        Assert.Equal([1L, 12, 10], imported.InputShape);
+        imported.Dispose();
+    }
+
+    [Fact]
+    public void A_bool_initializer_is_read()
+    {
+        var mask = new TensorProto { Name = "mask", DataType = (int)DataType.Bool };
+        mask.Dims.AddRange([1, 1, 8, 8]);
+        mask.Int32Data.AddRange(Enumerable.Range(0, 64).Select(i => i % 3 == 0 ? 1 : 0));
+        var model = Model(
+            [Node("Where", "where", ["mask", "x", "zero"], "masked"), Node("Flatten", "flatten", ["masked"], "y")],
+            [mask, Floats("zero", [1])]);
+
+        AssertMatchesOnnxRuntime(model).Imported.Dispose();
+    }
+
+    /// <summary>Opset 6: Add broadcast the second operand only with broadcast=1, aligned at an axis.</summary>
+    [Fact]
+    public void An_opset_6_graph_is_read_with_its_legacy_broadcast()
+    {
+        var model = Model(
+            [Node("Add", "add", ["x", "bias"], "shifted", Int("broadcast", 1), Int("axis", 1)), Node("Relu", "relu", ["shifted"], "features"), Node("Flatten", "flatten", ["features"], "y")],
+            [Floats("bias", [1])], opset: 6);
+        using var input = randn(2, 1, 8, 8);
+        using var bias = tensor(MathF.Sin(0)).reshape(1, 1, 1, 1);
+
+        using var imported = OnnxImporter.Import(model, "opset6.onnx");
+        using var actual = GraphInterpreter.Run(imported.Graph, input);
+        using var expected = (input + bias).relu().flatten(1);
+
+        Assert.True(actual.allclose(expected));
+    }
+
+    /// <summary>Pads PyTorch's pooling refuses (over half the kernel, asymmetric) become an explicit Pad, for MaxPool and both AveragePool forms.</summary>
+    [Theory]
+    [InlineData("MaxPool", 0)]
+    [InlineData("AveragePool", 0)]
+    [InlineData("AveragePool", 1)]
+    public void Pooling_pads_larger_than_half_the_kernel_or_asymmetric_match_onnx_runtime(string op, long countIncludePad)
+    {
+        var model = Model(
+            [
+                Node(op, "pool", ["x"], "pooled", [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 2, 0, 1, 2), .. op == "AveragePool" ? new[] { Int("count_include_pad", countIncludePad) } : []]),
+                Node("Flatten", "flatten", ["pooled"], "y"),
+            ],
+            []);
+
+        AssertMatchesOnnxRuntime(model).Imported.Dispose();
+    }
+
+    [Fact]
+    public void A_conv_with_asymmetric_pads_matches_onnx_runtime_and_runs_in_int8()
+    {
+        var model = Model(
+            [Node("Conv", "conv", ["x", "w", "b"], "features", Ints("pads", 0, 1, 2, 0), Ints("strides", 2, 2)), Node("Flatten", "flatten", ["features"], "y")],
+            [Floats("w", [3, 1, 3, 3]), Floats("b", [3])]);
+
+        var (imported, input) = AssertMatchesOnnxRuntime(model);
+        using (imported)
+        using (input)
+        {
+            AssertInt8BackendsAgree(imported.Graph, input);
+        }
+    }
+
+    [Fact]
+    public void The_first_graph_output_is_the_model_unless_another_is_named()
+    {
+        var model = Model(
+            [Node("Flatten", "flatten", ["x"], "y"), Node("Relu", "relu", ["y"], "z")],
+            [], outputs: ["y", "z"]);
+        using var input = randn(2, 1, 8, 8);
+
+        using var first = OnnxImporter.Import(model, "two.onnx");
+        using var named = OnnxImporter.Import(model, "two.onnx", new OnnxImportOptions(OutputName: "z"));
+        using var y = GraphInterpreter.Run(first.Graph, input);
+        using var z = GraphInterpreter.Run(named.Graph, input);
+
+        Assert.True(y.equal(input.flatten(1)).all().item<bool>());
+        Assert.True(z.equal(input.flatten(1).relu()).all().item<bool>());
+        var e = Assert.Throws<UnsupportedOnnxModelException>(() => OnnxImporter.Import(model, "two.onnx", new OnnxImportOptions(OutputName: "logits")));
+        Assert.Contains("its outputs are y, z", e.Message);
+    }
+
+    /// <summary>
+    /// A transformer block as exporters write it: a linear layer as MatMul + Add on (N, tokens, features), opset 17's
+    /// LayerNormalization, attention's activation × activation MatMuls and softmax, GELU in its Erf form. The linear
+    /// layers run int8; the rest stays FP32 and is listed; both int8 backends agree with the fake-quant reference, and a
+    /// transformer linear layer can be kept FP32.
+    /// </summary>
+    [Fact]
+    public void A_transformer_block_imports_exactly_and_both_int8_backends_run_it()
+    {
+        var model = Model(
+            [
+                Node("Reshape", "tokens", ["x", "shape"], "t"),
+                Node("MatMul", "qkv", ["t", "w1"], "h0"),
+                Node("Add", "qkv_bias", ["h0", "b1"], "h"),
+                Node("LayerNormalization", "norm", ["h", "gamma", "beta"], "n", Int("axis", -1)),
+                Node("Transpose", "keys", ["n"], "nt", Ints("perm", 0, 2, 1)),
+                Node("MatMul", "scores", ["n", "nt"], "s"),
+                Node("Softmax", "attention", ["s"], "a", Int("axis", -1)),
+                Node("MatMul", "context", ["a", "n"], "ctx"),
+                Node("Div", "gelu_div", ["ctx", "sqrt2"], "g0"),
+                Node("Erf", "gelu_erf", ["g0"], "g1"),
+                Node("Add", "gelu_add", ["g1", "one"], "g2"),
+                Node("Mul", "gelu_mul", ["ctx", "g2"], "g3"),
+                Node("Mul", "gelu_half", ["g3", "half"], "g"),
+                Node("Flatten", "flatten", ["g"], "f"),
+                Node("Gemm", "head", ["f", "w2", "b2"], "y", Int("transB", 1)),
+            ],
+            [
+                Int64s("shape", [0, 8, 8]), Floats("w1", [8, 16]), Floats("b1", [16]), Floats("gamma", [16]), Floats("beta", [16]),
+                Scalar("sqrt2", MathF.Sqrt(2)), Scalar("one", 1), Scalar("half", 0.5f), Floats("w2", [10, 128]), Floats("b2", [10]),
+            ],
+            opset: 17);
+
+        var (imported, input) = AssertMatchesOnnxRuntime(model, inputShape: [16, 1, 8, 8]);
+        using (imported)
+        using (input)
+        {
+            Assert.Equal(["qkv", "head"], X86InductorQuantizer.QuantizableLayers(imported.Graph));
+            var floats = AssertInt8BackendsAgree(imported.Graph, input, inspect: quantized =>
+            {
+                // The per-layer report and bias correction take linear layers on (N, tokens, features) outputs.
+                var report = LayerSensitivityAnalysis.Analyze(quantized, [input], null, 16);
+                Assert.Equal(["head", "qkv"], report.Select(r => r.Layer).Order());
+                Assert.All(report, r => Assert.True(double.IsFinite(r.SqnrDb) && r.SqnrDb > 10, $"{r.Layer}: SQNR {r.SqnrDb} dB"));
+                var shifts = FastBiasCorrection.MeanOutputShift(quantized, [input]);
+                Assert.Equal([16L], shifts["qkv"].shape);
+                Assert.Equal([10L], shifts["head"].shape);
+            });
+            Assert.Contains("norm (LayerNormalization)", floats);
+            Assert.Contains("scores (MatMul)", floats);
+            Assert.Contains("attention (Softmax)", floats);
+            Assert.Contains("gelu_erf (Erf)", floats);
+            Assert.Contains("qkv (Linear)", AssertInt8BackendsAgree(imported.Graph, input, keepFloat: ["qkv"]));
+        }
+    }
+
+    /// <summary>Imports the model, runs it and ONNX Runtime on the same random batch and checks they agree.</summary>
+    private static (ImportedOnnxModel Imported, Tensor Input) AssertMatchesOnnxRuntime(ModelProto model, OnnxImportOptions? options = null, long[]? inputShape = null)
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("model.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        var input = randn(inputShape ?? [3, 1, 8, 8]);
+        var imported = OnnxImporter.Import(path, options);
+        using var runtime = OnnxRuntimeModel.Load(path);
+        using var expected = runtime.Run(input);
+        using var actual = GraphInterpreter.Run(imported.Graph, input);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max difference {(actual - expected).abs().max().item<float>()}");
+        return (imported, input);
+    }
+
+    /// <summary>Quantizes on <paramref name="input"/>, builds both int8 backends, compares them with the fake-quant reference; returns the FP32 nodes.</summary>
+    private static IReadOnlyList<string> AssertInt8BackendsAgree(ModelGraph graph, Tensor input, string[]? keepFloat = null, Action<QuantizedGraph>? inspect = null)
+    {
+        using var prepared = QuantizePt2e.Prepare(graph, X86InductorQuantizer.GetDefaultQuantizationConfig(), keepFloat);
+        QuantizePt2e.Calibrate(prepared, [input]);
+        using var quantized = QuantizePt2e.Convert(prepared);
+        inspect?.Invoke(quantized);
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var directory = new TempDirectory();
+        var qdqPath = directory.File("int8.onnx");
+        Export.Onnx.OnnxExporter.Save(Export.Onnx.OnnxExporter.ExportQdq(quantized), qdqPath);
+        using var qdq = OnnxRuntimeModel.Load(qdqPath);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
+        using var torchScript = int8.Run(input);
+        using var ort = qdq.Run(input);
+
+        // Each backend's int32 accumulation may round an output differently from the float reference by a step or two.
+        var step = quantized.QuantizationOf(quantized.Graph.Output).Scale;
+        Assert.True(torchScript.allclose(simulated, rtol: 0, atol: 3 * step), $"TorchScript vs fake-quant: {(torchScript - simulated).abs().max().item<float>()} (step {step})");
+        Assert.True(ort.allclose(simulated, rtol: 0, atol: 3 * step), $"ONNX Runtime QDQ vs fake-quant: {(ort - simulated).abs().max().item<float>()} (step {step})");
+        return quantized.FloatNodes();
+    }
+
+    /// <summary>Input x: float (N, 1, 8, 8) unless <paramref name="dims"/> say otherwise (a string is a symbolic dimension); output y.</summary>
+    private static ModelProto Model(NodeProto[] nodes, TensorProto[] initializers, int opset = 13, object[]? dims = null, string[]? outputs = null)
     {
         var graph = new GraphProto { Name = "hand-built" };
         graph.Node.AddRange(nodes);
         graph.Initializer.AddRange(initializers);
         var shape = new TensorShapeProto();
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "N" });
-        foreach (var d in new long[] { 1, 8, 8 })
+        foreach (var d in dims ?? ["N", 1L, 8L, 8L])
         {
-            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+            shape.Dim.Add(d is string symbol
+                ? new TensorShapeProto.Types.Dimension { DimParam = symbol }
+                : new TensorShapeProto.Types.Dimension { DimValue = System.Convert.ToInt64(d) });
         }
         graph.Input.Add(new ValueInfoProto { Name = "x", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float, Shape = shape } } });
-        graph.Output.Add(new ValueInfoProto { Name = "y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float } } });
+        foreach (var output in outputs ?? ["y"])
+        {
+            graph.Output.Add(new ValueInfoProto { Name = output, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float } } });
+        }
         var model = new ModelProto { IrVersion = 8, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         return model;
+    }
+
+    private static TensorProto Scalar(string name, float value)
+    {
+        var proto = new TensorProto { Name = name, DataType = (int)DataType.Float };
+        proto.FloatData.Add(value);
+        return proto;
     }
 
     private static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)

@@ -14,5 +14,8 @@ internal static class OnnxAttributes
         return attribute;
     }
 
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(value) };
+
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeType.Float, F = value };
 }

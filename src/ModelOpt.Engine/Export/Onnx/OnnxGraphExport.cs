@@ -1,5 +1,6 @@
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Graph.FloatOps;
 using Onnx;
 using static ModelOpt.Engine.Export.Onnx.OnnxAttributes;
 
@@ -16,16 +17,22 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
     private readonly OnnxGraphWriter writer = new();
     private readonly Dictionary<GraphValue, string> names = [];
     private readonly Dictionary<ActivationQuantization, (string Scale, string ZeroPoint)> qparams = [];
+    private Dictionary<GraphValue, long> ranks = [];
 
     public ModelProto Build(string docString)
     {
         var input = writer.UniqueName(OnnxExporter.InputName);
+        ranks = ValueRanks(graph.InputNode.Shape);
         foreach (var node in graph.Nodes)
         {
             var (data, prefix, ops) = Lower(node, input);
             // Pooling and flatten are requantized with their input's qparams too, as PyTorch's int8 ops do; it keeps
             // the Gemm input behind a DequantizeLinear so ONNX Runtime can fuse it into QGemm.
             var chain = ops.Concat(QuantizeDequantize(node.Output)).ToList();
+            if (chain.Count == 0 && node.Output == graph.Output)
+            {
+                chain.Add(new OnnxOp("Identity")); // Names the graph output.
+            }
             names[node.Output] = writer.Chain(data, prefix, chain, node.Output == graph.Output ? OnnxExporter.OutputName : null);
         }
         var inputShape = graph.InputNode.Shape;
@@ -88,6 +95,17 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
             case FlattenNode flatten when flatten.StartDim == 1:
                 // ONNX Flatten always yields 2-D; torch.flatten(start_dim) matches it only for start_dim 1.
                 return (names[flatten.Input], Prefix(flatten), [new OnnxOp("Flatten", [], [Int("axis", 1)])]);
+            case LinearNode linear when ranks[linear.Input] != 2:
+            {
+                // Gemm is 2-D only: a linear layer on (N, ..., features) is MatMul with the transposed weight, then the bias.
+                var weight = writer.Chain(Weight(linear.Name, linear.Weight), linear.Name, [new OnnxOp("Transpose", [], [Ints("perm", [1, 0])])]);
+                var ops = new List<OnnxOp> { new("MatMul", weight) };
+                if (Bias(linear.Name, linear.Bias, linear.Input) is { } bias)
+                {
+                    ops.Add(new OnnxOp("Add", bias));
+                }
+                return (names[linear.Input], linear.Name, linear.Relu ? [.. ops, new OnnxOp("Relu")] : ops);
+            }
             case LinearNode linear:
             {
                 var inputs = new List<string> { Weight(linear.Name, linear.Weight) };
@@ -132,12 +150,34 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
                 return (names[mul.Left], mul.Name, [new OnnxOp("Mul", names[mul.Right])]);
             case SoftmaxNode softmax:
                 return (names[softmax.Input], softmax.Name, [new OnnxOp("Softmax", [], [Int("axis", softmax.Dim)])]);
+            case ConstantNode constant:
+                return (writer.Initializer(constant.Name, constant.Value), Prefix(constant), []);
+            case FloatOpNode op:
+                return (op.Op.Onnx(new Sink(writer, op.Name), [.. op.Operands.Select(v => names[v])]), op.Name, []);
             default:
                 throw new NotSupportedException($"No ONNX lowering for {node.GetType().Name} {node}.");
         }
     }
 
     private static string Prefix(GraphNode node) => $"v{node.Output.Id}";
+
+    /// <summary>Writes a float op's nodes under its name.</summary>
+    private sealed class Sink(OnnxGraphWriter writer, string prefix) : IOnnxNodeSink
+    {
+        public string Node(string opType, IReadOnlyList<string> inputs, params AttributeProto[] attributes) =>
+            writer.Node(prefix, opType, inputs, attributes);
+
+        public string Constant(string name, Tensor value) => writer.Initializer($"{prefix}/{name}", value);
+    }
+
+    /// <summary>The rank of every value, from one FP32 run on a batch of one.</summary>
+    private Dictionary<GraphValue, long> ValueRanks(long[] inputShape)
+    {
+        var result = new Dictionary<GraphValue, long>();
+        using var sample = zeros([1, .. inputShape.Skip(1)]);
+        using var output = GraphInterpreter.Run(graph, sample, (value, tensor) => result[value] = tensor.dim());
+        return result;
+    }
 
     private static List<OnnxOp> WithRelu(OnnxOp op, bool relu) => relu ? [op, new OnnxOp("Relu")] : [op];
 

@@ -49,6 +49,18 @@ internal sealed class OnnxGraphWriter
         return current;
     }
 
+    /// <summary>Adds one node reading <paramref name="inputs"/>; returns its output's name.</summary>
+    public string Node(string prefix, string opType, IReadOnlyList<string> inputs, IEnumerable<AttributeProto> attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = UniqueName($"{prefix}/{opType}") };
+        node.Input.AddRange(inputs);
+        node.Attribute.AddRange(attributes);
+        var output = UniqueName($"{prefix}/{opType}:0");
+        node.Output.Add(output);
+        graph.Node.Add(node);
+        return output;
+    }
+
     /// <summary>The finished model: float input and output, the first dimension of both the dynamic batch "N".</summary>
     public ModelProto ToModel(string input, long[] inputShape, string output, long[] outputShape, int opset, string docString)
     {

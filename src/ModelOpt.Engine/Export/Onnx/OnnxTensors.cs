@@ -23,6 +23,7 @@ internal static class OnnxTensors
         ScalarType.Byte => DataType.Uint8,
         ScalarType.Int32 => DataType.Int32,
         ScalarType.Int64 => DataType.Int64,
+        ScalarType.Bool => DataType.Bool,
         _ => throw new NotSupportedException($"No ONNX initializer type for {dtype}."),
     };
 }

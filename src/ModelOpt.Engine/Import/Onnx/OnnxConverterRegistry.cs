@@ -2,7 +2,8 @@ namespace ModelOpt.Engine.Import.Onnx;
 
 /// <summary>
 /// Every ONNX op (default domain) ModelOpt maps, one converter each, gathered from the op families. An op not here is
-/// refused before anything runs, with every node that uses it named.
+/// refused before anything runs, with every node that uses it named. Converters read the opset for the forms that
+/// changed across opsets (attributes that became inputs, Softmax's axis).
 /// </summary>
 internal static class OnnxConverterRegistry
 {
@@ -12,6 +13,7 @@ internal static class OnnxConverterRegistry
             .Concat(ArithmeticConverters.All)
             .Concat(PoolingConverters.All)
             .Concat(ShapeConverters.All)
+            .Concat(ResizeConverters.All)
             .ToDictionary(c => c.OpType, c => c.Convert);
 
     public static IEnumerable<string> OpTypes => Converters.Keys.Order(StringComparer.Ordinal);

@@ -1,13 +1,14 @@
 using Google.Protobuf;
+using ModelOpt.Engine.Graph;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace ModelOpt.Engine.Import.Onnx;
 
 /// <summary>
-/// Reads an FP32 ONNX model as <c>torch.onnx.export</c> writes it (opsets <see cref="MinOpset"/>-<see cref="MaxOpset"/>,
-/// with or without constant folding, dynamic or fixed batch) into the engine's captured graph, the same graph the zoo
-/// models trace into, so the interpreter, quantizer and both int8 backends run it unchanged.
+/// Reads an FP32 ONNX model as <c>torch.onnx.export</c> and other exporters write it (opsets <see cref="MinOpset"/>-<see cref="MaxOpset"/>,
+/// with or without constant folding, dynamic or fixed batch, dynamic H and W given by the caller) into the engine's
+/// captured graph, the same graph the zoo models trace into, so the interpreter, quantizer and both int8 backends run it unchanged.
 /// </summary>
 /// <remarks>
 /// Like onnx2torch's converter, every node's op type is looked up in one registry before anything is converted: an
@@ -15,7 +16,8 @@ namespace ModelOpt.Engine.Import.Onnx;
 /// </remarks>
 public static class OnnxImporter
 {
-    public const int MinOpset = 7;
+    /// <summary>Opsets 1-6 are read where their semantics are those of 7 (an op whose old form differs is refused by name).</summary>
+    public const int MinOpset = 1;
     public const int MaxOpset = 21;
 
     /// <summary>The op types the importer maps (default ONNX domain).</summary>
@@ -23,13 +25,13 @@ public static class OnnxImporter
 
     /// <exception cref="OnnxFormatException">The file is missing, truncated or not an ONNX model.</exception>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops or settings ModelOpt does not map.</exception>
-    public static ImportedOnnxModel Import(string path)
+    public static ImportedOnnxModel Import(string path, OnnxImportOptions? options = null)
     {
         var sourceName = Path.GetFileName(path);
         try
         {
             using var stream = File.OpenRead(path);
-            return Import(stream, sourceName);
+            return Import(stream, sourceName, options);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -37,65 +39,131 @@ public static class OnnxImporter
         }
     }
 
-    /// <inheritdoc cref="Import(string)"/>
+    /// <inheritdoc cref="Import(string, OnnxImportOptions?)"/>
     /// <param name="sourceName">Named in error messages: the upload's file name.</param>
-    public static ImportedOnnxModel Import(Stream stream, string sourceName) => Import(Parse(stream, sourceName), sourceName);
+    public static ImportedOnnxModel Import(Stream stream, string sourceName, OnnxImportOptions? options = null) =>
+        Import(Parse(stream, sourceName), sourceName, options);
 
-    /// <inheritdoc cref="Import(string)"/>
-    public static ImportedOnnxModel Import(ModelProto model, string sourceName)
+    /// <inheritdoc cref="Import(string, OnnxImportOptions?)"/>
+    public static ImportedOnnxModel Import(ModelProto model, string sourceName, OnnxImportOptions? options = null)
+    {
+        options ??= new OnnxImportOptions();
+        var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
+        var (inputName, inputShape, fixedBatch) = ImageInput(graph, sourceName, options);
+        var (result, shapes) = Convert(model, sourceName, inputName, inputShape, fixedBatch, symbolicBatch: true, new Dictionary<string, Tensor>(), options.OutputName);
+        var logits = shapes;
+        if (logits.Length != 2)
+        {
+            result.Dispose();
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph output", OutputOf(graph, options.OutputName, sourceName),
+                $"the model's output must be (N, classes) logits; it is {logits.Length}-d.", IsNode: false)]);
+        }
+        return new ImportedOnnxModel(result, inputShape[1..], logits[1]);
+    }
+
+    /// <summary>
+    /// The engine-level import of any graph with one float data input of any rank and fixed shape (ONNX's backend node
+    /// tests, say): the other graph inputs are constants given in <paramref name="inputValues"/>, as an exporter writes
+    /// weights. No batch axis is assumed; the service's imports go through <see cref="Import(ModelProto, string, OnnxImportOptions?)"/>.
+    /// </summary>
+    /// <exception cref="UnsupportedOnnxModelException">It uses ops or settings ModelOpt does not map.</exception>
+    /// <param name="inputShape">The data input's shape where the file leaves dimensions symbolic; null to read it from the file.</param>
+    public static ModelGraph ImportGraph(
+        ModelProto model, string sourceName, IReadOnlyDictionary<string, Tensor> inputValues, long[]? inputShape = null, string? outputName = null)
     {
         var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
+        var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
+        var inputs = graph.Input.Where(i => !initializers.Contains(i.Name) && !inputValues.ContainsKey(i.Name)).ToList();
+        if (inputs.Count != 1)
+        {
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph input", string.Join(", ", inputs.Select(i => i.Name)),
+                $"the graph must have one data input besides the given constants, it has {inputs.Count}.", IsNode: false)]);
+        }
+        var input = inputs[0];
+        var tensorType = input.Type?.TensorType;
+        var dims = tensorType?.Shape?.Dim;
+        if (tensorType is null || (DataType)tensorType.ElemType != DataType.Float)
+        {
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name,
+                $"the data input must be a float tensor, it is {(DataType?)tensorType?.ElemType}.", IsNode: false)]);
+        }
+        var shape = inputShape ?? (dims is not null && dims.All(d => d.HasDimValue && d.DimValue >= 0) ? [.. dims.Select(d => d.DimValue)]
+            : throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name, "the data input's shape is not fixed.", IsNode: false)]));
+        return Convert(model, sourceName, input.Name, shape, null, symbolicBatch: false, inputValues, outputName).Graph;
+    }
+
+    private static (ModelGraph Graph, long[] OutputShape) Convert(
+        ModelProto model, string sourceName, string inputName, long[] inputShape, long? fixedBatch, bool symbolicBatch,
+        IReadOnlyDictionary<string, Tensor> inputValues, string? outputName)
+    {
+        var graph = model.Graph;
         var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => (long?)o.Version).FirstOrDefault()
             ?? throw new OnnxFormatException(sourceName, "it imports no default-domain opset.");
         if (opset is < MinOpset or > MaxOpset)
         {
-            throw new UnsupportedOnnxModelException(sourceName, [new("opset", opset.ToString(), $"opsets {MinOpset}-{MaxOpset} are mapped.")]);
+            throw new UnsupportedOnnxModelException(sourceName, [new("opset", opset.ToString(), $"opsets {MinOpset}-{MaxOpset} are mapped.", IsNode: false)]);
         }
 
         var names = NodeNames(graph);
         var unknown = graph.Node
             .Select((n, i) => (Node: n, Name: names[i]))
             .Where(e => !OnnxConverterRegistry.TryGet(e.Node.Domain, e.Node.OpType, out _))
-            .Select(e => new UnsupportedOnnxNode(e.Node.OpType, e.Name, "ModelOpt has no mapping for this op."))
+            .Select(e => new UnsupportedOnnxNode(e.Node.OpType, e.Name,
+                e.Node.Domain is "" or "ai.onnx" ? "ModelOpt has no mapping for this op." : $"ops of domain '{e.Node.Domain}' are not mapped."))
             .ToList();
         if (unknown.Count > 0)
         {
             throw new UnsupportedOnnxModelException(sourceName, unknown);
         }
 
-        var (inputName, inputShape, fixedBatch) = GraphInput(graph, sourceName);
         // Converters make small temporaries (views, casts); the scope frees them, the graph's weights leave it in Finish.
         using var scope = NewDisposeScope();
-        using var conversion = new OnnxConversion((int)opset, fixedBatch, Readers(graph));
-        var current = ("input", inputName);
+        using var conversion = new OnnxConversion((int)opset, fixedBatch, symbolicBatch, Readers(graph, OutputOf(graph, outputName, sourceName)), DeclaredTypes(graph));
+        UnsupportedOnnxNode? problem = null;
         try
         {
             foreach (var initializer in graph.Initializer)
             {
-                current = ("initializer", initializer.Name);
-                conversion.SetConstant(initializer.Name, OnnxTensorReader.Read(initializer));
+                problem = new("initializer", initializer.Name, "", IsNode: false);
+                if (OnnxTensorReader.TryRead(initializer, out var initial, out var reason))
+                {
+                    conversion.SetConstant(initializer.Name, initial);
+                }
+                else
+                {
+                    conversion.SetUnreadable(initializer.Name, reason);
+                }
             }
+            foreach (var (name, given) in inputValues)
+            {
+                conversion.SetConstant(name, OnnxTensorReader.Normalize(given));
+            }
+            problem = new("graph input", inputName, "", IsNode: false);
             conversion.AddInput(inputName, inputShape);
             for (var i = 0; i < graph.Node.Count; i++)
             {
                 var node = graph.Node[i];
-                current = (node.OpType, names[i]);
+                problem = new(node.OpType, names[i], "");
                 conversion.NodeName = names[i];
                 OnnxConverterRegistry.TryGet(node.Domain, node.OpType, out var convert);
-                convert(conversion, node);
+                try
+                {
+                    convert(conversion, node);
+                }
+                catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+                {
+                    // A folded op that cannot run on its constants: the node's own problem, in its words.
+                    throw new OnnxNodeNotSupportedException($"it cannot run on its inputs ({e.Message.Split('\n')[0]}).");
+                }
             }
-            current = ("output", graph.Output.FirstOrDefault()?.Name ?? "");
-            var output = Output(conversion, graph);
-            var logits = conversion.ShapeOf(output);
-            if (logits.Length != 2)
-            {
-                throw new OnnxNodeNotSupportedException($"the graph output must be (N, classes) logits; it is {logits.Length}-d.");
-            }
-            return new ImportedOnnxModel(conversion.Finish(output), inputShape[1..], logits[1]);
+            var output = OutputOf(graph, outputName, sourceName);
+            problem = new("graph output", output, "", IsNode: false);
+            var value = conversion.Operand(output);
+            return (conversion.Finish(value), conversion.ShapeOf(value));
         }
         catch (OnnxNodeNotSupportedException e)
         {
-            throw new UnsupportedOnnxModelException(sourceName, [new(current.Item1, current.Item2, e.Message)]);
+            throw new UnsupportedOnnxModelException(sourceName, [problem! with { Reason = e.Message }]);
         }
     }
 
@@ -130,45 +198,80 @@ public static class OnnxImporter
         }).ToArray();
     }
 
-    private static Dictionary<string, int> Readers(GraphProto graph)
+    /// <summary>How many nodes read each value, the model's output counting as a reader (the graph's other outputs are not computed).</summary>
+    private static Dictionary<string, int> Readers(GraphProto graph, string output)
     {
         var readers = new Dictionary<string, int>();
-        foreach (var name in graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).Where(n => n.Length > 0))
+        foreach (var name in graph.Node.SelectMany(n => n.Input).Append(output).Where(n => n.Length > 0))
         {
             readers[name] = readers.GetValueOrDefault(name) + 1;
         }
         return readers;
     }
 
-    /// <summary>The one float (N, C, H, W) input with fixed C, H, W; N may be symbolic or fixed.</summary>
-    private static (string Name, long[] Shape, long? FixedBatch) GraphInput(GraphProto graph, string sourceName)
+    private static Dictionary<string, DataType> DeclaredTypes(GraphProto graph)
+    {
+        var types = new Dictionary<string, DataType>();
+        foreach (var value in graph.Input.Concat(graph.ValueInfo).Concat(graph.Output).Where(v => v.Type?.TensorType is not null))
+        {
+            types[value.Name] = (DataType)value.Type.TensorType.ElemType;
+        }
+        foreach (var initializer in graph.Initializer)
+        {
+            types[initializer.Name] = (DataType)initializer.DataType;
+        }
+        return types;
+    }
+
+    /// <summary>
+    /// The one float (N, C, H, W) input: C fixed; H and W fixed or given by the caller; N symbolic or fixed (the graph
+    /// then runs at any batch size all the same).
+    /// </summary>
+    private static (string Name, long[] Shape, long? FixedBatch) ImageInput(GraphProto graph, string sourceName, OnnxImportOptions options)
     {
         var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
         var inputs = graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
         if (inputs.Count != 1)
         {
-            throw new UnsupportedOnnxModelException(sourceName, [new("input", string.Join(", ", inputs.Select(i => i.Name)),
-                $"the graph must have one image input, it has {inputs.Count}.")]);
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph input", string.Join(", ", inputs.Select(i => i.Name)),
+                $"the graph must have one image input, it has {inputs.Count}.", IsNode: false)]);
         }
         var input = inputs[0];
         var tensorType = input.Type?.TensorType;
         var dims = tensorType?.Shape?.Dim;
         if (tensorType is null || (DataType)tensorType.ElemType != DataType.Float || dims is null || dims.Count != 4
-            || dims.Skip(1).Any(d => !d.HasDimValue || d.DimValue <= 0))
+            || !dims[1].HasDimValue || dims[1].DimValue <= 0)
         {
-            throw new UnsupportedOnnxModelException(sourceName, [new("input", input.Name,
-                "the input must be a float (N, C, H, W) image batch with fixed C, H and W.")]);
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name,
+                "the input must be a float (N, C, H, W) image batch with a fixed number of channels C.", IsNode: false)]);
         }
-        long? fixedBatch = dims[0].HasDimValue ? dims[0].DimValue : null;
-        return (input.Name, [1, .. dims.Skip(1).Select(d => d.DimValue)], fixedBatch);
+        long? Spatial(int axis, long? given) => dims[axis].HasDimValue && dims[axis].DimValue > 0 ? dims[axis].DimValue : given;
+        var (height, width) = (Spatial(2, options.InputHeight), Spatial(3, options.InputWidth));
+        if (height is not > 0 || width is not > 0)
+        {
+            var dynamic = new[] { (Axis: "H", Dim: dims[2], Size: height), (Axis: "W", Dim: dims[3], Size: width) }
+                .Where(d => d.Size is not > 0)
+                .Select(d => d.Dim.DimParam.Length > 0 ? $"{d.Axis} ('{d.Dim.DimParam}')" : d.Axis);
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name,
+                $"the input's {string.Join(" and ", dynamic)} {(height is not > 0 && width is not > 0 ? "are" : "is")} dynamic and no input size was given " +
+                "(a job gives its preprocessing size).", IsNode: false)]);
+        }
+        long? fixedBatch = dims[0].HasDimValue && dims[0].DimValue > 0 ? dims[0].DimValue : null;
+        return (input.Name, [1, dims[1].DimValue, height.Value, width.Value], fixedBatch);
     }
 
-    private static Graph.GraphValue Output(OnnxConversion conversion, GraphProto graph)
+    /// <summary>The output the caller names, or the first: a graph with several outputs has its logits first, as exporters write them.</summary>
+    private static string OutputOf(GraphProto graph, string? outputName, string sourceName)
     {
-        if (graph.Output.Count != 1)
+        if (outputName is null)
         {
-            throw new OnnxNodeNotSupportedException($"the graph must have one output, it has {graph.Output.Count}.");
+            return graph.Output.Count > 0
+                ? graph.Output[0].Name
+                : throw new UnsupportedOnnxModelException(sourceName, [new("graph output", "", "the graph has no output.", IsNode: false)]);
         }
-        return conversion.Data(graph.Output[0].Name);
+        return graph.Output.Any(o => o.Name == outputName)
+            ? outputName
+            : throw new UnsupportedOnnxModelException(sourceName, [new("graph output", outputName,
+                $"the graph has no output of that name; its outputs are {string.Join(", ", graph.Output.Select(o => o.Name))}.", IsNode: false)]);
     }
 }

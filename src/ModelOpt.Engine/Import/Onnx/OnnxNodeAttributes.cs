@@ -15,6 +15,9 @@ internal static class OnnxNodeAttributes
     public static long[]? Ints(this NodeProto node, string name) =>
         Find(node, name, AttributeType.Ints) is { } a ? [.. a.Ints] : null;
 
+    public static float[]? Floats(this NodeProto node, string name) =>
+        Find(node, name, AttributeType.Floats) is { } a ? [.. a.Floats] : null;
+
     public static string String(this NodeProto node, string name, string fallback) =>
         Find(node, name, AttributeType.String) is { } a ? a.S.ToStringUtf8() : fallback;
 

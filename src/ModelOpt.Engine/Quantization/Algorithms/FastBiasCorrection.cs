@@ -37,7 +37,7 @@ public static class FastBiasCorrection
                 {
                     var name = X86InductorQuantizer.LayerName(layer)!;
                     // Summed over the batch, averaged over the spatial positions: every image weighs the same.
-                    var shift = ChannelMeans(PreActivation(quantized, layer, values, int8: false) - PreActivation(quantized, layer, values, int8: true)).sum(dim: 0);
+                    var shift = ChannelMeans(PreActivation(quantized, layer, values, int8: false) - PreActivation(quantized, layer, values, int8: true), layer).sum(dim: 0);
                     if (sums.TryGetValue(name, out var sum))
                     {
                         sum.add_(shift);
@@ -96,7 +96,11 @@ public static class FastBiasCorrection
         };
     }
 
-    // N x C x H x W (or N x C) -> N x C in float64.
-    private static Tensor ChannelMeans(Tensor output) =>
-        output.dim() == 4 ? output.to_type(ScalarType.Float64).mean([2, 3]) : output.to_type(ScalarType.Float64);
+    // N x C x H x W (a conv), N x C or N x ... x C (a linear on N-D input) -> N x C in float64.
+    private static Tensor ChannelMeans(Tensor output, GraphNode layer) => layer switch
+    {
+        Conv2dNode => output.to_type(ScalarType.Float64).mean([2, 3]),
+        _ when output.dim() > 2 => output.to_type(ScalarType.Float64).flatten(1, -2).mean([1]),
+        _ => output.to_type(ScalarType.Float64),
+    };
 }

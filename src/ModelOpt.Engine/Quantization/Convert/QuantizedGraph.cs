@@ -56,7 +56,7 @@ public sealed class QuantizedGraph(
     /// </summary>
     public IReadOnlyList<string> FloatNodes() =>
         Graph.Nodes
-            .Where(n => X86InductorQuantizer.StaysFloat(n) || IsKeptFloat(n)
+            .Where(n => (X86InductorQuantizer.StaysFloat(n) && n is not ConstantNode) || IsKeptFloat(n)
                 || (X86InductorQuantizer.SharesInputQuantization(n) && TryQuantizationOf(n.Inputs[0]) is null))
             .Select(Describe)
             .ToList();
@@ -77,6 +77,7 @@ public sealed class QuantizedGraph(
         UnaryNode unary => $"{unary.Name} ({unary.Function})",
         MulNode mul => $"{mul.Name} (Mul)",
         SoftmaxNode softmax => $"{softmax.Name} (Softmax)",
+        FloatOpNode op => $"{op.Name} ({op.Op.OpType})",
         _ => $"{node.Output} ({node.GetType().Name.Replace("Node", "")})",
     };
 

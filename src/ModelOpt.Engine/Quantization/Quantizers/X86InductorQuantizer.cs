@@ -37,11 +37,12 @@ public static class X86InductorQuantizer
     /// Marks what prepare observes in a BN-folded, relu-fused graph.
     /// Step 1: the graph input and the output of every conv, add, cat and linear (the int8 kernels' outputs) get an
     /// activation observer, and every conv and linear weight a weight observer.
-    /// Step 2: pooling, flatten and clamp (ReLU6) reuse their input's quantization (no observer) when that input is int8.
-    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax) stay FP32, as do
+    /// Step 2: pooling, flatten, clamp (ReLU6) and a ReLU not fused into its producer reuse their input's quantization (no observer) when that input is int8.
+    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax, every
+    /// <see cref="FloatOpNode"/> and the constants they read) stay FP32, as do
     /// pooling, flatten and clamp on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
     /// int8 model quantizes it there.
-    /// Anything else (an unfused ReLU or BatchNorm) has no int8 kernel and is rejected.
+    /// Anything else (an unfolded BatchNorm2dNode) has no int8 kernel and is rejected.
     /// The conv / linear layers named in <paramref name="keepFloat"/> are left unannotated, as <c>set_module_name(name, None)</c>
     /// does: FP32 weights, FP32 compute, their output observed only where an int8 kernel reads it.
     /// </summary>
@@ -114,10 +115,10 @@ public static class X86InductorQuantizer
 
     /// <summary>Ops LibTorch runs on int8 tensors with their input's scale and zero point.</summary>
     public static bool SharesInputQuantization(GraphNode node) =>
-        node is AdaptiveAvgPool2dNode or MaxPool2dNode or AvgPool2dNode or FlattenNode or ClampNode;
+        node is AdaptiveAvgPool2dNode or MaxPool2dNode or AvgPool2dNode or FlattenNode or ClampNode or ReLUNode;
 
     /// <summary>Ops with no int8 kernel in the x86 recipe: FP32 inside the int8 model.</summary>
-    public static bool StaysFloat(GraphNode node) => node is UnaryNode or MulNode or SoftmaxNode;
+    public static bool StaysFloat(GraphNode node) => node is UnaryNode or MulNode or SoftmaxNode or FloatOpNode or ConstantNode;
 
     /// <summary>Ops whose int8 kernel takes int8 inputs and produces an int8 output with its own qparams.</summary>
     public static bool IsInt8Kernel(GraphNode node) => node is Conv2dNode or LinearNode or AddNode or ConcatNode;

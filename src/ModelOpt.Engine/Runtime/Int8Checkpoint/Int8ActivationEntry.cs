@@ -26,6 +26,8 @@ public sealed record Int8ActivationEntry(int Value, string Producer, double Scal
         ConcatNode => "cat",
         UnaryNode unary => $"{unary.Function.ToString().ToLowerInvariant()}:{unary.Name}",
         MulNode mul => $"mul:{mul.Name}",
+        FloatOpNode op => $"{op.Op.OpType.ToLowerInvariant()}:{op.Name}",
+        ConstantNode constant => $"constant:{constant.Name}",
         _ => node.GetType().Name,
     };
 

@@ -24,6 +24,9 @@ public static class TorchScriptInt8Generator
     internal const string ConvPacked = "conv_packed";
     internal const string LinearPacked = "linear_packed";
     private const string FloatParams = "float_params";
+
+    /// <summary>How <see cref="TorchScriptInt8Source.FloatTensors"/> names a <see cref="ConstantNode"/>'s value: prefix + value id.</summary>
+    internal const string ConstantTensorPrefix = "constant:";
     internal const string PackedParams = "__torch__.torch.classes.quantized";
 
     public static TorchScriptInt8Source Generate(QuantizedGraph quantized)
@@ -108,6 +111,13 @@ public static class TorchScriptInt8Generator
                         EndFloat(forward, quantized, shared.Output, output);
                     }
                     break;
+                case ConstantNode constant:
+                    // Constants travel with the float tensors setup keeps (self.float_params), in their own dtype.
+                    floatTensors.Add(ConstantTensorPrefix + constant.Output.Id.ToString(CultureInfo.InvariantCulture));
+                    setup.AppendLine($"    self.{FloatParams}.append({FloatParams}[{floatTensors.Count - 1}])");
+                    forward.AppendLine($"    {FloatName(output)} = self.{FloatParams}[{floatTensors.Count - 1}]");
+                    EndFloat(forward, quantized, constant.Output, output);
+                    break;
                 case var fp32 when X86InductorQuantizer.StaysFloat(fp32):
                     // Built first: FloatOf may emit a dequantize line, which must precede this one.
                     var expression = FloatOp(fp32, FloatOf);
@@ -172,6 +182,7 @@ public static class TorchScriptInt8Generator
             $"{Bool(pool.CeilMode)}, {Bool(pool.CountIncludePad)}, None)",
         FlattenNode flatten => $"torch.flatten({x}, {flatten.StartDim})",
         ClampNode clamp => $"torch.clamp({x}, {Float(clamp.Min)}, {Float(clamp.Max)})",
+        ReLUNode => $"torch.relu({x})",
         _ => throw new NotSupportedException($"No TorchScript op for {node.GetType().Name}."),
     };
 
@@ -184,6 +195,7 @@ public static class TorchScriptInt8Generator
         UnaryNode { Function: UnaryFunction.LeakyRelu } unary => $"torch.leaky_relu({floatOf(unary.Input)}, {Float(unary.Alpha)})",
         MulNode mul => $"torch.mul({floatOf(mul.Left)}, {floatOf(mul.Right)})",
         SoftmaxNode softmax => $"torch.softmax({floatOf(softmax.Input)}, {softmax.Dim})",
+        FloatOpNode op => op.Op.TorchScript(op.Operands.Select(floatOf).ToList()),
         _ => throw new NotSupportedException($"No TorchScript FP32 op for {node.GetType().Name}."),
     };
 
@@ -277,6 +289,9 @@ public static class TorchScriptInt8Generator
             UnaryNode unary => Sanitize(unary.Name),
             MulNode mul => Sanitize(mul.Name),
             SoftmaxNode softmax => Sanitize(softmax.Name),
+            FloatOpNode op => Sanitize(op.Name),
+            ConstantNode => $"const_{node.Output.Id}",
+            ReLUNode => $"relu_{node.Output.Id}",
             _ => $"v_{node.Output.Id}",
         };
         var name = $"q_{stem}";

@@ -96,6 +96,12 @@ public sealed class TorchScriptInt8Model : IDisposable
 
     private static Tensor FloatTensor(QuantizedGraph quantized, string name)
     {
+        if (name.StartsWith(TorchScriptInt8Generator.ConstantTensorPrefix, StringComparison.Ordinal))
+        {
+            var id = int.Parse(name[TorchScriptInt8Generator.ConstantTensorPrefix.Length..], System.Globalization.CultureInfo.InvariantCulture);
+            var constant = quantized.Graph.Nodes.OfType<Graph.ConstantNode>().Single(c => c.Output.Id == id);
+            return constant.Value.detach().contiguous();
+        }
         var dot = name.LastIndexOf('.');
         var (weight, bias) = quantized.FloatParameters(name[..dot]);
         var tensor = name[(dot + 1)..] == "bias" ? bias! : weight;

@@ -1,0 +1,7 @@
+namespace ModelOpt.Engine.Import.Onnx;
+
+/// <summary>What the caller knows that the ONNX file may not say.</summary>
+/// <param name="InputHeight">The image height to use where the graph's input has a dynamic H (the job's preprocessing size); ignored where H is fixed.</param>
+/// <param name="InputWidth">The same for W.</param>
+/// <param name="OutputName">The graph output to use as the model's output; null for the first.</param>
+public sealed record OnnxImportOptions(long? InputHeight = null, long? InputWidth = null, string? OutputName = null);
