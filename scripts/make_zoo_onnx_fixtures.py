@@ -20,6 +20,7 @@ on the same file and on inputs they draw from a seeded generator.
 Run with Debian's PyTorch (python3-torch 1.13, python3-torchvision 0.14, python3-onnx 1.12):
     /usr/bin/python3 scripts/make_zoo_onnx_fixtures.py
 """
+import copy
 import json
 import os
 import sys
@@ -32,6 +33,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 from onnx import TensorProto, helper, numpy_helper
+from torch.ao.quantization import get_default_qconfig_mapping
+from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 from torchvision.models import (
     convnext, densenet, efficientnet, inception, mnasnet, mobilenetv2, mobilenetv3, regnet, resnet, shufflenetv2,
     swin_transformer, vgg, vision_transformer)
@@ -42,6 +45,9 @@ tv_alexnet, tv_googlenet, tv_squeezenet = (sys.modules[f"torchvision.models.{m}"
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "ModelOpt.Engine.Tests", "TestData", "onnx-zoo")
 CLASSES = 10
 OPSETS = (13, 17)
+# The int8 reference: PyTorch FX's int8 model of the same weights (onednn qconfig), calibrated and measured on the images
+# the C# tests compute by the same formula (smooth_images).
+EVALUATION_IMAGES, EVALUATION_SEED, CALIBRATION_IMAGES, CALIBRATION_SEED = 32, 22, 16, 23
 
 
 # ---- 1. torchvision's classification architectures, small -------------------------------------------------------
@@ -227,12 +233,25 @@ def randomize(model, seed, shape):
 
 
 def smooth_images(count, shape, seed):
-    """Low-frequency random images (4 x 4 normal noise upsampled bilinearly, plus fine noise at 0.1), the inputs the C#
-    tests draw: white noise averages out in a global pool, so every image would get nearly the same logits."""
-    generator = torch.Generator().manual_seed(seed)
-    coarse = torch.randn(count, shape[0], 4, 4, generator=generator)
-    fine = torch.randn(count, *shape, generator=generator) * 0.1
-    return F.interpolate(coarse, size=shape[1:], mode="bilinear", align_corners=False) + fine
+    """The test images, by a formula the C# tests reproduce (ZooOnnxFixtures.Images), so PyTorch FX's int8 reference is
+    measured on the very images ModelOpt is: for image n, channel c, t = n C + c + 1000 seed, row y / H, column x / W,
+        sin(2 pi k1 x + 1.618 t) cos(2 pi k2 y + 0.7071 t) + 0.5 sin(2 pi (1 + t mod 3)(x + y) + 2.3 t)
+        + 0.1 sin(12.9898 i + 78.233 t),   k1 = 1 + (7 t + 3) mod 4, k2 = 1 + (5 t + 1) mod 4, i the flat pixel index,
+    in float64, then float32. Low frequencies differ per image: white noise would average out in a global pool and
+    every image would get nearly the same logits."""
+    channels, height, width = shape
+    n = torch.arange(count, dtype=torch.float64).view(-1, 1, 1, 1)
+    c = torch.arange(channels, dtype=torch.float64).view(1, -1, 1, 1)
+    t = n * channels + c + 1000 * seed
+    row = torch.arange(height, dtype=torch.float64).view(1, 1, -1, 1)
+    column = torch.arange(width, dtype=torch.float64).view(1, 1, 1, -1)
+    y, x, i = row / height, column / width, row * width + column
+    k1, k2 = 1 + torch.remainder(7 * t + 3, 4), 1 + torch.remainder(5 * t + 1, 4)
+    two_pi = 2 * np.pi
+    images = (torch.sin(two_pi * k1 * x + 1.618 * t) * torch.cos(two_pi * k2 * y + 0.7071 * t)
+              + 0.5 * torch.sin(two_pi * (1 + torch.remainder(t, 3)) * (x + y) + 2.3 * t)
+              + 0.1 * torch.sin(12.9898 * i + 78.233 * t))
+    return images.float()
 
 
 def unit_variance_layers(model, images):
@@ -252,6 +271,31 @@ def unit_variance_layers(model, images):
                 layer.bias.sub_(out.mean(channel_axes) / (out.std() + 1e-6)).add_(0.1)
 
 
+def sqnr_of_input_dependent_part(actual, reference):
+    """10 log10(sum (f - mean_batch f)^2 / sum (q - f)^2): the C# tests' int8 measure (ZooOnnxChecks)."""
+    signal = (reference - reference.mean(0, keepdim=True)).square().sum()
+    return round(float(10 * torch.log10(signal / (actual - reference).square().sum().clamp_min(1e-30))), 2)
+
+
+def fx_int8_reference(model, shape):
+    """{"fx_int8_sqnr_db": [per output]} for PyTorch FX's int8 model of the same weights, or the reason FX failed."""
+    torch.backends.quantized.engine = "onednn"
+    images = smooth_images(EVALUATION_IMAGES, shape, EVALUATION_SEED)
+    calibration = smooth_images(CALIBRATION_IMAGES, shape, CALIBRATION_SEED)
+    try:
+        float_model = copy.deepcopy(model).eval()
+        prepared = prepare_fx(copy.deepcopy(model).eval(), get_default_qconfig_mapping("onednn"), example_inputs=(images[:1],))
+        with torch.no_grad():
+            prepared(calibration)
+            converted = convert_fx(prepared)
+            reference, int8 = float_model(images), converted(images)
+    except Exception as e:  # FX cannot trace some nets (a Proxy iterated, channels_last on a rank-2 tensor, ...)
+        return {"fx_int8_failure": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
+    reference = reference if isinstance(reference, tuple) else (reference,)
+    int8 = int8 if isinstance(int8, tuple) else (int8,)
+    return {"fx_int8_sqnr_db": [sqnr_of_input_dependent_part(q, f) for q, f in zip(int8, reference)]}
+
+
 def export_torch(model, path, shape, opset, input_names, output_names, dynamic):
     """torch.onnx.export with constant folding; `dynamic` maps a name to its dynamic axes."""
     example = torch.randn(1, *shape)
@@ -269,6 +313,7 @@ def described(path, architecture, family, opset, input_shape, outputs, **extra):
 def torchvision_fixtures():
     entries, failures = [], []
     for seed, (name, (build, shape)) in enumerate(ARCHITECTURES.items(), start=1):
+        torch.manual_seed(seed)  # torchvision's own initialization, before randomize overwrites what it does
         model = randomize(build(), seed, shape)
         with torch.no_grad():
             probe = model(smooth_images(8, shape, seed))
@@ -277,6 +322,8 @@ def torchvision_fixtures():
         agree = (probe.argmax(1) == probe.argmax(1)[0]).float().mean().item()
         print(f"{name}: {parameters} parameters, logits {tuple(probe.shape)} std {probe.std():.3f}, "
               f"across images / overall {spread:.2f}, images sharing image 0's arg-max {agree:.2f}")
+        fx = fx_int8_reference(model, shape)
+        print(f"  PyTorch FX int8: {fx}")
         for opset in OPSETS:
             path = os.path.join(OUT, f"{name}_opset{opset}.onnx")
             try:
@@ -291,7 +338,7 @@ def torchvision_fixtures():
                 continue
             entries.append(described(path, name, "torchvision", opset, shape, [("logits", [CLASSES])],
                                      parameters=parameters, torchvision_class=next(
-                                         c.__name__ for c in type(model).__mro__ if c.__module__.startswith("torchvision"))))
+                                         c.__name__ for c in type(model).__mro__ if c.__module__.startswith("torchvision")), **fx))
     return entries, failures
 
 
@@ -434,6 +481,7 @@ def any_output_fixtures():
         ("two_output_net", TwoHeadNet, [3, 32, 32], ["logits", "box"], [[CLASSES], [4]], {"logits": {0: "N"}, "box": {0: "N"}}, None),
     ]
     for seed, (name, cls, shape, output_names, output_shapes, dynamic_outputs, class_axis) in enumerate(specs, start=101):
+        torch.manual_seed(seed)
         model = randomize(cls(), seed, shape)
         with torch.no_grad():
             outputs = model(torch.randn(2, *shape))
@@ -443,6 +491,7 @@ def any_output_fixtures():
         export_torch(model, path, shape, 13, ["input"], output_names, {"input": {0: "N"}, **dynamic_outputs})
         onnx.checker.check_model(onnx.load(path))
         extra = {"class_axis": class_axis} if class_axis is not None else {}
+        extra.update(fx_int8_reference(model, shape))
         entries.append(described(path, name, "any_output", 13, shape, list(zip(output_names, output_shapes)), **extra))
         print(f"{name}: outputs {[tuple(o.shape) for o in outputs]}")
     return entries
@@ -459,6 +508,7 @@ def main():
     manifest = {
         "torch": torch.__version__, "torchvision": torchvision.__version__, "onnx": onnx.__version__,
         "classes": CLASSES,
+        "test_images": {"evaluation": EVALUATION_IMAGES, "calibration": CALIBRATION_IMAGES},
         "files": files,
         "export_failures": failures,
         "total_bytes": sum(f["bytes"] for f in files),
