@@ -14,13 +14,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
-        "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false]";
+        "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
+        "[--resize SIDE|HEIGHT,WIDTH]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
-        "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images",
+        "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -69,7 +70,11 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 TestSubset: Int("test-subset"),
                 LatencyBatchSize: Int("latency-batch") ?? evaluation.LatencyBatchSize,
                 WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
-                TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns));
+                TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns),
+            // The job's preprocessing Resize (e.g. 224,224 for a full-size torchvision model on the synthetic images)
+            Preprocessing: values.TryGetValue("resize", out var resize)
+                ? new ImagePreprocessing(Resize: [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))])
+                : null);
         return new BenchArguments(
             request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
     }

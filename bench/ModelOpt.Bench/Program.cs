@@ -7,7 +7,12 @@ if (args.Contains("--help"))
 {
     Console.WriteLine(BenchArguments.Usage);
     Console.WriteLine(InterpreterMemoryBench.Usage);
+    Console.WriteLine(OnnxEqualityCheck.Usage);
     return 0;
+}
+if (args.FirstOrDefault() == OnnxEqualityCheck.Command)
+{
+    return OnnxEqualityCheck.Run(args[1..]);
 }
 if (args.FirstOrDefault() == InterpreterMemoryBench.Command)
 {
