@@ -104,12 +104,13 @@ internal static class ZooOnnxFixtures
     }
 
     /// <summary>
-    /// The importer call of these tests, in one place. Today's <c>OnnxImporter.Import(path)</c> takes a graph with fixed
-    /// C, H and W and one (N, classes) output. Reconcile at merge: issue 22's importer takes the input size of a
-    /// dynamic-H/W graph (pass <see cref="ZooOnnxFixture.RunShape"/>) and issue 23's keeps every output of any shape
-    /// (an <c>outputName</c> where one output is the logits).
+    /// The importer call of these tests, in one place: a graph whose height and width are dynamic is read at the size
+    /// the test images have (<see cref="ZooOnnxFixture.RunShape"/>), as a job's preprocessing would give it.
     /// </summary>
-    public static ImportedOnnxModel Import(ZooOnnxFixture fixture) => OnnxImporter.Import(PathOf(fixture.File));
+    public static ImportedOnnxModel Import(ZooOnnxFixture fixture) =>
+        OnnxImporter.Import(PathOf(fixture.File), fixture.InputShape.Skip(1).Any(d => d is null)
+            ? new OnnxImportOptions(InputHeight: fixture.RunShape[1], InputWidth: fixture.RunShape[2])
+            : null);
 
     /// <summary>
     /// ModelOpt's FP32 outputs in the graph's output order. Today's captured graph has one output; reconcile at merge
