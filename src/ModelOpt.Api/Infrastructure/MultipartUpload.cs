@@ -33,7 +33,8 @@ public sealed class MultipartUpload : IDisposable
 
     /// <summary>Reads the body; <paramref name="what"/> says what the file is in messages ("checkpoint", "dataset").</summary>
     /// <exception cref="PayloadTooLargeException">More than <paramref name="maxBytes"/> arrive.</exception>
-    /// <exception cref="RequestValidationException">Not multipart, no file or two files, a malformed body.</exception>
+    /// <exception cref="UnsupportedMediaTypeException">Not multipart/form-data.</exception>
+    /// <exception cref="RequestValidationException">No file or two files, a malformed body.</exception>
     public static async Task<MultipartUpload> ReadAsync(
         HttpRequest request, ArtifactStore store, long maxBytes, string what, IReadOnlyCollection<string> fieldNames, CancellationToken cancellationToken)
     {
@@ -49,7 +50,7 @@ public sealed class MultipartUpload : IDisposable
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            throw new RequestValidationException("file", $"Send the {what} as multipart/form-data with a part named 'file'.");
+            throw new UnsupportedMediaTypeException($"Send the {what} as multipart/form-data with a part named 'file'.");
         }
 
         ArtifactStore.TempFile? temp = null;
