@@ -25,6 +25,7 @@ public sealed record JobServices(
 public static class JobEndpoints
 {
     private const string ReportContentType = "text/markdown; charset=utf-8";
+    private const string PlainTextContentType = "text/plain; charset=utf-8";
     private static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
@@ -65,7 +66,7 @@ public static class JobEndpoints
         group.MapGet("{id:guid}/report", GetReportAsync)
             .WithName("GetJobReport")
             .WithSummary("The job's results as a Markdown report (the job page's tables, settings and artifacts)")
-            .Produces<string>(StatusCodes.Status200OK, ReportContentType)
+            .Produces<string>(StatusCodes.Status200OK, "text/markdown", "text/plain")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("{id:guid}/layers", ListLayersAsync)
             .WithName("ListJobLayers")
@@ -273,10 +274,14 @@ public static class JobEndpoints
         return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
     }
 
-    public static async Task<ContentHttpResult> GetReportAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    public static async Task<ContentHttpResult> GetReportAsync(
+        Guid id, HttpRequest request, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
         var job = (await GetJobAsync(id, services, cancellationToken)).Value!;
-        return TypedResults.Text(JobReportWriter.Write(job), ReportContentType);
+        // Markdown is text: a client that accepts only text/plain (as generated clients ask) gets the same body labelled so.
+        var accept = request.GetTypedHeaders().Accept;
+        var plainOnly = accept.Count > 0 && accept.All(a => a.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase));
+        return TypedResults.Text(JobReportWriter.Write(job), plainOnly ? PlainTextContentType : ReportContentType);
     }
 
     public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
