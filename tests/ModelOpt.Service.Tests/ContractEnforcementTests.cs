@@ -27,6 +27,15 @@ public sealed class ContractEnforcementTests : PostgresApiTest
     }
 
     [Fact]
+    public async Task A_null_list_setting_is_read_as_empty_not_as_a_failure_later()
+    {
+        var response = await PostJsonAsync("/api/jobs", """{"model":"resnet20","dataset":"synthetic","quantization":{"keepFloat":null}}""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        Assert.Empty((await response.ReadAsync<JobDto>()).Spec.Quantization.KeepFloat);
+    }
+
+    [Fact]
     public async Task Enum_names_are_read_in_any_case_and_an_unknown_one_lists_the_allowed_names()
     {
         var created = await PostJsonAsync("/api/keys", """{"name":"ci","scope":"wRiTe"}""");
