@@ -49,7 +49,7 @@ public sealed class ResponsesOperationFilter : IOperationFilter
                 In = ParameterLocation.Header,
                 Required = header.Required,
                 Description = header.Description,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Pattern = header.Pattern },
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
         }
 
@@ -65,8 +65,7 @@ public sealed class ResponsesOperationFilter : IOperationFilter
         {
             Add(operation, 404, "The resource does not exist.", problem);
         }
-        var hasBody = operation.RequestBody is not null;
-        if (hasBody)
+        if (operation.RequestBody is not null)
         {
             Add(operation, 415, "The body is not of the documented media type.", problem);
         }
