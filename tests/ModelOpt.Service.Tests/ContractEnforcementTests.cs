@@ -47,6 +47,12 @@ public sealed class ContractEnforcementTests : PostgresApiTest
             var problem = await (await PostJsonAsync("/api/keys", body)).ProblemAsync(HttpStatusCode.BadRequest);
             Assert.Contains("Read, Write, Worker, Admin", problem.GetProperty("errors").GetProperty("scope")[0].GetString());
         }
+        var choices = await PostJsonAsync("/api/jobs",
+            """{"model":"resnet20","dataset":"synthetic","quantization":{"activationObserver":"Moving_Average_MinMax","calibrationSampling":"Stratified"},"preprocessing":{"color":"RGB"}}""");
+        Assert.True(choices.StatusCode == HttpStatusCode.Accepted, await choices.Content.ReadAsStringAsync());
+        var spec = (await choices.ReadAsync<JobDto>()).Spec;
+        Assert.Equal(("moving_average_minmax", "stratified", "rgb"), (spec.Quantization.ActivationObserver, spec.Quantization.CalibrationSampling, spec.Preprocessing.Color));
+
         var query = await (await Client.GetAsync("/api/jobs?status=succeded")).ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("Queued, Running, Succeeded, Failed, Cancelled", query.GetProperty("errors").GetProperty("status")[0].GetString());
     }

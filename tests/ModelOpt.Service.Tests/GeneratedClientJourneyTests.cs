@@ -53,7 +53,9 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         var created = await api.CreateJobAsync("journey-1", new Gen.CreateJobRequest
         {
             Model = "resnet20", Dataset = dataset.Id!.Value.ToString(), CheckpointId = checkpoint.Id,
-            Evaluation = new Gen.EvaluationSettings { TestSubset = 20 },
+            // Every setting object as the generated client builds it: its defaults are the document's, so the server's.
+            Quantization = new Gen.QuantizationSettings(), Preprocessing = new Gen.PreprocessingSettings(), Split = new Gen.SplitSettings(),
+            Compile = new Gen.CompileSettings(), Evaluation = new Gen.EvaluationSettings { TestSubset = 20 },
         });
         Assert.Equal(Gen.JobStatus.Queued, created.Status);
         Assert.Null(created.CurrentStage);

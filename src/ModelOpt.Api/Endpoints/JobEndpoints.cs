@@ -99,6 +99,7 @@ public static class JobEndpoints
         request.Compile ??= new();
         request.Preprocessing ??= new();
         request.Split ??= new();
+        RequestValidator.NormalizeChoices(request);
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } earlier)
         {
             return earlier;

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,6 +15,7 @@ namespace ModelOpt.Api.Infrastructure.OpenApi;
 /// <item>a settable request class (it has a parameterless constructor): each property's <c>default</c> is the value a new
 /// instance holds, so the default is written once, in the class; a property with a default is not <c>required</c> (the
 /// server fills it in), whatever its validation attributes say;</item>
+/// <item>a string property with allowed values lists them as its <c>enum</c>;</item>
 /// <item>an answer record (positional, no parameterless constructor): every property is <c>required</c>, as the server always
 /// sends all of them (null where the schema says nullable).</item>
 /// </list>
@@ -37,7 +39,16 @@ public sealed class ContractDefaultsSchemaFilter(IOptions<JsonOptions> json) : I
         var instance = Activator.CreateInstance(context.Type)!;
         foreach (var (name, propertySchema) in target.Properties)
         {
-            if (!properties.TryGetValue(name, out var property) || property.GetValue(instance) is not { } value)
+            if (!properties.TryGetValue(name, out var property))
+            {
+                continue;
+            }
+            // A string setting with allowed values ([AllowedValues], the observer names) is an enum of them for generators.
+            if (property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed && propertySchema is OpenApiSchema choice)
+            {
+                choice.Enum = allowed.Values.Select(v => (JsonNode)JsonValue.Create(v?.ToString())!).ToList();
+            }
+            if (property.GetValue(instance) is not { } value)
             {
                 continue;
             }
