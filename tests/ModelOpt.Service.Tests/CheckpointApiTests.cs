@@ -44,8 +44,8 @@ public sealed class CheckpointApiTests : IAsyncLifetime
         Assert.Equal(TestCheckpoints.Sha256(content), checkpoint.Sha256);
         Assert.Equal($"/api/checkpoints/{checkpoint.Id}", response.Headers.Location?.OriginalString);
 
-        var listed = await client.GetFromJsonAsync<List<CheckpointDto>>("/api/checkpoints", ApiClient.Json);
-        Assert.Contains(listed!, c => c.Id == checkpoint.Id);
+        var listed = await client.GetFromJsonAsync<PagedResult<CheckpointDto>>("/api/checkpoints", ApiClient.Json);
+        Assert.Contains(listed!.Items, c => c.Id == checkpoint.Id);
         var download = await client.GetAsync(checkpoint.ContentUrl);
         Assert.Equal(content, await download.Content.ReadAsByteArrayAsync());
         Assert.Equal($"\"{checkpoint.Sha256}\"", download.Headers.ETag?.Tag);

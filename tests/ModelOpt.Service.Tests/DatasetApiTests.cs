@@ -40,9 +40,9 @@ public sealed class DatasetApiTests : PostgresApiTest
         Assert.Equal(content.Length, dataset.SizeBytes);
         Assert.Equal($"/api/datasets/{dataset.Id}", response.Headers.Location?.OriginalString);
 
-        var listed = await Client.GetFromJsonAsync<List<DatasetDto>>("/api/datasets", ApiClient.Json);
-        Assert.Contains(listed!, d => d.Id == dataset.Id);
-        var fashion = listed!.Single(d => d.Name == "fashion-mnist");
+        var listed = (await Client.GetFromJsonAsync<PagedResult<DatasetDto>>("/api/datasets", ApiClient.Json))!.Items;
+        Assert.Contains(listed, d => d.Id == dataset.Id);
+        var fashion = listed.Single(d => d.Name == "fashion-mnist");
         Assert.Equal((DatasetDto.BuiltIn, 60_000, 10_000, 28, "T-shirt/top"), (fashion.Kind, fashion.TrainImages, fashion.TestImages, fashion.ImageHeight, fashion.ClassNames![0]));
         Assert.Equal(dataset.Sha256, (await Client.GetFromJsonAsync<DatasetDto>($"/api/datasets/{dataset.Id}", ApiClient.Json))!.Sha256);
 

@@ -63,7 +63,7 @@ public sealed class EmbeddedDefaultTests(ITestOutputHelper output) : IAsyncLifet
     public async Task Catalog_lists_models_and_datasets_with_availability()
     {
         var models = await client.GetFromJsonAsync<List<ModelDto>>("/api/models", ApiClient.Json);
-        var datasets = await client.GetFromJsonAsync<List<DatasetDto>>("/api/datasets", ApiClient.Json);
+        var datasets = (await client.GetFromJsonAsync<PagedResult<DatasetDto>>("/api/datasets", ApiClient.Json))!.Items;
 
         Assert.Contains(models!, m => m.Name == "resnet18-cifar" && m.ParameterCount > 11_000_000);
         Assert.Contains(models!, m => m.Name == "resnet20" && m.ParameterCount is > 250_000 and < 300_000);

@@ -37,7 +37,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         driver.FindElement(By.Id("checkpoint-file")).SendKeys(Path.Combine(AppContext.BaseDirectory, "TestData", "resnet20_1ch_random.pth"));
         driver.FindElement(By.Id("upload-checkpoint")).Click();
         wait.Until(d => d.FindElement(By.Id("upload-status")).Text.StartsWith("stored", StringComparison.Ordinal));
-        var checkpoint = (await client.GetFromJsonAsync<List<CheckpointDto>>("/api/checkpoints", ApiClient.Json))!.Single();
+        var checkpoint = (await client.GetFromJsonAsync<PagedResult<CheckpointDto>>("/api/checkpoints", ApiClient.Json))!.Items.Single();
         Assert.Equal(checkpoint.Id.ToString(), new SelectElement(driver.FindElement(By.Id("checkpointId"))).SelectedOption.GetAttribute("value"));
 
         SetNumber(driver, "calibrationImages", "0");

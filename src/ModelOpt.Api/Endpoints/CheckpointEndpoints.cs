@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using ModelOpt.Api.Infrastructure;
@@ -42,7 +43,7 @@ public static class CheckpointEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        group.MapGet("", ListCheckpointsAsync)
+        group.MapGet("", ListCheckpointsPageAsync)
             .WithName("ListCheckpoints")
             .WithSummary("List uploaded checkpoints, newest first");
         group.MapGet("{id:guid}", GetCheckpointAsync)
@@ -66,13 +67,21 @@ public static class CheckpointEndpoints
         HttpRequest request, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
         var idempotencyKey = IdempotencyKey.Of(request.HttpContext);
-        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
         using var upload = await MultipartUpload.ReadAsync(request, services.Store, services.Uploads.Value.MaxBytes, $"{UploadOptions.Section}:MaxBytes", "checkpoint", ["model"], cancellationToken);
         var (temp, fileName) = (upload.File, upload.FileName);
         var model = upload.Fields.GetValueOrDefault("model");
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            // The same key with another file or model is another request (IETF Idempotency-Key draft: 422).
+            var stored = earlier.Value!;
+            if (stored.Sha256 != temp.Sha256 || (model is not null && model != stored.Model))
+            {
+                throw new IdempotencyKeyMismatchException(
+                    $"The {IdempotencyKey.Header} was first used to upload checkpoint {stored.Id} ({stored.FileName}, SHA-256 {stored.Sha256}); "
+                    + "this request sends another file or model. Send a new key for a new upload.");
+            }
+            return earlier;
+        }
         CheckpointFormat format;
         long[]? input = null;
         long? classes = null;
@@ -139,6 +148,19 @@ public static class CheckpointEndpoints
         return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
     }
 
+    public static async Task<Ok<PagedResult<CheckpointDto>>> ListCheckpointsPageAsync(
+        [AsParameters] CheckpointServices services, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
+    {
+        Paging.Check(page, pageSize);
+        var query = services.Db.Checkpoints.AsNoTracking();
+        var total = await query.CountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResult<CheckpointDto>(rows.Select(ToDto).ToList(), page, pageSize, total));
+    }
+
+    /// <summary>Every checkpoint, newest first (the new-job page's list).</summary>
     public static async Task<Ok<IReadOnlyList<CheckpointDto>>> ListCheckpointsAsync([AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
         var rows = await services.Db.Checkpoints.AsNoTracking().OrderByDescending(c => c.CreatedAt).ToListAsync(cancellationToken);

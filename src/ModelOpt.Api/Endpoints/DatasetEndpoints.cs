@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.Extensions.Options;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
@@ -41,7 +42,7 @@ public static class DatasetEndpoints
             .DisableAntiforgery()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        group.MapGet("", ListDatasetsAsync)
+        group.MapGet("", ListDatasetsPageAsync)
             .WithName("ListDatasets")
             .WithSummary("Built-in and uploaded datasets: classes, class names, images per split, image size, channels")
             .WithDescription("A job names a built-in dataset by name and an uploaded one by id. 'available' for built-in sets is checked on "
@@ -61,13 +62,21 @@ public static class DatasetEndpoints
     public static async Task<Created<DatasetDto>> UploadDatasetAsync(HttpRequest request, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
         var idempotencyKey = IdempotencyKey.Of(request.HttpContext);
-        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
         var options = services.Uploads.Value;
         using var upload = await MultipartUpload.ReadAsync(request, services.Store, options.MaxBytes, $"{DatasetUploadOptions.Section}:MaxBytes", "dataset", ["name"], cancellationToken);
         var name = upload.Fields.GetValueOrDefault("name") ?? Path.GetFileNameWithoutExtension(upload.FileName);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
+        {
+            // The same key with another file or name is another request (IETF Idempotency-Key draft: 422).
+            var stored = earlier.Value!;
+            if (stored.Sha256 != upload.File.Sha256 || name != stored.Name)
+            {
+                throw new IdempotencyKeyMismatchException(
+                    $"The {IdempotencyKey.Header} was first used to upload dataset {stored.Id} ('{stored.Name}', SHA-256 {stored.Sha256}); "
+                    + "this request sends another file or name. Send a new key for a new upload.");
+            }
+            return earlier;
+        }
         if (name.Length > MaxNameLength || name.Any(char.IsControl))
         {
             throw new RequestValidationException("name", $"A dataset name has at most {MaxNameLength} printable characters.");
@@ -120,6 +129,15 @@ public static class DatasetEndpoints
         return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
     }
 
+    public static async Task<Ok<PagedResult<DatasetDto>>> ListDatasetsPageAsync(
+        [AsParameters] DatasetServices services, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
+    {
+        Paging.Check(page, pageSize);
+        return TypedResults.Ok(Paging.Of((await ListDatasetsAsync(services, cancellationToken)).Value!, page, pageSize));
+    }
+
+    /// <summary>Built-in datasets, then uploads newest first (the new-job page's list).</summary>
     public static async Task<Ok<IReadOnlyList<DatasetDto>>> ListDatasetsAsync([AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
         var uploaded = await services.Db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).ToListAsync(cancellationToken);

@@ -1,7 +1,9 @@
 using System.ComponentModel;
+using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.Json;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
 using ModelOpt.Jobs.Artifacts;
@@ -23,6 +25,8 @@ public sealed record JobServices(
 public static class JobEndpoints
 {
     private const string ReportContentType = "text/markdown; charset=utf-8";
+    private const string PlainTextContentType = "text/plain; charset=utf-8";
+    private static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -39,10 +43,10 @@ public static class JobEndpoints
                              + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("", ListJobsAsync)
+        group.MapGet("", ListJobsByQueryAsync)
             .WithName("ListJobs")
             .WithSummary("List jobs, newest first")
-            .WithDescription("Paged; filter by status, model, dataset and device.")
+            .WithDescription("Paged; filter by one or several statuses (status=Succeeded,Failed), and by model, dataset and device.")
             .ProducesValidationProblem();
         group.MapGet("{id:guid}", GetJobAsync)
             .WithName("GetJob")
@@ -62,7 +66,7 @@ public static class JobEndpoints
         group.MapGet("{id:guid}/report", GetReportAsync)
             .WithName("GetJobReport")
             .WithSummary("The job's results as a Markdown report (the job page's tables, settings and artifacts)")
-            .Produces<string>(StatusCodes.Status200OK, ReportContentType)
+            .Produces<string>(StatusCodes.Status200OK, "text/markdown", "text/plain")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("{id:guid}/layers", ListLayersAsync)
             .WithName("ListJobLayers")
@@ -89,16 +93,17 @@ public static class JobEndpoints
         CreateJobRequest request, HttpContext httpContext, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
         var idempotencyKey = IdempotencyKey.Of(httpContext);
-        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
         request.Training ??= new();
         request.Quantization ??= new();
         request.Evaluation ??= new();
         request.Compile ??= new();
         request.Preprocessing ??= new();
         request.Split ??= new();
+        RequestValidator.NormalizeChoices(request);
+        if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
         var errors = RequestValidator.Validate(request);
         var dataset = request.Dataset is { } named ? await JobDataset.ResolveAsync(named, services.Db, services.Datasets, errors, cancellationToken) : null;
         if (dataset?.Uploaded is not null && !string.IsNullOrWhiteSpace(request.DataPath))
@@ -185,7 +190,7 @@ public static class JobEndpoints
         {
             // A concurrent retry with the same key inserted first: answer with its job.
             services.Db.ChangeTracker.Clear();
-            if (await FindByIdempotencyKeyAsync(services, idempotencyKey, cancellationToken) is { } concurrent)
+            if (await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } concurrent)
             {
                 return concurrent;
             }
@@ -196,24 +201,31 @@ public static class JobEndpoints
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(now, warnings));
     }
 
-    public static async Task<Ok<PagedResult<JobSummaryDto>>> ListJobsAsync(
+    public static Task<Ok<PagedResult<JobSummaryDto>>> ListJobsByQueryAsync(
         [AsParameters] JobServices services,
-        [Description("Only jobs with this status.")] JobStatus? status,
+        [FromQuery, EnumList(typeof(JobStatus)), Description("Only jobs with one of these statuses: comma-separated or repeated, any case.")] string[]? status,
         CancellationToken cancellationToken,
-        [Description("1-based page number.")] int page = 1,
-        [Description("Jobs per page, 1-200.")] int pageSize = 20,
+        [Description(Paging.PageDescription)] int page = 1,
+        [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize,
         [Description("Only jobs of this model (as the job names it, e.g. resnet20).")] string? model = null,
         [Description("Only jobs on this dataset (its name).")] string? dataset = null,
-        [Description("Only jobs for this device (cpu, cuda).")] string? device = null)
+        [Description("Only jobs for this device (cpu, cuda).")] string? device = null) =>
+        QueryJobsAsync(services, EnumNames.ParseList<JobStatus>("status", status), page, pageSize, model, dataset, device, cancellationToken);
+
+    public static Task<Ok<PagedResult<JobSummaryDto>>> ListJobsAsync(
+        JobServices services, JobStatus? status, CancellationToken cancellationToken, int page = 1, int pageSize = Paging.DefaultPageSize,
+        string? model = null, string? dataset = null, string? device = null) =>
+        QueryJobsAsync(services, status is { } s ? [s] : [], page, pageSize, model, dataset, device, cancellationToken);
+
+    private static async Task<Ok<PagedResult<JobSummaryDto>>> QueryJobsAsync(
+        JobServices services, IReadOnlyList<JobStatus> statuses, int page, int pageSize, string? model, string? dataset, string? device,
+        CancellationToken cancellationToken)
     {
-        if (page < 1 || pageSize is < 1 or > 200)
-        {
-            throw new RequestValidationException(page < 1 ? "page" : "pageSize", page < 1 ? "page must be 1 or more." : "pageSize must be between 1 and 200.");
-        }
+        Paging.Check(page, pageSize);
         var query = services.Db.Jobs.AsNoTracking().Include(j => j.Results).AsSplitQuery();
-        if (status is { } s)
+        if (statuses.Count > 0)
         {
-            query = query.Where(j => j.Status == s);
+            query = query.Where(j => statuses.Contains(j.Status));
         }
         if (!string.IsNullOrEmpty(model))
         {
@@ -284,10 +296,14 @@ public static class JobEndpoints
         return TypedResults.Accepted($"/api/jobs/{id}", job.ToDto(now));
     }
 
-    public static async Task<ContentHttpResult> GetReportAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    public static async Task<ContentHttpResult> GetReportAsync(
+        Guid id, HttpRequest request, [AsParameters] JobServices services, CancellationToken cancellationToken)
     {
         var job = (await GetJobAsync(id, services, cancellationToken)).Value!;
-        return TypedResults.Text(JobReportWriter.Write(job), ReportContentType);
+        // Markdown is text: a client that accepts only text/plain (as generated clients ask) gets the same body labelled so.
+        var accept = request.GetTypedHeaders().Accept;
+        var plainOnly = accept.Count > 0 && accept.All(a => a.MediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase));
+        return TypedResults.Text(JobReportWriter.Write(job), plainOnly ? PlainTextContentType : ReportContentType);
     }
 
     public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
@@ -326,7 +342,10 @@ public static class JobEndpoints
             new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: true);
     }
 
-    private static async Task<Accepted<JobDto>?> FindByIdempotencyKeyAsync(JobServices services, string idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>The job an earlier request with this key created, if it asked for the same job; null when the key is new.</summary>
+    /// <exception cref="IdempotencyKeyMismatchException">The earlier request asked for another job.</exception>
+    private static async Task<Accepted<JobDto>?> FindByIdempotencyKeyAsync(
+        JobServices services, string idempotencyKey, CreateJobRequest request, CancellationToken cancellationToken)
     {
         var id = await services.Db.Jobs.Where(j => j.IdempotencyKey == idempotencyKey).Select(j => (Guid?)j.Id).SingleOrDefaultAsync(cancellationToken);
         if (id is null)
@@ -334,8 +353,23 @@ public static class JobEndpoints
             return null;
         }
         var job = await LoadAsync(services.Db, id.Value, cancellationToken);
+        if (!AsksFor(request, job))
+        {
+            throw new IdempotencyKeyMismatchException(
+                $"The {IdempotencyKey.Header} was first used for job {job.Id}, whose request differs from this one. Send a new key for a new job.");
+        }
         return TypedResults.Accepted($"/api/jobs/{job.Id}", job.ToDto(services.Time.GetUtcNow().UtcDateTime));
     }
+
+    /// <summary>Whether <paramref name="request"/> asks for the job <paramref name="job"/> was created as (fields left out taking their defaults).</summary>
+    private static bool AsksFor(CreateJobRequest request, OptimizationJob job) =>
+        (request.Model is null || request.Model == job.Model)
+        && (request.Dataset == job.Dataset || (job.DatasetId is { } datasetId && Guid.TryParse(request.Dataset, out var asked) && asked == datasetId))
+        && (string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath) == job.DataPath
+        && request.CheckpointId == job.CheckpointId
+        && request.Device == job.Device
+        && JsonSerializer.Serialize(request.ToSpec(), SpecJson) == JsonSerializer.Serialize(job.Spec, SpecJson);
+
 
     /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
     private static string? OnnxInputMismatch(Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)

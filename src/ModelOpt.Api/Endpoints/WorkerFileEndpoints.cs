@@ -36,6 +36,10 @@ public static class WorkerFileEndpoints
                              + "The body is the file (application/octet-stream), streamed to a temporary file and hashed; it is stored only when its "
                              + "SHA-256 equals the request's Content-Digest (RFC 9530, sha-256=:BASE64:), else 422. Answers 201 with the stored path, "
                              + "length and SHA-256; a file an unfinished attempt of the stage left at the same path is replaced.")
+            .WithMetadata(new RawBodyMetadata("application/octet-stream", "The artifact's bytes."))
+            .WithMetadata(new RequestHeaderMetadata(ContentDigest.Header, "The body's SHA-256 (RFC 9530): sha-256=:BASE64:, among other members if any.",
+                Required: true))
+            .WithMetadata(new RequestHeaderMetadata(ExecutionIdHeader.Name, "The execution id of the claim the worker holds on the job.", Required: true))
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)

@@ -3,10 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
+using ModelOpt.Api.Infrastructure.Json;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
 using ModelOpt.Api.Security;
@@ -37,12 +39,13 @@ public static class ApiExtensions
             builder.AddModelOptWorker();
         }
 
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        });
+        builder.Services.ConfigureHttpJsonOptions(o => ConfigureWireJson(o.SerializerOptions));
+        // Swashbuckle reads MVC's options (Razor Pages bring MVC): the same settings, so the document describes the wire (enums as names).
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ConfigureWireJson(o.JsonSerializerOptions));
+        // A body or query value the framework cannot bind throws, so it becomes problem details naming the field (BadRequestProblem).
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>());
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         builder.AddModelOptSecurity();
         builder.Services.AddHealthChecks()
@@ -69,6 +72,11 @@ public static class ApiExtensions
             o.OperationFilter<ExampleValuesOperationFilter>();
             o.DocumentAsyncFilter<ExistingResourceExamplesFilter>();
             o.OperationFilter<IdempotencyKeyOperationFilter>();
+            o.OperationFilter<ResponsesOperationFilter>();
+            o.SchemaFilter<ContractDefaultsSchemaFilter>();
+            o.ParameterFilter<EnumListParameterFilter>();
+            // A nullable reference (currentStage, headline, calibration) says nullable: allOf around the $ref carries it.
+            o.UseAllOfToExtendReferenceSchemas();
             o.AddApiKeySecurity();
             o.SupportNonNullableReferenceTypes();
             foreach (var xml in new[] { Assembly.GetExecutingAssembly(), typeof(CreateJobRequest).Assembly }
@@ -78,6 +86,15 @@ public static class ApiExtensions
             }
         });
         return builder;
+    }
+
+    /// <summary>How the API's JSON reads and writes: enums as names, every property written, unknown properties refused.</summary>
+    private static void ConfigureWireJson(JsonSerializerOptions options)
+    {
+        options.Converters.Add(new NamedEnumConverterFactory());
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        // The document says additionalProperties: false; a misspelt setting ("epochz") is a 400, not silently its default.
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
     }
 
     public static WebApplication UseModelOptApi(this WebApplication app)
@@ -115,7 +132,7 @@ public static class ApiExtensions
         }).WithTags("Health");
         app.UseStaticFiles();
         app.MapRazorPages().RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Read));
-        var api = app.MapGroup("").RequireScopeByMethod();
+        var api = app.MapGroup("").RequireScopeByMethod().RefuseUnknownQueryParameters();
         api.MapCheckpointEndpoints();
         api.MapJobEndpoints();
         api.MapJobComparisonEndpoints();

@@ -36,7 +36,8 @@ public sealed class MultipartUpload : IDisposable
     /// <paramref name="maxBytesSetting"/> names the setting <paramref name="maxBytes"/> comes from in a 413.
     /// </summary>
     /// <exception cref="PayloadTooLargeException">More than <paramref name="maxBytes"/> arrive.</exception>
-    /// <exception cref="RequestValidationException">Not multipart, no file or two files, a malformed body.</exception>
+    /// <exception cref="UnsupportedMediaTypeException">Not multipart/form-data.</exception>
+    /// <exception cref="RequestValidationException">No file or two files, a malformed body.</exception>
     public static async Task<MultipartUpload> ReadAsync(
         HttpRequest request, ArtifactStore store, long maxBytes, string maxBytesSetting, string what, IReadOnlyCollection<string> fieldNames, CancellationToken cancellationToken)
     {
@@ -52,7 +53,7 @@ public sealed class MultipartUpload : IDisposable
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            throw new RequestValidationException("file", $"Send the {what} as multipart/form-data with a part named 'file'.");
+            throw new UnsupportedMediaTypeException($"Send the {what} as multipart/form-data with a part named 'file'.");
         }
 
         ArtifactStore.TempFile? temp = null;

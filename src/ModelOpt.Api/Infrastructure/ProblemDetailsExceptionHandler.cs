@@ -34,6 +34,10 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             CheckpointMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The checkpoint does not match the model.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
             UnsupportedOnnxModelException e => UnsupportedOnnx(e),
+            IdempotencyKeyMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
+                "The Idempotency-Key was used with another request.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
+            UnsupportedMediaTypeException e => Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type.", e.Message,
+                "https://tools.ietf.org/html/rfc9110#section-15.5.16"),
             DigestMismatchException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The upload does not match its Content-Digest.", e.Message, "https://tools.ietf.org/html/rfc9110#section-15.5.21"),
             CheckpointFormatException or OnnxFormatException => new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["file"] = [exception.Message] })
@@ -43,10 +47,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 Detail = exception.Message,
                 Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             },
-            BadHttpRequestException e => Problem(e.StatusCode,
-                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload too large." : "Bad request.", e.Message,
-                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "https://tools.ietf.org/html/rfc9110#section-15.5.14"
-                    : "https://tools.ietf.org/html/rfc9110#section-15.5.1"),
+            BadHttpRequestException e => BadRequestProblem.From(e),
             IOException e when DiskSpace.IsFull(e) => Problem(StatusCodes.Status507InsufficientStorage, "Insufficient storage.",
                 "The server's disk is full; nothing was stored. Try again once space has been freed.", "https://tools.ietf.org/html/rfc4918#section-11.5"),
             _ when RejectedValue(exception) is { } rejected => Problem(StatusCodes.Status400BadRequest, "The request is invalid.",

@@ -15,6 +15,30 @@ public static class RequestValidator
         return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
+    /// <summary>
+    /// Rewrites a string setting that names one of its [AllowedValues] in another case ("Histogram", as generated clients
+    /// send enum members) to that value's own spelling, so choices are matched without regard to case, like the enums.
+    /// </summary>
+    public static void NormalizeChoices(object request)
+    {
+        foreach (var property in request.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.PropertyType == typeof(string) && property.CanWrite && property.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed
+                && property.GetValue(request) is string text
+                && allowed.Values.OfType<string>().FirstOrDefault(v => string.Equals(v, text.Trim(), StringComparison.OrdinalIgnoreCase)) is { } canonical)
+            {
+                property.SetValue(request, canonical);
+            }
+            else if (IsSettings(property.PropertyType) && property.GetValue(request) is { } child)
+            {
+                NormalizeChoices(child);
+            }
+        }
+    }
+
+    private static bool IsSettings(Type type) =>
+        type.IsClass && type != typeof(string) && type.Namespace == typeof(ModelOpt.Jobs.Contracts.JobSpec).Namespace;
+
     private static void Walk(object value, string prefix, Dictionary<string, List<string>> errors)
     {
         var results = new List<ValidationResult>();
@@ -33,9 +57,7 @@ public static class RequestValidator
         }
         foreach (var property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            var type = property.PropertyType;
-            if (type.IsClass && type != typeof(string) && type.Namespace == typeof(ModelOpt.Jobs.Contracts.JobSpec).Namespace
-                && property.GetValue(value) is { } child)
+            if (IsSettings(property.PropertyType) && property.GetValue(value) is { } child)
             {
                 Walk(child, prefix + JsonNamingPolicy.CamelCase.ConvertName(property.Name) + ".", errors);
             }

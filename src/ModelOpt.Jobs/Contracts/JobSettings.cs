@@ -52,7 +52,7 @@ public sealed class QuantizationSettings
 
     [MaxLength(1000), Description("Conv / linear layers left in FP32 inside the int8 model, by node name (as in the int8 manifest); " +
         "a name the model does not have fails the job with the list of its layers.")]
-    public List<string> KeepFloat { get; set; } = [];
+    public List<string> KeepFloat { get; set => field = value ?? []; } = []; // "keepFloat": null is the empty list, not a failed job.
 
     [Range(1, 1_000_000), Description("Test images on which the per-layer report measures the top-1 gain of leaving each layer alone " +
         "in FP32 (one simulated run per layer); null reports SQNR and MSE only.")]

@@ -49,7 +49,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public string ArtifactRoot => Path.Combine(DataRoot, "artifacts");
 
     /// <summary>
-    /// A client whose every JSON answer is checked by <see cref="ServerInternalsGuard"/>. Outside the embedded default
+    /// A client whose every JSON answer is checked by <see cref="ServerInternalsGuard"/> and <see cref="ContractGuard"/>. Outside the embedded default
     /// every endpoint needs a key, so there it carries an admin key made for this factory.
     /// </summary>
     public new HttpClient CreateClient()
@@ -65,7 +65,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     /// <summary>A guarded client that sends no key.</summary>
     public HttpClient CreateAnonymousClient() =>
-        CreateDefaultClient(kestrelAddress ?? new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new RedirectHandler(), new CookieContainerHandler());
+        CreateDefaultClient(kestrelAddress ?? new Uri("http://localhost"), new ServerInternalsGuard(DataRoot), new ContractGuard(), new RedirectHandler(),
+            new CookieContainerHandler());
 
     /// <summary>A guarded client that sends <paramref name="key"/> as its bearer token.</summary>
     public HttpClient CreateClient(string key)
