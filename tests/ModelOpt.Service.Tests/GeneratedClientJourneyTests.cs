@@ -93,7 +93,7 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         Assert.Equal(Gen.JobStatus.Queued, retried.Status);
         await PollAsync(api, second.Id, j => j.Status == Gen.JobStatus.Succeeded);
 
-        var listed = await api.ListJobsAsync([Gen.JobStatus.Succeeded], 1, 20);
+        var listed = await api.ListJobsAsync([Gen.JobStatus.Succeeded], 1, 20, model: null, dataset: null, device: null);
         Assert.Equal(2, listed.TotalCount);
         var compared = await api.CompareJobsAsync($"{succeeded.Id},{second.Id}");
         Assert.Equal([succeeded.Id, second.Id], compared.Select(c => c.Id));
