@@ -278,22 +278,30 @@ def sqnr_of_input_dependent_part(actual, reference):
 
 
 def fx_int8_reference(model, shape):
-    """{"fx_int8_sqnr_db": [per output]} for PyTorch FX's int8 model of the same weights, or the reason FX failed."""
-    torch.backends.quantized.engine = "onednn"
+    """{"fx_int8_sqnr_db": [per output], "fx_int8_engine": ...} for PyTorch FX's int8 model of the same weights, or the
+    reason FX failed. The onednn engine first (per-channel weights, as ModelOpt); where its kernels refuse the net,
+    qnnpack (per-tensor weights, a weaker quantizer), so that the C# bound still comes from PyTorch rather than a guess."""
     images = smooth_images(EVALUATION_IMAGES, shape, EVALUATION_SEED)
     calibration = smooth_images(CALIBRATION_IMAGES, shape, CALIBRATION_SEED)
-    try:
-        float_model = copy.deepcopy(model).eval()
-        prepared = prepare_fx(copy.deepcopy(model).eval(), get_default_qconfig_mapping("onednn"), example_inputs=(images[:1],))
-        with torch.no_grad():
-            prepared(calibration)
-            converted = convert_fx(prepared)
-            reference, int8 = float_model(images), converted(images)
-    except Exception as e:  # FX cannot trace some nets (a Proxy iterated, channels_last on a rank-2 tensor, ...)
-        return {"fx_int8_failure": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
-    reference = reference if isinstance(reference, tuple) else (reference,)
-    int8 = int8 if isinstance(int8, tuple) else (int8,)
-    return {"fx_int8_sqnr_db": [sqnr_of_input_dependent_part(q, f) for q, f in zip(int8, reference)]}
+    failures = []
+    for engine in ("onednn", "qnnpack"):
+        torch.backends.quantized.engine = engine
+        try:
+            float_model = copy.deepcopy(model).eval()
+            prepared = prepare_fx(copy.deepcopy(model).eval(), get_default_qconfig_mapping(engine), example_inputs=(images[:1],))
+            with torch.no_grad():
+                prepared(calibration)
+                converted = convert_fx(prepared)
+                reference, int8 = float_model(images), converted(images)
+        except Exception as e:  # FX cannot trace some nets (a Proxy iterated, channels_last on a rank-2 tensor, ...)
+            failures.append(f"{engine}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+            if isinstance(e, torch.fx.proxy.TraceError):
+                break  # tracing does not depend on the engine
+            continue
+        reference = reference if isinstance(reference, tuple) else (reference,)
+        int8 = int8 if isinstance(int8, tuple) else (int8,)
+        return {"fx_int8_sqnr_db": [sqnr_of_input_dependent_part(q, f) for q, f in zip(int8, reference)], "fx_int8_engine": engine}
+    return {"fx_int8_failure": "; ".join(failures)}
 
 
 def export_torch(model, path, shape, opset, input_names, output_names, dynamic):

@@ -14,7 +14,7 @@ public static class ClaimedJob
     public static async Task<(Guid JobId, Guid ExecutionId)> CreateAsync(
         HttpClient client, string dataset, BenchProvider provider, string dataRoot, string? postgres)
     {
-        using var response = await client.PostAsJsonAsync("api/jobs", new { model = "resnet20", dataset, epochs = 1 });
+        using var response = await client.PostAsJsonAsync("api/jobs", new { model = "resnet20", dataset });
         response.EnsureSuccessStatusCode();
         var job = await response.Content.ReadFromJsonAsync<SubmittedJob>() ?? throw new InvalidOperationException("POST /api/jobs answered no job.");
         var executionId = Guid.NewGuid();

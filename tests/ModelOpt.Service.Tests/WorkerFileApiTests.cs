@@ -38,7 +38,7 @@ public sealed class WorkerFileApiTests : PostgresApiTest
     /// <summary>A queued job (no worker runs here) claimed by hand, as a worker's claim would: running, with an execution id.</summary>
     private static async Task<(Guid JobId, Guid ExecutionId)> RunningJobAsync(ServiceFactory factory, HttpClient client)
     {
-        var job = await client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = "fashion-mnist", epochs = 1 });
+        var job = await client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = "fashion-mnist" });
         var executionId = Guid.NewGuid();
         await using var scope = factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();

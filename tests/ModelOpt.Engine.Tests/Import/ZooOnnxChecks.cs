@@ -49,40 +49,32 @@ internal static class ZooOnnxChecks
         using var expected = OnnxRuntimeOutputs.Run(ZooOnnxFixtures.PathOf(file), inputs);
         Assert.Equal(fixture.Outputs.Select(o => o.Name), expected.Names); // the manifest describes the file
 
-        using var imported = ZooOnnxFixtures.Import(fixture);
-        var actual = ZooOnnxFixtures.RunFp32(imported, inputs);
-        try
+        for (var i = 0; i < fixture.Outputs.Count; i++)
         {
-            Assert.Equal(expected.Values.Count, actual.Count);
-            for (var i = 0; i < actual.Count; i++)
-            {
-                var error = OnnxFixtures.RelativeError(actual[i], expected.Values[i]);
-                output.WriteLine($"{file} output '{expected.Names[i]}' {Shape(expected.Values[i])}: relative error vs ONNX Runtime {error:E2}");
-                Assert.True(error <= Fp32Tolerance, $"{file} output '{expected.Names[i]}': relative error vs ONNX Runtime {error:E2}");
-            }
-        }
-        finally
-        {
-            DisposeAll(actual);
+            using var imported = ZooOnnxFixtures.Import(fixture, i);
+            using var actual = ZooOnnxFixtures.RunFp32(imported, inputs);
+            var error = OnnxFixtures.RelativeError(actual, expected.Values[i]);
+            output.WriteLine($"{file} output '{expected.Names[i]}' {Shape(expected.Values[i])}: relative error vs ONNX Runtime {error:E2}");
+            Assert.True(error <= Fp32Tolerance, $"{file} output '{expected.Names[i]}': relative error vs ONNX Runtime {error:E2}");
         }
     }
 
+    /// <summary>Each output in turn: the graph imported for that output, quantized, and both int8 forms saved, loaded and run.</summary>
     public static void Int8FormsStayCloseToFp32(string file, ITestOutputHelper output)
     {
         var fixture = ZooOnnxFixtures.Get(file);
         using var inputs = ZooOnnxFixtures.Images(fixture, EvaluationImages, EvaluationSeed);
         using var calibration = ZooOnnxFixtures.Images(fixture, CalibrationImages, CalibrationSeed);
-        using var directory = new TempDirectory();
-        var torchScriptPath = directory.File("model-int8.pt");
-        var qdqPath = directory.File("model-int8.onnx");
-
-        using (var imported = ZooOnnxFixtures.Import(fixture))
+        for (var i = 0; i < fixture.Outputs.Count; i++)
         {
-            var fp32 = ZooOnnxFixtures.RunFp32(imported, inputs);
-            try
+            using var directory = new TempDirectory();
+            var torchScriptPath = directory.File("model-int8.pt");
+            var qdqPath = directory.File("model-int8.onnx");
+            using var imported = ZooOnnxFixtures.Import(fixture, i);
+            using var fp32 = ZooOnnxFixtures.RunFp32(imported, inputs);
+            // The quantized graph borrows the imported graph's weights: it is disposed first.
+            using (var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig()))
             {
-                // The quantized graph borrows the imported graph's weights: it is disposed first.
-                using var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
                 QuantizePt2e.Calibrate(prepared, [calibration]);
                 using var quantized = QuantizePt2e.Convert(prepared);
                 using (var built = TorchScriptInt8Model.Build(quantized))
@@ -90,45 +82,29 @@ internal static class ZooOnnxChecks
                     built.Save(torchScriptPath);
                 }
                 OnnxExporter.Save(OnnxExporter.ExportQdq(quantized), qdqPath);
-                output.WriteLine($"{file}: FP32 nodes {quantized.FloatNodes().Count}: {string.Join(", ", quantized.FloatNodes().Take(12))}");
-
-                using var torchScript = TorchScriptInt8Model.Load(torchScriptPath);
-                var libTorchOutputs = ZooOnnxFixtures.RunInt8(torchScript, inputs);
-                using var ortOutputs = OnnxRuntimeOutputs.Run(qdqPath, inputs);
-                try
-                {
-                    CheckForm(file, "TorchScript int8 (LibTorch)", fixture, fp32, libTorchOutputs, output);
-                    CheckForm(file, "QDQ ONNX (ONNX Runtime)", fixture, fp32, ortOutputs.Values, output);
-                }
-                finally
-                {
-                    DisposeAll(libTorchOutputs);
-                }
+                output.WriteLine($"{file} output {i}: FP32 nodes {quantized.FloatNodes().Count}: {string.Join(", ", quantized.FloatNodes().Take(12))}");
             }
-            finally
-            {
-                DisposeAll(fp32);
-            }
+            using var torchScript = TorchScriptInt8Model.Load(torchScriptPath);
+            using var libTorch = ZooOnnxFixtures.RunInt8(torchScript, inputs);
+            using var ort = OnnxRuntimeOutputs.Run(qdqPath, inputs);
+            CheckForm(file, "TorchScript int8 (LibTorch)", fixture, i, fp32, libTorch, output);
+            CheckForm(file, "QDQ ONNX (ONNX Runtime)", fixture, i, fp32, Assert.Single(ort.Values), output);
         }
     }
 
-    private static void CheckForm(string file, string form, ZooOnnxFixture fixture, IReadOnlyList<Tensor> fp32, IReadOnlyList<Tensor> int8, ITestOutputHelper output)
+    private static void CheckForm(string file, string form, ZooOnnxFixture fixture, int index, Tensor fp32, Tensor int8, ITestOutputHelper output)
     {
-        Assert.Equal(fp32.Count, int8.Count);
-        for (var i = 0; i < fp32.Count; i++)
-        {
-            var name = fixture.Outputs[i].Name;
-            Assert.Equal(fp32[i].shape, int8[i].shape);
-            var sqnr = SqnrOfInputDependentPart(int8[i], fp32[i]);
-            var fx = fixture.FxInt8SqnrDb?[i];
-            var bound = fx is double reference ? reference - FxMarginDb : MinInt8SqnrDbWithoutReference;
-            var classAxis = fixture.ClassAxis ?? (fp32[i].dim() == 2 ? 1 : (int?)null);
-            var agreement = classAxis is int axis ? $", arg-max agreement {ArgMaxAgreement(int8[i], fp32[i], axis):P0}" : "";
-            var against = fx is null ? $"no FX reference ({fixture.FxInt8Failure ?? "no PyTorch model"})" : $"PyTorch FX int8 {fx:F1} dB";
-            output.WriteLine($"{file} {form} output '{name}': SQNR {sqnr:F1} dB ({against}; bound {bound:F1} dB), " +
-                             $"cosine {Cosine(int8[i], fp32[i]):F4}{agreement}");
-            Assert.True(sqnr >= bound, $"{file} {form} output '{name}': SQNR {sqnr:F1} dB < {bound:F1} dB ({against})");
-        }
+        var name = fixture.Outputs[index].Name;
+        Assert.Equal(fp32.shape, int8.shape);
+        var sqnr = SqnrOfInputDependentPart(int8, fp32);
+        var fx = fixture.FxInt8SqnrDb?[index];
+        var bound = fx is double reference ? reference - FxMarginDb : MinInt8SqnrDbWithoutReference;
+        var classAxis = fixture.ClassAxis ?? (fp32.dim() == 2 ? 1 : (int?)null);
+        var agreement = classAxis is int axis ? $", arg-max agreement {ArgMaxAgreement(int8, fp32, axis):P0}" : "";
+        var against = fx is null ? $"no FX reference ({fixture.FxInt8Failure ?? "no PyTorch model"})" : $"PyTorch FX int8 {fx:F1} dB";
+        output.WriteLine($"{file} {form} output '{name}': SQNR {sqnr:F1} dB ({against}; bound {bound:F1} dB), " +
+                         $"cosine {Cosine(int8, fp32):F4}{agreement}");
+        Assert.True(sqnr >= bound, $"{file} {form} output '{name}': SQNR {sqnr:F1} dB < {bound:F1} dB ({against})");
     }
 
     /// <summary>See <see cref="MinInt8SqnrDb"/>.</summary>
@@ -155,13 +131,6 @@ internal static class ZooOnnxChecks
 
     private static string Shape(Tensor t) => $"[{string.Join(", ", t.shape)}]";
 
-    private static void DisposeAll(IEnumerable<Tensor> tensors)
-    {
-        foreach (var t in tensors)
-        {
-            t.Dispose();
-        }
-    }
 }
 
 /// <summary>Every output of an ONNX model run by ONNX Runtime's CPU provider, named, in the graph's order.</summary>

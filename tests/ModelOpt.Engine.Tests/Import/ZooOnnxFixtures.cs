@@ -104,20 +104,22 @@ internal static class ZooOnnxFixtures
     }
 
     /// <summary>
-    /// The importer call of these tests, in one place: a graph whose height and width are dynamic is read at the size
-    /// the test images have (<see cref="ZooOnnxFixture.RunShape"/>), as a job's preprocessing would give it.
+    /// The importer call of these tests, in one place: the graph of the fixture's output <paramref name="output"/> (the
+    /// captured graph has one output; a two-output model is imported once per output, by name), of any shape; a graph
+    /// whose height and width are dynamic is read at the size the test images have (<see cref="ZooOnnxFixture.RunShape"/>),
+    /// as a job's preprocessing would give it.
     /// </summary>
-    public static ImportedOnnxModel Import(ZooOnnxFixture fixture) =>
-        OnnxImporter.Import(PathOf(fixture.File), fixture.InputShape.Skip(1).Any(d => d is null)
-            ? new OnnxImportOptions(InputHeight: fixture.RunShape[1], InputWidth: fixture.RunShape[2])
-            : null);
+    public static ImportedOnnxModel Import(ZooOnnxFixture fixture, int output = 0)
+    {
+        var dynamic = fixture.InputShape.Skip(1).Any(d => d is null);
+        return OnnxImporter.Import(PathOf(fixture.File), new OnnxImportOptions(
+            InputHeight: dynamic ? fixture.RunShape[1] : null, InputWidth: dynamic ? fixture.RunShape[2] : null,
+            OutputName: fixture.Outputs[output].Name, AnyOutputShape: true));
+    }
 
-    /// <summary>
-    /// ModelOpt's FP32 outputs in the graph's output order. Today's captured graph has one output; reconcile at merge
-    /// with the multi-output graph of issue 23.
-    /// </summary>
-    public static IReadOnlyList<Tensor> RunFp32(ImportedOnnxModel imported, Tensor input) => [GraphInterpreter.Run(imported.Graph, input)];
+    /// <summary>ModelOpt's FP32 output.</summary>
+    public static Tensor RunFp32(ImportedOnnxModel imported, Tensor input) => GraphInterpreter.Run(imported.Graph, input);
 
     /// <inheritdoc cref="RunFp32"/>
-    public static IReadOnlyList<Tensor> RunInt8(TorchScriptInt8Model model, Tensor input) => [model.Run(input)];
+    public static Tensor RunInt8(TorchScriptInt8Model model, Tensor input) => model.Run(input);
 }

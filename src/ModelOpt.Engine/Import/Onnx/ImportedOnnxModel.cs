@@ -4,15 +4,20 @@ namespace ModelOpt.Engine.Import.Onnx;
 
 /// <summary>
 /// An ONNX model as the engine's captured graph. The graph owns its weights (read from the file's initializers);
-/// <see cref="InputShape"/> is [C, H, W] from the graph input, <see cref="NumClasses"/> the output's width.
+/// <see cref="InputShape"/> is [C, H, W] from the graph input, <see cref="OutputShape"/> the output's shape after the
+/// batch axis ([classes] for logits).
 /// </summary>
-public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, long numClasses) : IDisposable
+public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, long[] outputShape) : IDisposable
 {
     public ModelGraph Graph { get; } = graph;
 
     public long[] InputShape { get; } = inputShape;
 
-    public long NumClasses { get; } = numClasses;
+    public long[] OutputShape { get; } = outputShape;
+
+    /// <summary>The logits' width; only a classifier's import (no <see cref="OnnxImportOptions.AnyOutputShape"/>) has one.</summary>
+    public long NumClasses => OutputShape is [var classes] ? classes
+        : throw new InvalidOperationException($"The model's output is [N, {string.Join(", ", OutputShape)}], not (N, classes) logits.");
 
     public void Dispose() => Graph.Dispose();
 }

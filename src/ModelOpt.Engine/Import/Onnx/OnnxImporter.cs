@@ -52,13 +52,13 @@ public static class OnnxImporter
         var (inputName, inputShape, fixedBatch) = ImageInput(graph, sourceName, options);
         var (result, shapes) = Convert(model, sourceName, inputName, inputShape, fixedBatch, symbolicBatch: true, new Dictionary<string, Tensor>(), options.OutputName);
         var logits = shapes;
-        if (logits.Length != 2)
+        if (logits.Length != 2 && !options.AnyOutputShape)
         {
             result.Dispose();
             throw new UnsupportedOnnxModelException(sourceName, [new("graph output", OutputOf(graph, options.OutputName, sourceName),
                 $"the model's output must be (N, classes) logits; it is {logits.Length}-d.", IsNode: false)]);
         }
-        return new ImportedOnnxModel(result, inputShape[1..], logits[1]);
+        return new ImportedOnnxModel(result, inputShape[1..], logits[1..]);
     }
 
     /// <summary>
