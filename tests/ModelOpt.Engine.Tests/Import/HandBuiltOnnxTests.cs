@@ -353,6 +353,10 @@ public class HandBuiltOnnxTests
         using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
         using var torchScript = int8.Run(input);
         using var ort = qdq.Run(input);
+        // The archive keeps the float ops' constants (self.float_params) through torch.jit.save and load.
+        using var reloaded = TorchScriptInt8Model.Load(int8.Serialize());
+        using var reloadedOutput = reloaded.Run(input);
+        Assert.True(reloadedOutput.equal(torchScript).all().item<bool>());
 
         // Each backend's int32 accumulation may round an output differently from the float reference by a step or two.
         var step = quantized.QuantizationOf(quantized.Graph.Output).Scale;
