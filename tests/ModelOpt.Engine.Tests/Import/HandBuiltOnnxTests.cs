@@ -284,6 +284,44 @@ public class HandBuiltOnnxTests
         }
     }
 
+    /// <summary>
+    /// A graph written the way other exporters write it (tf2onnx, Paddle2ONNX): hard-swish as x * Clip(x + 3, 0, 6) / 6,
+    /// a flatten as Shape → Cast → Slice → Concat → Reshape, opset 11, dynamic height and width.
+    /// </summary>
+    [Fact]
+    public void A_graph_in_other_exporters_style_matches_onnx_runtime_and_runs_in_int8()
+    {
+        var model = Model(
+            [
+                Node("Conv", "conv", ["x", "w", "b"], "c", Ints("pads", 1, 1, 1, 1)),
+                Node("Add", "plus3", ["c", "three"], "c3"),
+                Node("Clip", "relu6", ["c3", "zero", "six"], "r6"),
+                Node("Mul", "times", ["c", "r6"], "m"),
+                Node("Div", "hardswish", ["m", "six"], "hs"),
+                Node("MaxPool", "pool", ["hs"], "p", Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)),
+                Node("Shape", "shape", ["p"], "s"),
+                Node("Cast", "cast", ["s"], "s32", Int("to", (long)DataType.Int32)),
+                Node("Slice", "batch", ["s32", "starts", "ends", "axes"], "n"),
+                Node("Cast", "cast64", ["n"], "n64", Int("to", (long)DataType.Int64)),
+                Node("Concat", "target", ["n64", "minus1"], "t", Int("axis", 0)),
+                Node("Reshape", "flatten", ["p", "t"], "f"),
+                Node("Gemm", "fc", ["f", "w2", "b2"], "y", Int("transB", 1)),
+            ],
+            [
+                Floats("w", [4, 1, 3, 3]), Floats("b", [4]), Scalar("three", 3), Scalar("zero", 0), Scalar("six", 6),
+                Int64s("starts", [0]), Int64s("ends", [1]), Int64s("axes", [0]), Int64s("minus1", [-1]), Floats("w2", [10, 4 * 6 * 5]), Floats("b2", [10]),
+            ],
+            opset: 11, dims: ["N", 1, "H", "W"]);
+
+        var (imported, input) = AssertMatchesOnnxRuntime(model, new OnnxImportOptions(InputHeight: 12, InputWidth: 10), [8, 1, 12, 10]);
+        using (imported)
+        using (input)
+        {
+            Assert.Contains(imported.Graph.Nodes, n => n is FlattenNode);
+            AssertInt8BackendsAgree(imported.Graph, input);
+        }
+    }
+
     /// <summary>Imports the model, runs it and ONNX Runtime on the same random batch and checks they agree.</summary>
     private static (ImportedOnnxModel Imported, Tensor Input) AssertMatchesOnnxRuntime(ModelProto model, OnnxImportOptions? options = null, long[]? inputShape = null)
     {
@@ -315,6 +353,10 @@ public class HandBuiltOnnxTests
         using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, input);
         using var torchScript = int8.Run(input);
         using var ort = qdq.Run(input);
+        // The archive keeps the float ops' constants (self.float_params) through torch.jit.save and load.
+        using var reloaded = TorchScriptInt8Model.Load(int8.Serialize());
+        using var reloadedOutput = reloaded.Run(input);
+        Assert.True(reloadedOutput.equal(torchScript).all().item<bool>());
 
         // Each backend's int32 accumulation may round an output differently from the float reference by a step or two.
         var step = quantized.QuantizationOf(quantized.Graph.Output).Scale;
