@@ -64,7 +64,7 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : PostgresApi
 
         // The calibration sample: all 1000 training images, hashed with the dataset's own SHA-256 (the upload's for an upload).
         var sample = jobs["npz"].Stages.Single(s => s.Stage == PipelineStage.Calibrate).Calibration!;
-        Assert.Equal(("first", TrainImages, npz.Sha256), (sample.Sampling, sample.Images, sample.DatasetSha256));
+        Assert.Equal(("stratified", TrainImages, npz.Sha256), (sample.Sampling, sample.Images, sample.DatasetSha256));
         Assert.Equal(CalibrationSample.Hash(npz.Sha256!, [.. Enumerable.Range(0, TrainImages).Select(i => (long)i)]), sample.Sha256);
         Assert.NotEqual(sample.Sha256, jobs["built-in"].Stages.Single(s => s.Stage == PipelineStage.Calibrate).Calibration!.Sha256);
 
