@@ -3,7 +3,9 @@
 # one resnet20 checkpoint (a ModelOpt training run on the first TRAIN_IMAGES Fashion-MNIST training images, seed 0), then
 # PTQ with the default qconfig (histogram, 256 images) calibrated with `first` and with `random` and `stratified` under
 # SEEDS seeds, each scored on the same first TEST_IMAGES test images. Every run is its own process and work folder.
-#   scripts/bench-calibration-seeds.sh [OUT=/tmp/modelopt-calibration-seeds] [MODEL=resnet20]  (env: TRAIN_IMAGES, TEST_IMAGES, SEEDS, LOCK)
+#   scripts/bench-calibration-seeds.sh [OUT=/tmp/modelopt-calibration-seeds] [MODEL=resnet20]
+#   (env: TRAIN_IMAGES, TEST_IMAGES, SEEDS, SAMPLINGS="random stratified", SKIP_FIRST=1 to leave out the `first` run, LOCK)
+# OUT's train/model-fp32.pth is reused when present.
 # LOCK=/tmp/modelopt-cpu.lock takes that lock around each run (machines shared with other builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +30,7 @@ run() {
     --test-subset "$test_images" --warmup 0 --timed-runs 1 --compile false --work "$work" | grep -E "^(full|quantized) " | cut -d"|" -f1-5)
   echo "$sampling seed $seed: $(echo "$quantized" | tr '\n' ' ' | tr -s ' ')"
 }
-run first 0
-for sampling in random stratified; do
+[ -n "${SKIP_FIRST:-}" ] || run first 0
+for sampling in ${SAMPLINGS:-random stratified}; do
   for seed in $seeds; do run "$sampling" "$seed"; done
 done
