@@ -2,8 +2,8 @@
 # The accuracy-control benchmark of docs/BENCHMARKS.md (issue 10): trains resnet18-cifar and mobilenet_v2-cifar briefly on
 # Fashion-MNIST with PyTorch (scripts/bench_accuracy_control.py: PyTorch FP32 and FX int8 on the checkpoint), then runs
 # each checkpoint through ModelOpt six ways — plain PTQ, bias correction, cross-layer equalization, the auto observer, a
-# 0.3-point budget, and auto with that budget — on the same first TEST_IMAGES test images, which are also the budget's
-# and auto's validation subset (no validation split). The cle variant's cross-layer-equalization.json (in its work folder) holds the equalized FP32
+# 0.3-point budget, and auto with that budget — scored on the same first TEST_IMAGES test images; the budget and auto
+# decide on a validation split of TEST_IMAGES training images (ADR-015; before it, on those test images). The cle variant's cross-layer-equalization.json (in its work folder) holds the equalized FP32
 # model's accuracy: the cost of its ReLU6 -> ReLU replacement, beside the FP32 row.
 #   scripts/bench-accuracy-control.sh OUT_DIR [MODEL ...]      (models: resnet18-cifar mobilenet_v2-cifar)
 # SKIP_PYTORCH=1 keeps OUT_DIR's checkpoints and pytorch_results.json from an earlier run (PyTorch's side is not re-measured).
@@ -24,7 +24,7 @@ for model in ${models[*]}; do
 done
 dotnet build -c Release bench/ModelOpt.Bench >/dev/null
 common=(--test-subset "$test_images" --timed-runs 20 --compile false)
-# Only auto and the budget need the validation subset (and the per-layer accuracy pass it costs).
+# Only auto and the budget need the validation split (and the per-layer accuracy pass it costs).
 validation=(--sensitivity-images "$test_images")
 for model in ${models[*]}; do
   for variant in plain bias-correction cle auto budget-0.3 auto-budget-0.3; do

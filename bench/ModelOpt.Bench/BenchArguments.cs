@@ -12,14 +12,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
     public static readonly string Usage =
         "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar|...|onnx:NAME (with --checkpoint FILE.onnx)] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
-        $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] " +
+        $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
         "[--resize SIDE|HEIGHT,WIDTH]";
 
     private static readonly string[] Known =
     [
-        "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration",
+        "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
     ];
@@ -60,6 +60,9 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
             {
                 ActivationObserver = values.GetValueOrDefault("observer", quantization.ActivationObserver),
                 CalibrationImages = Int("calibration") ?? quantization.CalibrationImages,
+                CalibrationSampling = values.TryGetValue("calibration-sampling", out var sampling)
+                    ? Enum.Parse<CalibrationSampling>(sampling, ignoreCase: true) : quantization.CalibrationSampling,
+                CalibrationSeed = Int("calibration-seed") ?? quantization.CalibrationSeed,
                 BiasCorrection = values.GetValueOrDefault("bias-correction") == "true",
                 CrossLayerEqualization = values.GetValueOrDefault("cross-layer-equalization") == "true",
                 PerChannelWeights = values.GetValueOrDefault("per-channel-weights") != "false",

@@ -20,15 +20,17 @@ public sealed class DatasetPipelineTests(ITestOutputHelper output) : PostgresApi
 
     protected override bool EmbeddedWorker => true;
 
-    // Calibrates on every one of the 1000 training images with the order-free minmax observer: an ImageFolder zip lists its
-    // images class by class, so "the first N" and a histogram's merge order would otherwise differ from the built-in order.
+    // Calibrates on every one of the uploads' 1000 training images with the order-free minmax observer: an ImageFolder zip
+    // lists its images class by class, so a histogram's merge order would otherwise differ from the built-in order. `first`,
+    // not the default stratified draw: the built-in set's first 1000 training images are the uploads' 1000, while a
+    // stratified draw from its 60 000 would pick others.
     private static object Job(Guid checkpointId, string dataset, double mean = 0.5) => new
     {
         model = ModelZoo.ResNet20,
         dataset,
         checkpointId,
         preprocessing = new { mean = new[] { mean } },
-        quantization = new { activationObserver = "minmax", calibrationImages = TrainImages, calibrationBatchSize = 128 },
+        quantization = new { activationObserver = "minmax", calibrationSampling = "first", calibrationImages = TrainImages, calibrationBatchSize = 128 },
         evaluation = new { testSubset = TestImages, latencyBatchSize = 16, warmupRuns = 1, timedRuns = 2 },
         compile = new { enabled = false },
     };

@@ -7,25 +7,38 @@ namespace ModelOpt.Engine.Data;
 /// <summary>
 /// The images a job calibrated on, as a proof two jobs can compare: <see cref="Sha256"/> is the SHA-256 of the
 /// dataset's SHA-256 (64 lowercase hex characters, ASCII) followed by the sorted image indices into the training
-/// split, each an int64 little-endian.
+/// split, each an int64 little-endian. <see cref="ClassesCovered"/> of the training split's <see cref="Classes"/> have an
+/// image in it (both 0 in a sample recorded before they were).
 /// </summary>
-public sealed record CalibrationSample(CalibrationSampling Sampling, int Seed, long[] Indices, string DatasetSha256, string Sha256)
+public sealed record CalibrationSample(
+    CalibrationSampling Sampling, int Seed, long[] Indices, string DatasetSha256, string Sha256, int Classes = 0, int ClassesCovered = 0)
 {
     public int Count => Indices.Length;
+
+    /// <summary>
+    /// A warning when the sample misses classes (an ImageFolder zip lists its images class by class, so <c>first</c> on one
+    /// can calibrate on one class only); null when it covers all of them.
+    /// </summary>
+    public string? Warning => ClassesCovered < Classes
+        ? $"calibration sample ({Sampling.ToString().ToLowerInvariant()}, {Count} images) covers only {ClassesCovered} of the {Classes} classes: " +
+          "activation ranges may not represent the data (stratified sampling covers every class)"
+        : null;
 
     public static CalibrationSample Draw(ImageDataset train, int count, CalibrationSampling sampling, int seed, string datasetSha256)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var n = Math.Min(count, train.Count);
+        var labels = train.Labels.data<long>().ToArray();
         long[] indices = sampling switch
         {
             CalibrationSampling.First => [.. Enumerable.Range(0, n).Select(i => (long)i)],
             CalibrationSampling.Random => Shuffled(Enumerable.Range(0, train.Count).Select(i => (long)i), new Random(seed))[..n],
-            CalibrationSampling.Stratified => Stratified(train, n, new Random(seed)),
+            CalibrationSampling.Stratified => Stratified(labels, train.Classes, Enumerable.Range(0, train.Count).Select(i => (long)i), n, new Random(seed)),
             _ => throw new ArgumentOutOfRangeException(nameof(sampling), sampling, null),
         };
         Array.Sort(indices);
-        return new CalibrationSample(sampling, seed, indices, datasetSha256, Hash(datasetSha256, indices));
+        var covered = indices.Select(i => labels[i]).Distinct().Count();
+        return new CalibrationSample(sampling, seed, indices, datasetSha256, Hash(datasetSha256, indices), train.Classes, covered);
     }
 
     public static string Hash(string datasetSha256, IReadOnlyList<long> sortedIndices)
@@ -41,12 +54,13 @@ public sealed record CalibrationSample(CalibrationSampling Sampling, int Seed, l
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Round-robin over the classes in label order, each class's images in a seeded order.</summary>
-    private static long[] Stratified(ImageDataset train, int n, Random random)
+    /// <summary>Round-robin over the classes in label order, each class's <paramref name="candidates"/> in a seeded order.</summary>
+    internal static long[] Stratified(long[] labels, int classes, IEnumerable<long> candidates, int n, Random random)
     {
-        var labels = train.Labels.data<long>().ToArray();
-        var byClass = Enumerable.Range(0, train.Classes)
-            .Select(c => new Queue<long>(Shuffled(Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i), random)))
+        var pool = candidates.ToArray();
+        n = Math.Min(n, pool.Length);
+        var byClass = Enumerable.Range(0, classes)
+            .Select(c => new Queue<long>(Shuffled(pool.Where(i => labels[i] == c), random)))
             .ToList();
         var picked = new List<long>(n);
         while (picked.Count < n)

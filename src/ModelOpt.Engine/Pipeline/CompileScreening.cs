@@ -11,7 +11,8 @@ namespace ModelOpt.Engine.Pipeline;
 /// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
 /// median first, until one keeps the accuracy (<see cref="CandidateSelection.KeepsAccuracy"/>). A candidate whose logits on the first <see cref="ProbeImages"/> test
 /// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
-/// scoring the test set; the others are reported with their accuracy on those images only.
+/// scoring the test set; every other one is scored on the converted form's test images, so that every accuracy in the
+/// table is on the same images (issue 24).
 /// </summary>
 internal static class CompileScreening
 {
@@ -69,12 +70,22 @@ internal static class CompileScreening
         using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
         report(0.6, $"comparing logits on the first {probe.Count} test images");
         using var referenceLogits = Logits(converted.Forward, probe);
-        var probed = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
+        var identical = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
 
-        var accuracies = probed.Select(p => p.BitIdentical ? convertedAccuracy : p.Accuracy).ToArray();
-        var sources = probed.Select(p => p.BitIdentical
-            ? $"accuracy inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images"
-            : $"accuracy on the first {probe.Count} test images only").ToArray();
+        var accuracies = new AccuracyResult[candidates.Count];
+        var sources = new string[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (identical[i])
+            {
+                accuracies[i] = convertedAccuracy;
+                sources[i] = $"accuracy inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
+                continue;
+            }
+            report(0.6 + 0.3 * i / candidates.Count, $"{candidates[i].Backend}: scoring the test set");
+            accuracies[i] = AccuracyEvaluator.Measure(candidates[i].Forward, test, options.TestSubset, cancellationToken: cancellationToken);
+            sources[i] = $"scored on the test set ({accuracies[i].ImagesScored} images, as the converted form)";
+        }
         var rejected = new bool[candidates.Count];
         int? chosen = null;
         // A settled form's rounds stopped before the converted form's: compared with rounds it did not share, it cannot win.
@@ -85,12 +96,6 @@ internal static class CompileScreening
             .OrderBy(i => latencies[i + 1].MedianMs);
         foreach (var i in contenders)
         {
-            if (!probed[i].BitIdentical)
-            {
-                report(0.7, $"{candidates[i].Backend}: scoring the test set");
-                accuracies[i] = AccuracyEvaluator.Measure(candidates[i].Forward, test, options.TestSubset, cancellationToken: cancellationToken);
-                sources[i] = "scored on the test set";
-            }
             if (CandidateSelection.KeepsAccuracy(accuracies[i].Accuracy, convertedAccuracy.Accuracy))
             {
                 chosen = i;
@@ -136,14 +141,11 @@ internal static class CompileScreening
         return cat(logits, 0).MoveToOuterDisposeScope();
     }
 
-    private static (bool BitIdentical, AccuracyResult Accuracy) Probe(Func<Tensor, Tensor> forward, ImageDataset probe, Tensor referenceLogits)
+    /// <summary>Whether the form's logits on the probe images are bit-identical to the converted form's.</summary>
+    private static bool Probe(Func<Tensor, Tensor> forward, ImageDataset probe, Tensor referenceLogits)
     {
         using var logits = Logits(forward, probe);
-        using var predictions = logits.argmax(1);
-        using var hits = predictions.eq(probe.Labels);
-        using var correct = hits.sum();
-        var identical = logits.shape.SequenceEqual(referenceLogits.shape) && Equal(logits, referenceLogits);
-        return (identical, new AccuracyResult((int)correct.item<long>(), probe.Count));
+        return logits.shape.SequenceEqual(referenceLogits.shape) && Equal(logits, referenceLogits);
     }
 
     private static bool Equal(Tensor left, Tensor right)

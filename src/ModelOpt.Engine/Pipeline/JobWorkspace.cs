@@ -16,6 +16,9 @@ public sealed class JobWorkspace(string directory)
     public const string Int8Onnx = "model-int8.onnx";
     public const string Int8OneDnnFusedTorchScript = "model-int8-onednn-fused.pt";
     public const string CalibrationSample = "calibration-sample.json";
+    public const string ValidationSplit = "validation-split.json";
+    /// <summary>The FP32 model's top-1 on the test images, kept so convert can state the drop on the test set beside the validation split's.</summary>
+    public const string Fp32TestAccuracy = "fp32-test-accuracy.json";
     public const string AccuracyBudget = "accuracy-budget.json";
     public const string ObserverSelection = "observer-selection.json";
     public const string CrossLayerEqualization = "cross-layer-equalization.json";

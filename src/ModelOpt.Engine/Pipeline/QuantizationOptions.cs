@@ -5,8 +5,8 @@ namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
 /// The job's qconfig in PyTorch's vocabulary. The defaults are <c>get_default_x86_inductor_quantization_config()</c>:
-/// histogram-observed uint8 affine per-tensor activations, int8 symmetric per-channel weights, calibrated on the
-/// first 256 training images in batches of 128.
+/// histogram-observed uint8 affine per-tensor activations, int8 symmetric per-channel weights, calibrated on 256 training
+/// images stratified by class (seeded; the notebook's first 256 with <see cref="Data.CalibrationSampling.First"/>) in batches of 128.
 /// </summary>
 /// <param name="CalibrationSampling">Which training images calibrate: the first N, a seeded random N, or N stratified by class.</param>
 /// <param name="CalibrationSeed">Seed of the random and stratified draws.</param>
@@ -14,12 +14,12 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Percentile">Used by the <c>percentile</c> observer, in (0, 100].</param>
 /// <param name="KeepFloat">Conv / linear layers left in FP32, by node name, as <c>set_module_name(name, None)</c>.</param>
 /// <param name="SensitivityImages">
-/// Test images on which the per-layer report measures the top-1 gain of leaving each layer alone in FP32; null skips it
-/// (unless a budget is set: see <see cref="ValidationImages"/>).
+/// Size of the validation split (training images, <see cref="ValidationSplit"/>) on which the per-layer report measures the
+/// top-1 gain of leaving each layer alone in FP32; null skips it (unless a budget or <c>auto</c> needs the split: see <see cref="ValidationImages"/>).
 /// </param>
 /// <param name="MaxAccuracyDrop">
 /// Accuracy budget in top-1 points against FP32, absolute: the most sensitive layers are left in FP32 one at a time
-/// until the drop on the validation subset is within it. Null: no budget.
+/// until the drop on the validation split is within it. Null: no budget.
 /// </param>
 /// <param name="BiasCorrection">
 /// NNCF's fast bias correction: each int8 layer's bias absorbs the mean output shift its quantization causes on the
@@ -38,19 +38,19 @@ public sealed record QuantizationOptions(
     int CalibrationBatchSize = 128,
     IReadOnlyList<string>? KeepFloat = null,
     int? SensitivityImages = null,
-    CalibrationSampling CalibrationSampling = CalibrationSampling.First,
+    CalibrationSampling CalibrationSampling = CalibrationSampling.Stratified,
     int CalibrationSeed = 0,
     double? MaxAccuracyDrop = null,
     bool BiasCorrection = false,
     bool CrossLayerEqualization = false)
 {
-    /// <summary>The validation subset of a budget or of <c>auto</c> when <see cref="SensitivityImages"/> does not name one.</summary>
+    /// <summary>The validation split's size for a budget or <c>auto</c> when <see cref="SensitivityImages"/> does not name one.</summary>
     public const int DefaultValidationImages = 1000;
 
     /// <summary>
-    /// The first this many test images form the validation subset of the per-layer accuracy gains, of the budget
-    /// search (which walks the report's ranking, so it needs those gains) and of the <c>auto</c> observer's choice; null
-    /// when none is asked for.
+    /// This many training images, drawn by <see cref="ValidationSplit.Draw"/> (never test images), form the validation split
+    /// of the per-layer accuracy gains, of the budget search (which walks the report's ranking, so it needs those gains) and
+    /// of the <c>auto</c> observer's choice; null when none is asked for.
     /// </summary>
     public int? ValidationImages =>
         SensitivityImages ?? (MaxAccuracyDrop is null && ActivationObserver != ActivationObserverNames.Auto ? null : DefaultValidationImages);

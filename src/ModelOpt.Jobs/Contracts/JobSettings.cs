@@ -31,7 +31,7 @@ public sealed class QuantizationSettings
 {
     [Required, ActivationObserverChoice,
      EngineDescription("Activation observer: {observers}. '{auto}' calibrates with each of {auto-candidates} and keeps the one " +
-        "scoring best on the validation subset (sensitivityImages test images, {validation-images} when not given); the convert " +
+        "scoring best on the validation split (sensitivityImages training images, {validation-images} when not given; never test images); the convert " +
         "stage's note and observer-selection.json say which won.")]
     public string ActivationObserver { get; set; } = ActivationObserverNames.Histogram;
 
@@ -54,14 +54,15 @@ public sealed class QuantizationSettings
         "a name the model does not have fails the job with the list of its layers.")]
     public List<string> KeepFloat { get; set => field = value ?? []; } = []; // "keepFloat": null is the empty list, not a failed job.
 
-    [Range(1, 1_000_000), Description("Test images on which the per-layer report measures the top-1 gain of leaving each layer alone " +
-        "in FP32 (one simulated run per layer); null reports SQNR and MSE only.")]
+    [Range(1, 1_000_000), Description("Size of the validation split: training images (seeded, stratified by class, outside the calibration " +
+        "sample while enough are left; listed in validation-split.json) on which the per-layer report measures the top-1 gain of " +
+        "leaving each layer alone in FP32 (one simulated run per layer), and the budget and 'auto' decide. Null reports SQNR and MSE only.")]
     public int? SensitivityImages { get; set; }
 
     [Range(0.0, 100.0), EngineDescription("Accuracy budget: the most top-1 points (absolute) the int8 model may lose against FP32 on the " +
-        "validation subset (sensitivityImages test images, {validation-images} when not given). Over it, the report's most sensitive layers are left " +
+        "validation split (sensitivityImages training images, {validation-images} when not given; the test set is only scored). Over it, the report's most sensitive layers are left " +
         "in FP32 one at a time, re-measuring, until the drop is within it; an unreachable budget still delivers the best model and " +
-        "says so in the convert stage's note. Null: no budget.")]
+        "says so in the convert stage's note, which gives the drop on the test images too. Null: no budget.")]
     public double? MaxAccuracyDrop { get; set; }
 
     [Description("Fast bias correction (NNCF): each int8 layer's bias absorbs the mean output shift its quantization causes on the calibration images.")]
@@ -73,8 +74,9 @@ public sealed class QuantizationSettings
     public bool CrossLayerEqualization { get; set; }
 
     [Required, AllowedValues("first", "random", "stratified"),
-     Description("Which training images calibrate: first (the notebook's first N) | random (seeded) | stratified (an equal share of every class, seeded).")]
-    public string CalibrationSampling { get; set; } = "first";
+     Description("Which training images calibrate: stratified (an equal share of every class, seeded; whatever the order of the files) | " +
+        "first (the notebook's first N; the convert stage's note warns when they miss classes) | random (seeded).")]
+    public string CalibrationSampling { get; set; } = "stratified";
 
     [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
     public int CalibrationSeed { get; set; }

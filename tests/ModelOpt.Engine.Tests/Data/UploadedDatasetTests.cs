@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Runtime.InteropServices;
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Data.Uploaded;
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Tests.Runtime;
 
 namespace ModelOpt.Engine.Tests.Data;
@@ -199,6 +200,51 @@ public class UploadedDatasetTests(FashionMnistFixture fashionMnist) : IClassFixt
             var labels = train.Labels.data<long>().ToArray();
             Assert.All(a.Indices.GroupBy(i => labels[i]), g => Assert.Equal(10, g.Count()));
         }
+    }
+
+    [Fact]
+    public void The_default_calibration_sample_covers_every_class_of_a_set_listed_class_by_class()
+    {
+        // An ImageFolder zip is listed class by class (ClassOrder): its first 256 images are of one or two classes.
+        using var unsorted = fashionMnist.Splits.Train.Take(2000);
+        using var train = unsorted.Subset(ClassOrder(unsorted));
+        var labels = train.Labels.data<long>().ToArray();
+        var defaults = new QuantizationOptions();
+
+        var sample = CalibrationSample.Draw(train, defaults.CalibrationImages, defaults.CalibrationSampling, defaults.CalibrationSeed, "ab");
+        var first = CalibrationSample.Draw(train, defaults.CalibrationImages, CalibrationSampling.First, defaults.CalibrationSeed, "ab");
+
+        Assert.Equal(CalibrationSampling.Stratified, sample.Sampling);
+        Assert.Equal(Enumerable.Range(0, 10).Select(c => (long)c), sample.Indices.Select(i => labels[i]).Distinct().Order());
+        Assert.Equal((10, 10), (sample.Classes, sample.ClassesCovered));
+        Assert.Null(sample.Warning);
+        var firstClasses = first.Indices.Select(i => labels[i]).Distinct().Count();
+        Assert.True(firstClasses < 10, $"the first 256 of a class-sorted set cover {firstClasses} classes");
+        Assert.Equal(firstClasses, first.ClassesCovered);
+        Assert.Contains($"covers only {firstClasses} of the 10 classes", first.Warning);
+    }
+
+    [Fact]
+    public void The_validation_split_is_seeded_stratified_training_images_outside_the_calibration_sample()
+    {
+        using var train = fashionMnist.Splits.Train.Take(2000);
+        var labels = train.Labels.data<long>().ToArray();
+        var calibration = CalibrationSample.Draw(train, 256, CalibrationSampling.Stratified, seed: 1, "ab");
+
+        var split = ValidationSplit.Draw(train, 500, seed: 1, calibration);
+
+        Assert.Equal(split.Indices, ValidationSplit.Draw(train, 500, seed: 1, calibration).Indices);
+        Assert.NotEqual(split.Indices, ValidationSplit.Draw(train, 500, seed: 2, calibration).Indices);
+        Assert.Equal(500, split.Indices.Distinct().Count());
+        Assert.Empty(split.Indices.Intersect(calibration.Indices));
+        Assert.False(split.OverlapsCalibration);
+        Assert.All(split.Indices.GroupBy(i => labels[i]), g => Assert.Equal(50, g.Count()));
+        Assert.Equal(CalibrationSample.Hash("ab", split.Indices), split.Sha256);
+        // Calibrated on every training image: nothing is left outside, so the split overlaps and says so.
+        var everything = CalibrationSample.Draw(train, 2000, CalibrationSampling.First, seed: 1, "ab");
+        var overlapping = ValidationSplit.Draw(train, 500, seed: 1, everything);
+        Assert.True(overlapping.OverlapsCalibration);
+        Assert.Equal(500, overlapping.Count);
     }
 
     private static void AssertMatches(string expectedFile, ImageDataset data, long[] shape)

@@ -81,6 +81,26 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     }
 
     [Fact]
+    public async Task A_calibration_sample_that_misses_classes_is_warned_about_in_the_converted_row_s_note()
+    {
+        // The first 8 training images cannot cover Fashion-MNIST's 10 classes.
+        var request = FashionMnistJob(trained.CheckpointPath) with
+        {
+            Quantization = new QuantizationOptions(CalibrationImages: 8, CalibrationBatchSize: 8, CalibrationSampling: CalibrationSampling.First),
+            Evaluation = new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
+        };
+        var pipeline = new OptimizationPipeline();
+        var calibrate = await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
+        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, Ignore(), CancellationToken.None);
+
+        var sample = calibrate.Calibration!;
+        using var firstEight = trained.Data.Train.Take(8);
+        var covered = firstEight.Labels.data<long>().ToArray().Distinct().Count();
+        Assert.Equal((10, covered), (sample.Classes, sample.ClassesCovered));
+        Assert.Contains($"calibration sample (first, 8 images) covers only {covered} of the 10 classes", Assert.Single(convert.Results).Note);
+    }
+
+    [Fact]
     public async Task Train_stage_writes_a_loadable_checkpoint_and_reports_loss()
     {
         var reports = new List<PipelineProgress>();

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
@@ -5,6 +7,7 @@ using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Pipeline.Stages;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Convert;
@@ -56,6 +59,14 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         Assert.True(delivered.Accuracy > allInt8.Accuracy, $"delivered {delivered.Accuracy:P2} vs all int8 {allInt8.Accuracy:P2}");
         Assert.Contains("met with 1 layer(s) (layer2.0.conv2)", delivered.Note);
         Assert.Contains(outcomes[PipelineStage.Calibrate].Artifacts, a => a.Name == JobWorkspace.AccuracyBudget);
+        // Decided on training images, never the test images it is scored on; the note gives the drop on both.
+        var split = JsonSerializer.Deserialize<ValidationSplit>(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.ValidationSplit)), CalibrateStage.SampleJson)!;
+        Assert.Equal(ValidationImages, split.Count);
+        Assert.False(split.OverlapsCalibration);
+        Assert.Contains(outcomes[PipelineStage.Calibrate].Artifacts, a => a.Name == JobWorkspace.ValidationSplit);
+        Assert.Contains($"on {ValidationImages} validation images of the training split", delivered.Note);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+            $"drop on the {fp32.ImagesScored} test images (scored only): {100 * (fp32.Accuracy - delivered.Accuracy):F2} pt"), delivered.Note);
 
         // The delivered files are the mixed model: TorchScript runs the layer as a float op, the QDQ export keeps its float weight.
         using var torchScript = TorchScriptInt8Model.Load(Path.Combine(workDirectory, JobWorkspace.Int8TorchScript));

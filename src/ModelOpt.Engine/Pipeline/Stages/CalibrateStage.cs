@@ -16,12 +16,12 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
 /// The whole of PyTorch's PTQ, in its three calls: prepare (BN folding, fusion, observers), calibration on N training
-/// images (the first N by default), and PyTorch's <c>convert_pt2e</c> (<c>QuantizePt2e.Convert</c>, in
+/// images (N stratified by class by default), and PyTorch's <c>convert_pt2e</c> (<c>QuantizePt2e.Convert</c>, in
 /// <c>Quantization/Convert/</c>: int8 weights and qparams in a <c>QuantizedGraph</c>). The converted graph is persisted as
 /// the plain int8 safetensors form. The pipeline stage named Convert, after this one, does not quantize: it lowers that
 /// graph to LibTorch's int8 kernels (<c>Runtime/TorchScript/</c>) and measures it. The per-layer sensitivity report is measured here,
 /// while the FP32 weights are at hand, and so are the <c>auto</c> observer's choice and the accuracy budget's search
-/// (which layers to leave in FP32).
+/// (which layers to leave in FP32), all three on a validation split of the training images (<see cref="ValidationSplit"/>).
 /// </summary>
 internal static class CalibrateStage
 {
@@ -49,11 +49,23 @@ internal static class CalibrateStage
         var batches = calibration.BatchCount(options.CalibrationBatchSize);
         var progress = new SynchronousProgress<CalibrationProgress>(p =>
             context.Report((double)p.BatchesDone / batches, $"calibrated on {p.Images} images ({p.BatchesDone}/{batches} batches)"));
-        using var validation = options.ValidationImages is { } images ? context.Data.Test.Take(images) : null;
+        if (sample.Warning is { } warning)
+        {
+            context.Report(0, warning);
+        }
         var artifacts = new List<StageArtifact>
         {
             context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json"),
         };
+        // Decisions are made on training images; the test set is only scored, by the stages that measure (ADR-009).
+        context.Workspace.Delete(JobWorkspace.ValidationSplit);
+        var split = options.ValidationImages is { } splitSize ? ValidationSplit.Draw(context.Data.Train, splitSize, options.CalibrationSeed, sample) : null;
+        if (split is not null)
+        {
+            context.Workspace.Write(JobWorkspace.ValidationSplit, path => File.WriteAllText(path, JsonSerializer.Serialize(split, SampleJson)));
+            artifacts.Add(context.Workspace.Artifact(JobWorkspace.ValidationSplit, "application/json"));
+        }
+        using var validation = split is null ? null : context.Data.Train.Subset(split.Indices);
         context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
         // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
@@ -62,13 +74,13 @@ internal static class CalibrateStage
         QuantizedGraph? autoWinner = null;
         if (options.ActivationObserver == ActivationObserverNames.Auto)
         {
-            context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {validation!.Count} test images");
+            context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {split!.Describe()}");
             (var selection, autoWinner) = ActivationObserverSelection.Select(
                 ActivationObserverNames.AutoCandidates,
                 observer => Quantize(fp32Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
-                candidate => DeliveredAccuracy.Measure(candidate, validation, options.CalibrationBatchSize, context.CancellationToken),
-                validation.Count);
+                candidate => DeliveredAccuracy.Measure(candidate, validation!, options.CalibrationBatchSize, context.CancellationToken),
+                split.Count);
             context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ObserverSelection, "application/json"));
             options = options with { ActivationObserver = selection.Winner };
@@ -82,19 +94,21 @@ internal static class CalibrateStage
         AccuracyBudgetOutcome? budget = null;
         if (options.MaxAccuracyDrop is { } maxDrop)
         {
-            context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {validation!.Count} test images");
-            var fp32 = AccuracyEvaluator.Measure(model.Forward, validation, batchSize: options.CalibrationBatchSize, cancellationToken: context.CancellationToken).Accuracy;
+            context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {split!.Describe()}");
+            // A budget always has a split (ValidationImages).
+            var images = validation!;
+            var fp32 = AccuracyEvaluator.Measure(model.Forward, images, batchSize: options.CalibrationBatchSize, cancellationToken: context.CancellationToken).Accuracy;
             double AccuracyWithFloatLayers(IReadOnlyList<string> floatLayers)
             {
                 if (floatLayers.Count == 0)
                 {
-                    return DeliveredAccuracy.Measure(quantized, validation, options.CalibrationBatchSize, context.CancellationToken);
+                    return DeliveredAccuracy.Measure(quantized, images, options.CalibrationBatchSize, context.CancellationToken);
                 }
                 // Calibrated again as the delivered mixed model is, below.
                 using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
-                return DeliveredAccuracy.Measure(mixed, validation, options.CalibrationBatchSize, context.CancellationToken);
+                return DeliveredAccuracy.Measure(mixed, images, options.CalibrationBatchSize, context.CancellationToken);
             }
-            budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, validation.Count, context.CancellationToken);
+            budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
         }

@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Runtime;
@@ -22,8 +26,9 @@ internal static class ConvertStage
             context.Workspace.Write(JobWorkspace.Int8TorchScript, model.Save);
             var size = new FileInfo(context.Workspace.PathOf(JobWorkspace.Int8TorchScript)).Length;
             var allLayersInt8 = context.Workspace.Has(JobWorkspace.Int8AllLayersSafeTensors);
-            var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: allLayersInt8 ? 0.5 : 1) with { Note = Note(context.Workspace) };
+            var measured = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: allLayersInt8 ? 0.5 : 1);
             var sample = CalibrateStage.RecordedSample(context.Workspace);
+            var metrics = measured with { Note = Note(context.Workspace, sample, measured) };
             var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
             {
                 Metrics = MetricsOf(metrics),
@@ -44,17 +49,31 @@ internal static class ConvertStage
     public const string AccuracyMetric = "accuracy";
     public const string ImagesScoredMetric = "images_scored";
 
-    /// <summary>What calibrate chose for this model (the <c>auto</c> observer's winner, the budget's FP32 layers), in words; null when nothing.</summary>
-    private static string? Note(JobWorkspace workspace)
+    /// <summary>
+    /// What calibrate chose for this model (the <c>auto</c> observer's winner, the budget's FP32 layers) and, when it
+    /// decided on the validation split, the drop on the test images beside the split's; a calibration sample that misses
+    /// classes is warned about. In words; null when nothing.
+    /// </summary>
+    private static string? Note(JobWorkspace workspace, CalibrationSample? sample, StageMetrics int8)
     {
         string? Read(string file, Func<string, string> describe) => workspace.Has(file) ? describe(File.ReadAllText(workspace.PathOf(file))) : null;
         var notes = new[]
         {
+            sample?.Warning,
             Read(JobWorkspace.CrossLayerEqualization, json => CrossLayerEqualizationResult.FromJson(json).Describe()),
             Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
             Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json).Describe()),
+            workspace.Has(JobWorkspace.ValidationSplit) ? Read(JobWorkspace.Fp32TestAccuracy, json => TestDrop(json, int8)) : null,
         }.OfType<string>().ToList();
         return notes.Count == 0 ? null : string.Join("; ", notes);
+    }
+
+    // Scored only, never decided on: what the user gets on images no choice was tuned to.
+    private static string TestDrop(string fp32Json, StageMetrics int8)
+    {
+        var fp32 = JsonSerializer.Deserialize<AccuracyResult>(fp32Json) ?? throw new JsonException("The FP32 accuracy file is empty.");
+        return string.Create(
+            CultureInfo.InvariantCulture, $"drop on the {int8.ImagesScored} test images (scored only): {100 * (fp32.Accuracy - int8.Accuracy):F2} pt");
     }
 
     // The model the budget rejected, measured beside the delivered one: the latency the FP32 layers cost. Not delivered.

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using ModelOpt.Engine.Evaluation;
+
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>The FP32 model's size, accuracy and latency, as the notebook measures the full model.</summary>
@@ -9,6 +12,8 @@ internal static class EvaluateFp32Stage
     {
         var model = context.OpenFp32();
         var metrics = ModelMeasurement.Measure(context, Backend, model.Forward, model.SizeBytes);
+        var accuracy = new AccuracyResult((int)Math.Round(metrics.Accuracy * metrics.ImagesScored), metrics.ImagesScored);
+        context.Workspace.Write(JobWorkspace.Fp32TestAccuracy, path => File.WriteAllText(path, JsonSerializer.Serialize(accuracy)));
         return new StageProducts([metrics], []);
     }
 }

@@ -64,7 +64,7 @@ public sealed record ActivationObserverSelection(string Winner, int ValidationIm
 
     /// <summary>One sentence for the job's results.</summary>
     public string Describe() =>
-        $"observer auto: {Winner} won on {ValidationImages} test images (" +
+        $"observer auto: {Winner} won on {ValidationImages} validation images of the training split (" +
         string.Join(", ", Accuracies.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key} {100 * a.Value:F2} %"))) + ")";
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
