@@ -47,6 +47,36 @@ public class OnnxPipelineTests
         Assert.Equal([2L, 10], logits.shape);
     }
 
+    /// <summary>
+    /// ConvNeXt and DenseNet keep FP32 ops whose constants (LayerNorm's, a BatchNorm's scale and shift) live in the
+    /// graph: Convert, in a fresh pipeline, rebuilds the int8 graph from its checkpoint and the ONNX file, and those
+    /// constants must outlive the architecture it was rebuilt from.
+    /// </summary>
+    [Theory]
+    [InlineData("convnext_tiny_opset13.onnx")]
+    [InlineData("densenet121_opset17.onnx")]
+    public async Task A_zoo_onnx_model_with_float_op_constants_converts_in_a_fresh_pipeline(string file)
+    {
+        using var work = new TempDirectory();
+        var path = ZooOnnxFixtures.PathOf(file);
+        var request = new OptimizationRequest(
+            OnnxModelName.Of(file), DatasetCatalog.SyntheticName, null, path,
+            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
+            new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Compile: false);
+
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            await new OptimizationPipeline().RunStageAsync(stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+        }
+
+        var manifest = Int8Manifest.FromJson(File.ReadAllText(work.File(JobWorkspace.Int8Manifest)));
+        Assert.True(manifest.Fp32Nodes is { Count: > 0 });
+        using var reloaded = TorchScriptInt8Model.Load(work.File(JobWorkspace.Int8TorchScript));
+        using var logits = reloaded.Run(ones(2, 3, 32, 32));
+        Assert.Equal([2L, 10], logits.shape);
+        Assert.True(logits.isfinite().all().item<bool>());
+    }
+
     [Fact]
     public async Task An_onnx_model_whose_input_differs_from_the_dataset_is_an_input_error()
     {

@@ -191,6 +191,10 @@ public static class Int8SafeTensorsCheckpoint
                             var linearWeight = weights[linear.Name] = TakeWeight(tensors, linear.Name, linear.Weight.shape, perChannel.Contains(linear.Name));
                             nodes.Add(linear with { Weight = Owned(owned, Dequantize(linearWeight)), Bias = Owned(owned, linearWeight.Bias?.clone()) });
                             break;
+                        case ConstantNode constant:
+                            // A float op's constant belongs to the architecture, which is disposed below: the graph keeps a copy.
+                            nodes.Add(constant with { Value = Owned(owned, constant.Value.detach().clone())! });
+                            break;
                         default:
                             nodes.Add(node);
                             break;
