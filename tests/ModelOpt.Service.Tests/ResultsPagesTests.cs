@@ -67,7 +67,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         // The charts draw exactly the API's figures, one bar per measured form, the std as error bars.
         var forms = MeasuredForm.Of(job);
         Assert.True(forms.Count >= 3, $"only {forms.Count} forms");
-        AssertBars(driver, "chart-accuracy", forms.Select(f => (f.Label, f.Result.Accuracy)));
+        AssertBars(driver, "chart-accuracy", forms.Select(f => (f.Label, f.Result.Accuracy!.Value)));
         AssertBars(driver, "chart-size", forms.Select(f => (f.Label, f.Result.SizeMb)));
         AssertBars(driver, "chart-latency", forms.Select(f => (f.Label, f.Result.LatencyMeanMs)));
         var spreads = driver.FindElements(By.CssSelector("#chart-latency .error-bar")).ToDictionary(e => e.GetAttribute("data-label")!, e => Parse(e.GetAttribute("data-spread")));
@@ -78,7 +78,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         var points = driver.FindElements(By.CssSelector("#chart-scatter circle.point"));
         Assert.Equal(forms.Count, points.Count);
         Assert.Equal(forms.Select(f => f.Result.LatencyMeanMs), points.Select(p => Parse(p.GetAttribute("data-x"))));
-        Assert.Equal(forms.Select(f => f.Result.Accuracy), points.Select(p => Parse(p.GetAttribute("data-y"))));
+        Assert.Equal(forms.Select(f => f.Result.Accuracy!.Value), points.Select(p => Parse(p.GetAttribute("data-y"))));
         Assert.Equal(forms.Count(f => f.Rejected), driver.FindElements(By.CssSelector("#results tr.rejected")).Count);
         Assert.All(job.Artifacts, a => Assert.Contains(a.Sha256, driver.FindElement(By.Id("artifacts")).Text));
         var layers = (await client.GetFromJsonAsync<List<JobLayerDto>>($"/api/jobs/{jobId}/layers", ApiClient.Json))!;

@@ -59,5 +59,6 @@ public sealed class CompareModel(JobServices services) : PageModel
     public static string Name(JobDto job) => $"{Format.ShortId(job.Id)} {job.Spec.Quantization.ActivationObserver}";
 
     public IReadOnlyList<ChartPoint> Points() =>
-        Jobs.SelectMany(job => MeasuredForm.Of(job).Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy, Name(job)))).ToList();
+        Jobs.SelectMany(job => MeasuredForm.Of(job).Where(f => f.Result.Accuracy is not null)
+            .Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy!.Value, Name(job)))).ToList();
 }

@@ -9,6 +9,9 @@ public static class Format
 
     public static string Percent(double fraction) => (fraction * 100).ToString("0.00", Invariant) + " %";
 
+    /// <summary>A generic job's forms have no accuracy: a dash.</summary>
+    public static string Percent(double? fraction) => fraction is { } value ? Percent(value) : "—";
+
     public static string Milliseconds(double ms) => ms.ToString(ms < 100 ? "0.00" : "0.0", Invariant) + " ms";
 
     public static string LatencyWithSpread(double mean, double std) => $"{Milliseconds(mean)} ± {std.ToString("0.0", Invariant)}";

@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Jobs.Contracts;
@@ -12,9 +13,11 @@ public sealed record JobSummaryDto(
     DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt, string? Error, JobHeadline? Headline);
 
 /// <summary>One row of the notebook's results table.</summary>
+/// <param name="Accuracy">Top-1 on the test images; null for a generic job's forms, which carry <paramref name="Fidelity"/> instead.</param>
+/// <param name="Fidelity">Per graph output, against the FP32 model on the same images; null where the form was not compared.</param>
 public sealed record StageResultDto(
-    string Backend, string Device, long SizeBytes, double SizeMb, double Accuracy, int ImagesScored,
-    double LatencyMeanMs, double LatencyStdMs, int BatchSize, bool Selected, string? Note);
+    string Backend, string Device, long SizeBytes, double SizeMb, double? Accuracy, int ImagesScored,
+    double LatencyMeanMs, double LatencyStdMs, int BatchSize, bool Selected, string? Note, IReadOnlyList<OutputFidelity>? Fidelity);
 
 public enum StageState
 {

@@ -7,6 +7,7 @@ namespace ModelOpt.Jobs.Contracts;
 /// A job's result in one line: the FP32 model, the converted int8 model, and the form the job delivers (the compile
 /// stage's pick, or the converted model when the job did not compile). Null until the FP32 and converted forms are measured.
 /// </summary>
+/// <param name="Fp32Accuracy">Top-1 on the test images; the three accuracies are null for a generic job, whose forms carry fidelity instead.</param>
 /// <param name="SpeedUp">The FP32 eager model's latency (the notebook's baseline) over the delivered form's, same batch size.</param>
 /// <param name="SizeRatio">The delivered form's size over the FP32 size.</param>
 /// <param name="FastestFp32Backend">The fastest FP32 form measured: the eager model, or ONNX Runtime's optimized FP32 model when the job compiled.</param>
@@ -15,7 +16,7 @@ namespace ModelOpt.Jobs.Contracts;
 /// <param name="Fp32ImagesScored">Test images the FP32 accuracy was measured on (the same images when it equals <c>ImagesScored</c>).</param>
 /// <param name="DeliveredArtifact">The artifact that holds the delivered form (e.g. <c>model-int8.onnx</c>).</param>
 public sealed record JobHeadline(
-    double Fp32Accuracy, double Int8Accuracy, double DeliveredAccuracy, double Fp32LatencyMs, double DeliveredLatencyMs,
+    double? Fp32Accuracy, double? Int8Accuracy, double? DeliveredAccuracy, double Fp32LatencyMs, double DeliveredLatencyMs,
     double SpeedUp, double SizeRatio, string DeliveredBackend,
     string FastestFp32Backend, double FastestFp32LatencyMs, double SpeedUpOverFastestFp32, int ImagesScored, int Fp32ImagesScored,
     string? DeliveredArtifact)

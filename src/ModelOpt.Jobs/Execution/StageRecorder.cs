@@ -73,6 +73,7 @@ public sealed class StageRecorder(IServiceScopeFactory scopes, IArtifactTransfer
                 Selected = m.Selected,
                 Note = m.Note,
                 StageDurationMs = outcome.Duration.TotalMilliseconds,
+                Fidelity = m.Fidelity?.ToList(),
             });
         }
         if (outcome.Layers is { } layers)

@@ -1,3 +1,4 @@
+using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Jobs.Model;
@@ -12,7 +13,8 @@ public sealed class StageResult
     public required string Backend { get; set; }
     public required string Device { get; set; }
     public long SizeBytes { get; set; }
-    public double Accuracy { get; set; }
+    /// <summary>Top-1 against the labels; null for a generic job's forms.</summary>
+    public double? Accuracy { get; set; }
     public int ImagesScored { get; set; }
     public double LatencyMeanMs { get; set; }
     public double LatencyStdMs { get; set; }
@@ -20,4 +22,7 @@ public sealed class StageResult
     public bool Selected { get; set; }
     public string? Note { get; set; }
     public double StageDurationMs { get; set; }
+
+    /// <summary>Per graph output, against FP32 on the same images (stored as JSON); null where the stage measured none.</summary>
+    public List<OutputFidelity>? Fidelity { get; set; }
 }

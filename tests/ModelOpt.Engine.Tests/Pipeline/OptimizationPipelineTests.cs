@@ -39,11 +39,11 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         var fp32 = Assert.Single(outcomes[0].Results);
         var int8 = Assert.Single(outcomes[2].Results);
         Assert.Equal(TestImages, fp32.ImagesScored);
-        Assert.True(Math.Abs(fp32.Accuracy - int8.Accuracy) < 0.01, $"FP32 {fp32.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
+        Assert.True(Math.Abs(fp32.Accuracy!.Value - int8.Accuracy!.Value) < 0.01, $"FP32 {fp32.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
         Assert.True(int8.SizeBytes < 0.35 * fp32.SizeBytes, $"int8 {int8.SizeBytes} B vs FP32 {fp32.SizeBytes} B");
 
         var selected = Assert.Single(outcomes[3].Results, m => m.Selected);
-        Assert.True(CandidateSelection.KeepsAccuracy(selected.Accuracy, int8.Accuracy), $"{selected.Backend} {selected.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
+        Assert.True(CandidateSelection.KeepsAccuracy(selected.Accuracy!.Value, int8.Accuracy!.Value), $"{selected.Backend} {selected.Accuracy:P2} vs int8 {int8.Accuracy:P2}");
         Assert.All(outcomes.SelectMany(o => o.Artifacts), a => Assert.True(File.Exists(a.Path), a.Path));
         Assert.Contains(outcomes[3].Artifacts, a => a.Name == JobWorkspace.Int8Onnx);
 

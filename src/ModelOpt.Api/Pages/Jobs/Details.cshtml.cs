@@ -39,13 +39,16 @@ public sealed class DetailsModel(JobServices services) : PageModel
         return Page();
     }
 
-    public IReadOnlyList<ChartBar> Bars(Func<StageResultDto, double> value, bool withSpread = false) =>
-        Forms.Select(f => new ChartBar(f.Label, value(f.Result), withSpread ? f.Result.LatencyStdMs : null, f.Result.Selected && !f.Rejected)).ToList();
+    /// <summary>One bar per measured form that has the value (a generic job's forms have no accuracy).</summary>
+    public IReadOnlyList<ChartBar> Bars(Func<StageResultDto, double?> value, bool withSpread = false) =>
+        Forms.Where(f => value(f.Result) is not null)
+            .Select(f => new ChartBar(f.Label, value(f.Result)!.Value, withSpread ? f.Result.LatencyStdMs : null, f.Result.Selected && !f.Rejected)).ToList();
 
     /// <summary>One bar per int8 layer: its SQNR against FP32; the layer the report ranks first is marked.</summary>
     public IReadOnlyList<ChartBar> LayerBars() =>
         Layers.Select((l, i) => new ChartBar(l.Layer, l.SqnrDb, Highlighted: i == 0)).ToList();
 
     public IReadOnlyList<ChartPoint> Points() =>
-        Forms.Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy, f.Rejected ? "rejected" : "measured")).ToList();
+        Forms.Where(f => f.Result.Accuracy is not null)
+            .Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy!.Value, f.Rejected ? "rejected" : "measured")).ToList();
 }

@@ -94,7 +94,7 @@ internal static class ConvertStage
     private static Dictionary<string, double> MetricsOf(StageMetrics metrics) => new()
     {
         ["size_bytes"] = metrics.SizeBytes,
-        [AccuracyMetric] = metrics.Accuracy,
+        [AccuracyMetric] = metrics.Accuracy!.Value,
         [ImagesScoredMetric] = metrics.ImagesScored,
         ["latency_mean_ms"] = metrics.LatencyMeanMs,
         ["latency_std_ms"] = metrics.LatencyStdMs,

@@ -12,7 +12,7 @@ internal static class EvaluateFp32Stage
     {
         var model = context.OpenFp32();
         var metrics = ModelMeasurement.Measure(context, Backend, model.Forward, model.SizeBytes);
-        var accuracy = new AccuracyResult((int)Math.Round(metrics.Accuracy * metrics.ImagesScored), metrics.ImagesScored);
+        var accuracy = new AccuracyResult((int)Math.Round(metrics.Accuracy!.Value * metrics.ImagesScored), metrics.ImagesScored);
         context.Workspace.Write(JobWorkspace.Fp32TestAccuracy, path => File.WriteAllText(path, JsonSerializer.Serialize(accuracy)));
         return new StageProducts([metrics], []);
     }

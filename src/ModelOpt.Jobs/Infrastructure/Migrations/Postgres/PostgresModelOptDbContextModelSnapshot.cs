@@ -503,7 +503,7 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<double>("Accuracy")
+                    b.Property<double?>("Accuracy")
                         .HasColumnType("double precision");
 
                     b.Property<string>("Backend")
@@ -518,6 +518,10 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Fidelity")
+                        .HasColumnType("text")
+                        .HasColumnName("fidelity_json");
 
                     b.Property<int>("ImagesScored")
                         .HasColumnType("integer");

@@ -490,7 +490,7 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<double>("Accuracy")
+                    b.Property<double?>("Accuracy")
                         .HasColumnType("REAL");
 
                     b.Property<string>("Backend")
@@ -505,6 +505,10 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Fidelity")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("fidelity_json");
 
                     b.Property<int>("ImagesScored")
                         .HasColumnType("INTEGER");
