@@ -10,13 +10,15 @@ namespace ModelOpt.Engine.Data;
 /// <param name="Mean">Per channel, or one value for every channel.</param>
 /// <param name="Std">Per channel, or one value for every channel.</param>
 /// <param name="Antialias">torchvision's <c>antialias</c> for downscaling; off by default, as the notebook's fixture was made.</param>
+/// <param name="ChannelOrder">BGR reverses the three channels before Normalize (mean and std are in the model's order).</param>
 public sealed record ImagePreprocessing(
     IReadOnlyList<int>? Resize = null,
     IReadOnlyList<int>? CenterCrop = null,
     ColorConversion Color = ColorConversion.None,
     IReadOnlyList<double>? Mean = null,
     IReadOnlyList<double>? Std = null,
-    bool Antialias = false)
+    bool Antialias = false,
+    ChannelOrder ChannelOrder = ChannelOrder.Rgb)
 {
     public const double DefaultMean = 0.5;
     public const double DefaultStd = 0.5;
@@ -63,6 +65,10 @@ public sealed record ImagePreprocessing(
             return "centerCrop takes one value (a square) or two (height, width), each 1-4096.";
         }
         var output = OutputChannels(channels);
+        if (ChannelOrder == ChannelOrder.Bgr && output != 3)
+        {
+            return $"channelOrder bgr reorders three channels; the transformed images have {output}.";
+        }
         foreach (var (name, values) in new[] { ("mean", MeanOrDefault), ("std", StdOrDefault) })
         {
             if (values.Count != 1 && values.Count != output)
@@ -101,6 +107,10 @@ public sealed record ImagePreprocessing(
                 break;
         }
         steps.Add("ToTensor()");
+        if (ChannelOrder == ChannelOrder.Bgr)
+        {
+            steps.Add("RGB→BGR (x[:, [2, 1, 0]])");
+        }
         steps.Add($"Normalize(({Join(MeanOrDefault)}), ({Join(StdOrDefault)}))");
         return string.Join(" → ", steps);
 

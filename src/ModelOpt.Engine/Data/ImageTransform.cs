@@ -5,7 +5,7 @@ namespace ModelOpt.Engine.Data;
 /// <summary>
 /// A job's <see cref="ImagePreprocessing"/> applied to a whole batch of equal-sized images: scale uint8 to [0,1]
 /// (float32 images are taken as already scaled, as ToTensor leaves them), colour conversion, bilinear resize
-/// (align_corners=False, as torch.nn.functional.interpolate), center crop, normalize. The default is the notebook's
+/// (align_corners=False, as torch.nn.functional.interpolate), center crop, channel order, normalize. The default is the notebook's
 /// transform: resize to 32x32, then Normalize((0.5,), (0.5,)).
 /// </summary>
 /// <remarks>
@@ -41,6 +41,10 @@ public static class ImageTransform
         if (cropHeight != height || cropWidth != width)
         {
             x = CenterCrop(x, cropHeight, cropWidth);
+        }
+        if (preprocessing.ChannelOrder == ChannelOrder.Bgr)
+        {
+            x = x.flip(1);
         }
         var channels = x.shape[1];
         var mean = PerChannel(preprocessing.MeanOrDefault, channels);

@@ -12,6 +12,7 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Preprocessing">The input transform; null is the notebook's.</param>
 /// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
 /// <param name="Compile">Whether the compile stage runs; without it the job ends after Convert.</param>
+/// <param name="OutputName">The ONNX graph output the job measures; null takes the first.</param>
 public sealed record OptimizationRequest(
     string Model,
     string Dataset,
@@ -24,4 +25,5 @@ public sealed record OptimizationRequest(
     UploadedDatasetFile? UploadedDataset = null,
     ImagePreprocessing? Preprocessing = null,
     DatasetSplitOptions? Split = null,
-    bool Compile = true);
+    bool Compile = true,
+    string? OutputName = null);

@@ -28,9 +28,10 @@ public sealed class CreateJobRequest
     public CompileSettings Compile { get; set; } = new();
     public PreprocessingSettings Preprocessing { get; set; } = new();
     public SplitSettings Split { get; set; } = new();
+    public OutputSettings Output { get; set; } = new();
 
     public JobSpec ToSpec() => new()
     {
-        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split,
+        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split, Output = Output,
     };
 }

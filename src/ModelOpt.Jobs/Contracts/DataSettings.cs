@@ -27,7 +27,12 @@ public sealed class PreprocessingSettings
     [Description("Antialiased downscaling, as torchvision's antialias=True. Off by default, as the notebook's reference was made.")]
     public bool Antialias { get; set; }
 
-    public ImagePreprocessing ToEngine() => new(Resize, CenterCrop, Enum.Parse<ColorConversion>(Color, ignoreCase: true), Mean, Std, Antialias);
+    [Required, AllowedValues("rgb", "bgr"),
+     Description("Channel order the model expects: rgb | bgr (a model trained on OpenCV's images; the channels are reversed before Normalize, so mean and std are given in BGR order).")]
+    public string ChannelOrder { get; set; } = "rgb";
+
+    public ImagePreprocessing ToEngine() => new(Resize, CenterCrop, Enum.Parse<ColorConversion>(Color, ignoreCase: true), Mean, Std, Antialias,
+        Enum.Parse<ChannelOrder>(ChannelOrder, ignoreCase: true));
 }
 
 /// <summary>How a dataset uploaded as one set (class folders at the zip's root) is split into train and test for this job.</summary>

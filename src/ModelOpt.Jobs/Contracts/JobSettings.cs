@@ -113,6 +113,14 @@ public sealed class CompileSettings
     public bool Enabled { get; set; } = true;
 }
 
+/// <summary>Which of the model's outputs the job reads, and what it is for.</summary>
+public sealed class OutputSettings
+{
+    [MaxLength(256), Description("The ONNX graph output the job measures, by name; null takes the first, as exporters write the logits first. " +
+        "An ONNX checkpoint only: a name the graph does not have is refused with the list of its outputs.")]
+    public string? Name { get; set; }
+}
+
 /// <summary>Everything about a job's run besides model, data and checkpoint; stored with the job as JSON.</summary>
 public sealed class JobSpec
 {
@@ -122,4 +130,5 @@ public sealed class JobSpec
     public CompileSettings Compile { get; set; } = new();
     public PreprocessingSettings Preprocessing { get; set; } = new();
     public SplitSettings Split { get; set; } = new();
+    public OutputSettings Output { get; set; } = new();
 }

@@ -1,0 +1,10 @@
+namespace ModelOpt.Engine.Data;
+
+/// <summary>The order of a 3-channel model's input channels: the images are read as RGB; a model trained on OpenCV's images expects BGR.</summary>
+public enum ChannelOrder
+{
+    Rgb,
+
+    /// <summary>Channels reversed after the colour conversion and before Normalize, so mean and std are given in the model's (BGR) order.</summary>
+    Bgr,
+}
