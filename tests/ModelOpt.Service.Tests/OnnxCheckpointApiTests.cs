@@ -121,6 +121,43 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_graph_with_dynamic_height_and_width_runs_at_the_jobs_preprocessing_size_with_bgr_input()
+    {
+        const string file = "other_exporter_bgr_dynamic_hw_opset11.onnx";
+        var response = await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(file), file));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        var checkpoint = await response.ReadAsync<CheckpointDto>();
+
+        // The graph divides by 1/std itself and reads OpenCV's BGR 0-255 pixels: ToTensor's [0, 1] is scaled back by std.
+        var preprocessing = new { resize = new[] { 48, 64 }, channelOrder = "bgr", mean = new[] { 0.0 }, std = new[] { 1 / 255.0 } };
+        var unknownOutput = await (await client.PostAsJsonAsync("/api/jobs",
+                new { dataset = "synthetic", checkpointId = checkpoint.Id, preprocessing, output = new { name = "scores" } }, ApiClient.Json))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("its outputs are logits", unknownOutput.GetProperty("detail").GetString());
+        var grey = await (await client.PostAsJsonAsync("/api/jobs",
+                new { dataset = "synthetic", checkpointId = checkpoint.Id, preprocessing = new { resize = new[] { 48, 64 }, color = "grayscale" } }, ApiClient.Json))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("The ONNX model takes [3, 48, 64] images and gives 10 classes", grey.GetProperty("errors").GetProperty("dataset")[0].GetString());
+
+        var job = await client.SubmitAsync(new
+        {
+            dataset = "synthetic",
+            checkpointId = checkpoint.Id,
+            preprocessing,
+            output = new { name = "logits" },
+            quantization = new { calibrationImages = 32, calibrationBatchSize = 32 },
+            evaluation = new { testSubset = 64, latencyBatchSize = 8, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s");
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        var manifest = await client.GetStringAsync(job.Artifacts.Single(a => a.Name == JobWorkspace.Int8Manifest).Url);
+        Assert.Contains("\"channel_order\": \"bgr\"", manifest);
+        Assert.Contains("[3,48,64]", manifest.Replace(" ", "").Replace("\n", ""));
+    }
+
+    [Fact]
     public async Task A_job_without_a_model_or_an_onnx_checkpoint_is_a_400()
     {
         var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic" }, ApiClient.Json);

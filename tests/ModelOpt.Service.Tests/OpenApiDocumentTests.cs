@@ -42,7 +42,7 @@ public sealed class OpenApiDocumentTests
         Assert.Equal("object", schema["type"]!.GetValue<string>());
         Assert.Equal(["file"], schema["required"]!.AsArray().Select(r => r!.GetValue<string>()));
         Assert.Equal("binary", schema["properties"]!["file"]!["format"]!.GetValue<string>());
-        Assert.Contains("200 MiB", schema["properties"]!["file"]!["description"]!.GetValue<string>());
+        Assert.Contains("600 MiB", schema["properties"]!["file"]!["description"]!.GetValue<string>());
         Assert.Equal("string", schema["properties"]!["model"]!["type"]!.GetValue<string>());
         // The model travels in the form only; the one parameter is the optional Idempotency-Key header.
         Assert.Equal(["Idempotency-Key"], upload["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>()));

@@ -83,8 +83,7 @@ public static class CheckpointEndpoints
             return earlier;
         }
         CheckpointFormat format;
-        long[]? input = null;
-        long? classes = null;
+        long? channels = null, height = null, width = null, classes = null;
         if (fileName.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (model is not null)
@@ -93,7 +92,8 @@ public static class CheckpointEndpoints
             }
             // The importer a job will use reads the whole graph: an op it cannot map is refused now, not in a job.
             var onnx = OnnxCheckpointInspector.Inspect(temp.Path, fileName);
-            (model, format, input, classes) = (onnx.Model, CheckpointFormat.Onnx, onnx.InputShape, onnx.NumClasses);
+            (model, format, classes) = (onnx.Model, CheckpointFormat.Onnx, onnx.NumClasses);
+            (channels, height, width) = (onnx.Channels, onnx.Height, onnx.Width);
         }
         else
         {
@@ -112,7 +112,7 @@ public static class CheckpointEndpoints
             format = layout.Format!.Value;
             if (inferred is not null)
             {
-                (input, classes) = ([inferred.InputChannels], inferred.NumClasses);
+                (channels, classes) = (inferred.InputChannels, inferred.NumClasses);
             }
         }
 
@@ -123,9 +123,9 @@ public static class CheckpointEndpoints
             Format = format,
             Model = model,
             SizeBytes = temp.SizeBytes,
-            InputChannels = input is null ? null : (int)input[0],
-            InputHeight = input is [_, var height, _] ? (int)height : null,
-            InputWidth = input is [_, _, var width] ? (int)width : null,
+            InputChannels = (int?)channels,
+            InputHeight = (int?)height,
+            InputWidth = (int?)width,
             NumClasses = (int?)classes,
             Sha256 = temp.Sha256,
             RelativePath = "",

@@ -99,6 +99,7 @@ public static class JobEndpoints
         request.Compile ??= new();
         request.Preprocessing ??= new();
         request.Split ??= new();
+        request.Output ??= new();
         RequestValidator.NormalizeChoices(request);
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } earlier)
         {
@@ -137,12 +138,16 @@ public static class JobEndpoints
         {
             errors["model"] = [ModelCatalog.UnknownModelReason(model)];
         }
+        if (!onnx && request.Output.Name is not null)
+        {
+            errors["output.name"] = ["Only an ONNX checkpoint has named outputs to choose from: leave output.name out."];
+        }
         if (errors.Count == 0)
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
             dataset!.Check(preprocessing, onnx ? null : checkpoint, errors);
-            if (onnx && errors.Count == 0 && OnnxInputMismatch(checkpoint!, dataset, preprocessing) is { } mismatch)
+            if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, request, services.Store), dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
@@ -371,17 +376,34 @@ public static class JobEndpoints
         && JsonSerializer.Serialize(request.ToSpec(), SpecJson) == JsonSerializer.Serialize(job.Spec, SpecJson);
 
 
-    /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
-    private static string? OnnxInputMismatch(Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    /// <summary>
+    /// The ONNX model as the job will read it: as checked at upload, or — when its H and W are dynamic or the job names an
+    /// output — imported now at the size the job's preprocessing gives, so a shape or output it cannot take is refused
+    /// here (400/422), not in the job.
+    /// </summary>
+    private static OnnxCheckpointInspector.Summary OnnxModelFor(Checkpoint checkpoint, JobDataset dataset, CreateJobRequest request, ArtifactStore store)
     {
-        long[] inputShape = [checkpoint.InputChannels ?? 0, checkpoint.InputHeight ?? 0, checkpoint.InputWidth ?? 0];
-        var classes = checkpoint.NumClasses;
+        if (checkpoint is { InputHeight: { } fixedHeight, InputWidth: { } fixedWidth } && request.Output.Name is null)
+        {
+            return new OnnxCheckpointInspector.Summary(checkpoint.Model!, checkpoint.InputChannels ?? 0, fixedHeight, fixedWidth,
+                checkpoint.NumClasses is { } classes ? [classes] : null);
+        }
+        var preprocessing = request.Preprocessing.ToEngine();
+        var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
+        return OnnxCheckpointInspector.InspectAt(store.FullPath(checkpoint.RelativePath), checkpoint.FileName, height, width, request.Output.Name);
+    }
+
+    /// <summary>Why the ONNX model cannot take the dataset's images (channels, size, classes); null when it can.</summary>
+    private static string? OnnxInputMismatch(OnnxCheckpointInspector.Summary model, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    {
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
-        return inputShape.SequenceEqual(images) && classes == dataset.Classes
+        long[] input = [model.Channels, model.Height ?? height, model.Width ?? width];
+        // An output that is not (N, C) logits is not compared with the dataset's classes.
+        return input.SequenceEqual(images) && (model.NumClasses is null || model.NumClasses == dataset.Classes)
             ? null
-            : $"The ONNX model takes [{string.Join(", ", inputShape)}] images and gives {classes} classes; dataset '{dataset.Name}' gives " +
-              $"[{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
+            : $"The ONNX model takes [{string.Join(", ", input)}] images{(model.NumClasses is { } classes ? $" and gives {classes} classes" : "")}; " +
+              $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
     }
 
     /// <summary>

@@ -46,11 +46,12 @@ public sealed class Fp32Model : IDisposable
     /// <exception cref="OnnxFormatException">The ONNX file is not readable.</exception>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map.</exception>
     /// <exception cref="ArgumentException">An ONNX model without its file, or whose input or classes differ from the data's.</exception>
-    public static Fp32Model Open(string modelName, long[] inputShape, long numClasses, string? checkpointPath)
+    /// <param name="outputName">The ONNX graph output to read; null takes the first.</param>
+    public static Fp32Model Open(string modelName, long[] inputShape, long numClasses, string? checkpointPath, string? outputName = null)
     {
         if (OnnxModelName.IsOnnx(modelName))
         {
-            return FromOnnx(checkpointPath ?? throw new ArgumentException($"Model {modelName} needs its ONNX file as the checkpoint."), inputShape, numClasses);
+            return FromOnnx(checkpointPath ?? throw new ArgumentException($"Model {modelName} needs its ONNX file as the checkpoint."), inputShape, numClasses, outputName);
         }
         var model = ModelZoo.Create(modelName, inputShape[0], numClasses);
         try
@@ -72,9 +73,10 @@ public sealed class Fp32Model : IDisposable
     }
 
     /// <inheritdoc cref="Open"/>
-    public static Fp32Model FromOnnx(string path, long[] inputShape, long numClasses)
+    /// <remarks>A graph with a dynamic H and W is imported at the size the data gives.</remarks>
+    public static Fp32Model FromOnnx(string path, long[] inputShape, long numClasses, string? outputName = null)
     {
-        var imported = OnnxImporter.Import(path);
+        var imported = OnnxImporter.Import(path, new OnnxImportOptions(inputShape[1], inputShape[2], outputName));
         if (!imported.InputShape.SequenceEqual(inputShape) || imported.NumClasses != numClasses)
         {
             imported.Dispose();

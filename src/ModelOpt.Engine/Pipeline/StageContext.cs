@@ -52,7 +52,7 @@ internal sealed class StageContext(
         }
     }
 
-    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Classes, Request.UploadedDataset?.ClassNames);
+    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Classes, Request.UploadedDataset?.ClassNames, Request.OutputName);
 
     /// <summary>The dataset's identity for the calibration sample's hash: the upload's SHA-256, or that of the built-in set's files.</summary>
     public string DatasetSha256() => Request.UploadedDataset?.Sha256
@@ -73,8 +73,8 @@ internal sealed class StageContext(
         var checkpoint = Workspace.Fp32Checkpoint(Request);
         var shape = InputShape;
         return memory.Get(
-            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{JobMemory.FileIdentity(checkpoint)}",
-            () => Fp32Model.Open(Request.Model, shape, Classes, checkpoint));
+            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{JobMemory.FileIdentity(checkpoint)}|{Request.OutputName}",
+            () => Fp32Model.Open(Request.Model, shape, Classes, checkpoint, Request.OutputName));
     }
 
     /// <summary>The calibrate stage's int8 graph, rebuilt from its safetensors file. The job's memory owns it: do not dispose it.</summary>

@@ -97,20 +97,9 @@ public static class OnnxImporter
         IReadOnlyDictionary<string, Tensor> inputValues, string? outputName)
     {
         var graph = model.Graph;
-        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => (long?)o.Version).FirstOrDefault()
-            ?? throw new OnnxFormatException(sourceName, "it imports no default-domain opset.");
-        if (opset is < MinOpset or > MaxOpset)
-        {
-            throw new UnsupportedOnnxModelException(sourceName, [new("opset", opset.ToString(), $"opsets {MinOpset}-{MaxOpset} are mapped.", IsNode: false)]);
-        }
-
+        var opset = DefaultOpset(model, sourceName);
         var names = NodeNames(graph);
-        var unknown = graph.Node
-            .Select((n, i) => (Node: n, Name: names[i]))
-            .Where(e => !OnnxConverterRegistry.TryGet(e.Node.Domain, e.Node.OpType, out _))
-            .Select(e => new UnsupportedOnnxNode(e.Node.OpType, e.Name,
-                e.Node.Domain is "" or "ai.onnx" ? "ModelOpt has no mapping for this op." : $"ops of domain '{e.Node.Domain}' are not mapped."))
-            .ToList();
+        var unknown = UnmappedNodes(graph, names);
         if (unknown.Count > 0)
         {
             throw new UnsupportedOnnxModelException(sourceName, unknown);
@@ -224,10 +213,53 @@ public static class OnnxImporter
     }
 
     /// <summary>
-    /// The one float (N, C, H, W) input: C fixed; H and W fixed or given by the caller; N symbolic or fixed (the graph
-    /// then runs at any batch size all the same).
+    /// What the file declares of its image input, before anything is converted: C, and H and W where they are fixed
+    /// (null where the graph leaves them dynamic and a job's preprocessing gives them).
     /// </summary>
-    private static (string Name, long[] Shape, long? FixedBatch) ImageInput(GraphProto graph, string sourceName, OnnxImportOptions options)
+    /// <exception cref="OnnxFormatException">The bytes hold no graph.</exception>
+    /// <exception cref="UnsupportedOnnxModelException">The input is not one float (N, C, H, W) image batch.</exception>
+    public static (long Channels, long? Height, long? Width) DeclaredInput(ModelProto model, string sourceName)
+    {
+        var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
+        var dims = DeclaredImageInput(graph, sourceName).Type.TensorType.Shape.Dim;
+        long? Fixed(int axis) => dims[axis].HasDimValue && dims[axis].DimValue > 0 ? dims[axis].DimValue : null;
+        return (dims[1].DimValue, Fixed(2), Fixed(3));
+    }
+
+    /// <summary>
+    /// The checks that need no input size: the opset and that every op is one ModelOpt maps, each unmapped op listed
+    /// with its nodes. A graph with a dynamic H and W is checked this far at upload; its job imports it at its size.
+    /// </summary>
+    /// <exception cref="UnsupportedOnnxModelException">The opset or an op is not mapped.</exception>
+    public static void CheckOps(ModelProto model, string sourceName)
+    {
+        var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
+        DefaultOpset(model, sourceName);
+        var names = NodeNames(graph);
+        var unknown = UnmappedNodes(graph, names);
+        if (unknown.Count > 0)
+        {
+            throw new UnsupportedOnnxModelException(sourceName, unknown);
+        }
+    }
+
+    private static long DefaultOpset(ModelProto model, string sourceName)
+    {
+        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => (long?)o.Version).FirstOrDefault()
+            ?? throw new OnnxFormatException(sourceName, "it imports no default-domain opset.");
+        return opset is < MinOpset or > MaxOpset
+            ? throw new UnsupportedOnnxModelException(sourceName, [new("opset", opset.ToString(), $"opsets {MinOpset}-{MaxOpset} are mapped.", IsNode: false)])
+            : opset;
+    }
+
+    private static List<UnsupportedOnnxNode> UnmappedNodes(GraphProto graph, string[] names) => graph.Node
+        .Select((n, i) => (Node: n, Name: names[i]))
+        .Where(e => !OnnxConverterRegistry.TryGet(e.Node.Domain, e.Node.OpType, out _))
+        .Select(e => new UnsupportedOnnxNode(e.Node.OpType, e.Name,
+            e.Node.Domain is "" or "ai.onnx" ? "ModelOpt has no mapping for this op." : $"ops of domain '{e.Node.Domain}' are not mapped."))
+        .ToList();
+
+    private static ValueInfoProto DeclaredImageInput(GraphProto graph, string sourceName)
     {
         var initializers = graph.Initializer.Select(t => t.Name).ToHashSet();
         var inputs = graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
@@ -245,6 +277,17 @@ public static class OnnxImporter
             throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name,
                 "the input must be a float (N, C, H, W) image batch with a fixed number of channels C.", IsNode: false)]);
         }
+        return input;
+    }
+
+    /// <summary>
+    /// The one float (N, C, H, W) input: C fixed; H and W fixed or given by the caller; N symbolic or fixed (the graph
+    /// then runs at any batch size all the same).
+    /// </summary>
+    private static (string Name, long[] Shape, long? FixedBatch) ImageInput(GraphProto graph, string sourceName, OnnxImportOptions options)
+    {
+        var input = DeclaredImageInput(graph, sourceName);
+        var dims = input.Type.TensorType.Shape.Dim;
         long? Spatial(int axis, long? given) => dims[axis].HasDimValue && dims[axis].DimValue > 0 ? dims[axis].DimValue : given;
         var (height, width) = (Spatial(2, options.InputHeight), Spatial(3, options.InputWidth));
         if (height is not > 0 || width is not > 0)

@@ -22,7 +22,8 @@ public sealed record Int8Manifest(
     IReadOnlyDictionary<string, double>? Metrics = null,
     IReadOnlyList<string>? Fp32Nodes = null,
     Int8InputTransform? InputTransform = null,
-    Int8CalibrationRecord? Calibration = null)
+    Int8CalibrationRecord? Calibration = null,
+    string? OutputName = null)
 {
     public const string CurrentFormat = "modelopt-int8-manifest/1";
 
@@ -35,7 +36,8 @@ public sealed record Int8Manifest(
 
     public static Int8Manifest Create(QuantizedGraph quantized, Int8ModelDescriptor model, QEngine engine) => new(
         CurrentFormat, model.ModelName, model.InputShape, model.NumClasses, model.ClassNames, quantized.QConfigDescription,
-        engine.ToString(), Int8LayerSummary.From(quantized), Int8ActivationEntry.From(quantized), Fp32Nodes: quantized.FloatNodes());
+        engine.ToString(), Int8LayerSummary.From(quantized), Int8ActivationEntry.From(quantized), Fp32Nodes: quantized.FloatNodes(),
+        OutputName: model.OutputName);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
