@@ -179,6 +179,13 @@ public static class QuantizePt2e
         }
     }
 
+    /// <summary>A weight quantized with a fresh observer of <paramref name="qconfig"/>, as <see cref="Convert"/> quantizes it.</summary>
+    public static WeightQuantization QuantizeWeight(QConfig qconfig, Tensor weight, Tensor? bias)
+    {
+        using var observer = qconfig.Weight();
+        return QuantizeWeight(observer, weight, bias);
+    }
+
     private static WeightQuantization QuantizeWeight(ObserverBase observer, Tensor weight, Tensor? bias)
     {
         using var scope = NewDisposeScope();

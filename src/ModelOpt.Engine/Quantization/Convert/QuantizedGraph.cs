@@ -19,7 +19,7 @@ public sealed class QuantizedGraph(
 
     public IReadOnlyDictionary<GraphValue, ActivationQuantization> Activations { get; } = activations;
 
-    public IReadOnlyDictionary<string, WeightQuantization> Weights { get; } = weights;
+    public IReadOnlyDictionary<string, WeightQuantization> Weights { get; private set; } = weights;
 
     public string QConfigDescription { get; } = qconfigDescription;
 
@@ -81,15 +81,35 @@ public sealed class QuantizedGraph(
         _ => $"{node.Output} ({node.GetType().Name.Replace("Node", "")})",
     };
 
+    /// <summary>
+    /// Takes over new int8 weights for the same layers (quantization-aware training's), disposing the old ones; the
+    /// activations' qparams and the graph's float tensors are unchanged.
+    /// </summary>
+    public void ReplaceWeights(IReadOnlyDictionary<string, WeightQuantization> weights)
+    {
+        if (!weights.Keys.Order(StringComparer.Ordinal).SequenceEqual(Weights.Keys.Order(StringComparer.Ordinal)))
+        {
+            throw new ArgumentException("The new int8 weights must be for the same layers.", nameof(weights));
+        }
+        var old = Weights;
+        Weights = weights;
+        DisposeWeights(old);
+    }
+
     public void Dispose()
     {
-        foreach (var weight in Weights.Values)
+        DisposeWeights(Weights);
+        Graph.Dispose();
+    }
+
+    private static void DisposeWeights(IReadOnlyDictionary<string, WeightQuantization> weights)
+    {
+        foreach (var weight in weights.Values)
         {
             weight.IntWeight.Dispose();
             weight.Scales.Dispose();
             weight.ZeroPoints.Dispose();
             weight.Bias?.Dispose();
         }
-        Graph.Dispose();
     }
 }
