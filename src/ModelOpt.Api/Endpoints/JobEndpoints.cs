@@ -100,6 +100,7 @@ public static class JobEndpoints
         request.Preprocessing ??= new();
         request.Split ??= new();
         request.Output ??= new();
+        request.Qat ??= new();
         RequestValidator.NormalizeChoices(request);
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } earlier)
         {

@@ -22,6 +22,8 @@ public sealed class JobWorkspace(string directory)
     public const string AccuracyBudget = "accuracy-budget.json";
     public const string ObserverSelection = "observer-selection.json";
     public const string CrossLayerEqualization = "cross-layer-equalization.json";
+    /// <summary>What quantization-aware fine-tuning gained (<see cref="Stages.QatOutcome"/>).</summary>
+    public const string Qat = "qat.json";
     /// <summary>Every layer int8: written only when the accuracy budget kept layers FP32, so convert can time both.</summary>
     public const string Int8AllLayersSafeTensors = "model-int8-all-layers.safetensors";
 

@@ -25,12 +25,12 @@ public sealed class OptimizationPipeline
     private readonly List<(string Directory, JobMemory Memory)> memories = [];
     private readonly Dictionary<string, int> running = [];
 
-    /// <summary>The stages in order; Train only when the job starts without a checkpoint, Compile unless it is disabled.</summary>
-    public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst, bool compile = true) =>
-        [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile))];
+    /// <summary>The stages in order; Train only when the job starts without a checkpoint, Qat when enabled, Compile unless it is disabled.</summary>
+    public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst, bool compile = true, bool qat = false) =>
+        [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile) && (qat || s != PipelineStage.Qat))];
 
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
-        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile);
+        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile, qat: request.Qat?.Enabled == true);
 
     /// <summary>Runs one stage on a worker thread.</summary>
     /// <exception cref="PipelineInputException">The checkpoint, data or options are unusable; retrying will not help.</exception>
@@ -120,6 +120,7 @@ public sealed class OptimizationPipeline
                 PipelineStage.Train => TrainStage.Run(context),
                 PipelineStage.EvaluateFp32 => EvaluateFp32Stage.Run(context),
                 PipelineStage.Calibrate => CalibrateStage.Run(context),
+                PipelineStage.Qat => QatStage.Run(context),
                 PipelineStage.Convert => ConvertStage.Run(context),
                 PipelineStage.Compile => CompileStage.Run(context),
                 _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, null),

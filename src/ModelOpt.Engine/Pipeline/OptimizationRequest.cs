@@ -1,5 +1,6 @@
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Data.Uploaded;
+using ModelOpt.Engine.Quantization.Qat;
 
 namespace ModelOpt.Engine.Pipeline;
 
@@ -13,6 +14,7 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
 /// <param name="Compile">Whether the compile stage runs; without it the job ends after Convert.</param>
 /// <param name="OutputName">The ONNX graph output the job measures; null takes the first.</param>
+/// <param name="Qat">Quantization-aware fine-tuning after calibration; null or disabled skips the Qat stage.</param>
 public sealed record OptimizationRequest(
     string Model,
     string Dataset,
@@ -26,4 +28,5 @@ public sealed record OptimizationRequest(
     ImagePreprocessing? Preprocessing = null,
     DatasetSplitOptions? Split = null,
     bool Compile = true,
-    string? OutputName = null);
+    string? OutputName = null,
+    QatOptions? Qat = null);

@@ -6,6 +6,9 @@ public enum PipelineStage
     Train,
     EvaluateFp32,
     Calibrate,
+
+    /// <summary>Quantization-aware fine-tuning of the calibrated model; only when the job enables it.</summary>
+    Qat,
     Convert,
     Compile,
 }

@@ -29,9 +29,10 @@ public sealed class CreateJobRequest
     public PreprocessingSettings Preprocessing { get; set; } = new();
     public SplitSettings Split { get; set; } = new();
     public OutputSettings Output { get; set; } = new();
+    public QatSettings Qat { get; set; } = new();
 
     public JobSpec ToSpec() => new()
     {
-        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split, Output = Output,
+        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split, Output = Output, Qat = Qat,
     };
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Qat;
 
 namespace ModelOpt.Jobs.Contracts;
 
@@ -113,6 +114,36 @@ public sealed class CompileSettings
     public bool Enabled { get; set; } = true;
 }
 
+/// <summary>
+/// Quantization-aware fine-tuning after calibration (the Qat stage): the int8 layers' weights trained through fake
+/// quantization, then converted to the same int8 kernels. For when post-training quantization loses too much.
+/// </summary>
+public sealed class QatSettings
+{
+    [Description("Run the Qat stage between calibrate and convert. Off by default; a job whose accuracy budget is not met says so in its note.")]
+    public bool Enabled { get; set; }
+
+    [Range(1, 100), Description("Epochs over the training images outside the validation split (or trainSubset of them).")]
+    public int Epochs { get; set; } = 1;
+
+    [Range(1e-8, 1.0), Description("SGD learning rate (momentum 0.9): a fine-tuning rate, far below a training one.")]
+    public double LearningRate { get; set; } = 0.0001;
+
+    [Range(1, 4096), Description("Fine-tuning batch size.")]
+    public int BatchSize { get; set; } = 64;
+
+    [Description("Match the FP32 model's outputs (KL divergence of the softmax; no labels needed) instead of training against the labels.")]
+    public bool Distillation { get; set; } = true;
+
+    [Range(1, 10_000_000), Description("Fine-tune on the first N training images outside the validation split; null uses all of them.")]
+    public int? TrainSubset { get; set; }
+
+    [Range(0, int.MaxValue), Description("Seed of the batch order.")]
+    public int Seed { get; set; }
+
+    public QatOptions ToEngine() => new(Enabled, Epochs, LearningRate, BatchSize, Distillation, TrainSubset, Seed);
+}
+
 /// <summary>Which of the model's outputs the job reads, and what it is for.</summary>
 public sealed class OutputSettings
 {
@@ -131,4 +162,5 @@ public sealed class JobSpec
     public PreprocessingSettings Preprocessing { get; set; } = new();
     public SplitSettings Split { get; set; } = new();
     public OutputSettings Output { get; set; } = new();
+    public QatSettings Qat { get; set; } = new();
 }

@@ -101,6 +101,32 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     }
 
     [Fact]
+    public async Task Qat_fine_tunes_the_calibrated_model_between_calibrate_and_convert_on_training_images_outside_the_validation_split()
+    {
+        var request = FashionMnistJob(trained.CheckpointPath) with
+        {
+            Evaluation = new EvaluationOptions(TestSubset: 200, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
+            Compile = false,
+            Qat = new ModelOpt.Engine.Quantization.Qat.QatOptions(Enabled: true, Epochs: 1, TrainSubset: 256, BatchSize: 64),
+        };
+        Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
+        var pipeline = new OptimizationPipeline();
+        await pipeline.RunStageAsync(PipelineStage.EvaluateFp32, request, workDirectory, Ignore(), CancellationToken.None);
+        await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
+        var calibrated = await File.ReadAllBytesAsync(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+
+        var qat = await pipeline.RunStageAsync(PipelineStage.Qat, request, workDirectory, Ignore(), CancellationToken.None);
+        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, Ignore(), CancellationToken.None);
+
+        Assert.Contains(qat.Artifacts, a => a.Name == JobWorkspace.Qat);
+        Assert.NotEqual(calibrated, await File.ReadAllBytesAsync(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors)));
+        var outcome = QatOutcome.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Qat)));
+        Assert.Equal((1, 256, QuantizationOptions.DefaultValidationImages), (outcome.EpochLosses.Count, outcome.TrainingImages, outcome.ValidationImages));
+        Assert.InRange(outcome.AccuracyAfter, outcome.Fp32Accuracy - 0.05, 1.0);
+        Assert.Contains(outcome.Describe(), Assert.Single(convert.Results).Note);
+    }
+
+    [Fact]
     public async Task Train_stage_writes_a_loadable_checkpoint_and_reports_loss()
     {
         var reports = new List<PipelineProgress>();

@@ -62,7 +62,10 @@ internal static class ConvertStage
             sample?.Warning,
             Read(JobWorkspace.CrossLayerEqualization, json => CrossLayerEqualizationResult.FromJson(json).Describe()),
             Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
-            Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json).Describe()),
+            Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json) is var budget && !budget.WithinBudget && !workspace.Has(JobWorkspace.Qat)
+                ? budget.Describe() + " (quantization-aware fine-tuning, qat.enabled, may recover the rest)"
+                : budget.Describe()),
+            Read(JobWorkspace.Qat, json => QatOutcome.FromJson(json).Describe()),
             workspace.Has(JobWorkspace.ValidationSplit) ? Read(JobWorkspace.Fp32TestAccuracy, json => TestDrop(json, int8)) : null,
         }.OfType<string>().ToList();
         return notes.Count == 0 ? null : string.Join("; ", notes);
