@@ -13,7 +13,7 @@ out="${1:-/tmp/modelopt-onnx-bench}"
 set_name="${2:-cnn}"
 threads="${THREADS:-2}"
 mkdir -p "$out"
-date -u; grep -m1 "model name" /proc/cpuinfo; grep -o -w -E "avx512_vnni|amx_int8" /proc/cpuinfo | sort -u | tr "\n" " "; nproc; uptime
+date -u; grep -m1 "model name" /proc/cpuinfo; grep -o -w -E "avx512_vnni|amx_int8" /proc/cpuinfo | sort -u | tr "\n" " "; echo; nproc; uptime
 
 python_env=(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 THREADS="$threads")
 if [ "${BLAS:-openblas}" = openblas ]; then
