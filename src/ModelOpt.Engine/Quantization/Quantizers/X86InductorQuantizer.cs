@@ -40,9 +40,9 @@ public static class X86InductorQuantizer
     /// activation observer, and every conv and linear weight a weight observer.
     /// Step 2: pooling, flatten, clamp (ReLU6), a ReLU not fused into its producer and the data-movement ops (transpose,
     /// reshape, slice, squeeze) reuse their input's quantization (no observer) when that input is int8.
-    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax, every
+    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax, every other
     /// <see cref="FloatOpNode"/> and the constants they read) stay FP32, as do
-    /// pooling, flatten and clamp on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
+    /// pooling, flatten, clamp and data movement on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
     /// int8 model quantizes it there.
     /// Anything else (an unfolded BatchNorm2dNode) has no int8 kernel and is rejected.
     /// The conv / linear layers named in <paramref name="keepFloat"/> are left unannotated, as <c>set_module_name(name, None)</c>
