@@ -1,12 +1,18 @@
 #!/usr/bin/python3
-"""The PyTorch side of the ONNX benchmark (docs/BENCHMARKS.md): trains each fixture architecture of
-scripts/make_onnx_fixtures.py and torchvision's mobilenet_v2 briefly on Fashion-MNIST, exports it to ONNX for ModelOpt, and measures PyTorch FP32 and
-PyTorch FX int8 (onednn, calibrated on the first 256 training images, as ModelOpt's default) on the same test images with
-ModelOpt's preprocessing (bilinear resize to 32x32, Normalize(0.5, 0.5)) and ModelOpt's latency protocol.
+"""The PyTorch side of the ONNX benchmark (docs/BENCHMARKS.md): trains a set of architectures briefly on Fashion-MNIST,
+exports each to ONNX for ModelOpt, and measures PyTorch FP32 and PyTorch FX int8 (onednn, calibrated on the first 256
+training images, as ModelOpt's default) on the same test images with ModelOpt's preprocessing (bilinear resize to 32x32,
+Normalize(0.5, 0.5)) and ModelOpt's latency protocol.
 
-Run with Debian's PyTorch and the glibc allocator setting ModelOpt applies in-process:
-  MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 /usr/bin/python3 scripts/bench_onnx_models.py OUT_DIR
-then `dotnet run -c Release --project bench/ModelOpt.Bench -- --model onnx:NAME.onnx --checkpoint OUT_DIR/NAME.onnx ...`.
+Sets: `cnn` (default): the fixture architectures of scripts/make_onnx_fixtures.py and torchvision's mobilenet_v2, opset 13;
+`modern` (issue 22): the ConvNeXt-, ViT- and ShuffleNetV2-style nets of make_onnx_fixtures.py, opset 17
+(LayerNormalization), the ConvNeXt-style net also at opset 13 (LayerNorm decomposed), all from one training.
+
+Run with Debian's PyTorch and the glibc allocator setting ModelOpt applies in-process (THREADS: PyTorch's intra-op
+threads, 2 by default; Debian's torch 1.13 would otherwise use 1):
+  MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 /usr/bin/python3 scripts/bench_onnx_models.py OUT_DIR [SET]
+then `dotnet run -c Release --project bench/ModelOpt.Bench -- --model onnx:NAME.onnx --checkpoint OUT_DIR/NAME.onnx ...`
+(scripts/bench-onnx.sh does both).
 """
 import gzip
 import io
@@ -79,16 +85,37 @@ def torchvision_mobilenet_v2():
     return model
 
 
-def main(out):
+# name -> (constructor, opsets): the first opset writes NAME.onnx, each further one NAME_opsetN.onnx of the same weights.
+MODEL_SETS = {
+    "cnn": {"mobilenet_v2_like": (fixtures.MobileNetV2Like, (13,)), "vgg_like": (fixtures.VggLike, (13,)),
+            "inception_like": (fixtures.InceptionLike, (13,)), "squeeze_excite": (fixtures.SqueezeExciteNet, (13,)),
+            "torchvision_mobilenet_v2": (torchvision_mobilenet_v2, (13,))},
+    "modern": {"convnext_like": (fixtures.ConvNeXtLike, (17, 13)), "vit_like": (fixtures.VitLike, (17,)),
+               "shufflenet_v2_like": (fixtures.ShuffleNetV2Like, (17,))},
+}
+
+
+def onnx_files(name, opsets):
+    return [(f"{name}.onnx" if i == 0 else f"{name}_opset{opset}.onnx", opset) for i, opset in enumerate(opsets)]
+
+
+def blas_library():
+    """The BLAS this process loaded (Debian's torch calls the system libblas.so.3 for Linear and MatMul)."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    return sorted(paths)
+
+
+def main(out, model_set):
     os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(int(os.environ.get("THREADS", 2)))
     torch.manual_seed(0)
     train_x, train_y = transform(idx("train-images-idx3-ubyte.gz")[:TRAIN_IMAGES]), torch.from_numpy(idx("train-labels-idx1-ubyte.gz")[:TRAIN_IMAGES].astype(np.int64))
     test_x, test_y = transform(idx("t10k-images-idx3-ubyte.gz")[:TEST_IMAGES]), torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz")[:TEST_IMAGES].astype(np.int64))
-    results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "train_images": TRAIN_IMAGES, "epochs": EPOCHS,
-               "test_images": TEST_IMAGES, "models": {}}
-    for name, cls in [("mobilenet_v2_like", fixtures.MobileNetV2Like), ("vgg_like", fixtures.VggLike),
-                      ("inception_like", fixtures.InceptionLike), ("squeeze_excite", fixtures.SqueezeExciteNet),
-                      ("torchvision_mobilenet_v2", torchvision_mobilenet_v2)]:
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "train_images": TRAIN_IMAGES,
+               "epochs": EPOCHS, "test_images": TEST_IMAGES, "models": {}}
+    print("torch", torch.__version__, "threads", torch.get_num_threads(), "BLAS", results["blas"], flush=True)
+    for name, (cls, opsets) in MODEL_SETS[model_set].items():
         torch.manual_seed(1)
         model = cls()
         optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
@@ -103,8 +130,9 @@ def main(out):
                 optimizer.step()
         model.eval()
         trained_s = time.perf_counter() - start
-        torch.onnx.export(model, test_x[:1], os.path.join(out, f"{name}.onnx"), opset_version=13, input_names=["input"],
-                          output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+        for file, opset in onnx_files(name, opsets):
+            torch.onnx.export(model, test_x[:1], os.path.join(out, file), opset_version=opset, input_names=["input"],
+                              output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
         fp32_acc, (fp32_ms, fp32_std) = accuracy(model, test_x, test_y), latency(model)
         torch.backends.quantized.engine = "onednn"
         prepared = prepare_fx(model, get_default_qconfig_mapping("onednn"), example_inputs=(test_x[:1],))
@@ -114,14 +142,15 @@ def main(out):
         int8 = convert_fx(prepared)
         int8_acc, (int8_ms, int8_std) = accuracy(int8, test_x, test_y), latency(int8)
         results["models"][name] = {
+            "onnx": [file for file, _ in onnx_files(name, opsets)],
             "train_seconds": round(trained_s, 1),
             "fp32": {"accuracy": fp32_acc, "size_bytes": size(model), "latency_ms": round(fp32_ms, 2), "latency_std_ms": round(fp32_std, 2)},
             "fx_int8": {"accuracy": int8_acc, "size_bytes": size(int8), "latency_ms": round(int8_ms, 2), "latency_std_ms": round(int8_std, 2)},
         }
         print(name, json.dumps(results["models"][name]), flush=True)
-    with open(os.path.join(out, "pytorch_results.json"), "w") as f:
+    with open(os.path.join(out, "pytorch_results.json" if model_set == "cnn" else f"pytorch_results_{model_set}.json"), "w") as f:
         json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/modelopt-onnx-bench")
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/modelopt-onnx-bench", sys.argv[2] if len(sys.argv) > 2 else "cnn")

@@ -136,6 +136,142 @@ class Unsupported(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+# Modern architectures for issue 22's trained benchmark (scripts/bench_onnx_models.py --set modern); not exported as
+# fixtures by this script. Small enough to train in a few minutes on 2 cores at 1x32x32, 10 classes.
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW tensor, as torchvision's ConvNeXt writes it (permute, normalize, permute)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise 7x7 conv, LayerNorm over channels, pointwise Linear 4x expansion with GELU, layer scale, residual."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1 = nn.Linear(dim, 4 * dim)
+        self.pwconv2 = nn.Linear(4 * dim, dim)
+        self.layer_scale = nn.Parameter(torch.full((dim, 1, 1), 0.1))
+
+    def forward(self, x):
+        y = self.norm(self.dwconv(x).permute(0, 2, 3, 1))
+        y = self.pwconv2(F.gelu(self.pwconv1(y))).permute(0, 3, 1, 2)
+        return x + self.layer_scale * y
+
+
+class ConvNeXtLike(nn.Module):
+    def __init__(self, dims=(32, 64), depths=(2, 2)):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(CHANNELS, dims[0], 2, 2), LayerNorm2d(dims[0], eps=1e-6))  # 16x16
+        self.stage1 = nn.Sequential(*[ConvNeXtBlock(dims[0]) for _ in range(depths[0])])
+        self.down = nn.Sequential(LayerNorm2d(dims[0], eps=1e-6), nn.Conv2d(dims[0], dims[1], 2, 2))  # 8x8
+        self.stage2 = nn.Sequential(*[ConvNeXtBlock(dims[1]) for _ in range(depths[1])])
+        self.norm = nn.LayerNorm(dims[1], eps=1e-6)
+        self.head = nn.Linear(dims[1], CLASSES)
+
+    def forward(self, x):
+        x = self.stage2(self.down(self.stage1(self.stem(x))))
+        return self.head(self.norm(x.mean((2, 3))))
+
+
+class Attention(nn.Module):
+    """Hand-written multi-head self-attention: one qkv Linear, scaled q @ k^T, softmax, @ v, output Linear."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.scale = self.head_dim ** -0.5
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        # sizes from x.shape one at a time: FX's symbolic tracing cannot unpack a shape
+        qkv = self.qkv(x).reshape(x.shape[0], x.shape[1], 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attention = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * self.scale, dim=-1)
+        return self.proj(torch.matmul(attention, v).transpose(1, 2).flatten(2))
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm ViT block: x + attention(LN(x)), then x + MLP(LN(x)) with GELU."""
+
+    def __init__(self, dim, heads, mlp_ratio):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attention = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class VitLike(nn.Module):
+    """Patch embedding conv (4x4 patches: 64 tokens), class token, learned position embedding, pre-norm blocks."""
+
+    def __init__(self, dim=64, depth=3, heads=4, mlp_ratio=2, patch=4):
+        super().__init__()
+        tokens = (SIZE // patch) ** 2
+        self.patch_embed = nn.Conv2d(CHANNELS, dim, patch, patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.position = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[TransformerBlock(dim, heads, mlp_ratio) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, CLASSES)
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1) + self.position
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+def channel_shuffle(x, groups):
+    x = x.reshape(x.shape[0], groups, -1, x.shape[2], x.shape[3]).transpose(1, 2)
+    return x.flatten(1, 2)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2 unit: stride 1 splits the channels in two and transforms one half; stride 2 transforms both copies."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.stride = stride
+        half = cout // 2
+        if stride > 1:
+            self.branch1 = nn.Sequential(conv_bn(cin, cin, 3, stride, groups=cin), conv_bn(cin, half, 1, act=nn.ReLU))
+        branch_in = cin if stride > 1 else half
+        self.branch2 = nn.Sequential(
+            conv_bn(branch_in, half, 1, act=nn.ReLU), conv_bn(half, half, 3, stride, groups=half), conv_bn(half, half, 1, act=nn.ReLU))
+
+    def forward(self, x):
+        if self.stride == 1:
+            halves = x.chunk(2, dim=1)  # indexed, not unpacked: FX's symbolic tracing cannot unpack
+            out = torch.cat((halves[0], self.branch2(halves[1])), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetV2Like(nn.Module):
+    def __init__(self, widths=(24, 48, 96), repeats=(3, 3), last=256):
+        super().__init__()
+        self.stem = conv_bn(CHANNELS, widths[0], 3, 2, act=nn.ReLU)  # 16x16
+        stages = []
+        for cin, cout, repeat in zip(widths, widths[1:], repeats):
+            stages += [ShuffleUnit(cin, cout, 2)] + [ShuffleUnit(cout, cout, 1) for _ in range(repeat)]
+        self.stages = nn.Sequential(*stages)  # 8x8, then 4x4
+        self.conv = conv_bn(widths[-1], last, 1, act=nn.ReLU)
+        self.fc = nn.Linear(last, CLASSES)
+
+    def forward(self, x):
+        return self.fc(self.conv(self.stages(self.stem(x))).mean((2, 3)))
+
+
 def randomize(model, seed):
     torch.manual_seed(seed)
     with torch.no_grad():

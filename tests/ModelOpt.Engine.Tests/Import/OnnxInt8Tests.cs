@@ -111,6 +111,36 @@ public class OnnxInt8Tests(ITestOutputHelper output)
         Assert.Contains("torch.max_pool2d(q_", source);
     }
 
+    /// <summary>
+    /// ShuffleNetV2's channel split (Split / Slice) and channel shuffle (Reshape, Transpose, Reshape) only move data, so
+    /// they run on the int8 tensor with its qparams, as pooling does: no dequantize / quantize around them (a FP32 round
+    /// trip there cost 15 % of a small ShuffleNet's int8 time, docs/BENCHMARKS.md), and the int8 model still computes
+    /// the fake-quant reference.
+    /// </summary>
+    [Fact]
+    public void Shufflenet_channel_split_and_shuffle_move_int8_data()
+    {
+        var fixture = ZooOnnxFixtures.Get("shufflenet_v2_x1_0_opset13.onnx");
+        using var calibration = ZooOnnxFixtures.Images(fixture, 8, seed: 1);
+        using var inputs = ZooOnnxFixtures.Images(fixture, 8, seed: 2);
+        using var imported = ZooOnnxFixtures.Import(fixture);
+        using var prepared = QuantizePt2e.Prepare(imported.Graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        QuantizePt2e.Calibrate(prepared, [calibration]);
+        using var quantized = QuantizePt2e.Convert(prepared);
+        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+        using var int8 = TorchScriptInt8Model.Build(quantized);
+        using var actual = int8.Run(inputs);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
+
+        var sqnr = ZooOnnxChecks.SqnrOfInputDependentPart(actual, simulated);
+        output.WriteLine($"FP32 nodes: {string.Join(", ", quantized.FloatNodes())}; TorchScript int8 vs fake-quant SQNR {sqnr:F1} dB");
+        Assert.DoesNotContain(quantized.FloatNodes(), n => n.EndsWith("(Reshape)") || n.EndsWith("(Transpose)") || n.EndsWith("(Slice)"));
+        Assert.Contains("torch.permute(q_", source);
+        Assert.Contains("torch.narrow(q_", source);
+        Assert.Single(source.Split('\n'), l => l.Contains("torch.dequantize("));
+        Assert.True(sqnr >= 30, $"TorchScript int8 vs fake-quant: SQNR {sqnr:F1} dB");
+    }
+
     /// <summary>The generated TorchScript source and the FP32 nodes of a fixture quantized on the recorded inputs.</summary>
     private static (string Source, IReadOnlyList<string> FloatNodes) Generate(string file)
     {

@@ -1,4 +1,5 @@
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Graph.FloatOps;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Observers;
 
@@ -37,10 +38,11 @@ public static class X86InductorQuantizer
     /// Marks what prepare observes in a BN-folded, relu-fused graph.
     /// Step 1: the graph input and the output of every conv, add, cat and linear (the int8 kernels' outputs) get an
     /// activation observer, and every conv and linear weight a weight observer.
-    /// Step 2: pooling, flatten, clamp (ReLU6) and a ReLU not fused into its producer reuse their input's quantization (no observer) when that input is int8.
-    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax, every
+    /// Step 2: pooling, flatten, clamp (ReLU6), a ReLU not fused into its producer and the data-movement ops (transpose,
+    /// reshape, slice, squeeze) reuse their input's quantization (no observer) when that input is int8.
+    /// Step 3: ops with no int8 kernel (sigmoid, hardsigmoid, hardswish, leaky relu, mul, softmax, every other
     /// <see cref="FloatOpNode"/> and the constants they read) stay FP32, as do
-    /// pooling, flatten and clamp on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
+    /// pooling, flatten, clamp and data movement on an FP32 input; such a value is observed only where an int8 kernel reads it, so the
     /// int8 model quantizes it there.
     /// Anything else (an unfolded BatchNorm2dNode) has no int8 kernel and is rejected.
     /// The conv / linear layers named in <paramref name="keepFloat"/> are left unannotated, as <c>set_module_name(name, None)</c>
@@ -113,12 +115,20 @@ public static class X86InductorQuantizer
         return keepFloat.ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>Ops LibTorch runs on int8 tensors with their input's scale and zero point.</summary>
+    /// <summary>
+    /// Ops LibTorch runs on int8 tensors with their input's scale and zero point: pooling, clamp, relu, and the ops that
+    /// only move data (a channel shuffle's reshape and transpose, a channel split's slices, a flatten), as PyTorch's
+    /// backend config shares qparams across its general tensor-shape ops. Their first operand is the data.
+    /// </summary>
     public static bool SharesInputQuantization(GraphNode node) =>
-        node is AdaptiveAvgPool2dNode or MaxPool2dNode or AvgPool2dNode or FlattenNode or ClampNode or ReLUNode;
+        node is AdaptiveAvgPool2dNode or MaxPool2dNode or AvgPool2dNode or FlattenNode or ClampNode or ReLUNode || MovesDataOnly(node);
 
     /// <summary>Ops with no int8 kernel in the x86 recipe: FP32 inside the int8 model.</summary>
-    public static bool StaysFloat(GraphNode node) => node is UnaryNode or MulNode or SoftmaxNode or FloatOpNode or ConstantNode;
+    public static bool StaysFloat(GraphNode node) =>
+        node is UnaryNode or MulNode or SoftmaxNode or ConstantNode || (node is FloatOpNode && !MovesDataOnly(node));
+
+    private static bool MovesDataOnly(GraphNode node) =>
+        node is FloatOpNode { Op: TransposeOp or ReshapeOp or NarrowOp or FlattenOp or SqueezeOp };
 
     /// <summary>Ops whose int8 kernel takes int8 inputs and produces an int8 output with its own qparams.</summary>
     public static bool IsInt8Kernel(GraphNode node) => node is Conv2dNode or LinearNode or AddNode or ConcatNode;

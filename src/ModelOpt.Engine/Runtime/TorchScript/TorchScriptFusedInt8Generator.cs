@@ -41,6 +41,7 @@ public static class TorchScriptFusedInt8Generator
             {
                 _ when quantized.IsKeptFloat(node) => false,
                 InputNode or Conv2dNode or AddNode or LinearNode => true,
+                FloatOpNode => false, // the data-movement ops that share their input's qparams have no lowering here
                 _ when X86InductorQuantizer.SharesInputQuantization(node) => quantized.TryQuantizationOf(node.Inputs[0]) is not null,
                 _ => false,
             };

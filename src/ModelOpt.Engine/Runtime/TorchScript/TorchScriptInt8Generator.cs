@@ -105,7 +105,11 @@ public static class TorchScriptInt8Generator
                     // The same call on an int8 input (LibTorch's quantized kernel, input qparams kept) or an FP32 one.
                     var data = names[shared.Inputs[0]];
                     var isFloat = quantized.TryQuantizationOf(shared.Inputs[0]) is null;
-                    forward.AppendLine($"    {(isFloat ? FloatName(output) : output)} = {SharedOp(shared, data)}");
+                    // A data-movement op's further operand is the batch source, read only for its size(0), int8 or not.
+                    var sharedOp = shared is FloatOpNode dataOp
+                        ? dataOp.Op.TorchScript([data, .. dataOp.Operands.Skip(1).Select(v => names[v])])
+                        : SharedOp(shared, data);
+                    forward.AppendLine($"    {(isFloat ? FloatName(output) : output)} = {sharedOp}");
                     if (isFloat)
                     {
                         EndFloat(forward, quantized, shared.Output, output);
