@@ -141,7 +141,7 @@ public static class JobEndpoints
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
-            dataset!.Check(preprocessing, onnx ? null : checkpoint, errors);
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
             if (onnx && errors.Count == 0 && OnnxInputMismatch(checkpoint!, dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
@@ -371,17 +371,17 @@ public static class JobEndpoints
         && JsonSerializer.Serialize(request.ToSpec(), SpecJson) == JsonSerializer.Serialize(job.Spec, SpecJson);
 
 
-    /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes); null when it can.</summary>
+    /// <summary>Why the ONNX model cannot take the dataset's images (channels, 32x32, classes unless the set is unlabeled); null when it can.</summary>
     private static string? OnnxInputMismatch(Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
     {
         long[] inputShape = [checkpoint.InputChannels ?? 0, checkpoint.InputHeight ?? 0, checkpoint.InputWidth ?? 0];
         var classes = checkpoint.NumClasses;
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
-        return inputShape.SequenceEqual(images) && classes == dataset.Classes
+        return inputShape.SequenceEqual(images) && (!dataset.Labeled || classes == dataset.Classes)
             ? null
             : $"The ONNX model takes [{string.Join(", ", inputShape)}] images and gives {classes} classes; dataset '{dataset.Name}' gives " +
-              $"[{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
+              $"[{string.Join(", ", images)}] images after preprocessing{(dataset.Labeled ? $" and has {dataset.Classes} classes" : "")}.";
     }
 
     /// <summary>
