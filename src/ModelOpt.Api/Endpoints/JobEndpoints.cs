@@ -99,6 +99,7 @@ public static class JobEndpoints
         request.Compile ??= new();
         request.Preprocessing ??= new();
         request.Split ??= new();
+        request.Output ??= new();
         RequestValidator.NormalizeChoices(request);
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services, idempotencyKey, request, cancellationToken) is { } earlier)
         {
