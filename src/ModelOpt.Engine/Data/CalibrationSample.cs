@@ -20,7 +20,8 @@ public sealed record CalibrationSample(
 
     /// <summary>
     /// A warning when the sample misses classes (an ImageFolder zip lists its images class by class, so <c>first</c> on one
-    /// can calibrate on one class only); null when it covers all of them.
+    /// can calibrate on one class only), or a note that stratified sampling fell back to a random draw on a set without
+    /// labels; null otherwise.
     /// </summary>
     public string? Warning => Requested is { } requested && requested != Sampling
         ? $"calibration sample: the dataset has no labels, so {requested.ToString().ToLowerInvariant()} sampling fell back to a seeded " +
