@@ -124,6 +124,22 @@ public class UnlabeledDatasetTests
         Assert.DoesNotContain(folder.Path, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("../evil.png", "zip slip")]
+    [InlineData("notes.txt", "'notes.txt' is not an image")]
+    [InlineData("pixels", "its images decode to more than 500 pixels in all")]
+    public void An_unlabeled_zip_passes_every_check_a_labelled_one_does(string extra, string reason)
+    {
+        using var folder = new TemporaryFolder();
+        // Six 8x12 images decode to 576 pixels: past a budget of 500.
+        string[] names = extra == "pixels" ? ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"] : ["a.png", "b.png", extra];
+        var path = WriteZip(folder, names);
+
+        var error = Assert.Throws<DatasetException>(() => UploadedDatasets.Inspect(path, "images.zip", Limits with { MaxDecodedPixels = 500 }));
+
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_npz_with_only_image_arrays_is_unlabeled_and_reads_its_pixels()
     {
