@@ -51,6 +51,43 @@ public sealed class DatasetApiTests : PostgresApiTest
         Assert.Empty(Factory.StoredFiles());
     }
 
+    [Theory]
+    [InlineData("zip")]
+    [InlineData("npz")]
+    public async Task Images_without_labels_upload_as_an_unlabeled_set_that_only_a_checkpoints_job_can_use(string format)
+    {
+        // Images at the zip's root; an .npz with x_train and x_test only.
+        var content = format == "zip"
+            ? TestDatasets.Zip(("a.png", "png:200,10,10"), ("b.png", "png:10,200,10"), ("c.png", "png:10,10,200"))
+            : RemoveEntry(RemoveEntry(TestDatasets.Npz(6, 3), "y_train.npy"), "y_test.npy");
+
+        var dataset = await UploadAsync(content, $"street.{format}");
+
+        Assert.False(dataset.Labeled);
+        Assert.Equal((0, 3), (dataset.Classes, dataset.InputChannels));
+        Assert.Empty(dataset.ClassNames!);
+        Assert.Equal(format == "zip" ? (3, 0) : (6, 3), (dataset.TrainImages, dataset.TestImages));
+        Assert.Contains("unlabeled images", dataset.Description);
+        var listed = (await Client.GetFromJsonAsync<PagedResult<DatasetDto>>("/api/datasets", ApiClient.Json))!.Items;
+        Assert.False(listed.Single(d => d.Id == dataset.Id).Labeled);
+        Assert.True(listed.Single(d => d.Name == "fashion-mnist").Labeled);
+        var page = await Client.GetStringAsync("/jobs/new");
+        Assert.Contains($"<option value=\"{dataset.Id}\" data-labeled=\"false\">street (uploaded, no labels: quantize a checkpoint, compared with FP32)</option>", page);
+
+        // Training needs labels; a checkpoint's job is accepted, its 10 classes not compared with the set's 0.
+        var training = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = dataset.Id });
+        var trainingError = (await training.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("dataset")[0].GetString()!;
+        Assert.Contains("has no labels, and training needs labels", trainingError);
+        var checkpoint = await (await Client.PostAsync("/api/checkpoints", TestCheckpoints.Form(
+            await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "resnet20_1ch_random.pth")), "resnet20.pth", ModelZoo.ResNet20)))
+            .ReadAsync<CheckpointDto>();
+        var job = await Client.SubmitAsync(new
+        {
+            model = ModelZoo.ResNet20, dataset = dataset.Id.ToString(), checkpointId = checkpoint.Id, preprocessing = new { color = "grayscale" },
+        });
+        Assert.Equal(("street", false), (job.Dataset, job.TrainFirst));
+    }
+
     public static TheoryData<string, string, string> BadImageFolders => new()
     {
         { "slip.zip", "zip slip", "zip-slip" },

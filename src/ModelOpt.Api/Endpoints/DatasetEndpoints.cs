@@ -33,7 +33,10 @@ public static class DatasetEndpoints
                              + "train/<class>/*.png|jpg|jpeg|bmp and test/<class>/* (or val/), as torchvision's ImageFolder reads them, or "
                              + "class folders at its root (one set that each job splits by split.testFraction and split.seed). An .npz holds "
                              + "x_train, y_train, x_test, y_test (images uint8 0-255 or float32 0-1; NHW, NHWC or NCHW) and optionally "
-                             + "class_names. A refused file leaves nothing stored; the answer names the entry or array at fault. With an "
+                             + "class_names. Without labels (images without class folders: at the zip's root, in one folder, or directly in "
+                             + "train/ and test/; or an .npz with only x_train and x_test) the dataset is unlabeled ('labeled': false, 0 classes): "
+                             + "it serves jobs from a checkpoint that compare with the FP32 model; a split mixing images in and out of class "
+                             + "folders is refused. A refused file leaves nothing stored; the answer names the entry or array at fault. With an "
                              + "Idempotency-Key header, a retry answers the dataset the first request stored.")
             .AcceptsMultipartForm(UploadLimit.Dataset,
                 new MultipartFormField("file", "The dataset: an ImageFolder .zip (e.g. train/cat/001.png, test/cat/002.png) or an .npz from "
@@ -106,6 +109,7 @@ public static class DatasetEndpoints
             RelativePath = "",
             CreatedAt = services.Time.GetUtcNow().UtcDateTime,
             Channels = description.Channels,
+            Labeled = description.IsLabeled,
             ClassNames = [.. description.ClassNames],
             TrainImages = description.TrainCount,
             TestImages = description.TestCount,
@@ -124,8 +128,8 @@ public static class DatasetEndpoints
         {
             return concurrent;
         }
-        services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, {Classes} classes, {Train}/{Test} images",
-            dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
+        services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, labeled {Labeled}, {Classes} classes, {Train}/{Test} images",
+            dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.Labeled, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
         return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
     }
 
@@ -175,11 +179,13 @@ public static class DatasetEndpoints
 
     private static DatasetDto ToDto(UploadedDataset d) => new(
         d.Name,
-        d.IsSingleSet() ? $"Uploaded {Describe(d.Format)}: one set of {d.TrainImages} images, split by each job"
-            : $"Uploaded {Describe(d.Format)}: {d.TrainImages} train / {d.TestImages} test images",
+        d.IsSingleSet() ? $"Uploaded {Describe(d.Format)}: one set of {d.TrainImages}{Unlabeled(d)} images, split by each job"
+            : $"Uploaded {Describe(d.Format)}: {d.TrainImages} train / {d.TestImages} test{Unlabeled(d)} images",
         d.Channels, d.ClassNames.Count, null, true,
         d.Id, DatasetDto.Uploaded, d.ClassNames, d.TrainImages, d.TestImages, d.ImageHeight, d.ImageWidth, d.FileName,
-        d.Format == DatasetFileFormat.Npz ? "npz" : "imagefolder-zip", d.SizeBytes, d.Sha256, d.CreatedAt);
+        d.Format == DatasetFileFormat.Npz ? "npz" : "imagefolder-zip", d.SizeBytes, d.Sha256, d.CreatedAt, d.Labeled);
+
+    private static string Unlabeled(UploadedDataset d) => d.Labeled ? "" : " unlabeled";
 
     private static string Describe(DatasetFileFormat format) => format == DatasetFileFormat.Npz ? "NumPy .npz" : "ImageFolder zip";
 

@@ -6,9 +6,10 @@ namespace ModelOpt.Api.Endpoints;
 
 /// <summary>
 /// The dataset a job request names (a built-in name or an uploaded dataset's id), and whether it fits the job.
-/// <c>Name</c> is the built-in dataset's canonical name, or the upload's name.
+/// <c>Name</c> is the built-in dataset's canonical name, or the upload's name. An unlabeled upload (<c>Labeled</c> false)
+/// has 0 classes.
 /// </summary>
-public sealed record JobDataset(string Name, int Channels, int Classes, (int Height, int Width)? ImageSize, UploadedDataset? Uploaded)
+public sealed record JobDataset(string Name, int Channels, int Classes, (int Height, int Width)? ImageSize, UploadedDataset? Uploaded, bool Labeled = true)
 {
     /// <summary>Resolves the request's dataset; adds an error under <c>dataset</c> and returns null when it names none.</summary>
     public static async Task<JobDataset?> ResolveAsync(string value, ModelOptDbContext db, DatasetLocations builtIn,
@@ -19,7 +20,7 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
             if (await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken) is { } uploaded)
             {
                 return new JobDataset(uploaded.Name, uploaded.Channels, uploaded.ClassNames.Count,
-                    uploaded.ImageHeight is { } h && uploaded.ImageWidth is { } w ? (h, w) : null, uploaded);
+                    uploaded.ImageHeight is { } h && uploaded.ImageWidth is { } w ? (h, w) : null, uploaded, uploaded.Labeled);
             }
             errors["dataset"] = [$"Dataset {id} does not exist."];
             return null;
@@ -34,11 +35,18 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
     }
 
     /// <summary>
-    /// Adds the errors of a job that cannot run on this dataset: a transform it cannot apply, or a checkpoint whose input
-    /// channels or classes differ from the dataset's (after the colour conversion).
+    /// Adds the errors of a job that cannot run on this dataset: a transform it cannot apply, training (<paramref name="trains"/>:
+    /// no checkpoint) on images without labels, or a checkpoint whose input channels or classes differ from the dataset's
+    /// (after the colour conversion; an unlabeled set has no classes to compare).
     /// </summary>
-    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, Dictionary<string, string[]> errors)
+    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, bool trains, Dictionary<string, string[]> errors)
     {
+        if (trains && !Labeled)
+        {
+            errors["dataset"] = [$"Dataset '{Name}' has no labels, and training needs labels: give a checkpointId to quantize a trained model "
+                                 + "(it is compared with its FP32 self on these images), or upload the images in class folders."];
+            return;
+        }
         if (preprocessing.Problem(Channels) is { } problem)
         {
             errors["preprocessing"] = [problem];
@@ -60,7 +68,7 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
                                  + $"but the checkpoint's model takes {modelChannels} channel(s); set preprocessing.color to "
                                  + $"{(modelChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
         }
-        else if (modelClasses != Classes)
+        else if (Labeled && modelClasses != Classes)
         {
             errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}."];
         }

@@ -147,7 +147,7 @@ public static class JobEndpoints
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
-            dataset!.Check(preprocessing, onnx ? null : checkpoint, errors);
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
             if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, request, services.Store), dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
@@ -394,17 +394,17 @@ public static class JobEndpoints
         return OnnxCheckpointInspector.InspectAt(store.FullPath(checkpoint.RelativePath), checkpoint.FileName, height, width, request.Output.Name);
     }
 
-    /// <summary>Why the ONNX model cannot take the dataset's images (channels, size, classes); null when it can.</summary>
+    /// <summary>Why the ONNX model cannot take the dataset's images (channels, size, classes unless the set is unlabeled); null when it can.</summary>
     private static string? OnnxInputMismatch(OnnxCheckpointInspector.Summary model, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
     {
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
         long[] input = [model.Channels, model.Height ?? height, model.Width ?? width];
-        // An output that is not (N, C) logits is not compared with the dataset's classes.
-        return input.SequenceEqual(images) && (model.NumClasses is null || model.NumClasses == dataset.Classes)
+        // An output that is not (N, C) logits, or an unlabeled set, has no classes to compare.
+        return input.SequenceEqual(images) && (model.NumClasses is null || !dataset.Labeled || model.NumClasses == dataset.Classes)
             ? null
             : $"The ONNX model takes [{string.Join(", ", input)}] images{(model.NumClasses is { } classes ? $" and gives {classes} classes" : "")}; " +
-              $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing and has {dataset.Classes} classes.";
+              $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing{(dataset.Labeled ? $" and has {dataset.Classes} classes" : "")}.";
     }
 
     /// <summary>

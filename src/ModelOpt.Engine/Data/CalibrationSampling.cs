@@ -9,6 +9,9 @@ public enum CalibrationSampling
     /// <summary>N drawn without replacement by a seeded shuffle.</summary>
     Random,
 
-    /// <summary>As equal a share of every class as N allows (seeded draw inside each class; classes with fewer images give all they have).</summary>
+    /// <summary>
+    /// As equal a share of every class as N allows (seeded draw inside each class; classes with fewer images give all they
+    /// have). On a set without labels, the seeded <see cref="Random"/> draw, recorded as such.
+    /// </summary>
     Stratified,
 }

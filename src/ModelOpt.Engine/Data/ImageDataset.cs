@@ -3,14 +3,16 @@ using ModelOpt.Engine.Data.Sources;
 namespace ModelOpt.Engine.Data;
 
 /// <summary>
-/// A labelled image set: images from an <see cref="IImageSource"/> (uint8 in memory for the built-in sets, decoded on
-/// demand from the uploaded file otherwise) and int64 (N) labels. The job's transform is applied per batch, so a full
-/// Fashion-MNIST split costs 47 MB rather than 245 MB of floats, and an uploaded set only one batch of decoded images.
+/// An image set: images from an <see cref="IImageSource"/> (uint8 in memory for the built-in sets, decoded on demand
+/// from the uploaded file otherwise) and, for a labelled set, int64 (N) labels. The job's transform is applied per
+/// batch, so a full Fashion-MNIST split costs 47 MB rather than 245 MB of floats, and an uploaded set only one batch of
+/// decoded images. An unlabeled set (<see cref="Unlabeled"/>: images without class folders or y_* arrays) serves
+/// calibration and the comparison with the FP32 model; it has 0 <see cref="Classes"/>, and reading its labels throws.
 /// </summary>
 public sealed class ImageDataset : IDisposable
 {
     private readonly IImageSource source;
-    private readonly Tensor labels;
+    private readonly Tensor? labels;
 
     // False for a view made by WithPreprocessing: the source and labels belong to the dataset it was made from.
     private readonly bool ownsData = true;
@@ -37,13 +39,28 @@ public sealed class ImageDataset : IDisposable
         Preprocessing = preprocessing ?? ImagePreprocessing.Notebook;
     }
 
+    private ImageDataset(string name, IImageSource source, ImagePreprocessing? preprocessing)
+    {
+        Name = name;
+        this.source = source;
+        Preprocessing = preprocessing ?? ImagePreprocessing.Notebook;
+    }
+
+    /// <summary>A set of images without labels; takes ownership of the source.</summary>
+    public static ImageDataset Unlabeled(string name, IImageSource source, ImagePreprocessing? preprocessing = null) =>
+        new(name, source, preprocessing);
+
     public string Name { get; }
+
+    /// <summary>Whether every image has a class label; false for a set of images without class folders or y_* arrays.</summary>
+    public bool IsLabeled => labels is not null;
 
     public int Count => source.Count;
 
+    /// <summary>Number of classes; 0 for an unlabeled set.</summary>
     public int Classes { get; }
 
-    /// <summary>Class names by label (folder names of an ImageFolder zip); null when the set has none.</summary>
+    /// <summary>Class names by label (folder names of an ImageFolder zip); null when the set has none (always for an unlabeled set).</summary>
     public IReadOnlyList<string>? ClassNames { get; }
 
     /// <summary>Channels of the stored images, before the transform.</summary>
@@ -60,8 +77,9 @@ public sealed class ImageDataset : IDisposable
         ? memory.Images
         : throw new InvalidOperationException($"{Name} is decoded on demand; it has no in-memory image tensor.");
 
-    /// <summary>The int64 labels (N). Owned by the dataset: do not dispose.</summary>
-    public Tensor Labels => labels;
+    /// <summary>The int64 labels (N). Owned by the dataset: do not dispose. Throws <see cref="InvalidOperationException"/> for an unlabeled set.</summary>
+    public Tensor Labels => labels ?? throw new InvalidOperationException(
+        $"{Name} has no labels: an unlabeled dataset serves calibration and the comparison with the FP32 model, not scoring against labels.");
 
     /// <summary>The first <paramref name="count"/> images (all when larger): the notebook's <c>Subset(train, range(n))</c> for calibration and training subsets.</summary>
     public ImageDataset Take(int count)
@@ -73,6 +91,10 @@ public sealed class ImageDataset : IDisposable
     /// <summary>The images at <paramref name="indices"/>, in that order; valid while this dataset lives.</summary>
     public ImageDataset Subset(IReadOnlyList<long> indices)
     {
+        if (labels is null)
+        {
+            return Unlabeled(Name, source.Subset(indices), Preprocessing);
+        }
         using var index = tensor(indices.ToArray());
         return new ImageDataset(Name, source.Subset(indices), labels.index_select(0, index), Classes, ClassNames, Preprocessing);
     }
@@ -91,10 +113,10 @@ public sealed class ImageDataset : IDisposable
         ownsData = false;
     }
 
-    /// <summary>Images per class label, for checks and reports.</summary>
+    /// <summary>Images per class label, for checks and reports; throws <see cref="InvalidOperationException"/> for an unlabeled set.</summary>
     public long[] ClassCounts()
     {
-        using var counts = labels.bincount(null, Classes);
+        using var counts = Labels.bincount(null, Classes);
         return counts.data<long>().ToArray();
     }
 
@@ -135,8 +157,8 @@ public sealed class ImageDataset : IDisposable
         {
             throw new InvalidOperationException($"{Name}: the source returned {batchImages.shape[0]} images for {indices.Count} indices.");
         }
-        var batchLabels = labels.index_select(0, tensor(indices.ToArray()));
-        return new ImageBatch(batchImages.MoveToOuterDisposeScope(), batchLabels.MoveToOuterDisposeScope());
+        var batchLabels = labels?.index_select(0, tensor(indices.ToArray()));
+        return new ImageBatch(batchImages.MoveToOuterDisposeScope(), batchLabels?.MoveToOuterDisposeScope());
     }
 
     private long[] AllIndices()
@@ -154,7 +176,7 @@ public sealed class ImageDataset : IDisposable
         if (ownsData)
         {
             source.Dispose();
-            labels.Dispose();
+            labels?.Dispose();
         }
     }
 }

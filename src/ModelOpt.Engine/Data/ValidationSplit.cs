@@ -2,8 +2,9 @@ namespace ModelOpt.Engine.Data;
 
 /// <summary>
 /// The training images on which a job's decisions are made (the accuracy budget, the <c>auto</c> observer, the per-layer
-/// accuracy gains), so that the test set is only scored (ADR-009): a seeded stratified draw from the training split,
-/// outside the calibration sample while enough images are left (<see cref="OverlapsCalibration"/> says when not).
+/// accuracy gains), so that the test set is only scored (ADR-009): a seeded stratified draw from the training split
+/// (a seeded random one when the set has no labels), outside the calibration sample while enough images are left
+/// (<see cref="OverlapsCalibration"/> says when not).
 /// <see cref="Sha256"/> names the images as <see cref="CalibrationSample.Hash"/> does.
 /// </summary>
 public sealed record ValidationSplit(int Seed, long[] Indices, string DatasetSha256, string Sha256, bool OverlapsCalibration)
@@ -15,14 +16,16 @@ public sealed record ValidationSplit(int Seed, long[] Indices, string DatasetSha
     public static ValidationSplit Draw(ImageDataset train, int count, int seed, CalibrationSample calibration)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        var labels = train.Labels.data<long>().ToArray();
         var calibrated = calibration.Indices.ToHashSet();
         var outside = Enumerable.Range(0, train.Count).Select(i => (long)i).Where(i => !calibrated.Contains(i)).ToArray();
         // A training set no larger than the calibration sample (small uploads, tests) has nothing outside it to hold out.
         var overlaps = outside.Length == 0;
-        var pool = overlaps ? Enumerable.Range(0, train.Count).Select(i => (long)i) : outside;
+        long[] pool = overlaps ? [.. Enumerable.Range(0, train.Count).Select(i => (long)i)] : outside;
         // A stream of its own (the same seed drew the calibration sample), reproducible across processes.
-        var indices = CalibrationSample.Stratified(labels, train.Classes, pool, count, new Random(seed ^ StreamSalt));
+        var random = new Random(seed ^ StreamSalt);
+        var indices = train.IsLabeled
+            ? CalibrationSample.Stratified(train.Labels.data<long>().ToArray(), train.Classes, pool, count, random)
+            : CalibrationSample.Shuffled(pool, random)[..Math.Min(count, pool.Length)];
         Array.Sort(indices);
         return new ValidationSplit(seed, indices, calibration.DatasetSha256, CalibrationSample.Hash(calibration.DatasetSha256, indices), overlaps);
     }

@@ -63,13 +63,15 @@ public sealed record ModelDto(string Name, string Description, long ParameterCou
 /// <summary>
 /// A dataset a job can name: built in (by <c>Name</c>) or uploaded (by <c>Id</c>). <c>Path</c> is a built-in dataset's folder
 /// on the API's machine (null for uploads); <c>TestImages</c> is 0 for an upload that is one set, which each job splits
-/// (split.testFraction, split.seed); <c>ImageHeight</c>/<c>ImageWidth</c> are null when image sizes vary.
+/// (split.testFraction, split.seed); <c>ImageHeight</c>/<c>ImageWidth</c> are null when image sizes vary. <c>Labeled</c> is
+/// false for an upload of images without class folders or y_* arrays: it has 0 classes and no class names, and serves
+/// only jobs that compare with the FP32 model (generic jobs, from a checkpoint: training needs labels).
 /// </summary>
 public sealed record DatasetDto(
     string Name, string Description, int InputChannels, int Classes, string? Path, bool Available,
     Guid? Id = null, string Kind = DatasetDto.BuiltIn, IReadOnlyList<string>? ClassNames = null, int? TrainImages = null, int? TestImages = null,
     int? ImageHeight = null, int? ImageWidth = null, string? FileName = null, string? Format = null, long? SizeBytes = null, string? Sha256 = null,
-    DateTime? CreatedAt = null)
+    DateTime? CreatedAt = null, bool Labeled = true)
 {
     public const string BuiltIn = "built-in";
     public const string Uploaded = "uploaded";

@@ -18,6 +18,14 @@ public sealed class UploadedDataset
 
     /// <summary>1 when every pixel is grey, else 3.</summary>
     public int Channels { get; set; }
+
+    /// <summary>
+    /// Whether the images have class labels. False for images without class folders or y_* arrays: such a set serves
+    /// generic jobs (compared with the FP32 model), never training or top-1, and its <see cref="ClassNames"/> are empty.
+    /// </summary>
+    public bool Labeled { get; set; } = true;
+
+    /// <summary>Class names by label; empty for an unlabeled set.</summary>
     public List<string> ClassNames { get; set; } = [];
     public int TrainImages { get; set; }
 

@@ -37,6 +37,12 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
     public static string CheckpointLabel(CheckpointDto checkpoint) =>
         $"{checkpoint.FileName} · {checkpoint.Model ?? "no model checked"} · uploaded {Format.Time(checkpoint.CreatedAt)} · sha256 {checkpoint.Sha256[..8]} · id {Format.ShortId(checkpoint.Id)}";
 
+    /// <summary>A dataset as the list names it: uploads say so, and a set without labels says what it can serve (a checkpoint's job, not training).</summary>
+    public static string DatasetLabel(DatasetDto dataset) =>
+        dataset.Name
+        + (dataset.Id is null ? "" : dataset.Labeled ? " (uploaded)" : " (uploaded, no labels: quantize a checkpoint, compared with FP32)")
+        + (dataset.Available ? "" : " (not on this machine)");
+
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         Models = CatalogEndpoints.ListModels().Value!;

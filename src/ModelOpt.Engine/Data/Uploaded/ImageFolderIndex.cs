@@ -2,13 +2,16 @@ using System.IO.Compression;
 
 namespace ModelOpt.Engine.Data.Uploaded;
 
-/// <summary>One image of an ImageFolder zip: its entry and its label (the index of its class folder in sorted order).</summary>
-internal sealed record ImageFolderEntry(ZipArchiveEntry Entry, long Label);
+/// <summary>One image of an ImageFolder zip: its entry and its label (the index of its class folder in sorted order; null in an unlabeled set).</summary>
+internal sealed record ImageFolderEntry(ZipArchiveEntry Entry, long? Label);
 
 /// <summary>
 /// An ImageFolder zip's layout as torchvision reads it: class names are the folder names, sorted (ordinal), and an image
 /// belongs to the class folder it sits in, at any depth below it. <c>train/</c> with <c>test/</c> (or <c>val/</c>) gives
-/// two splits; class folders at the root give one set. A single folder wrapping either layout is looked through.
+/// two splits; otherwise the zip is one set. Folders that wrap everything (e.g. <c>mydata/…</c>) are looked through.
+/// In each split (or the one set), either every image lies in a class folder (labelled, at least two classes), or every
+/// image lies directly in it, with no folder (unlabeled: images for calibration and for comparing with the FP32 model).
+/// A split mixing both is refused, as are splits of different kinds. So a zip of one folder of images is an unlabeled set.
 /// </summary>
 internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test)
 {
@@ -17,6 +20,9 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
     private static readonly string[] TestFolders = ["test", "val"];
 
     public bool IsSingleSet => Test.Count == 0;
+
+    /// <summary>Whether the images have class labels; false for a zip of images without class folders.</summary>
+    public bool IsLabeled => ClassNames.Count > 0;
 
     /// <summary>Reads the layout from the archive's names alone; throws <see cref="DatasetException"/> naming what is wrong.</summary>
     public static ImageFolderIndex Scan(ZipArchive zip)
@@ -48,6 +54,11 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
         {
             throw new DatasetException($"it has a '{root}{(hasTrain ? TrainFolder : testFolder)}/' folder but no '{root}{(hasTrain ? "test" : TrainFolder)}/' beside it: give train/ and test/ (or val/), or put the class folders at the root.");
         }
+        if (files.FirstOrDefault(f => f.FullName.Length > root.Length && !f.FullName[root.Length..].Contains('/')) is { } loose)
+        {
+            throw new DatasetException($"'{loose.FullName}' lies directly in {Shown(root)} beside '{root}{TrainFolder}/' and '{root}{testFolder}/': "
+                                       + "with splits, every image belongs in one of them.");
+        }
         if (TestFolders.All(topFolders.Contains))
         {
             throw new DatasetException($"it has both '{root}test/' and '{root}val/': keep one of them as the test split.");
@@ -58,6 +69,12 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
         }
         var train = ReadSplit(files, folders, root, TrainFolder + "/");
         var test = ReadSplit(files, folders, root, testFolder + "/");
+        if (train.ClassNames.Count > 0 != test.ClassNames.Count > 0)
+        {
+            var (labeled, unlabeled) = train.ClassNames.Count > 0 ? (TrainFolder, testFolder) : (testFolder, TrainFolder);
+            throw new DatasetException($"'{root}{labeled}/' has class folders but '{root}{unlabeled}/' holds its images without them: "
+                                       + "both splits need class folders (labelled) or neither (unlabeled).");
+        }
         var missing = train.ClassNames.Except(test.ClassNames).Concat(test.ClassNames.Except(train.ClassNames)).Order(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
@@ -71,21 +88,31 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
         List<ZipArchiveEntry> files, HashSet<string> folders, string root, string split)
     {
         var prefix = root + split;
-        var shown = prefix.Length == 0 ? "the zip's root" : $"'{prefix}'";
+        var shown = Shown(prefix);
+        var inSplit = files.Where(f => f.FullName.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        var loose = inSplit.Where(f => !f.FullName[prefix.Length..].Contains('/')).ToList();
+        var foldered = inSplit.Where(f => f.FullName[prefix.Length..].Contains('/')).ToList();
+        if (loose.Count > 0 && foldered.Count > 0)
+        {
+            var relative = loose[0].FullName[prefix.Length..];
+            throw new DatasetException($"'{loose[0].FullName}' lies directly in {shown} but '{foldered[0].FullName}' is in a class folder: "
+                                       + $"put every image in a class folder ({prefix}<class>/{relative}) for a labelled set, "
+                                       + $"or every image directly in {shown} for an unlabeled one.");
+        }
+        if (loose.Count > 0)
+        {
+            // Images without class folders: an unlabeled set. An empty folder beside them holds nothing to read.
+            return ([], [.. loose.OrderBy(e => e.FullName, StringComparer.Ordinal).Select(e => new ImageFolderEntry(e, null))]);
+        }
         var byClass = new SortedDictionary<string, List<ZipArchiveEntry>>(StringComparer.Ordinal);
         foreach (var folder in folders.Where(f => f.StartsWith(prefix, StringComparison.Ordinal) && f.Length > prefix.Length))
         {
             byClass.TryAdd(folder[prefix.Length..].Split('/')[0], []);
         }
-        foreach (var file in files.Where(f => f.FullName.StartsWith(prefix, StringComparison.Ordinal)))
+        foreach (var file in foldered)
         {
             var relative = file.FullName[prefix.Length..];
-            var slash = relative.IndexOf('/');
-            if (slash < 0)
-            {
-                throw new DatasetException($"'{file.FullName}' lies directly in {shown}: images belong in class folders ({prefix}<class>/{relative}).");
-            }
-            byClass[relative[..slash]].Add(file);
+            byClass[relative[..relative.IndexOf('/')]].Add(file);
         }
         if (byClass.Values.All(images => images.Count == 0))
         {
@@ -104,7 +131,12 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
         return (names, images);
     }
 
-    /// <summary>The folder every file sits in when the zip wraps its layout in one (e.g. <c>mydata/train/…</c>), else "".</summary>
+    private static string Shown(string prefix) => prefix.Length == 0 ? "the zip's root" : $"'{prefix}'";
+
+    /// <summary>
+    /// The folder every file sits in when the zip wraps its layout in folders (e.g. <c>mydata/train/…</c>, or
+    /// <c>photos/*.png</c>), else "". A split folder (train, test, val) is never looked through.
+    /// </summary>
     private static string WrapperFolder(List<ZipArchiveEntry> files)
     {
         var root = "";
@@ -115,16 +147,7 @@ internal sealed record ImageFolderIndex(IReadOnlyList<string> ClassNames, IReadO
             {
                 return root;
             }
-            var candidate = root + tops[0] + "/";
-            // Look through the folder only if something below it is still a folder (class folders or splits).
-            if (files.All(f => f.FullName[candidate.Length..].Contains('/')))
-            {
-                root = candidate;
-            }
-            else
-            {
-                return root;
-            }
+            root += tops[0] + "/";
         }
     }
 }

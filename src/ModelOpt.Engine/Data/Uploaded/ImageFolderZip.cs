@@ -3,7 +3,10 @@ using ModelOpt.Engine.Data.Sources;
 
 namespace ModelOpt.Engine.Data.Uploaded;
 
-/// <summary>An ImageFolder zip: checked in full at upload (every image decoded once), decoded batch by batch when a job runs.</summary>
+/// <summary>
+/// An ImageFolder zip (labelled by class folders, or unlabeled: see <see cref="ImageFolderIndex"/>): checked in full at
+/// upload (every image decoded once), decoded batch by batch when a job runs.
+/// </summary>
 internal static class ImageFolderZip
 {
     public static DatasetFileDescription Inspect(string path, DatasetFileLimits limits)
@@ -56,6 +59,8 @@ internal static class ImageFolderZip
     {
         var entries = images.Select(i => i.Entry).ToList();
         var source = new ZipImageSource(ownsArchive ? zip : null, entries, file.Channels, file.ImageSize, limits);
-        return new ImageDataset(name, source, tensor(images.Select(i => i.Label).ToArray()), index.ClassNames.Count, index.ClassNames);
+        return index.IsLabeled
+            ? new ImageDataset(name, source, tensor(images.Select(i => i.Label!.Value).ToArray()), index.ClassNames.Count, index.ClassNames)
+            : ImageDataset.Unlabeled(name, source);
     }
 }

@@ -7,12 +7,15 @@ namespace ModelOpt.Engine.Data.Uploaded;
 /// <summary>
 /// A NumPy <c>.npz</c> (a zip of .npy arrays, as np.savez or np.savez_compressed writes it) holding <c>x_train</c>,
 /// <c>y_train</c>, <c>x_test</c>, <c>y_test</c> and optionally <c>class_names</c>. Without class names the classes are
-/// 0 … max label, and every one of them needs training images.
+/// 0 … max label, and every one of them needs training images. With neither <c>y_train</c> nor <c>y_test</c> (nor
+/// <c>class_names</c>) the set is unlabeled; one label array without the other is refused.
 /// </summary>
 internal static class NpzFile
 {
     private const string ClassNamesArray = "class_names";
-    private static readonly string[] Arrays = ["x_train", "y_train", "x_test", "y_test"];
+    private static readonly string[] ImageArrays = ["x_train", "x_test"];
+    private static readonly string[] LabelArrays = ["y_train", "y_test"];
+    private static readonly string[] Arrays = [.. ImageArrays, .. LabelArrays];
 
     public static DatasetFileDescription Inspect(string path, DatasetFileLimits limits)
     {
@@ -21,7 +24,7 @@ internal static class NpzFile
         var entries = Entries(zip);
         var train = CheckSplit(guard, entries, "train", null);
         var test = CheckSplit(guard, entries, "test", null);
-        var names = ClassNames(guard, entries, train.Labels, test.Labels);
+        var names = train.Labels is null || test.Labels is null ? [] : ClassNames(guard, entries, train.Labels, test.Labels);
         if (train.Layout.Channels != test.Layout.Channels || train.Layout.Height != test.Layout.Height || train.Layout.Width != test.Layout.Width)
         {
             throw new DatasetException($"x_train holds {Describe(train.Layout)} images but x_test {Describe(test.Layout)}: both splits need the same image shape.");
@@ -41,7 +44,9 @@ internal static class NpzFile
         {
             train = OpenSplit(guard, entries, "train", file.FileName);
             test = OpenSplit(guard, entries, "test", file.FileName);
-            var names = ClassNames(guard, entries, train.Labels.data<long>().ToArray(), test.Labels.data<long>().ToArray());
+            var names = train.Labels is null || test.Labels is null
+                ? []
+                : ClassNames(guard, entries, train.Labels.data<long>().ToArray(), test.Labels.data<long>().ToArray());
             return new DatasetSplits(train.WithClasses(names), test.WithClasses(names));
         }
         catch
@@ -52,7 +57,8 @@ internal static class NpzFile
         }
     }
 
-    private static (NpyImageLayout Layout, long[] Labels) CheckSplit(ArchiveGuard guard, Dictionary<string, ZipArchiveEntry> entries, string split, Stream? copyTo)
+    /// <summary>The split's image layout and its labels, null when the file has no label arrays.</summary>
+    private static (NpyImageLayout Layout, long[]? Labels) CheckSplit(ArchiveGuard guard, Dictionary<string, ZipArchiveEntry> entries, string split, Stream? copyTo)
     {
         NpyImageLayout layout;
         using (var x = guard.OpenBounded(entries[$"x_{split}"]))
@@ -60,7 +66,11 @@ internal static class NpzFile
             layout = NpyImageLayout.Of(NpyHeader.Read(x, $"x_{split}"), $"x_{split}");
             NpyArrays.CheckImages(x, layout, $"x_{split}", copyTo);
         }
-        using var y = guard.OpenBounded(entries[$"y_{split}"]);
+        if (!entries.TryGetValue($"y_{split}", out var labels))
+        {
+            return (layout, null);
+        }
+        using var y = guard.OpenBounded(labels);
         return (layout, NpyArrays.ReadLabels(y, NpyHeader.Read(y, $"y_{split}"), $"y_{split}", layout.Count, $"x_{split}"));
     }
 
@@ -72,7 +82,7 @@ internal static class NpzFile
         try
         {
             var (layout, labels) = CheckSplit(guard, entries, split, data);
-            return new PendingSplit($"{fileName}/{split}", new NpyImageSource(data, layout), tensor(labels));
+            return new PendingSplit($"{fileName}/{split}", new NpyImageSource(data, layout), labels is null ? null : tensor(labels));
         }
         catch
         {
@@ -131,24 +141,37 @@ internal static class NpzFile
             }
             entries[name] = entry;
         }
-        foreach (var name in Arrays.Where(a => !entries.ContainsKey(a)))
+        foreach (var name in ImageArrays.Where(a => !entries.ContainsKey(a)))
         {
-            throw new DatasetException($"it has no '{name}' array; an .npz dataset needs {string.Join(", ", Arrays)}.");
+            throw new DatasetException($"it has no '{name}' array; an .npz dataset needs {string.Join(", ", ImageArrays)} "
+                                       + $"(and {string.Join(", ", LabelArrays)} for a labelled set).");
+        }
+        var labelArrays = LabelArrays.Where(entries.ContainsKey).ToList();
+        if (labelArrays.Count == 1)
+        {
+            var missing = LabelArrays.Single(a => a != labelArrays[0]);
+            throw new DatasetException($"it has '{labelArrays[0]}' but no '{missing}' array: give both label arrays (a labelled set) or neither (an unlabeled one).");
+        }
+        if (labelArrays.Count == 0 && entries.ContainsKey(ClassNamesArray))
+        {
+            throw new DatasetException($"it has '{ClassNamesArray}' but no {string.Join(" or ", LabelArrays)}: class names need label arrays; "
+                                       + $"leave {ClassNamesArray} out of an unlabeled set.");
         }
         return entries;
     }
 
     private static string Describe(NpyImageLayout layout) => $"{layout.Channels}x{layout.Height}x{layout.Width}";
 
-    /// <summary>A split whose class names are known only once both splits' labels are read.</summary>
-    private sealed record PendingSplit(string Name, NpyImageSource Source, Tensor Labels) : IDisposable
+    /// <summary>A split whose class names are known only once both splits' labels are read; <c>Labels</c> is null in an unlabeled file.</summary>
+    private sealed record PendingSplit(string Name, NpyImageSource Source, Tensor? Labels) : IDisposable
     {
-        public ImageDataset WithClasses(IReadOnlyList<string> names) => new(Name, Source, Labels, names.Count, names);
+        public ImageDataset WithClasses(IReadOnlyList<string> names) =>
+            Labels is null ? ImageDataset.Unlabeled(Name, Source) : new(Name, Source, Labels, names.Count, names);
 
         public void Dispose()
         {
             Source.Dispose();
-            Labels.Dispose();
+            Labels?.Dispose();
         }
     }
 }

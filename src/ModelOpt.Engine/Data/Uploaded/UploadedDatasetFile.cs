@@ -4,6 +4,7 @@ namespace ModelOpt.Engine.Data.Uploaded;
 /// <param name="Path">The file on the worker's disk.</param>
 /// <param name="FileName">The user's file name, the only name error messages use.</param>
 /// <param name="Channels">1 when every pixel of every image is grey (R = G = B), else 3.</param>
+/// <param name="ClassNames">Class names by label; empty for an unlabeled set.</param>
 /// <param name="ImageSize">Height and width shared by every image, or null when sizes vary.</param>
 /// <param name="Sha256">The file's SHA-256 (lowercase hex): the dataset's identity in calibration-sample hashes.</param>
 /// <param name="Limits">The bounds the file was accepted under; null for the defaults.</param>

@@ -1,7 +1,8 @@
 namespace ModelOpt.Engine.Data.Uploaded;
 
 /// <summary>
-/// The datasets users upload: an ImageFolder zip or an .npz. Every problem is a <see cref="DatasetException"/> whose
+/// The datasets users upload: an ImageFolder zip or an .npz, labelled or not (images without class folders or y_* arrays
+/// serve generic jobs, which compare with the FP32 model instead of scoring against labels). Every problem is a <see cref="DatasetException"/> whose
 /// message starts with the user's file name and names the entry or array at fault, never a path on this machine.
 /// </summary>
 public static class UploadedDatasets

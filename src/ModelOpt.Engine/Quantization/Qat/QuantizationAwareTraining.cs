@@ -40,6 +40,10 @@ public static class QuantizationAwareTraining
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize);
         using var subset = options.TrainSubset is { } n ? train.Take(n) : null;
         var data = subset ?? train;
+        if (teacher is null && !data.IsLabeled)
+        {
+            throw new QuantizationException($"{data.Name} has no labels: quantization-aware training on it needs distillation from the FP32 model.");
+        }
         random.manual_seed(options.Seed);
         var shuffle = new Random(options.Seed);
         var parameters = new Dictionary<string, (Parameter Weight, Parameter? Bias)>();

@@ -601,6 +601,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<int?>("ImageWidth")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("Labeled")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)

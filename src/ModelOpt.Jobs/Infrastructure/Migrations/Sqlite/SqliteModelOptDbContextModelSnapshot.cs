@@ -588,6 +588,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<int?>("ImageWidth")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Labeled")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)
