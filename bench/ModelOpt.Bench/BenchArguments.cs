@@ -3,6 +3,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Qat;
 
 namespace ModelOpt.Bench;
 
@@ -15,13 +16,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
-        "[--resize SIDE|HEIGHT,WIDTH]";
+        "[--resize SIDE|HEIGHT,WIDTH] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
+        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -77,6 +79,11 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
             // The job's preprocessing Resize (e.g. 224,224 for a full-size torchvision model on the synthetic images)
             Preprocessing: values.TryGetValue("resize", out var resize)
                 ? new ImagePreprocessing(Resize: [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))])
+                : null,
+            Qat: Int("qat-epochs") is { } qatEpochs
+                ? new QatOptions(Enabled: true, Epochs: qatEpochs,
+                    LearningRate: values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
+                    TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false")
                 : null);
         return new BenchArguments(
             request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
