@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 
+using ModelOpt.Jobs.Options;
+
 namespace ModelOpt.Api.Security;
 
 /// <summary><c>ModelOpt:Auth</c>: API keys.</summary>
@@ -7,10 +9,7 @@ public sealed class AuthOptions
 {
     public const string Section = "ModelOpt:Auth";
 
-    /// <summary>
-    /// How long a key looked up in the database is trusted without asking again. A revocation through this API takes
-    /// effect at once here; on other API replicas within this time.
-    /// </summary>
+    [Setting("how long a looked-up API key is trusted without a query; a revocation through this API applies at once, on other replicas within this time")]
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(10);
 }

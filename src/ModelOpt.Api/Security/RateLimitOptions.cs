@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 
+using ModelOpt.Jobs.Options;
+
 namespace ModelOpt.Api.Security;
 
 /// <summary><c>ModelOpt:RateLimit</c>: a token bucket per API key (per client address without one); <c>/health</c> is exempt.</summary>
@@ -7,11 +9,11 @@ public sealed class RateLimitOptions
 {
     public const string Section = "ModelOpt:RateLimit";
 
-    /// <summary>Requests a caller may make per second, sustained.</summary>
+    [Setting("requests per second a caller may make, sustained: a token bucket per API key (per client address without one), refilled every second; `/health` is exempt", Essential = true)]
     [Range(1, 1_000_000)]
     public int PermitsPerSecond { get; set; } = 50;
 
-    /// <summary>Requests a caller may make at once after being idle (the bucket's size).</summary>
+    [Setting("requests a caller may make at once after being idle (the bucket's size); beyond it, 429 problem details with `Retry-After`", Essential = true)]
     [Range(1, 1_000_000)]
     public int Burst { get; set; } = 100;
 }

@@ -5,12 +5,9 @@ public sealed class DatasetOptions
 {
     public const string Section = "ModelOpt:Datasets";
 
-    /// <summary>Dataset name → folder (e.g. <c>fashion-mnist</c> → <c>/usr/share/datasets/fashion-mnist</c>).</summary>
+    [Setting("dataset name → folder used when a job gives no `dataPath`; names, shapes and required files come from the engine's catalogue", Default = "the engine's catalogue (fashion-mnist → `/usr/share/datasets/fashion-mnist`)", Essential = true)]
     public Dictionary<string, string> Paths { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>
-    /// Folders a job's <c>dataPath</c> may name, on or below them (default none: a job reads a built-in dataset from its
-    /// configured folder or an uploaded one, and may not point the worker at any other folder of the server).
-    /// </summary>
+    [Setting("folders a job's `dataPath` may name (on or below them); with none, `dataPath` is refused (400) and users name a built-in dataset or upload one", Essential = true)]
     public List<string> AllowedDataRoots { get; set; } = [];
 }

@@ -8,30 +8,27 @@ public sealed class DatasetUploadOptions
 {
     public const string Section = "ModelOpt:DatasetUploads";
 
-    /// <summary>Largest accepted upload in bytes (default 2 GiB); larger requests get 413.</summary>
+    [Setting("largest dataset upload; larger ones get 413", Essential = true)]
     [Range(1024, 1L << 40)]
     public long MaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
-    /// <summary>Bytes every entry of the archive may unpack to, together (default 8 GiB): bounds zip bombs.</summary>
+    [Setting("what all entries of an uploaded zip / npz may unpack to together (declared sizes checked first, then the bytes really decompressed): bounds zip bombs", Essential = true)]
     [Range(1024, 1L << 42)]
     public long MaxUncompressedBytes { get; set; } = 8L * 1024 * 1024 * 1024;
 
-    /// <summary>Entries (files and folders) an archive may hold (default 1 000 000).</summary>
+    [Setting("entries (files and folders) an uploaded archive may hold")]
     [Range(1, 100_000_000)]
     public int MaxEntries { get; set; } = 1_000_000;
 
-    /// <summary>Largest width or height of one image in pixels (default 4096), read from its header before decoding.</summary>
+    [Setting("widest or tallest image in pixels, read from its header before it is decoded")]
     [Range(1, 65_536)]
     public int MaxImageSide { get; set; } = 4096;
 
-    /// <summary>Bytes one image file of an ImageFolder zip may unpack to (default 64 MiB); it is read into memory to be decoded.</summary>
+    [Setting("what one image file of a zip may unpack to (it is read into memory to be decoded)")]
     [Range(1024, int.MaxValue)]
     public int MaxImageFileBytes { get; set; } = EngineDefaults.MaxImageFileBytes;
 
-    /// <summary>
-    /// Pixels all images of one upload may decode to, together (default 2^29): the upload check decodes every image, so
-    /// this bounds the CPU a small zip of images with huge declared canvases can cost.
-    /// </summary>
+    [Setting("pixels all images of one upload may decode to together, checked from each header before decoding: bounds the CPU of the upload check")]
     [Range(1, 1L << 40)]
     public long MaxDecodedPixels { get; set; } = EngineDefaults.MaxDecodedPixels;
 

@@ -15,5 +15,6 @@ public sealed class JobsOptions
 {
     public const string Section = "ModelOpt:Jobs";
 
+    [Setting("a job for a device no live worker serves: `Accept` (202 with `warnings`; it waits) or `Refuse` (409)", Essential = true)]
     public JobsWithoutWorker WithoutWorker { get; set; } = JobsWithoutWorker.Accept;
 }

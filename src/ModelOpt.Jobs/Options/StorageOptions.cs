@@ -13,20 +13,17 @@ public sealed class StorageOptions
 {
     public const string Section = "ModelOpt:Storage";
 
-    /// <summary>Sqlite (embedded default, files under <see cref="DataRoot"/>) or Postgres (<c>ModelOpt:ConnectionStrings:Postgres</c>).</summary>
+    [Setting("`Sqlite` or `Postgres` (the app database and Hangfire storage together; Postgres for production)", Essential = true)]
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
-    /// <summary>Root of the SQLite files, the artifact store and job work folders; relative to the working directory.</summary>
+    [Setting("SQLite files, artifacts, job work folders (relative to the working directory)", Essential = true)]
     [Required(AllowEmptyStrings = false)]
     public string DataRoot { get; set; } = ".modelopt";
 
-    /// <summary>Artifact store root; defaults to <c>{DataRoot}/artifacts</c>. Shared by API and workers.</summary>
+    [Setting("the artifact store, shared by the API and every worker", Default = "`{DataRoot}/artifacts`", Essential = true)]
     public string? ArtifactRoot { get; set; }
 
-    /// <summary>
-    /// Free bytes on the artifact store's disk below which <c>/health</c> reports Degraded (default 1 GiB): uploads and
-    /// stages may soon fail with 507 there.
-    /// </summary>
+    [Setting("`/health` reports the artifact store Degraded below this much free disk; a full disk answers uploads with 507")]
     [Range(0, long.MaxValue)]
     public long MinFreeBytes { get; set; } = 1L << 30;
 
@@ -40,11 +37,12 @@ public sealed class ConnectionStringsOptions
 {
     public const string Section = "ModelOpt:ConnectionStrings";
 
+    [Setting("required when the provider is Postgres", Essential = true)]
     public string? Postgres { get; set; }
 
-    /// <summary>Optional override of the embedded SQLite application database; defaults to <c>{DataRoot}/modelopt.db</c>.</summary>
+    [Setting("the embedded SQLite application database", Default = "`{DataRoot}/modelopt.db`")]
     public string? Sqlite { get; set; }
 
-    /// <summary>Optional override of the embedded SQLite Hangfire database; defaults to <c>{DataRoot}/hangfire.db</c>.</summary>
+    [Setting("the embedded SQLite Hangfire database", Default = "`{DataRoot}/hangfire.db`")]
     public string? HangfireSqlite { get; set; }
 }

@@ -7,7 +7,7 @@ public sealed class UploadOptions
 {
     public const string Section = "ModelOpt:Uploads";
 
-    /// <summary>Largest accepted checkpoint upload in bytes (default 600 MiB: VGG-16 is 528 MB); larger requests get 413.</summary>
+    [Setting("largest checkpoint upload; larger ones get 413", Essential = true)]
     [Range(1024, 64L * 1024 * 1024 * 1024)]
     public long MaxBytes { get; set; } = 600L * 1024 * 1024;
 }

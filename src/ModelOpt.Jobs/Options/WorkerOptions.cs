@@ -7,40 +7,36 @@ public sealed class WorkerOptions : IValidatableObject
 {
     public const string Section = "ModelOpt:Worker";
 
-    /// <summary>The API hosts one worker in-process (the zero-setup default). Set false when separate workers run.</summary>
+    [Setting("the API hosts one worker; set `false` when workers run separately", Essential = true)]
     public bool Embedded { get; set; } = true;
 
-    /// <summary>The device this worker runs models on (<c>cpu</c>, <c>cuda:0</c>); it listens on that device's queue.</summary>
+    [Setting("`cpu`, `cuda`, `cuda:N`; a worker serves the Hangfire queue of its device (`cuda:0` → `cuda_0`)", Essential = true)]
     [Required, RegularExpression("^(cpu|cuda(:[0-9]+)?)$", ErrorMessage = "Device must be 'cpu', 'cuda' or 'cuda:N'.")]
     public string Device { get; set; } = "cpu";
 
-    /// <summary>How often a running job checks its cancel flag and writes its heartbeat and progress.</summary>
+    [Setting("how often a running job checks its cancel flag and writes its heartbeat and progress")]
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A Running job whose heartbeat is older than this is orphaned (its worker died) and is re-enqueued.</summary>
+    [Setting("a Running job without a heartbeat for this long is orphaned (its worker died) and re-enqueued")]
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often each worker looks for orphaned jobs (also once at start).</summary>
+    [Setting("how often each worker looks for orphaned jobs (also once at start)")]
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// LibTorch's (and ONNX Runtime's) intra-op threads for this worker's jobs; null keeps one per core. Set it below the
-    /// core count on a host shared with other work: a parallel region waits for whichever thread the others descheduled
-    /// (docs/BENCHMARKS.md measured 2 threads 5x slower than 1 on 2 busy cores). Latencies are recorded with the count.
-    /// </summary>
+    [Setting("LibTorch's and ONNX Runtime's intra-op threads for the worker's jobs; lower it on a host shared with other work (a parallel region waits for whichever thread the others descheduled)", Default = "one per core", Essential = true)]
     [Range(1, 1024)]
     public int? Threads { get; set; }
 
-    /// <summary>How this worker reaches the artifact store: the shared folder (default) or the API (<see cref="ApiUrl"/>, <see cref="ApiKey"/>).</summary>
+    [Setting("`SharedFolder` (the store's folder is mounted on the worker) or `Api` (inputs downloaded from and artifacts uploaded to the API; ADR-012)", Essential = true)]
     public ArtifactAccess Artifacts { get; set; } = ArtifactAccess.SharedFolder;
 
-    /// <summary>The API's base URL (e.g. <c>http://api:8080</c>), with <see cref="ArtifactAccess.Api"/>.</summary>
+    [Setting("with `Artifacts: Api`: the API's absolute base URL (e.g. `http://api:8080`)")]
     public Uri? ApiUrl { get; set; }
 
-    /// <summary>An API key of scope <c>worker</c> (or admin), with <see cref="ArtifactAccess.Api"/>.</summary>
+    [Setting("with `Artifacts: Api`: an API key of scope `worker` (or admin)")]
     public string? ApiKey { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -7,15 +7,15 @@ public sealed class WorkerRegistryOptions : IValidatableObject
 {
     public const string Section = "ModelOpt:Workers";
 
-    /// <summary>How often a worker writes its heartbeat and current job to its registry row.</summary>
+    [Setting("how often a worker writes its registry row (heartbeat, current job)", Essential = true)]
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>A worker whose heartbeat is older than this is lost: it serves no job, and jobs for its device get the no-worker warning.</summary>
+    [Setting("a worker without a heartbeat for this long is `Lost`: it serves no job, and jobs for its device get the no-worker warning; must exceed twice the interval", Essential = true)]
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan LostAfter { get; set; } = TimeSpan.FromSeconds(45);
 
-    /// <summary>How long GET /api/workers keeps listing a lost or stopped worker.</summary>
+    [Setting("how long `GET /api/workers` keeps listing lost and stopped workers")]
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan ListStoppedFor { get; set; } = TimeSpan.FromHours(24);
 
