@@ -24,19 +24,31 @@ public sealed record CalibrationSample(
           "activation ranges may not represent the data (stratified sampling covers every class)"
         : null;
 
-    public static CalibrationSample Draw(ImageDataset train, int count, CalibrationSampling sampling, int seed, string datasetSha256)
+    /// <param name="labelled">
+    /// Whether <paramref name="train"/> has class labels: without them no label is read, and <c>stratified</c> falls back to
+    /// a seeded random draw (recorded as <see cref="CalibrationSampling.Random"/>, so the sample says what it is).
+    /// </param>
+    public static CalibrationSample Draw(ImageDataset train, int count, CalibrationSampling sampling, int seed, string datasetSha256, bool labelled = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var n = Math.Min(count, train.Count);
-        var labels = train.Labels.data<long>().ToArray();
+        if (!labelled && sampling == CalibrationSampling.Stratified)
+        {
+            sampling = CalibrationSampling.Random;
+        }
+        var labels = labelled ? train.Labels.data<long>().ToArray() : null;
         long[] indices = sampling switch
         {
             CalibrationSampling.First => [.. Enumerable.Range(0, n).Select(i => (long)i)],
             CalibrationSampling.Random => Shuffled(Enumerable.Range(0, train.Count).Select(i => (long)i), new Random(seed))[..n],
-            CalibrationSampling.Stratified => Stratified(labels, train.Classes, Enumerable.Range(0, train.Count).Select(i => (long)i), n, new Random(seed)),
+            CalibrationSampling.Stratified => Stratified(labels!, train.Classes, Enumerable.Range(0, train.Count).Select(i => (long)i), n, new Random(seed)),
             _ => throw new ArgumentOutOfRangeException(nameof(sampling), sampling, null),
         };
         Array.Sort(indices);
+        if (labels is null)
+        {
+            return new CalibrationSample(sampling, seed, indices, datasetSha256, Hash(datasetSha256, indices));
+        }
         var covered = indices.Select(i => labels[i]).Distinct().Count();
         return new CalibrationSample(sampling, seed, indices, datasetSha256, Hash(datasetSha256, indices), train.Classes, covered);
     }

@@ -28,6 +28,7 @@ public static class Int8SafeTensorsCheckpoint
         public const string InputShape = "input_shape";
         public const string NumClasses = "num_classes";
         public const string ClassNames = "class_names";
+        public const string OutputName = "output_name";
         public const string QConfig = "qconfig";
         public const string PerChannel = "per_channel_layers";
         public const string Fp32Layers = "fp32_layers";
@@ -75,6 +76,10 @@ public static class Int8SafeTensorsCheckpoint
         if (model.ClassNames is not null)
         {
             metadata[Keys.ClassNames] = JsonSerializer.Serialize(model.ClassNames);
+        }
+        if (model.OutputName is not null)
+        {
+            metadata[Keys.OutputName] = model.OutputName;
         }
         return SafeTensorsFile.Write(tensors, metadata);
     }
@@ -124,7 +129,8 @@ public static class Int8SafeTensorsCheckpoint
                 Required(metadata, Keys.Model),
                 JsonSerializer.Deserialize<long[]>(Required(metadata, Keys.InputShape)) ?? throw new JsonException("null input shape"),
                 long.Parse(Required(metadata, Keys.NumClasses), CultureInfo.InvariantCulture),
-                metadata.TryGetValue(Keys.ClassNames, out var names) ? JsonSerializer.Deserialize<string[]>(names) : null);
+                metadata.TryGetValue(Keys.ClassNames, out var names) ? JsonSerializer.Deserialize<string[]>(names) : null,
+                metadata.GetValueOrDefault(Keys.OutputName));
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException)
         {
@@ -147,7 +153,7 @@ public static class Int8SafeTensorsCheckpoint
         try
         {
             // Weights are replaced below: the zoo model is freshly initialised, an ONNX model gives its structure.
-            architecture = Fp32Model.Open(model.ModelName, model.InputShape, model.NumClasses, onnxModelPath);
+            architecture = Fp32Model.Open(model.ModelName, model.InputShape, model.LogitsWidth, onnxModelPath, model.OutputName);
         }
         catch (UnknownModelException e)
         {
