@@ -43,7 +43,14 @@ public sealed class JobWorkspace(string directory)
         return AtomicFile.Write(PathOf(file), write);
     }
 
-    public void Delete(string file) => File.Delete(PathOf(file));
+    /// <summary>Removes one of the job's files where it exists (a stage's first run may find no folder yet).</summary>
+    public void Delete(string file)
+    {
+        if (Has(file))
+        {
+            File.Delete(PathOf(file));
+        }
+    }
 
     public StageArtifact Artifact(string file, string contentType = "application/octet-stream") => new(file, PathOf(file), contentType);
 
