@@ -2,6 +2,8 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Pipeline.Stages;
+using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Import;
@@ -82,6 +84,36 @@ public class GenericJobTests(ITestOutputHelper output)
         var manifest = Int8Manifest.FromJson(File.ReadAllText(work.File(JobWorkspace.Int8Manifest)));
         Assert.Equal(0, manifest.NumClasses);
         Assert.DoesNotContain(ConvertStage.AccuracyMetric, manifest.Metrics!.Keys);
+    }
+
+    [Fact]
+    public async Task The_auto_observer_bias_correction_and_the_per_layer_report_work_without_labels_and_auto_picks_by_SQNR()
+    {
+        using var work = new TempDirectory();
+        var request = new OptimizationRequest(
+            OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
+            new TrainingOptions(),
+            new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, SensitivityImages: 32, BiasCorrection: true, MinSqnrDb: 20),
+            new EvaluationOptions(TestSubset: 16, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Preprocessing: Preprocessing);
+
+        StageOutcome? calibrate = null;
+        foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate })
+        {
+            calibrate = await new OptimizationPipeline().RunStageAsync(stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+        }
+
+        var selection = ActivationObserverSelection.FromJson(File.ReadAllText(work.File(JobWorkspace.ObserverSelection)));
+        output.WriteLine(selection.Describe());
+        Assert.Equal(ActivationObserverSelection.SqnrDb, selection.Measure);
+        Assert.Equal(selection.Accuracies.MaxBy(a => a.Value).Key, selection.Winner);
+        Assert.Contains(" dB", selection.Describe());
+        // The report ranks by each layer's own SQNR: no top-1 gain without labels.
+        Assert.NotEmpty(calibrate!.Layers!);
+        Assert.All(calibrate.Layers!, l => Assert.Null(l.AccuracyGainWhenFloat));
+        var budget = FidelityBudgetOutcome.FromJson(File.ReadAllText(work.File(JobWorkspace.FidelityBudget)));
+        Assert.True(budget.WithinBudget);
+        Assert.Equal(32, budget.ValidationImages);
+        Assert.True(budget.Delivered.SqnrDb >= 20);
     }
 
     [Fact]
