@@ -40,6 +40,23 @@ public sealed class JobSpecMappingTests
     }
 
     [Fact]
+    public void Settings_of_two_tasks_at_once_or_the_batch_axis_as_class_axis_are_refused_by_field()
+    {
+        var request = new CreateJobRequest
+        {
+            Model = "resnet20", Dataset = "synthetic",
+            Quantization = new() { MaxAccuracyDrop = 0.5, MinSqnrDb = 30 },
+            Output = new() { ClassAxis = 0 },
+        };
+
+        var errors = ModelOpt.Api.Infrastructure.RequestValidator.Validate(request);
+
+        Assert.Contains("give one or the other", Assert.Single(errors["quantization.maxAccuracyDrop"]));
+        Assert.Contains("classAxis 0 is the batch axis", Assert.Single(errors["output.classAxis"]));
+        Assert.Equal(2, errors.Count);
+    }
+
+    [Fact]
     public void Every_setting_reaches_the_engine()
     {
         var request = new CreateJobRequest

@@ -27,7 +27,7 @@ public sealed class TrainingSettings
 }
 
 /// <summary>The qconfig and calibration, in PyTorch's vocabulary; defaults are the x86 inductor recipe.</summary>
-public sealed class QuantizationSettings
+public sealed class QuantizationSettings : IValidatableObject
 {
     [Required, ActivationObserverChoice,
      EngineDescription("Activation observer: {observers}. '{auto}' calibrates with each of {auto-candidates} and keeps the one " +
@@ -90,6 +90,18 @@ public sealed class QuantizationSettings
     [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
     public int CalibrationSeed { get; set; }
 
+    /// <summary>A top-1 budget and a fidelity target belong to different tasks (ADR-019): one job cannot have both.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxAccuracyDrop is not null && (MinSqnrDb is not null || MinAgreement is not null))
+        {
+            yield return new ValidationResult(
+                "maxAccuracyDrop is a classification job's budget (top-1 against labels), minSqnrDb and minAgreement a generic job's " +
+                "(fidelity to FP32): give one or the other.",
+                [nameof(MaxAccuracyDrop)]);
+        }
+    }
+
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
             KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
@@ -123,7 +135,7 @@ public sealed class CompileSettings
 }
 
 /// <summary>Which of the model's outputs the job reads, and what it is for.</summary>
-public sealed class OutputSettings
+public sealed class OutputSettings : IValidatableObject
 {
     [MaxLength(256), Description("The ONNX graph output the job measures, by name; null takes the first, as exporters write the logits first. " +
         "An ONNX checkpoint only: a name the graph does not have is refused with the list of its outputs.")]
@@ -138,6 +150,18 @@ public sealed class OutputSettings
     [Range(-8, 8), Description("The output axis whose arg-max a generic job compares with FP32's (e.g. -1 for N x T x C sequence scores; " +
         "negative counts from the end, 0 is the batch axis and is refused). Null: axis 1 of a 2-D output, none otherwise.")]
     public int? ClassAxis { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ClassAxis == 0)
+        {
+            yield return new ValidationResult("classAxis 0 is the batch axis: give the axis of the classes (1 for N x C, -1 for N x T x C).", [nameof(ClassAxis)]);
+        }
+        if (ClassAxis is not null && Task == "classification")
+        {
+            yield return new ValidationResult("classAxis is a generic job's: a classification job compares top-1 on axis 1 against labels.", [nameof(ClassAxis)]);
+        }
+    }
 
     public JobTask? TaskToEngine() => Task is null ? null : Enum.Parse<JobTask>(Task, ignoreCase: true);
 }
