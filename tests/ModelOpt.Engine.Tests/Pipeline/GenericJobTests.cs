@@ -87,6 +87,43 @@ public class GenericJobTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_recognizer_job_compares_arg_maxes_on_the_class_axis_it_names()
+    {
+        const string recognizer = "recognizer_net_opset13.onnx";
+        using var work = new TempDirectory();
+        // The recognizer reads 1 x 32 x 64 images: the synthetic set's in grayscale, resized.
+        var preprocessing = new ImagePreprocessing(Resize: [32, 64], Color: ColorConversion.Grayscale);
+        var request = new OptimizationRequest(
+            OnnxModelName.Of(recognizer), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(recognizer),
+            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
+            new EvaluationOptions(TestSubset: 16, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Preprocessing: preprocessing,
+            Compile: false, ClassAxis: -1);
+
+        var outcomes = new List<StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes.Add(await new OptimizationPipeline().RunStageAsync(
+                stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
+        }
+
+        var fidelity = Assert.Single(Assert.Single(outcomes[^1].Results).Fidelity!);
+        using var recorded = RecordedFp32Outputs(work);
+        using var splits = SyntheticDataset.Create();
+        using var test = splits.Test.WithPreprocessing(preprocessing);
+        using var first = test.Take(16);
+        using var batch = first.Batches(16).Single();
+        using var torchScript = TorchScriptInt8Model.Load(work.File(JobWorkspace.Int8TorchScript));
+        using var int8 = torchScript.Run(batch.Images);
+        // Per image and position (16 x 16), whether the arg-max over the 37 classes is FP32's.
+        using var agreeing = int8.argmax(-1).eq(recorded.argmax(-1));
+        output.WriteLine($"recognizer: agreement {fidelity.ArgmaxAgreement:P2} over {agreeing.numel()} positions, SQNR {fidelity.SqnrDb:F2} dB");
+
+        Assert.Equal([16L, 16, 37], recorded.shape);
+        Assert.Equal(-1, fidelity.ClassAxis);
+        Assert.Equal(agreeing.sum().item<long>() / (double)agreeing.numel(), fidelity.ArgmaxAgreement!.Value, 12);
+    }
+
+    [Fact]
     public async Task The_auto_observer_bias_correction_and_the_per_layer_report_work_without_labels_and_auto_picks_by_SQNR()
     {
         using var work = new TempDirectory();
