@@ -68,8 +68,10 @@ internal static class CalibrateStage
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ValidationSplit, "application/json"));
         }
         using var validation = split is null ? null : context.Data.Train.Subset(split.Indices);
-        // A generic job decides on fidelity to the FP32 outputs of the split's images (at most Fp32Outputs.MaxElements values).
-        using var fidelityImages = generic && validation is not null ? validation.Take(FidelityImageCount(validation.Count, model.OutputShape)) : null;
+        // A generic job's auto observer and target decide on fidelity to the FP32 outputs of the split's images (at most
+        // Fp32Outputs.MaxElements values), computed here once and not stored.
+        var decidesOnFidelity = generic && validation is not null && (options.ActivationObserver == ActivationObserverNames.Auto || options.HasFidelityBudget);
+        using var fidelityImages = decidesOnFidelity ? validation!.Take(Fp32Outputs.Within(validation.Count, model.OutputShape)) : null;
         using var fidelityReference = fidelityImages is null ? null
             : FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
         OutputFidelity FidelityOf(QuantizedGraph candidate) => DeliveredFidelity.Measure(
@@ -158,9 +160,6 @@ internal static class CalibrateStage
         }
         return new StageProducts([], artifacts, layers, sample);
     }
-
-    private static int FidelityImageCount(int images, long[] outputShape) =>
-        (int)Math.Min(images, Math.Max(1, Fp32Outputs.MaxElements / Math.Max(1, outputShape.Aggregate(1L, (product, d) => product * d))));
 
     private static ModelGraph Equalize(StageContext context, ModelGraph captured, List<StageArtifact> artifacts)
     {

@@ -24,8 +24,14 @@ internal static class Fp32Outputs
     {
         var test = context.Data.Test.Count;
         var asked = Math.Min(context.Request.Evaluation.TestSubset ?? test, test);
-        var perImage = Math.Max(1, context.OpenFp32().OutputShape.Aggregate(1L, (product, d) => product * d));
-        return (int)Math.Min(asked, Math.Max(1, MaxElements / perImage));
+        return Within(asked, context.OpenFp32().OutputShape);
+    }
+
+    /// <summary>The first this many of <paramref name="images"/> whose outputs of <paramref name="outputShape"/> (per image) fit in <see cref="MaxElements"/>; at least one.</summary>
+    public static int Within(int images, long[] outputShape)
+    {
+        var perImage = Math.Max(1, outputShape.Aggregate(1L, (product, d) => product * d));
+        return (int)Math.Min(images, Math.Max(1, MaxElements / perImage));
     }
 
     /// <summary>The evaluation images (the caller disposes the view).</summary>
