@@ -19,6 +19,41 @@ public sealed class JobSpecMappingTests
         Assert.True(spec.Compile.Enabled);
         Assert.Equal(ImagePreprocessing.Notebook, spec.Preprocessing.ToEngine());
         Assert.Equal(new DatasetSplitOptions(), spec.Split.ToEngine());
+        Assert.Null(spec.Output.TaskToEngine());
+        Assert.Null(spec.Output.ClassAxis);
+    }
+
+    [Fact]
+    public void A_generic_jobs_settings_reach_the_engine()
+    {
+        var spec = new CreateJobRequest
+        {
+            Model = "onnx:recognizer.onnx", Dataset = "synthetic",
+            Quantization = new() { MinSqnrDb = 30, MinAgreement = 0.99 },
+            Output = new() { Name = "sequence_logits", Task = "generic", ClassAxis = -1 },
+        }.ToSpec();
+
+        var quantization = spec.Quantization.ToEngine();
+        Assert.Equal((30.0, 0.99), (quantization.MinSqnrDb, quantization.MinAgreement));
+        Assert.Equal(QuantizationOptions.DefaultValidationImages, quantization.ValidationImages);
+        Assert.Equal((JobTask.Generic, -1, "sequence_logits"), (spec.Output.TaskToEngine(), spec.Output.ClassAxis, spec.Output.Name));
+    }
+
+    [Fact]
+    public void Settings_of_two_tasks_at_once_or_the_batch_axis_as_class_axis_are_refused_by_field()
+    {
+        var request = new CreateJobRequest
+        {
+            Model = "resnet20", Dataset = "synthetic",
+            Quantization = new() { MaxAccuracyDrop = 0.5, MinSqnrDb = 30 },
+            Output = new() { ClassAxis = 0 },
+        };
+
+        var errors = ModelOpt.Api.Infrastructure.RequestValidator.Validate(request);
+
+        Assert.Contains("give one or the other", Assert.Single(errors["quantization.maxAccuracyDrop"]));
+        Assert.Contains("classAxis 0 is the batch axis", Assert.Single(errors["output.classAxis"]));
+        Assert.Equal(2, errors.Count);
     }
 
     [Fact]
@@ -59,8 +94,8 @@ public sealed class JobSpecMappingTests
         Assert.Equal(new DatasetSplitOptions(0.1, 9), spec.Split.ToEngine());
         // A new engine option must get a request field: the records' parameter counts are pinned here.
         Assert.Equal(5, typeof(TrainingOptions).GetConstructors().Single().GetParameters().Length);
-        Assert.Equal(13, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
-        Assert.Equal(6, typeof(ImagePreprocessing).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(15, typeof(QuantizationOptions).GetConstructors().Single().GetParameters().Length);
+        Assert.Equal(7, typeof(ImagePreprocessing).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(2, typeof(DatasetSplitOptions).GetConstructors().Single().GetParameters().Length);
         Assert.Equal(4, typeof(EvaluationOptions).GetConstructors().Single().GetParameters().Length);
     }

@@ -48,7 +48,7 @@ public sealed class WorkerProcessTests : IAsyncLifetime
         Assert.True(job.Status == JobStatus.Succeeded, $"{job.Error}\n{worker.Output}");
         Assert.Contains($":{worker.Id}:", job.WorkerName);
         Assert.Contains(job.Id.ToString(), worker.Output);
-        Assert.Equal(Enum.GetValues<PipelineStage>(), job.Stages.Select(s => s.Stage));
+        Assert.Equal(Enum.GetValues<PipelineStage>().Where(s => s != PipelineStage.Qat), job.Stages.Select(s => s.Stage));
         Assert.All(job.Stages, s => Assert.Equal(StageState.Completed, s.State));
         Assert.Contains(job.Artifacts, a => a.Name == "model-int8.pt");
     }

@@ -42,7 +42,7 @@ public sealed record CalibrationSample(
         {
             CalibrationSampling.First => [.. Enumerable.Range(0, n).Select(i => (long)i)],
             CalibrationSampling.Random => Shuffled(Enumerable.Range(0, train.Count).Select(i => (long)i), new Random(seed))[..n],
-            CalibrationSampling.Stratified => Stratified(labels, train.Classes, Enumerable.Range(0, train.Count).Select(i => (long)i), n, new Random(seed)),
+            CalibrationSampling.Stratified => Stratified(labels!, train.Classes, Enumerable.Range(0, train.Count).Select(i => (long)i), n, new Random(seed)),
             _ => throw new ArgumentOutOfRangeException(nameof(sampling), sampling, null),
         };
         Array.Sort(indices);

@@ -1,6 +1,7 @@
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Import.Onnx;
 
 namespace ModelOpt.Engine.Models;
@@ -16,9 +17,11 @@ public sealed class Fp32Model : IDisposable
     private readonly IDisposable[] owners;
     private readonly Lazy<long> sizeBytes;
 
-    private Fp32Model(ModelGraph graph, Func<Tensor, Tensor> forward, Func<long> sizeBytes, params IDisposable[] owners)
+    private Fp32Model(ModelGraph graph, long[] outputShape, string outputName, Func<Tensor, Tensor> forward, Func<long> sizeBytes, params IDisposable[] owners)
     {
         Graph = graph;
+        OutputShape = outputShape;
+        OutputName = outputName;
         this.forward = forward;
         this.owners = owners;
         this.sizeBytes = new(sizeBytes);
@@ -26,6 +29,15 @@ public sealed class Fp32Model : IDisposable
 
     /// <summary>The captured FP32 graph (batch of one at capture; it runs at any batch size).</summary>
     public ModelGraph Graph { get; }
+
+    /// <summary>The output's shape per image, after the batch axis: [classes] for a classifier's logits.</summary>
+    public long[] OutputShape { get; }
+
+    /// <summary>The ONNX graph output the model gives, or <see cref="ZooOutputName"/> for a zoo model.</summary>
+    public string OutputName { get; }
+
+    /// <summary>A zoo model's only output: its class logits.</summary>
+    public const string ZooOutputName = "logits";
 
     /// <summary>The notebook's size: a zoo model's serialized state_dict, or the .onnx file.</summary>
     public long SizeBytes => sizeBytes.Value;
@@ -46,14 +58,16 @@ public sealed class Fp32Model : IDisposable
     /// <exception cref="OnnxFormatException">The ONNX file is not readable.</exception>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map.</exception>
     /// <exception cref="ArgumentException">An ONNX model without its file, or whose input or classes differ from the data's.</exception>
-    /// <param name="outputName">The ONNX graph output to read; null takes the first.</param>
-    public static Fp32Model Open(string modelName, long[] inputShape, long numClasses, string? checkpointPath, string? outputName = null)
+    /// <param name="numClasses">The logits' width a classifier must give; null takes an ONNX model's output of any shape (a zoo model needs it).</param>
+    /// <param name="outputName">The ONNX graph output to use; null for the first.</param>
+    public static Fp32Model Open(string modelName, long[] inputShape, long? numClasses, string? checkpointPath, string? outputName = null)
     {
         if (OnnxModelName.IsOnnx(modelName))
         {
             return FromOnnx(checkpointPath ?? throw new ArgumentException($"Model {modelName} needs its ONNX file as the checkpoint."), inputShape, numClasses, outputName);
         }
-        var model = ModelZoo.Create(modelName, inputShape[0], numClasses);
+        var classes = numClasses ?? throw new ArgumentException($"Model {modelName} is a classifier: it needs the number of classes.");
+        var model = ModelZoo.Create(modelName, inputShape[0], classes);
         try
         {
             if (checkpointPath is not null)
@@ -62,8 +76,8 @@ public sealed class Fp32Model : IDisposable
             }
             model.eval();
             var captured = GraphBuilder.Capture(model, [1, .. inputShape]);
-            var eager = ChannelsLastCopy(model, modelName, inputShape[0], numClasses);
-            return new Fp32Model(captured, eager.call, () => ModelSize.StateDictBytes(model), model, eager);
+            var eager = ChannelsLastCopy(model, modelName, inputShape[0], classes);
+            return new Fp32Model(captured, [classes], ZooOutputName, eager.call, () => ModelSize.StateDictBytes(model), model, eager);
         }
         catch
         {
@@ -73,18 +87,19 @@ public sealed class Fp32Model : IDisposable
     }
 
     /// <inheritdoc cref="Open"/>
-    /// <remarks>A graph with a dynamic H and W is imported at the size the data gives.</remarks>
-    public static Fp32Model FromOnnx(string path, long[] inputShape, long numClasses, string? outputName = null)
+    public static Fp32Model FromOnnx(string path, long[] inputShape, long? numClasses, string? outputName = null)
     {
-        var imported = OnnxImporter.Import(path, new OnnxImportOptions(inputShape[1], inputShape[2], outputName));
-        if (!imported.InputShape.SequenceEqual(inputShape) || imported.NumClasses != numClasses)
+        // A dynamic H and W is read at the data's size, any output shape is read; a classifier's (numClasses given) must be its logits.
+        var imported = OnnxImporter.Import(path, new OnnxImportOptions(inputShape[1], inputShape[2], outputName, AnyOutputShape: true));
+        if (!imported.InputShape.SequenceEqual(inputShape) || (numClasses is { } classes && !imported.OutputShape.SequenceEqual([classes])))
         {
             imported.Dispose();
+            var gives = imported.OutputShape is [var width] ? $"{width} classes" : $"outputs shaped [N, {string.Join(", ", imported.OutputShape)}]";
             throw new ArgumentException(
-                $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {imported.NumClasses} classes; " +
-                $"the dataset has [{string.Join(", ", inputShape)}] images and {numClasses} classes.");
+                $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {gives}; " +
+                $"the dataset has [{string.Join(", ", inputShape)}] images" + (numClasses is null ? "." : $" and {numClasses} classes."));
         }
-        return new Fp32Model(imported.Graph, x => GraphInterpreter.Run(imported.Graph, x), () => new FileInfo(path).Length, imported);
+        return new Fp32Model(imported.Graph, imported.OutputShape, imported.OutputName ?? OnnxExporter.OutputName, x => GraphInterpreter.Run(imported.Graph, x), () => new FileInfo(path).Length, imported);
     }
 
     // The graph refers to the module's own tensors, which stay NCHW for calibration, export and the size.

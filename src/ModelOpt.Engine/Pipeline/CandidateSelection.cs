@@ -5,11 +5,18 @@ namespace ModelOpt.Engine.Pipeline;
 /// <summary>
 /// The compile stage's rules. A candidate replaces the converted form only if it is faster beyond the measured spread
 /// (<see cref="IsFasterBeyondSpread"/>) and it loses at most <see cref="MaxAccuracyLossPoints"/> against the converted
-/// model's accuracy (<see cref="KeepsAccuracy"/>); otherwise the converted form stays selected.
+/// model's accuracy (<see cref="KeepsAccuracy"/>; a generic job: <see cref="KeepsFidelity"/>); otherwise the converted form
+/// stays selected.
 /// </summary>
 public static class CandidateSelection
 {
     public const double MaxAccuracyLossPoints = 0.1;
+
+    /// <summary>
+    /// A generic job's counterpart of <see cref="MaxAccuracyLossPoints"/>: the most SQNR (dB) a faster form may lose against
+    /// the converted form's, 10 log10(1.12), i.e. 12 % more noise energy against FP32 (ADR-019).
+    /// </summary>
+    public const double MaxSqnrLossDb = 0.5;
 
     // Accuracies are ratios of image counts: 0.5215 - 0.5205 is 0.10000000000000009 points in binary floating point.
     private const double ToleranceSlack = 1e-9;
@@ -21,6 +28,16 @@ public static class CandidateSelection
     /// </summary>
     public static bool KeepsAccuracy(double accuracy, double referenceAccuracy) =>
         (referenceAccuracy - accuracy) * 100 <= MaxAccuracyLossPoints + ToleranceSlack;
+
+    /// <summary>
+    /// Whether a generic job's form keeps the converted form's fidelity to FP32: its SQNR at most
+    /// <see cref="MaxSqnrLossDb"/> below, and, where the output has a class axis, its arg-max agreement at most
+    /// <see cref="MaxAccuracyLossPoints"/> points below (the top-1 rule, on agreement with FP32).
+    /// </summary>
+    public static bool KeepsFidelity(OutputFidelity candidate, OutputFidelity reference) =>
+        candidate.SqnrDb >= reference.SqnrDb - MaxSqnrLossDb - ToleranceSlack
+        && (candidate.ArgmaxAgreement is not { } agreement || reference.ArgmaxAgreement is not { } referenceAgreement
+            || KeepsAccuracy(agreement, referenceAgreement));
 
     /// <summary>
     /// Whether <paramref name="candidate"/>'s slower quarter of runs is still faster than <paramref name="reference"/>'s

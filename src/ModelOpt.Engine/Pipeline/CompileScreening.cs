@@ -53,6 +53,22 @@ internal static class CompileScreening
         EvaluationOptions options,
         string device,
         Action<double, string> report,
+        CancellationToken cancellationToken) =>
+        Run(converted, FormScore.Of(convertedAccuracy), candidates, test, inputShape, options, device, report,
+            forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, options.TestSubset, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <param name="convertedScore">The converted form's top-1 or fidelity as the convert stage measured it.</param>
+    /// <param name="score">Scores a candidate as the converted form was scored (same images).</param>
+    public static IReadOnlyList<CompileCandidate> Run(
+        CompileForm converted,
+        FormScore convertedScore,
+        IReadOnlyList<CompileForm> candidates,
+        ImageDataset test,
+        long[] inputShape,
+        EvaluationOptions options,
+        string device,
+        Action<double, string> report,
+        Func<Func<Tensor, Tensor>, FormScore> score,
         CancellationToken cancellationToken)
     {
         IReadOnlyList<CompileForm> forms = [converted, .. candidates];
@@ -72,19 +88,19 @@ internal static class CompileScreening
         using var referenceLogits = Logits(converted.Forward, probe);
         var identical = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
 
-        var accuracies = new AccuracyResult[candidates.Count];
+        var scores = new FormScore[candidates.Count];
         var sources = new string[candidates.Count];
         for (var i = 0; i < candidates.Count; i++)
         {
             if (identical[i])
             {
-                accuracies[i] = convertedAccuracy;
-                sources[i] = $"accuracy inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
+                scores[i] = convertedScore;
+                sources[i] = $"{(convertedScore.Accuracy is null ? "fidelity" : "accuracy")} inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
                 continue;
             }
             report(0.6 + 0.3 * i / candidates.Count, $"{candidates[i].Backend}: scoring the test set");
-            accuracies[i] = AccuracyEvaluator.Measure(candidates[i].Forward, test, options.TestSubset, cancellationToken: cancellationToken);
-            sources[i] = $"scored on the test set ({accuracies[i].ImagesScored} images, as the converted form)";
+            scores[i] = score(candidates[i].Forward);
+            sources[i] = $"scored on the test set ({scores[i].ImagesScored} images, as the converted form)";
         }
         var rejected = new bool[candidates.Count];
         int? chosen = null;
@@ -96,7 +112,7 @@ internal static class CompileScreening
             .OrderBy(i => latencies[i + 1].MedianMs);
         foreach (var i in contenders)
         {
-            if (CandidateSelection.KeepsAccuracy(accuracies[i].Accuracy, convertedAccuracy.Accuracy))
+            if (scores[i].Keeps(convertedScore))
             {
                 chosen = i;
                 break;
@@ -106,28 +122,35 @@ internal static class CompileScreening
 
         var rows = new List<CompileCandidate>
         {
-            Row(converted, convertedAccuracy, reference, device, selected: chosen is null, chosen is null
-                ? $"selected: the converted form ({converted.Description}), no candidate faster beyond the spread; {Quartiles(reference)}; accuracy from the convert stage"
-                : $"converted form ({converted.Description}): {candidates[chosen.Value].Backend} is faster beyond the spread; {Quartiles(reference)}; accuracy from the convert stage"),
+            Row(converted, convertedScore, reference, device, selected: chosen is null, chosen is null
+                ? $"selected: the converted form ({converted.Description}), no candidate faster beyond the spread; {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"
+                : $"converted form ({converted.Description}): {candidates[chosen.Value].Backend} is faster beyond the spread; {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"),
         };
         for (var i = 0; i < candidates.Count; i++)
         {
             var candidate = candidates[i];
             var latency = latencies[i + 1];
             var verdict = i == chosen ? "selected: faster than the converted form beyond the spread"
-                : rejected[i] ? $"rejected: accuracy {accuracies[i].Accuracy:P2} is more than {CandidateSelection.MaxAccuracyLossPoints} points below the converted model's {convertedAccuracy.Accuracy:P2}"
+                : rejected[i] ? Rejection(scores[i], convertedScore)
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : "not faster than the converted form beyond the spread";
-            rows.Add(Row(candidate, accuracies[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
+            rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
         }
         return rows;
     }
 
-    private static CompileCandidate Row(CompileForm form, AccuracyResult accuracy, LatencyResult latency, string device, bool selected, string note) => new(
-        new StageMetrics(form.Backend, device, form.SizeBytes, accuracy.Accuracy, accuracy.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
-            selected, note),
+    private static CompileCandidate Row(CompileForm form, FormScore score, LatencyResult latency, string device, bool selected, string note) => new(
+        new StageMetrics(form.Backend, device, form.SizeBytes, score.Accuracy?.Accuracy, score.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
+            selected, note, score.Fidelity is { } fidelity ? [fidelity] : null),
         form.Artifact);
+
+    private static string Measure(FormScore score) => score.Accuracy is null ? "fidelity" : "accuracy";
+
+    private static string Rejection(FormScore candidate, FormScore converted) => candidate.Accuracy is { } accuracy
+        ? $"rejected: accuracy {accuracy.Accuracy:P2} is more than {CandidateSelection.MaxAccuracyLossPoints} points below the converted model's {converted.Accuracy!.Accuracy:P2}"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"rejected: {candidate.Describe()} against FP32 loses more than {CandidateSelection.MaxSqnrLossDb} dB (or {CandidateSelection.MaxAccuracyLossPoints} points of agreement) to the converted model's {converted.Describe()}");
 
     private static string Quartiles(LatencyResult latency) => string.Create(
         CultureInfo.InvariantCulture,

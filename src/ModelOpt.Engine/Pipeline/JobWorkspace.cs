@@ -20,6 +20,11 @@ public sealed class JobWorkspace(string directory)
     /// <summary>The FP32 model's top-1 on the test images, kept so convert can state the drop on the test set beside the validation split's.</summary>
     public const string Fp32TestAccuracy = "fp32-test-accuracy.json";
     public const string AccuracyBudget = "accuracy-budget.json";
+    /// <summary>A generic job's FP32 outputs on its evaluation images: every form's fidelity is measured against them (ADR-019).</summary>
+    public const string Fp32Outputs = "fp32-outputs.safetensors";
+    /// <summary>A generic job's converted form's fidelity, for the compile stage's choice as <see cref="Int8Manifest"/>'s accuracy is for a classifier's.</summary>
+    public const string Int8Fidelity = "int8-fidelity.json";
+    public const string FidelityBudget = "fidelity-budget.json";
     public const string ObserverSelection = "observer-selection.json";
     public const string CrossLayerEqualization = "cross-layer-equalization.json";
     /// <summary>What quantization-aware fine-tuning gained (<see cref="Stages.QatOutcome"/>).</summary>
@@ -40,7 +45,14 @@ public sealed class JobWorkspace(string directory)
         return AtomicFile.Write(PathOf(file), write);
     }
 
-    public void Delete(string file) => File.Delete(PathOf(file));
+    /// <summary>Removes one of the job's files where it exists (a stage's first run may find no folder yet).</summary>
+    public void Delete(string file)
+    {
+        if (Has(file))
+        {
+            File.Delete(PathOf(file));
+        }
+    }
 
     public StageArtifact Artifact(string file, string contentType = "application/octet-stream") => new(file, PathOf(file), contentType);
 

@@ -21,6 +21,14 @@ namespace ModelOpt.Engine.Pipeline;
 /// Accuracy budget in top-1 points against FP32, absolute: the most sensitive layers are left in FP32 one at a time
 /// until the drop on the validation split is within it. Null: no budget.
 /// </param>
+/// <param name="MinSqnrDb">
+/// A generic job's budget: the least SQNR (dB) of the int8 output against FP32 on the validation split; layers are left in
+/// FP32 by the same search as <paramref name="MaxAccuracyDrop"/>'s until it is reached. Null: none.
+/// </param>
+/// <param name="MinAgreement">
+/// A generic job's budget on the output's class axis: the least share (0-1) of positions whose arg-max equals FP32's.
+/// With <paramref name="MinSqnrDb"/>, both must hold. Null: none.
+/// </param>
 /// <param name="BiasCorrection">
 /// NNCF's fast bias correction: each int8 layer's bias absorbs the mean output shift its quantization causes on the
 /// calibration images.
@@ -42,7 +50,9 @@ public sealed record QuantizationOptions(
     int CalibrationSeed = 0,
     double? MaxAccuracyDrop = null,
     bool BiasCorrection = false,
-    bool CrossLayerEqualization = false)
+    bool CrossLayerEqualization = false,
+    double? MinSqnrDb = null,
+    double? MinAgreement = null)
 {
     /// <summary>The validation split's size for a budget or <c>auto</c> when <see cref="SensitivityImages"/> does not name one.</summary>
     public const int DefaultValidationImages = 1000;
@@ -53,5 +63,10 @@ public sealed record QuantizationOptions(
     /// of the <c>auto</c> observer's choice; null when none is asked for.
     /// </summary>
     public int? ValidationImages =>
-        SensitivityImages ?? (MaxAccuracyDrop is null && ActivationObserver != ActivationObserverNames.Auto ? null : DefaultValidationImages);
+        SensitivityImages ?? (HasBudget || ActivationObserver == ActivationObserverNames.Auto ? DefaultValidationImages : null);
+
+    /// <summary>Whether a fidelity budget (<see cref="MinSqnrDb"/>, <see cref="MinAgreement"/>) is set: a generic job's counterpart of <see cref="MaxAccuracyDrop"/>.</summary>
+    public bool HasFidelityBudget => MinSqnrDb is not null || MinAgreement is not null;
+
+    private bool HasBudget => MaxAccuracyDrop is not null || HasFidelityBudget;
 }

@@ -18,6 +18,7 @@ internal sealed class StageContext(
     CancellationToken cancellationToken)
 {
     private DatasetSplits? data;
+    private JobTask? task;
 
     public PipelineStage Stage { get; } = stage;
 
@@ -52,7 +53,34 @@ internal sealed class StageContext(
         }
     }
 
-    public Int8ModelDescriptor Descriptor => new(Request.Model, InputShape, Classes, Request.UploadedDataset?.ClassNames, Request.OutputName);
+    /// <summary>
+    /// Whether the dataset has class labels. The one place the pipeline asks: a generic job reads no label unless this
+    /// says there are some (stratified calibration uses them then), a classification job needs them.
+    /// </summary>
+    public bool HasLabels => Classes > 0;
+
+    /// <summary>
+    /// What the job judges its forms by: the request's task, or, when it names none, classification when the FP32 model's
+    /// output is (N, classes) logits and the dataset has labels, generic otherwise (ADR-019). Checked against the
+    /// quantization settings: a budget must be the task's own.
+    /// </summary>
+    /// <exception cref="ArgumentException">The task and the model, data or budget settings do not fit.</exception>
+    public JobTask Task => task ??= DecideTask();
+
+    public bool IsGeneric => Task == JobTask.Generic;
+
+    /// <summary>The axis a generic job compares arg-maxes on: the request's, or 1 for a 2-D output; null for none.</summary>
+    public int? ClassAxis => Request.ClassAxis ?? (OpenFp32().OutputShape.Length == 1 ? 1 : null);
+
+    public Int8ModelDescriptor Descriptor
+    {
+        get
+        {
+            // A model whose output is not a row of logits records no classes, so its rebuild accepts the output it has.
+            var logitsWidth = OpenFp32().OutputShape is [var width] ? width : 0;
+            return new(Request.Model, InputShape, IsGeneric ? logitsWidth : Classes, IsGeneric ? null : Request.UploadedDataset?.ClassNames, Request.OutputName);
+        }
+    }
 
     /// <summary>The dataset's identity for the calibration sample's hash: the upload's SHA-256, or that of the built-in set's files.</summary>
     public string DatasetSha256() => Request.UploadedDataset?.Sha256
@@ -68,13 +96,58 @@ internal sealed class StageContext(
     /// The FP32 model the job starts from: the zoo model with its checkpoint (the user's or the trained one), or the ONNX
     /// file. The job's memory owns it: do not dispose it.
     /// </summary>
+    /// <exception cref="ArgumentException">A classification job's model does not give (N, classes) logits.</exception>
     public Fp32Model OpenFp32()
+    {
+        var model = OpenFp32AnyOutput();
+        if (!IsGeneric && !model.OutputShape.SequenceEqual([Classes]))
+        {
+            throw new ArgumentException(
+                $"A classification job needs (N, {Classes}) logits for the dataset's {Classes} classes; output '{model.OutputName}' is " +
+                $"[N, {string.Join(", ", model.OutputShape)}]. Set output.task to \"generic\" to measure fidelity to FP32 instead.");
+        }
+        return model;
+    }
+
+    // An ONNX model's output is read whatever its shape; the task decides what it must be.
+    private Fp32Model OpenFp32AnyOutput()
     {
         var checkpoint = Workspace.Fp32Checkpoint(Request);
         var shape = InputShape;
+        var onnx = OnnxModelName.IsOnnx(Request.Model);
         return memory.Get(
-            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{JobMemory.FileIdentity(checkpoint)}|{Request.OutputName}",
-            () => Fp32Model.Open(Request.Model, shape, Classes, checkpoint, Request.OutputName));
+            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{Request.OutputName}|{JobMemory.FileIdentity(checkpoint)}",
+            () => Fp32Model.Open(Request.Model, shape, onnx ? null : Classes, checkpoint, Request.OutputName));
+    }
+
+    private JobTask DecideTask()
+    {
+        var options = Request.Quantization;
+        var decided = Request.Task ?? (HasLabels && OpenFp32AnyOutput().OutputShape.Length == 1 ? JobTask.Classification : JobTask.Generic);
+        if (decided == JobTask.Classification && !HasLabels)
+        {
+            throw new ArgumentException("A classification job needs a dataset with class labels; this one has none. Set output.task to \"generic\".");
+        }
+        if (decided == JobTask.Classification && (options.HasFidelityBudget || Request.ClassAxis is not null))
+        {
+            throw new ArgumentException(
+                "quantization.minSqnrDb, quantization.minAgreement and output.classAxis are for generic jobs; this job is a classification " +
+                "job (use quantization.maxAccuracyDrop, or set output.task to \"generic\").");
+        }
+        if (decided == JobTask.Generic && options.MaxAccuracyDrop is not null)
+        {
+            throw new ArgumentException(
+                "quantization.maxAccuracyDrop is top-1 against labels; this job is generic (fidelity to FP32): use quantization.minSqnrDb or quantization.minAgreement.");
+        }
+        if (decided == JobTask.Generic && Request.ClassAxis is { } axis)
+        {
+            Evaluation.FidelityAccumulator.ResolveAxis(axis, OpenFp32AnyOutput().OutputShape.Length + 1, OpenFp32AnyOutput().OutputName);
+        }
+        if (decided == JobTask.Generic && options.MinAgreement is not null && Request.ClassAxis is null && OpenFp32AnyOutput().OutputShape.Length != 1)
+        {
+            throw new ArgumentException("quantization.minAgreement compares arg-maxes on a class axis: give output.classAxis (this output is not 2-D).");
+        }
+        return decided;
     }
 
     /// <summary>The calibrate stage's int8 graph, rebuilt from its safetensors file. The job's memory owns it: do not dispose it.</summary>

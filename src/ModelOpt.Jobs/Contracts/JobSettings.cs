@@ -28,7 +28,7 @@ public sealed class TrainingSettings
 }
 
 /// <summary>The qconfig and calibration, in PyTorch's vocabulary; defaults are the x86 inductor recipe.</summary>
-public sealed class QuantizationSettings
+public sealed class QuantizationSettings : IValidatableObject
 {
     [Required, ActivationObserverChoice,
      EngineDescription("Activation observer: {observers}. '{auto}' calibrates with each of {auto-candidates} and keeps the one " +
@@ -66,6 +66,15 @@ public sealed class QuantizationSettings
         "says so in the convert stage's note, which gives the drop on the test images too. Null: no budget.")]
     public double? MaxAccuracyDrop { get; set; }
 
+    [Range(-100.0, 300.0), Description("A generic job's counterpart of maxAccuracyDrop: the least SQNR (dB) of the int8 model's output against " +
+        "FP32's on the validation split (ADR-019). Below it, the report's most sensitive layers are left in FP32 one at a time, re-measuring " +
+        "on the delivered kernels, until it is reached. Null: no target. A classification job refuses it (use maxAccuracyDrop).")]
+    public double? MinSqnrDb { get; set; }
+
+    [Range(0.0, 1.0), Description("A generic job's target on the output's class axis (output.classAxis): the least share (0-1) of positions " +
+        "whose arg-max equals FP32's, on the validation split, reached by the same search as minSqnrDb (both must hold when both are given). Null: no target.")]
+    public double? MinAgreement { get; set; }
+
     [Description("Fast bias correction (NNCF): each int8 layer's bias absorbs the mean output shift its quantization causes on the calibration images.")]
     public bool BiasCorrection { get; set; }
 
@@ -82,11 +91,23 @@ public sealed class QuantizationSettings
     [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
     public int CalibrationSeed { get; set; }
 
+    /// <summary>A top-1 budget and a fidelity target belong to different tasks (ADR-019): one job cannot have both.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxAccuracyDrop is not null && (MinSqnrDb is not null || MinAgreement is not null))
+        {
+            yield return new ValidationResult(
+                "maxAccuracyDrop is a classification job's budget (top-1 against labels), minSqnrDb and minAgreement a generic job's " +
+                "(fidelity to FP32): give one or the other.",
+                [nameof(MaxAccuracyDrop)]);
+        }
+    }
+
     public QuantizationOptions ToEngine() =>
         new(ActivationObserver, Percentile, PerChannelWeights, SymmetricActivations, CalibrationImages, CalibrationBatchSize,
             KeepFloat.Count == 0 ? null : KeepFloat, SensitivityImages,
             Enum.Parse<Engine.Data.CalibrationSampling>(CalibrationSampling, ignoreCase: true), CalibrationSeed, MaxAccuracyDrop, BiasCorrection,
-            CrossLayerEqualization);
+            CrossLayerEqualization, MinSqnrDb, MinAgreement);
 }
 
 /// <summary>How each model form is measured: top-1 accuracy on the test set and latency of one batch.</summary>
@@ -145,11 +166,35 @@ public sealed class QatSettings
 }
 
 /// <summary>Which of the model's outputs the job reads, and what it is for.</summary>
-public sealed class OutputSettings
+public sealed class OutputSettings : IValidatableObject
 {
     [MaxLength(256), Description("The ONNX graph output the job measures, by name; null takes the first, as exporters write the logits first. " +
         "An ONNX checkpoint only: a name the graph does not have is refused with the list of its outputs.")]
     public string? Name { get; set; }
+
+    [AllowedValues("classification", "generic", null),
+     Description("What the job judges the int8 forms by: classification (top-1 against the dataset's labels) or generic (fidelity to the " +
+        "FP32 model on the same images: SQNR, cosine, mean and max absolute error, arg-max agreement on the class axis; no labels needed; " +
+        "ADR-019). Null: classification when the output is (N, classes) logits and the dataset has labels, generic otherwise.")]
+    public string? Task { get; set; }
+
+    [Range(-8, 8), Description("The output axis whose arg-max a generic job compares with FP32's (e.g. -1 for N x T x C sequence scores; " +
+        "negative counts from the end, 0 is the batch axis and is refused). Null: axis 1 of a 2-D output, none otherwise.")]
+    public int? ClassAxis { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ClassAxis == 0)
+        {
+            yield return new ValidationResult("classAxis 0 is the batch axis: give the axis of the classes (1 for N x C, -1 for N x T x C).", [nameof(ClassAxis)]);
+        }
+        if (ClassAxis is not null && Task == "classification")
+        {
+            yield return new ValidationResult("classAxis is a generic job's: a classification job compares top-1 on axis 1 against labels.", [nameof(ClassAxis)]);
+        }
+    }
+
+    public JobTask? TaskToEngine() => Task is null ? null : Enum.Parse<JobTask>(Task, ignoreCase: true);
 }
 
 /// <summary>Everything about a job's run besides model, data and checkpoint; stored with the job as JSON.</summary>

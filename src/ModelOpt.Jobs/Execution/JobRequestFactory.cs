@@ -31,7 +31,8 @@ public sealed class JobRequestFactory(IArtifactTransfer files, DatasetLocations 
         var dataPath = uploaded is not null ? null : job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
         return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
             spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device,
-            uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine(), spec.Compile.Enabled, spec.Output.Name, spec.Qat.ToEngine());
+            uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine(), spec.Compile.Enabled, spec.Output.Name,
+            spec.Output.TaskToEngine(), spec.Output.ClassAxis, spec.Qat.ToEngine());
     }
 
     private async Task<UploadedDatasetFile?> UploadedDatasetOfAsync(OptimizationJob job, CancellationToken cancellationToken)

@@ -20,15 +20,11 @@ using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
-/// <summary>
-/// The budget on a trained resnet20 with one layer made ruinous for per-channel int8 and harmless in FP32: its input
-/// channel 0 is dead (its BatchNorm shift drives the ReLU to zero) and every output channel's weight on that input is
-/// a huge outlier, so each channel's int8 scale rounds the real weights to zero while the FP32 output is unchanged.
-/// </summary>
+/// <summary>The budget on a trained resnet20 with one layer made ruinous for per-channel int8 and harmless in FP32 (<see cref="DamagedResNet20"/>).</summary>
 [Collection(TrainedResNet20Collection.Name)]
 public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper output) : IDisposable
 {
-    private const string DamagedLayer = "layer2.0.conv2";
+    private const string DamagedLayer = DamagedResNet20.Layer;
     private const int ValidationImages = 500;
     private const double Budget = 1.5;
 
@@ -130,25 +126,7 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         return QuantizePt2e.Convert(prepared);
     }
 
-    private string DamagedCheckpoint()
-    {
-        var path = Path.Combine(workDirectory, "resnet20-damaged.pth");
-        if (File.Exists(path))
-        {
-            return path;
-        }
-        using var model = CheckpointLoader.Load(trained.CheckpointPath, ModelZoo.ResNet20);
-        var state = model.state_dict();
-        using (no_grad())
-        {
-            state["layer2.0.bn1.bias"][0] = -1e4f;
-            var weight = state[$"{DamagedLayer}.weight"];
-            using var outlier = weight.abs().max() * 100;
-            weight[.., 0, 1, 1] = outlier;
-        }
-        CheckpointWriter.Save(model, path);
-        return path;
-    }
+    private string DamagedCheckpoint() => DamagedResNet20.Checkpoint(trained, workDirectory);
 
     public void Dispose() => Directory.Delete(workDirectory, recursive: true);
 }

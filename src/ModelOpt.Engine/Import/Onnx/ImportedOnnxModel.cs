@@ -7,8 +7,11 @@ namespace ModelOpt.Engine.Import.Onnx;
 /// <see cref="InputShape"/> is [C, H, W] from the graph input, <see cref="OutputShape"/> the output's shape after the
 /// batch axis ([classes] for logits).
 /// </summary>
-public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, long[] outputShape) : IDisposable
+public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, long[] outputShape, string? outputName = null) : IDisposable
 {
+    /// <summary>The graph output the model was imported for; null where the caller did not say.</summary>
+    public string? OutputName { get; } = outputName;
+
     public ModelGraph Graph { get; } = graph;
 
     public long[] InputShape { get; } = inputShape;

@@ -58,7 +58,7 @@ public static class OnnxImporter
             throw new UnsupportedOnnxModelException(sourceName, [new("graph output", OutputOf(graph, options.OutputName, sourceName),
                 $"the model's output must be (N, classes) logits; it is {logits.Length}-d.", IsNode: false)]);
         }
-        return new ImportedOnnxModel(result, inputShape[1..], logits[1..]);
+        return new ImportedOnnxModel(result, inputShape[1..], logits[1..], OutputOf(graph, options.OutputName, sourceName));
     }
 
     /// <summary>

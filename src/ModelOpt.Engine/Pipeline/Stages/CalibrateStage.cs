@@ -42,7 +42,9 @@ internal static class CalibrateStage
         var options = context.Request.Quantization;
         // The job's memory owns the FP32 model (the next stages reuse it): not disposed here.
         var model = context.OpenFp32();
-        var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
+        var generic = context.IsGeneric;
+        var sample = CalibrationSample.Draw(
+            context.Data.Train, options.CalibrationImages, options.CalibrationSampling, options.CalibrationSeed, context.DatasetSha256());
         context.Workspace.Write(JobWorkspace.CalibrationSample, path => File.WriteAllText(path, JsonSerializer.Serialize(sample, SampleJson)));
         using var calibration = context.Data.Train.Subset(sample.Indices);
         IEnumerable<Tensor> Batches() => calibration.Batches(options.CalibrationBatchSize).Select(b => b.Images);
@@ -66,6 +68,14 @@ internal static class CalibrateStage
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ValidationSplit, "application/json"));
         }
         using var validation = split is null ? null : context.Data.Train.Subset(split.Indices);
+        // A generic job's auto observer and target decide on fidelity to the FP32 outputs of the split's images (at most
+        // Fp32Outputs.MaxElements values), computed here once and not stored.
+        var decidesOnFidelity = generic && validation is not null && (options.ActivationObserver == ActivationObserverNames.Auto || options.HasFidelityBudget);
+        using var fidelityImages = decidesOnFidelity ? validation!.Take(Fp32Outputs.Within(validation.Count, model.OutputShape)) : null;
+        using var fidelityReference = fidelityImages is null ? null
+            : FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
+        OutputFidelity FidelityOf(QuantizedGraph candidate) => DeliveredFidelity.Measure(
+            candidate, fidelityImages!, fidelityReference!, model.OutputName, context.ClassAxis, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
         // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
@@ -79,8 +89,9 @@ internal static class CalibrateStage
                 ActivationObserverNames.AutoCandidates,
                 observer => Quantize(fp32Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
                     options.BiasCorrection, progress, context.CancellationToken),
-                candidate => DeliveredAccuracy.Measure(candidate, validation!, options.CalibrationBatchSize, context.CancellationToken),
-                split.Count);
+                candidate => generic ? FidelityOf(candidate).SqnrDb : DeliveredAccuracy.Measure(candidate, validation!, options.CalibrationBatchSize, context.CancellationToken),
+                generic ? fidelityImages!.Count : split.Count,
+                generic ? ActivationObserverSelection.SqnrDb : ActivationObserverSelection.Top1);
             context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ObserverSelection, "application/json"));
             options = options with { ActivationObserver = selection.Winner };
@@ -89,9 +100,11 @@ internal static class CalibrateStage
         // auto's winner is already calibrated and converted with these options.
         using var quantized = autoWinner ?? Quantize(fp32Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
         // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
-        var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), validation, options.CalibrationBatchSize, context.CancellationToken);
+        // The report's top-1 gains need labels: a generic job's ranks layers by their own SQNR.
+        var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), generic ? null : validation, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.AccuracyBudget);
-        AccuracyBudgetOutcome? budget = null;
+        context.Workspace.Delete(JobWorkspace.FidelityBudget);
+        IReadOnlyList<string>? budgetLayers = null;
         if (options.MaxAccuracyDrop is { } maxDrop)
         {
             context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {split!.Describe()}");
@@ -108,17 +121,37 @@ internal static class CalibrateStage
                 using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
                 return DeliveredAccuracy.Measure(mixed, images, options.CalibrationBatchSize, context.CancellationToken);
             }
-            budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
+            var budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
+            budgetLayers = budget.FloatLayers;
+        }
+        if (generic && options.HasFidelityBudget)
+        {
+            context.Report(1, $"fidelity target: leaving layers in FP32 by sensitivity on {split!.Describe()}");
+            OutputFidelity FidelityWithFloatLayers(IReadOnlyList<string> floatLayers)
+            {
+                if (floatLayers.Count == 0)
+                {
+                    return FidelityOf(quantized);
+                }
+                // Calibrated again as the delivered mixed model is, below.
+                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+                return FidelityOf(mixed);
+            }
+            var budget = FidelityBudgetSearch.Search(
+                layers, FidelityWithFloatLayers, options.MinSqnrDb, options.MinAgreement, fidelityImages!.Count, context.CancellationToken);
+            context.Workspace.Write(JobWorkspace.FidelityBudget, path => File.WriteAllText(path, budget.ToJson()));
+            artifacts.Add(context.Workspace.Artifact(JobWorkspace.FidelityBudget, "application/json"));
+            budgetLayers = budget.FloatLayers;
         }
         context.Workspace.Delete(JobWorkspace.Int8AllLayersSafeTensors);
-        if (budget is { FloatLayers.Count: > 0 })
+        if (budgetLayers is { Count: > 0 })
         {
             // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
             context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
             // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
-            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. budget.FloatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. budgetLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
         }
         else
@@ -133,10 +166,13 @@ internal static class CalibrateStage
         var (graph, result) = CrossLayerEqualization.Apply(captured);
         try
         {
-            // Scored on the FP32 row's images, so the two rows differ only by the ReLU6 -> ReLU replacement.
-            var accuracy = AccuracyEvaluator.Measure(
-                x => GraphInterpreter.Run(graph, x), context.Data.Test, context.Request.Evaluation.TestSubset, cancellationToken: context.CancellationToken);
-            result = result with { EqualizedFp32 = accuracy };
+            // Scored on the FP32 row's images, so the two rows differ only by the ReLU6 -> ReLU replacement; a generic job has no top-1 to give.
+            if (!context.IsGeneric)
+            {
+                var accuracy = AccuracyEvaluator.Measure(
+                    x => GraphInterpreter.Run(graph, x), context.Data.Test, context.Request.Evaluation.TestSubset, cancellationToken: context.CancellationToken);
+                result = result with { EqualizedFp32 = accuracy };
+            }
             context.Workspace.Write(JobWorkspace.CrossLayerEqualization, path => File.WriteAllText(path, result.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.CrossLayerEqualization, "application/json"));
             context.Report(0, result.Describe());

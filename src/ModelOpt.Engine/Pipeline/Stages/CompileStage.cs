@@ -28,12 +28,7 @@ internal static class CompileStage
     {
         var workspace = context.Workspace;
         var manifest = Int8Manifest.FromJson(File.ReadAllText(workspace.PathOf(JobWorkspace.Int8Manifest)));
-        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var accuracy) != true
-            || !manifest.Metrics.TryGetValue(ConvertStage.ImagesScoredMetric, out var imagesScored))
-        {
-            throw new InvalidOperationException("The int8 manifest has no accuracy; the convert stage did not complete.");
-        }
-        var convertedAccuracy = new AccuracyResult((int)Math.Round(accuracy * imagesScored), (int)imagesScored);
+        var convertedScore = ConvertedScore(context, manifest);
         var engine = Enum.Parse<QEngine>(manifest.QuantizedEngine);
 
         var forms = new List<CompileForm>();
@@ -67,9 +62,14 @@ internal static class CompileStage
             }
             forms.Add(OnnxForm(context, OnnxRuntimeFp32Backend, JobWorkspace.Fp32Onnx, deliverable: false));
 
+            var test = context.Data.Test;
+            var evaluation = context.Request.Evaluation;
+            Func<Func<Tensor, Tensor>, FormScore> score = context.IsGeneric
+                ? forward => FormScore.Of(Fp32Outputs.Measure(context, forward))
+                : forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, evaluation.TestSubset, cancellationToken: context.CancellationToken));
             var selected = CompileScreening.Run(
-                forms[0], convertedAccuracy, forms[1..], context.Data.Test, context.InputShape, context.Request.Evaluation, context.Request.Device,
-                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), context.CancellationToken);
+                forms[0], convertedScore, forms[1..], test, context.InputShape, evaluation, context.Request.Device,
+                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), score, context.CancellationToken);
             QuantizedEngine.Current = engine;
             return new StageProducts(
                 [.. selected.Select(c => c.Metrics)],
@@ -79,6 +79,23 @@ internal static class CompileStage
         {
             forms.ForEach(f => f.Dispose());
         }
+    }
+
+    // What the convert stage measured on the converted form: the manifest's top-1, or a generic job's fidelity file.
+    private static FormScore ConvertedScore(StageContext context, Int8Manifest manifest)
+    {
+        if (context.IsGeneric)
+        {
+            return context.Workspace.Has(JobWorkspace.Int8Fidelity)
+                ? FormScore.Of(FidelityJson.Deserialize(File.ReadAllText(context.Workspace.PathOf(JobWorkspace.Int8Fidelity)))[0])
+                : throw new InvalidOperationException("The converted form's fidelity is missing; the convert stage did not complete.");
+        }
+        if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var accuracy) != true
+            || !manifest.Metrics.TryGetValue(ConvertStage.ImagesScoredMetric, out var imagesScored))
+        {
+            throw new InvalidOperationException("The int8 manifest has no accuracy; the convert stage did not complete.");
+        }
+        return FormScore.Of(new AccuracyResult((int)Math.Round(accuracy * imagesScored), (int)imagesScored));
     }
 
     // The converted model's engine first: it is the form every candidate is compared with.

@@ -36,6 +36,11 @@ internal static class ConvertStage
                 Calibration = sample is null ? null : Int8CalibrationRecord.From(sample),
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
+            context.Workspace.Delete(JobWorkspace.Int8Fidelity);
+            if (metrics.Fidelity is { } fidelity)
+            {
+                context.Workspace.Write(JobWorkspace.Int8Fidelity, path => File.WriteAllText(path, FidelityJson.Serialize(fidelity)));
+            }
             return new StageProducts(
                 allLayersInt8 ? [metrics, MeasureAllLayersInt8(context)] : [metrics],
                 [
@@ -66,6 +71,7 @@ internal static class ConvertStage
                 ? budget.Describe() + " (quantization-aware fine-tuning, qat.enabled, may recover the rest)"
                 : budget.Describe()),
             Read(JobWorkspace.Qat, json => QatOutcome.FromJson(json).Describe()),
+            Read(JobWorkspace.FidelityBudget, json => FidelityBudgetOutcome.FromJson(json).Describe()),
             workspace.Has(JobWorkspace.ValidationSplit) ? Read(JobWorkspace.Fp32TestAccuracy, json => TestDrop(json, int8)) : null,
         }.OfType<string>().ToList();
         return notes.Count == 0 ? null : string.Join("; ", notes);
@@ -88,19 +94,28 @@ internal static class ConvertStage
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
         {
             var metrics = ModelMeasurement.Measure(context, Backend(engine), model.Run, model.SerializedSizeBytes, progressFrom: 0.5);
-            return metrics with { Selected = false, Note = "every layer int8: over the accuracy budget, measured for the latency the FP32 layers cost" };
+            var budget = context.IsGeneric ? "short of the fidelity target" : "over the accuracy budget";
+            return metrics with { Selected = false, Note = $"every layer int8: {budget}, measured for the latency the FP32 layers cost" };
         }
     }
 
     public static string Backend(QEngine engine) => $"libtorch-int8-{engine.ToString().ToLowerInvariant()}";
 
-    private static Dictionary<string, double> MetricsOf(StageMetrics metrics) => new()
+    // A generic job's manifest has no accuracy; its fidelity is in the stage's results (an SQNR may be +inf, which JSON numbers cannot hold).
+    private static Dictionary<string, double> MetricsOf(StageMetrics metrics)
     {
-        ["size_bytes"] = metrics.SizeBytes,
-        [AccuracyMetric] = metrics.Accuracy!.Value,
-        [ImagesScoredMetric] = metrics.ImagesScored,
-        ["latency_mean_ms"] = metrics.LatencyMeanMs,
-        ["latency_std_ms"] = metrics.LatencyStdMs,
-        ["batch_size"] = metrics.BatchSize,
-    };
+        var values = new Dictionary<string, double>
+        {
+            ["size_bytes"] = metrics.SizeBytes,
+            [ImagesScoredMetric] = metrics.ImagesScored,
+            ["latency_mean_ms"] = metrics.LatencyMeanMs,
+            ["latency_std_ms"] = metrics.LatencyStdMs,
+            ["batch_size"] = metrics.BatchSize,
+        };
+        if (metrics.Accuracy is { } accuracy)
+        {
+            values[AccuracyMetric] = accuracy;
+        }
+        return values;
+    }
 }

@@ -2,7 +2,10 @@ using ModelOpt.Engine.Evaluation;
 
 namespace ModelOpt.Engine.Pipeline.Stages;
 
-/// <summary>The notebook's three figures for one model form: top-1 on the test set, batch latency, serialized size.</summary>
+/// <summary>
+/// The notebook's three figures for one model form: top-1 on the test set (a generic job: fidelity to the FP32 outputs
+/// on its evaluation images, <see cref="Fp32Outputs"/>), batch latency, serialized size.
+/// </summary>
 internal static class ModelMeasurement
 {
     /// <param name="progressFrom">Where this measurement starts in the stage's progress; it ends at <paramref name="progressTo"/>.</param>
@@ -11,10 +14,46 @@ internal static class ModelMeasurement
     {
         var options = context.Request.Evaluation;
         context.Report(progressFrom, $"{backend}: scoring the test set");
-        var accuracy = AccuracyEvaluator.Measure(forward, context.Data.Test, options.TestSubset, cancellationToken: context.CancellationToken);
-        context.Report(progressFrom + (progressTo - progressFrom) / 2, $"{backend}: timing {options.TimedRuns} batches of {options.LatencyBatchSize}");
-        var latency = LatencyEvaluator.Measure(forward, context.InputShape, options, context.CancellationToken);
+        double? accuracy = null;
+        int images;
+        IReadOnlyList<OutputFidelity>? fidelity = null;
+        if (context.IsGeneric)
+        {
+            var measured = Fp32Outputs.Measure(context, forward);
+            (images, fidelity) = (measured.Images, [measured]);
+        }
+        else
+        {
+            var top1 = AccuracyEvaluator.Measure(forward, context.Data.Test, options.TestSubset, cancellationToken: context.CancellationToken);
+            (accuracy, images) = (top1.Accuracy, top1.ImagesScored);
+        }
+        var latency = Time(context, backend, forward, progressFrom, progressTo);
         return new StageMetrics(
-            backend, context.Request.Device, sizeBytes, accuracy.Accuracy, accuracy.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize);
+            backend, context.Request.Device, sizeBytes, accuracy, images, latency.MeanMs, latency.StdMs, latency.BatchSize, Fidelity: fidelity);
+    }
+
+    /// <summary>
+    /// A generic job's FP32 form: its outputs on the evaluation images are recorded (<see cref="Fp32Outputs"/>) as the
+    /// reference of every later form; its own row has neither accuracy nor fidelity.
+    /// </summary>
+    public static StageMetrics RecordFp32(StageContext context, string backend, Func<Tensor, Tensor> forward, long sizeBytes)
+    {
+        context.Report(0, $"{backend}: recording the FP32 outputs of the evaluation images");
+        int images;
+        using (var evaluation = Fp32Outputs.Images(context))
+        using (var outputs = FidelityEvaluator.Outputs(forward, evaluation, cancellationToken: context.CancellationToken))
+        {
+            Fp32Outputs.Record(context, outputs);
+            images = evaluation.Count;
+        }
+        var latency = Time(context, backend, forward, 0, 1);
+        return new StageMetrics(backend, context.Request.Device, sizeBytes, null, images, latency.MeanMs, latency.StdMs, latency.BatchSize);
+    }
+
+    private static LatencyResult Time(StageContext context, string backend, Func<Tensor, Tensor> forward, double progressFrom, double progressTo)
+    {
+        var options = context.Request.Evaluation;
+        context.Report(progressFrom + (progressTo - progressFrom) / 2, $"{backend}: timing {options.TimedRuns} batches of {options.LatencyBatchSize}");
+        return LatencyEvaluator.Measure(forward, context.InputShape, options, context.CancellationToken);
     }
 }

@@ -8,6 +8,10 @@ internal static class TrainStage
 {
     public static StageProducts Run(StageContext context)
     {
+        if (!context.HasLabels)
+        {
+            throw new ArgumentException("Training needs class labels and this dataset has none: give a checkpoint (a generic job only calibrates and measures).");
+        }
         random.manual_seed(context.Request.Training.Seed);
         using var model = context.CreateModel();
         var progress = new SynchronousProgress<TrainingProgress>(p =>

@@ -9,6 +9,7 @@ namespace ModelOpt.Engine.Quantization.AccuracyControl;
 /// int8 if the model stays within budget without it, since a ranking from a simulation on a few hundred images also
 /// adds layers that only moved noise. The ranking may come from a cheap simulation; every accuracy the search compares
 /// with the budget comes from <c>accuracyWithFloatLayers</c>, which should measure the model as it will be delivered.
+/// The search itself is <see cref="LayerBudgetSearch"/>, shared with the fidelity budget.
 /// </summary>
 public static class AccuracyBudgetSearch
 {
@@ -31,40 +32,8 @@ public static class AccuracyBudgetSearch
         ArgumentNullException.ThrowIfNull(accuracyWithFloatLayers);
         ArgumentOutOfRangeException.ThrowIfNegative(maxAccuracyDrop);
         bool Within(double accuracy) => 100 * (fp32Accuracy - accuracy) <= maxAccuracyDrop + Tolerance;
-
-        var int8 = accuracyWithFloatLayers([]);
-        var floatLayers = new List<string>();
-        var accuracy = int8;
-        var (bestAccuracy, bestCount) = (int8, 0);
-        foreach (var layer in ranking.Take(ranking.Count - 1))
-        {
-            if (Within(accuracy))
-            {
-                break;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            floatLayers.Add(layer.Layer);
-            accuracy = accuracyWithFloatLayers([.. floatLayers]);
-            if (accuracy > bestAccuracy)
-            {
-                (bestAccuracy, bestCount) = (accuracy, floatLayers.Count);
-            }
-        }
-        if (Within(accuracy))
-        {
-            foreach (var layer in floatLayers.AsEnumerable().Reverse().ToList())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var without = floatLayers.Where(l => l != layer).ToList();
-                var withoutAccuracy = floatLayers.Count == 1 ? int8 : accuracyWithFloatLayers(without);
-                if (Within(withoutAccuracy))
-                {
-                    (floatLayers, accuracy) = (without, withoutAccuracy);
-                }
-            }
-        }
-        return Within(accuracy)
-            ? new AccuracyBudgetOutcome(maxAccuracyDrop, validationImages, fp32Accuracy, int8, accuracy, floatLayers, WithinBudget: true)
-            : new AccuracyBudgetOutcome(maxAccuracyDrop, validationImages, fp32Accuracy, int8, bestAccuracy, floatLayers.Take(bestCount).ToList(), WithinBudget: false);
+        var result = LayerBudgetSearch.Search(ranking, accuracyWithFloatLayers, Within, (a, b) => a > b, cancellationToken);
+        return new AccuracyBudgetOutcome(
+            maxAccuracyDrop, validationImages, fp32Accuracy, result.Int8, result.Delivered, result.FloatLayers, result.WithinBudget);
     }
 }

@@ -153,7 +153,7 @@ public static class Int8SafeTensorsCheckpoint
         try
         {
             // Weights are replaced below: the zoo model is freshly initialised, an ONNX model gives its structure.
-            architecture = Fp32Model.Open(model.ModelName, model.InputShape, model.NumClasses, onnxModelPath, model.OutputName);
+            architecture = Fp32Model.Open(model.ModelName, model.InputShape, model.LogitsWidth, onnxModelPath, model.OutputName);
         }
         catch (UnknownModelException e)
         {
