@@ -30,7 +30,8 @@ public static class FidelityText
 
     public static string Cosine(double? cosine) => cosine is { } value ? value.ToString("0.000000", Invariant) : "—";
 
-    public static string AbsError(double? error) => error is { } value ? value.ToString("0.###e0", Invariant) : "—";
+    /// <summary>An absolute error in the output's own units, to four significant digits (small ones in exponent form).</summary>
+    public static string AbsError(double? error) => error is { } value ? value.ToString("G4", Invariant) : "—";
 
     /// <summary>The output that is least faithful (lowest SQNR; one whose SQNR is undefined first): what a one-line view shows.</summary>
     public static OutputFidelityDto Worst(IReadOnlyList<OutputFidelityDto> outputs) => outputs.MinBy(o => o.Sqnr())!;
