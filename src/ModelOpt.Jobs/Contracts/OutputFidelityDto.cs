@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ModelOpt.Engine.Evaluation;
 
 namespace ModelOpt.Jobs.Contracts;
@@ -17,8 +18,16 @@ namespace ModelOpt.Jobs.Contracts;
 /// <param name="ClassAxis">The axis whose arg-max is compared, as given (negative counts from the end); null when the output has none.</param>
 /// <param name="ArgmaxAgreement">Share of positions (every index but the class axis) whose arg-max equals FP32's; null without a class axis.</param>
 public sealed record OutputFidelityDto(
-    string Output, int Images, double? SqnrDb, bool Identical, double? CosineSimilarity, double? MeanAbsError, double? MaxAbsError,
-    int? ClassAxis, double? ArgmaxAgreement)
+    [property: Description("The graph output's name.")] string Output,
+    [property: Description("Evaluation images compared.")] int Images,
+    [property: Description("10·log10(Σ fp32² / Σ (form − fp32)²) over every element, in dB. Null when not finite: +∞ (identical outputs, then identical is true) "
+                           + "or undefined (identical false).")] double? SqnrDb,
+    [property: Description("True when the form's output equals FP32's element for element: the SQNR is +∞ (JSON has no infinity, so sqnrDb is null).")] bool Identical,
+    [property: Description("Σ fp32·form / (‖fp32‖·‖form‖) over the flattened output; null when undefined (an all-zero output).")] double? CosineSimilarity,
+    [property: Description("Mean of |form − fp32| over every element; null when not finite.")] double? MeanAbsError,
+    [property: Description("Largest |form − fp32|; null when not finite.")] double? MaxAbsError,
+    [property: Description("The axis whose arg-max is compared (negative counts from the end); null when the output has no class axis.")] int? ClassAxis,
+    [property: Description("Share of positions (every index but the class axis) whose arg-max equals FP32's; null without a class axis.")] double? ArgmaxAgreement)
 {
     public static OutputFidelityDto From(OutputFidelity f) =>
         new(f.Output, f.Images, Finite(f.SqnrDb), double.IsPositiveInfinity(f.SqnrDb), Finite(f.CosineSimilarity), Finite(f.MeanAbsError),
