@@ -133,6 +133,11 @@ public sealed class FidelityPagesTests : IAsyncLifetime
         Assert.Equal(4, compare.QuerySelectorAll("#chart-compare circle.point").Length);
         Assert.Equal(6, compare.QuerySelectorAll("#chart-compare-sqnr circle.point").Length);
 
+        // GET /api/jobs/compare says the same as the page.
+        var compared = (await client.GetFromJsonAsync<List<JobComparisonDto>>($"/api/jobs/compare?ids={classifier},{generic}", ApiClient.Json))!;
+        Assert.Equal([("top-1", false), ("fidelity to FP32 (mask, logits)", true)], compared.Select(c => (c.MeasuredBy, c.MeasuredOtherwise)));
+        Assert.Equal(Qdq.Select(f => f.MeanAbsError), compared[1].Headline!.DeliveredFidelity!.Select(f => f.MeanAbsError!.Value));
+
         // A classifier's page keeps top-1 and shows no fidelity.
         var classifierPage = await PageAsync(client, $"/jobs/{classifier}");
         Assert.Equal("89.50 %", classifierPage.QuerySelector("[data-figure=delivered-accuracy]")!.TextContent);

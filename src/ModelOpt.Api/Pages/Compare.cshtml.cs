@@ -56,12 +56,8 @@ public sealed class CompareModel(JobServices services) : PageModel
     public bool TimedOnOtherBatch(JobDto job) =>
         MeasuredForm.Delivered(job)?.BatchSize is { } batch && MeasuredForm.Delivered(Jobs[0])?.BatchSize is { } first && batch != first;
 
-    /// <summary>
-    /// Whether the job judged its forms by another measure than the first job's (top-1, or fidelity on other graph outputs):
-    /// a top-1 accuracy and an SQNR are not one scale. Jobs with nothing measured yet are not flagged.
-    /// </summary>
-    public bool MeasuredOtherwise(JobDto job) =>
-        MeasuredForm.Measure(job) is { } measure && MeasuredForm.Measure(Jobs[0]) is { } first && measure != first;
+    /// <summary>Whether the job judged its forms by another measure than the first job's (see <see cref="MeasuredForm.MeasuredOtherwise"/>).</summary>
+    public bool MeasuredOtherwise(JobDto job) => MeasuredForm.MeasuredOtherwise(Jobs[0], job);
 
     public static string Name(JobDto job) => $"{Format.ShortId(job.Id)} {job.Spec.Quantization.ActivationObserver}";
 

@@ -41,6 +41,13 @@ public sealed record MeasuredForm(string Label, PipelineStage Stage, StageResult
         return parts.Count == 0 ? null : string.Join(" + ", parts);
     }
 
+    /// <summary>
+    /// Whether <paramref name="job"/> judged its forms by another measure than <paramref name="reference"/> (top-1, or fidelity on other
+    /// graph outputs): a top-1 accuracy and an SQNR are not one scale. Jobs with nothing measured yet are not flagged.
+    /// </summary>
+    public static bool MeasuredOtherwise(JobDto reference, JobDto job) =>
+        Measure(job) is { } measure && Measure(reference) is { } first && measure != first;
+
     /// <summary>The label of one output of this form in a chart: the form's, with the output named when the job measured several.</summary>
     public string OutputLabel(OutputFidelityDto output, int outputs) => outputs > 1 ? $"{Label} · {output.Output}" : Label;
 
