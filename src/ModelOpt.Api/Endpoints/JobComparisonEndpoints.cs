@@ -14,7 +14,9 @@ public static class JobComparisonEndpoints
             .WithName("CompareJobs")
             .WithSummary("Jobs side by side: headline results and the CPUs they were measured on")
             .WithDescription("The /compare page's table. A job measured on another CPU than the first job, or on several (resumed by another "
-                             + "worker), has measuredOnOtherCpu: its latencies and speed-up are not comparable with the first job's.")
+                             + "worker), has measuredOnOtherCpu: its latencies and speed-up are not comparable with the first job's. A job judged by "
+                             + "another measure (top-1 against labels, or fidelity to FP32 on other outputs) has measuredOtherwise: its accuracy or "
+                             + "fidelity figures are not comparable with the first job's.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -34,7 +36,8 @@ public static class JobComparisonEndpoints
             jobs.Add((await JobEndpoints.GetJobAsync(id!.Value, services, cancellationToken)).Value!);
         }
         IReadOnlyList<JobComparisonDto> rows = jobs
-            .Select(j => new JobComparisonDto(j.Id, j.Status, j.Model, j.Dataset, MeasuredCpus.Of(j), MeasuredCpus.DifferFrom(jobs[0], j), j.Headline))
+            .Select(j => new JobComparisonDto(j.Id, j.Status, j.Model, j.Dataset, MeasuredCpus.Of(j), MeasuredCpus.DifferFrom(jobs[0], j), j.Headline,
+                MeasuredForm.Measure(j), MeasuredForm.MeasuredOtherwise(jobs[0], j)))
             .ToList();
         return TypedResults.Ok(rows);
     }

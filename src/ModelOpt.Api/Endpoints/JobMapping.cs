@@ -26,7 +26,7 @@ internal static class JobMapping
             var done = j.Stages.FirstOrDefault(s => s.Stage == stage);
             var results = j.Results.Where(r => r.Stage == stage).OrderBy(r => r.Ordinal)
                 .Select(r => new StageResultDto(r.Backend, r.Device, r.SizeBytes, Math.Round(r.SizeBytes / 1e6, 3), r.Accuracy, r.ImagesScored,
-                    r.LatencyMeanMs, r.LatencyStdMs, r.BatchSize, r.Selected, r.Note, r.Fidelity))
+                    r.LatencyMeanMs, r.LatencyStdMs, r.BatchSize, r.Selected, r.Note, OutputFidelityDto.From(r.Fidelity)))
                 .ToList();
             var state = done is not null ? StageState.Completed
                 : j.Status == JobStatus.Running && j.CurrentStage == stage ? StageState.Running

@@ -56,9 +56,21 @@ public sealed class CompareModel(JobServices services) : PageModel
     public bool TimedOnOtherBatch(JobDto job) =>
         MeasuredForm.Delivered(job)?.BatchSize is { } batch && MeasuredForm.Delivered(Jobs[0])?.BatchSize is { } first && batch != first;
 
+    /// <summary>Whether the job judged its forms by another measure than the first job's (see <see cref="MeasuredForm.MeasuredOtherwise"/>).</summary>
+    public bool MeasuredOtherwise(JobDto job) => MeasuredForm.MeasuredOtherwise(Jobs[0], job);
+
     public static string Name(JobDto job) => $"{Format.ShortId(job.Id)} {job.Spec.Quantization.ActivationObserver}";
 
     public IReadOnlyList<ChartPoint> Points() =>
         Jobs.SelectMany(job => MeasuredForm.Of(job).Where(f => f.Result.Accuracy is not null)
             .Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy!.Value, Name(job)))).ToList();
+
+    /// <summary>SQNR against latency: one point per measured form and output of every job that measured fidelity (+∞ for identical outputs).</summary>
+    public IReadOnlyList<ChartPoint> SqnrPoints() =>
+        Jobs.SelectMany(job =>
+        {
+            var outputs = MeasuredForm.FidelityOutputs(job).Count;
+            return MeasuredForm.Of(job).SelectMany(f => (f.Result.Fidelity ?? []).Where(o => !double.IsNaN(o.Sqnr()))
+                .Select(o => new ChartPoint(f.OutputLabel(o, outputs), f.Result.LatencyMeanMs, o.Sqnr(), Name(job))));
+        }).ToList();
 }

@@ -9,7 +9,7 @@ public static class Format
 
     public static string Percent(double fraction) => (fraction * 100).ToString("0.00", Invariant) + " %";
 
-    /// <summary>A generic job's forms have no accuracy: a dash.</summary>
+    /// <summary>A share that was not measured (a generic job's accuracy, the arg-max agreement of an output without a class axis): a dash.</summary>
     public static string Percent(double? fraction) => fraction is { } value ? Percent(value) : "—";
 
     public static string Milliseconds(double ms) => ms.ToString(ms < 100 ? "0.00" : "0.0", Invariant) + " ms";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Api.Presentation;
 
@@ -30,16 +31,47 @@ public static class JobReportWriter
             md.AppendLine(HeadlineText(h));
         }
 
-        Table(md, "Results", ["stage", "form", "device", "size", "accuracy", "images", "latency (batch)", "", "note"],
-            MeasuredForm.Of(job).Select(form =>
+        // As the job page: top-1 where a form has an accuracy, the fidelity to FP32 (one figure per output in a cell) where forms carry it.
+        var forms = MeasuredForm.Of(job);
+        var fidelity = forms.Any(f => f.Result.Fidelity is { Count: > 0 });
+        var accuracy = forms.Any(f => f.Result.Accuracy is not null) || !fidelity;
+        var agreement = forms.Any(f => f.Result.Fidelity?.Any(o => o.ArgmaxAgreement is not null) == true);
+        string[] none = [];
+        string[] agreementHeader = agreement ? ["arg-max agreement"] : none;
+        string[] fidelityHeaders = fidelity ? ["output", "SQNR", "cosine", "mean abs error", "max abs error", .. agreementHeader] : none;
+        string[] accuracyHeader = accuracy ? ["accuracy"] : none;
+        Table(md, "Results", ["stage", "form", "device", "size", .. accuracyHeader, .. fidelityHeaders, "images", "latency (batch)", "", "note"],
+            forms.Select(form =>
             {
                 var r = form.Result;
-                return new[]
-                {
-                    form.Stage.ToString(), r.Backend, r.Device, Format.Megabytes(r.SizeBytes), Format.Percent(r.Accuracy), r.ImagesScored.ToString(CultureInfo.InvariantCulture),
-                    $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
-                };
+                var outputs = r.Fidelity ?? [];
+                string[] agreementCell = agreement ? [FidelityText.Cell(outputs, o => Format.Percent(o.ArgmaxAgreement))] : none;
+                string[] fidelityCells = !fidelity ? none
+                    : outputs.Count == 0 ? [form.Stage == PipelineStage.EvaluateFp32 ? "reference" : "—", .. fidelityHeaders.Skip(1).Select(_ => "—")]
+                    :
+                    [
+                        string.Join(", ", outputs.Select(o => o.Output)), FidelityText.Cell(outputs, FidelityText.Sqnr),
+                        FidelityText.Cell(outputs, o => FidelityText.Cosine(o.CosineSimilarity)), FidelityText.Cell(outputs, o => FidelityText.AbsError(o.MeanAbsError)),
+                        FidelityText.Cell(outputs, o => FidelityText.AbsError(o.MaxAbsError)), .. agreementCell,
+                    ];
+                string[] accuracyCell = accuracy ? [Format.Percent(r.Accuracy)] : none;
+                string[] row =
+                [
+                    form.Stage.ToString(), r.Backend, r.Device, Format.Megabytes(r.SizeBytes), .. accuracyCell, .. fidelityCells,
+                    r.ImagesScored.ToString(CultureInfo.InvariantCulture), $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
+                ];
+                return row;
             }));
+        if (fidelity)
+        {
+            md.AppendLine();
+            md.AppendLine("Fidelity to FP32, each form's outputs against the FP32 model's on the same evaluation images (docs/fidelity.md):");
+            md.AppendLine();
+            foreach (var (term, definition) in FidelityText.Definitions)
+            {
+                md.AppendLine($"- **{term}**: {definition}");
+            }
+        }
         Table(md, "Stages", ["stage", "state", "duration", "measured on"],
             job.Stages.Select(stage => new[] { stage.Stage.ToString(), stage.State.ToString(), Format.Seconds(stage.DurationMs), stage.CpuModel ?? "—" }));
 
@@ -55,14 +87,21 @@ public static class JobReportWriter
         return md.ToString();
     }
 
-    /// <summary>The job page's headline as one sentence: both speed-ups, each with its baseline named, and the accuracies on their images.</summary>
+    /// <summary>
+    /// The job page's headline as one sentence: both speed-ups, each with its baseline named, and the accuracies on their images
+    /// or, for a generic job, the fidelity to FP32 of the delivered and converted forms.
+    /// </summary>
     public static string HeadlineText(JobHeadline h) =>
         $"Delivered: {h.DeliveredBackend}{(h.DeliveredArtifact is { } file ? $" ({file})" : "")}. "
         + $"{Format.Ratio(h.SpeedUpOverFastestFp32)} the speed of the fastest FP32 form measured ({h.FastestFp32Backend}: "
         + $"{Format.Milliseconds(h.FastestFp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}), "
         + $"{Format.Ratio(h.SpeedUp)} the FP32 eager model's ({Format.Milliseconds(h.Fp32LatencyMs)} → {Format.Milliseconds(h.DeliveredLatencyMs)}). "
-        + $"Top-1 accuracy {Format.Images(h.Fp32ImagesScored, h.ImagesScored)}: FP32 {Format.Percent(h.Fp32Accuracy)} → delivered "
-        + $"{Format.Percent(h.DeliveredAccuracy)} (converted int8 {Format.Percent(h.Int8Accuracy)}). Size ratio {Format.Number(Math.Round(h.SizeRatio, 3))} of FP32.";
+        + (h.DeliveredAccuracy is not null || h.DeliveredFidelity is not { Count: > 0 }
+            ? $"Top-1 accuracy {Format.Images(h.Fp32ImagesScored, h.ImagesScored)}: FP32 {Format.Percent(h.Fp32Accuracy)} → delivered "
+              + $"{Format.Percent(h.DeliveredAccuracy)} (converted int8 {Format.Percent(h.Int8Accuracy)}). "
+            : "")
+        + (h.DeliveredFidelity is { Count: > 0 } fidelity ? FidelityText.Headline(h, fidelity) + " " : "")
+        + $"Size ratio {Format.Number(Math.Round(h.SizeRatio, 3))} of FP32.";
 
     private static void Table(StringBuilder md, string title, string[] headers, IEnumerable<string[]> rows)
     {

@@ -1,4 +1,3 @@
-using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Pipeline;
 
 namespace ModelOpt.Jobs.Contracts;
@@ -14,10 +13,11 @@ public sealed record JobSummaryDto(
 
 /// <summary>One row of the notebook's results table.</summary>
 /// <param name="Accuracy">Top-1 on the test images; null for a generic job's forms, which carry <paramref name="Fidelity"/> instead.</param>
-/// <param name="Fidelity">Per graph output, against the FP32 model on the same images; null where the form was not compared.</param>
+/// <param name="Fidelity">Per graph output, against the FP32 model on the same images; null where the form was not compared
+/// (the FP32 form itself, a classification job's forms).</param>
 public sealed record StageResultDto(
     string Backend, string Device, long SizeBytes, double SizeMb, double? Accuracy, int ImagesScored,
-    double LatencyMeanMs, double LatencyStdMs, int BatchSize, bool Selected, string? Note, IReadOnlyList<OutputFidelity>? Fidelity);
+    double LatencyMeanMs, double LatencyStdMs, int BatchSize, bool Selected, string? Note, IReadOnlyList<OutputFidelityDto>? Fidelity);
 
 public enum StageState
 {

@@ -4,5 +4,8 @@ namespace ModelOpt.Jobs.Contracts;
 /// One job of GET /api/jobs/compare, in the order asked: its headline and the CPUs its results were measured on.
 /// <c>MeasuredOnOtherCpu</c> is true when its latencies are not comparable with the first job's (another CPU, or several).
 /// </summary>
+/// <param name="MeasuredBy">What the job judged its forms by: "top-1", "fidelity to FP32 (output, …)", both joined by " + ", or null before any was measured.</param>
+/// <param name="MeasuredOtherwise">True when <paramref name="MeasuredBy"/> differs from the first job's: its accuracy or fidelity figures are not comparable with the first job's.</param>
 public sealed record JobComparisonDto(
-    Guid Id, JobStatus Status, string Model, string Dataset, IReadOnlyList<string> CpuModels, bool MeasuredOnOtherCpu, JobHeadline? Headline);
+    Guid Id, JobStatus Status, string Model, string Dataset, IReadOnlyList<string> CpuModels, bool MeasuredOnOtherCpu, JobHeadline? Headline,
+    string? MeasuredBy, bool MeasuredOtherwise);

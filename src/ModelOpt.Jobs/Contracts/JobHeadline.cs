@@ -15,11 +15,14 @@ namespace ModelOpt.Jobs.Contracts;
 /// <param name="ImagesScored">Test images the delivered form's accuracy was measured on.</param>
 /// <param name="Fp32ImagesScored">Test images the FP32 accuracy was measured on (the same images when it equals <c>ImagesScored</c>).</param>
 /// <param name="DeliveredArtifact">The artifact that holds the delivered form (e.g. <c>model-int8.onnx</c>).</param>
+/// <param name="Int8Fidelity">The converted int8 form's fidelity to FP32, one entry per graph output the job measured; null when the
+/// job compared no outputs (a classification job).</param>
+/// <param name="DeliveredFidelity">The delivered form's, likewise (the same as <paramref name="Int8Fidelity"/> when the job did not compile).</param>
 public sealed record JobHeadline(
     double? Fp32Accuracy, double? Int8Accuracy, double? DeliveredAccuracy, double Fp32LatencyMs, double DeliveredLatencyMs,
     double SpeedUp, double SizeRatio, string DeliveredBackend,
     string FastestFp32Backend, double FastestFp32LatencyMs, double SpeedUpOverFastestFp32, int ImagesScored, int Fp32ImagesScored,
-    string? DeliveredArtifact)
+    string? DeliveredArtifact, IReadOnlyList<OutputFidelityDto>? Int8Fidelity = null, IReadOnlyList<OutputFidelityDto>? DeliveredFidelity = null)
 {
     public static JobHeadline? From(IEnumerable<StageResult> results)
     {
@@ -37,6 +40,7 @@ public sealed record JobHeadline(
         return new JobHeadline(fp32.Accuracy, int8.Accuracy, delivered.Accuracy, fp32.LatencyMeanMs, delivered.LatencyMeanMs,
             fp32.LatencyMeanMs / delivered.LatencyMeanMs, (double)delivered.SizeBytes / fp32.SizeBytes, delivered.Backend,
             fastestFp32.Backend, fastestFp32.LatencyMeanMs, fastestFp32.LatencyMeanMs / delivered.LatencyMeanMs,
-            delivered.ImagesScored, fp32.ImagesScored, ModelForms.FileOf(delivered.Backend));
+            delivered.ImagesScored, fp32.ImagesScored, ModelForms.FileOf(delivered.Backend),
+            OutputFidelityDto.From(int8.Fidelity), OutputFidelityDto.From(delivered.Fidelity));
     }
 }

@@ -21,7 +21,9 @@ public static class SvgBarChart
     {
         var height = Top + bars.Count * RowHeight + 10;
         var plotWidth = Width - LabelWidth - ValueWidth;
-        var max = bars.Count == 0 ? 1 : bars.Max(b => b.Value + (b.Spread ?? 0));
+        // The scale is the finite bars'; a bar of +∞ (an SQNR of identical outputs) fills the plot, a negative one has no length.
+        var finite = bars.Where(b => double.IsFinite(b.Value)).Select(b => b.Value + (b.Spread ?? 0)).ToList();
+        var max = finite.Count == 0 ? 1 : finite.Max();
         max = max > 0 ? max : 1;
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture,
@@ -31,11 +33,11 @@ public static class SvgBarChart
         {
             var bar = bars[i];
             var y = Top + i * RowHeight;
-            var length = bar.Value / max * plotWidth;
+            var length = double.IsPositiveInfinity(bar.Value) ? plotWidth : Math.Clamp(bar.Value / max * plotWidth, 0, plotWidth);
             svg.Append(CultureInfo.InvariantCulture,
                 $"<text class=\"bar-label\" x=\"{LabelWidth - 8}\" y=\"{y + 16}\" text-anchor=\"end\">{Encode(bar.Label)}</text>");
             svg.Append(CultureInfo.InvariantCulture,
-                $"<rect class=\"bar{(bar.Highlighted ? " selected" : "")}\" x=\"{LabelWidth}\" y=\"{y + 4}\" width=\"{length:0.##}\" height=\"{RowHeight - 8}\" "
+                $"<rect class=\"bar{(bar.Highlighted ? " selected" : "")}{(double.IsPositiveInfinity(bar.Value) ? " unbounded" : "")}\" x=\"{LabelWidth}\" y=\"{y + 4}\" width=\"{length:0.##}\" height=\"{RowHeight - 8}\" "
                 + $"data-label=\"{Encode(bar.Label)}\" data-value=\"{bar.Value.ToString("R", CultureInfo.InvariantCulture)}\"><title>{Encode(bar.Label)}: {Encode(format(bar.Value))}</title></rect>");
             if (bar.Spread is { } spread && spread > 0)
             {

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Html;
 
 namespace ModelOpt.Api.Pages.Charts;
 
-/// <summary>Accuracy against latency, one point per model form, drawn on the server as inline SVG (see <see cref="SvgBarChart"/>).</summary>
+/// <summary>Accuracy (or SQNR) against latency, one point per model form, drawn on the server as inline SVG (see <see cref="SvgBarChart"/>).</summary>
 public static class SvgScatterChart
 {
     private const int Width = 640;
@@ -21,10 +21,11 @@ public static class SvgScatterChart
         var plotWidth = Width - Left - Right;
         var plotHeight = Height - Top - Bottom;
         var (xMin, xMax) = Range(points.Select(p => p.X));
-        var (yMin, yMax) = Range(points.Select(p => p.Y));
+        // The axes span the finite values; a point at +∞ (an SQNR of identical outputs) sits on the top edge, drawn hollow.
+        var (yMin, yMax) = Range(points.Select(p => p.Y).Where(double.IsFinite));
         var series = points.Select(p => p.Series).Distinct().ToList();
         double X(double x) => Left + (x - xMin) / (xMax - xMin) * plotWidth;
-        double Y(double y) => Top + plotHeight - (y - yMin) / (yMax - yMin) * plotHeight;
+        double Y(double y) => double.IsPositiveInfinity(y) ? Top : Top + plotHeight - (y - yMin) / (yMax - yMin) * plotHeight;
 
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture,
@@ -42,8 +43,10 @@ public static class SvgScatterChart
         foreach (var point in points)
         {
             var colour = Palette[series.IndexOf(point.Series) % Palette.Length];
+            var unbounded = double.IsPositiveInfinity(point.Y);
+            var paint = unbounded ? $"fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"" : $"fill=\"{colour}\"";
             svg.Append(CultureInfo.InvariantCulture,
-                $"<circle class=\"point\" cx=\"{X(point.X):0.##}\" cy=\"{Y(point.Y):0.##}\" r=\"6\" fill=\"{colour}\" "
+                $"<circle class=\"point{(unbounded ? " unbounded" : "")}\" cx=\"{X(point.X):0.##}\" cy=\"{Y(point.Y):0.##}\" r=\"6\" {paint} "
                 + $"data-label=\"{SvgBarChart.Encode(point.Label)}\" data-series=\"{SvgBarChart.Encode(point.Series)}\" "
                 + $"data-x=\"{point.X.ToString("R", CultureInfo.InvariantCulture)}\" data-y=\"{point.Y.ToString("R", CultureInfo.InvariantCulture)}\">"
                 + $"<title>{SvgBarChart.Encode(point.Label)}: {SvgBarChart.Encode(formatX(point.X))}, {SvgBarChart.Encode(formatY(point.Y))}</title></circle>");
@@ -63,7 +66,7 @@ public static class SvgScatterChart
 
     /// <summary>
     /// The data's range with a margin, so no point sits on the frame; a single value gets a range around it. Latency and
-    /// accuracy are never negative, so neither is the axis.
+    /// accuracy are never negative, so neither is the axis then (an SQNR may be).
     /// </summary>
     private static (double Min, double Max) Range(IEnumerable<double> values)
     {

@@ -20,6 +20,18 @@ public sealed class DetailsModel(JobServices services) : PageModel
     /// <summary>The job's settings as the user gave them, the sections that applied (see <see cref="JobSettingsView"/>).</summary>
     public IReadOnlyList<ShownSettingsSection> Settings { get; private set; } = [];
 
+    /// <summary>The graph outputs the forms' fidelity to FP32 was measured on (a generic job); empty for a classification job.</summary>
+    public IReadOnlyList<string> Outputs { get; private set; } = [];
+
+    /// <summary>Whether the forms carry fidelity to FP32: the table, headline and charts show it instead of (or beside) top-1.</summary>
+    public bool ShowsFidelity => Outputs.Count > 0;
+
+    /// <summary>Top-1 columns and charts: where a form has an accuracy, and before anything was measured unless the job is generic.</summary>
+    public bool ShowsAccuracy => Forms.Any(f => f.Result.Accuracy is not null) || !ShowsFidelity;
+
+    /// <summary>Whether some output has a class axis, so an arg-max agreement to show.</summary>
+    public bool ShowsAgreement => Forms.Any(f => f.Result.Fidelity?.Any(o => o.ArgmaxAgreement is not null) == true);
+
     /// <summary>The batch the latencies were measured on (every form of a job is timed on the same batch).</summary>
     public int LatencyBatchSize => Forms.Count > 0 ? Forms[0].Result.BatchSize : Job.Spec.Evaluation.LatencyBatchSize;
 
@@ -34,6 +46,7 @@ public sealed class DetailsModel(JobServices services) : PageModel
             return NotFound();
         }
         Forms = MeasuredForm.Of(Job);
+        Outputs = MeasuredForm.FidelityOutputs(Job);
         Layers = (await JobEndpoints.ListLayersAsync(id, services, cancellationToken)).Value!;
         Settings = JobSettingsView.Of(Job);
         return Page();
@@ -48,7 +61,20 @@ public sealed class DetailsModel(JobServices services) : PageModel
     public IReadOnlyList<ChartBar> LayerBars() =>
         Layers.Select((l, i) => new ChartBar(l.Layer, l.SqnrDb, Highlighted: i == 0)).ToList();
 
+    /// <summary>One bar per measured form and output that has the figure (+∞ for an SQNR of identical outputs).</summary>
+    public IReadOnlyList<ChartBar> FidelityBars(Func<OutputFidelityDto, double?> value) =>
+        Forms.SelectMany(f => (f.Result.Fidelity ?? []).Where(o => value(o) is not null)
+            .Select(o => new ChartBar(f.OutputLabel(o, Outputs.Count), value(o)!.Value, Highlighted: f.Result.Selected && !f.Rejected))).ToList();
+
+    /// <summary>The SQNR a chart draws: +∞ for identical outputs, nothing where it is not a number.</summary>
+    public static double? ChartedSqnr(OutputFidelityDto output) => double.IsNaN(output.Sqnr()) ? null : output.Sqnr();
+
     public IReadOnlyList<ChartPoint> Points() =>
         Forms.Where(f => f.Result.Accuracy is not null)
             .Select(f => new ChartPoint(f.Label, f.Result.LatencyMeanMs, f.Result.Accuracy!.Value, f.Rejected ? "rejected" : "measured")).ToList();
+
+    /// <summary>SQNR against latency: one point per measured form and output.</summary>
+    public IReadOnlyList<ChartPoint> SqnrPoints() =>
+        Forms.SelectMany(f => (f.Result.Fidelity ?? []).Where(o => ChartedSqnr(o) is not null)
+            .Select(o => new ChartPoint(f.OutputLabel(o, Outputs.Count), f.Result.LatencyMeanMs, ChartedSqnr(o)!.Value, f.Rejected ? "rejected" : "measured"))).ToList();
 }
