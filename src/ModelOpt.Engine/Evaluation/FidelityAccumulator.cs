@@ -3,7 +3,7 @@ namespace ModelOpt.Engine.Evaluation;
 /// <summary>
 /// Running sums of one output's <see cref="OutputFidelity"/> over batches: every sum is taken in float64 (each batch is
 /// widened before it is summed), so ten thousand images of a large map lose nothing to float32 rounding. The definitions
-/// are ADR-019's; <see cref="Result"/> applies them.
+/// are ADR-020's; <see cref="Result"/> applies them.
 /// </summary>
 public sealed class FidelityAccumulator(string output, int? classAxis)
 {

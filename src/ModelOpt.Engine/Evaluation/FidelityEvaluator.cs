@@ -3,7 +3,7 @@ using ModelOpt.Engine.Data;
 namespace ModelOpt.Engine.Evaluation;
 
 /// <summary>
-/// Fidelity to FP32 (<see cref="OutputFidelity"/>, ADR-019): a form's outputs on the evaluation images against the FP32
+/// Fidelity to FP32 (<see cref="OutputFidelity"/>, ADR-020): a form's outputs on the evaluation images against the FP32
 /// outputs of the same images, recorded once (<see cref="Outputs"/>) and compared batch by batch, so only one batch of
 /// the form's outputs is held at a time. Images are read in stored order, as <see cref="AccuracyEvaluator"/> reads them;
 /// labels are never read.

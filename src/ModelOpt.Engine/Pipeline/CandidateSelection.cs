@@ -14,7 +14,7 @@ public static class CandidateSelection
 
     /// <summary>
     /// A generic job's counterpart of <see cref="MaxAccuracyLossPoints"/>: the most SQNR (dB) a faster form may lose against
-    /// the converted form's, 10 log10(1.12), i.e. 12 % more noise energy against FP32 (ADR-019).
+    /// the converted form's, 10 log10(1.12), i.e. 12 % more noise energy against FP32 (ADR-020).
     /// </summary>
     public const double MaxSqnrLossDb = 0.5;
 

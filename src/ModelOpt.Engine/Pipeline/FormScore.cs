@@ -5,7 +5,7 @@ namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
 /// What the compile stage compares forms on: a classification job's top-1 on the test images, or a generic job's
-/// fidelity to FP32 on its evaluation images (ADR-019). Exactly one is set.
+/// fidelity to FP32 on its evaluation images (ADR-020). Exactly one is set.
 /// </summary>
 internal sealed record FormScore(AccuracyResult? Accuracy, OutputFidelity? Fidelity)
 {

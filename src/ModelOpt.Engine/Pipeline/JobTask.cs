@@ -1,6 +1,6 @@
 namespace ModelOpt.Engine.Pipeline;
 
-/// <summary>What a job judges its model forms by (ADR-019).</summary>
+/// <summary>What a job judges its model forms by (ADR-020).</summary>
 public enum JobTask
 {
     /// <summary>Top-1 against the dataset's labels: the output is (N, classes) logits.</summary>

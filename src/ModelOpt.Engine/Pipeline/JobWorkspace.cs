@@ -20,7 +20,7 @@ public sealed class JobWorkspace(string directory)
     /// <summary>The FP32 model's top-1 on the test images, kept so convert can state the drop on the test set beside the validation split's.</summary>
     public const string Fp32TestAccuracy = "fp32-test-accuracy.json";
     public const string AccuracyBudget = "accuracy-budget.json";
-    /// <summary>A generic job's FP32 outputs on its evaluation images: every form's fidelity is measured against them (ADR-019).</summary>
+    /// <summary>A generic job's FP32 outputs on its evaluation images: every form's fidelity is measured against them (ADR-020).</summary>
     public const string Fp32Outputs = "fp32-outputs.safetensors";
     /// <summary>A generic job's converted form's fidelity, for the compile stage's choice as <see cref="Int8Manifest"/>'s accuracy is for a classifier's.</summary>
     public const string Int8Fidelity = "int8-fidelity.json";

@@ -61,7 +61,7 @@ internal sealed class StageContext(
 
     /// <summary>
     /// What the job judges its forms by: the request's task, or, when it names none, classification when the FP32 model's
-    /// output is (N, classes) logits and the dataset has labels, generic otherwise (ADR-019). Checked against the
+    /// output is (N, classes) logits and the dataset has labels, generic otherwise (ADR-020). Checked against the
     /// quantization settings: a budget must be the task's own.
     /// </summary>
     /// <exception cref="ArgumentException">The task and the model, data or budget settings do not fit.</exception>

@@ -67,7 +67,7 @@ public sealed class QuantizationSettings : IValidatableObject
     public double? MaxAccuracyDrop { get; set; }
 
     [Range(-100.0, 300.0), Description("A generic job's counterpart of maxAccuracyDrop: the least SQNR (dB) of the int8 model's output against " +
-        "FP32's on the validation split (ADR-019). Below it, the report's most sensitive layers are left in FP32 one at a time, re-measuring " +
+        "FP32's on the validation split (ADR-020). Below it, the report's most sensitive layers are left in FP32 one at a time, re-measuring " +
         "on the delivered kernels, until it is reached. Null: no target. A classification job refuses it (use maxAccuracyDrop).")]
     public double? MinSqnrDb { get; set; }
 
@@ -91,7 +91,7 @@ public sealed class QuantizationSettings : IValidatableObject
     [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
     public int CalibrationSeed { get; set; }
 
-    /// <summary>A top-1 budget and a fidelity target belong to different tasks (ADR-019): one job cannot have both.</summary>
+    /// <summary>A top-1 budget and a fidelity target belong to different tasks (ADR-020): one job cannot have both.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (MaxAccuracyDrop is not null && (MinSqnrDb is not null || MinAgreement is not null))
@@ -175,7 +175,7 @@ public sealed class OutputSettings : IValidatableObject
     [AllowedValues("classification", "generic", null),
      Description("What the job judges the int8 forms by: classification (top-1 against the dataset's labels) or generic (fidelity to the " +
         "FP32 model on the same images: SQNR, cosine, mean and max absolute error, arg-max agreement on the class axis; no labels needed; " +
-        "ADR-019). Null: classification when the output is (N, classes) logits and the dataset has labels, generic otherwise.")]
+        "ADR-020). Null: classification when the output is (N, classes) logits and the dataset has labels, generic otherwise.")]
     public string? Task { get; set; }
 
     [Range(-8, 8), Description("The output axis whose arg-max a generic job compares with FP32's (e.g. -1 for N x T x C sequence scores; " +

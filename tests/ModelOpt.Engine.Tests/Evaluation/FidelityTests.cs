@@ -5,7 +5,7 @@ using ModelOpt.Engine.Quantization.Sensitivity;
 
 namespace ModelOpt.Engine.Tests.Evaluation;
 
-/// <summary>ADR-019's definitions on tensors small enough to work out by hand.</summary>
+/// <summary>ADR-020's definitions on tensors small enough to work out by hand.</summary>
 public class FidelityTests
 {
     [Fact]

@@ -182,7 +182,7 @@ public class GenericJobTests(ITestOutputHelper output)
         Assert.Contains("use quantization.minSqnrDb or quantization.minAgreement", error.Message);
     }
 
-    // ADR-019's SQNR, worked out here in float64 over plain arrays: 10 log10(Σ f² / Σ (q − f)²).
+    // ADR-020's SQNR, worked out here in float64 over plain arrays: 10 log10(Σ f² / Σ (q − f)²).
     private static double Sqnr(Tensor form, Tensor fp32)
     {
         Assert.Equal(fp32.shape, form.shape);

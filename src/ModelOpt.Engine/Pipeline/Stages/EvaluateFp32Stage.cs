@@ -5,7 +5,7 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
 /// The FP32 model's size, accuracy and latency, as the notebook measures the full model. A generic job's FP32 row has no
-/// accuracy: its outputs on the evaluation images are recorded instead, the reference of every int8 form (ADR-019).
+/// accuracy: its outputs on the evaluation images are recorded instead, the reference of every int8 form (ADR-020).
 /// </summary>
 internal static class EvaluateFp32Stage
 {

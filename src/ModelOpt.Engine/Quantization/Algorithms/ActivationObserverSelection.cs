@@ -7,7 +7,7 @@ namespace ModelOpt.Engine.Quantization.Algorithms;
 /// <summary>
 /// The <c>auto</c> activation observer: the model is calibrated with each candidate observer and the one whose
 /// converted model scores best on the validation subset wins (the first candidate on a tie): top-1 for a classifier, the
-/// SQNR of the output against FP32 for a generic job (ADR-019).
+/// SQNR of the output against FP32 for a generic job (ADR-020).
 /// </summary>
 /// <param name="Accuracies">The score on the validation subset per candidate, in the order tried: top-1 (fraction), or SQNR in dB (<see cref="Measure"/>).</param>
 /// <param name="Measure">What the scores are: <see cref="Top1"/> or <see cref="SqnrDb"/>.</param>

@@ -10,7 +10,7 @@ namespace ModelOpt.Engine.Quantization.Qat;
 
 /// <summary>
 /// Quantization-aware fine-tuning of a calibrated int8 model, in the manner of PyTorch's <c>prepare_qat_fx</c> recipe
-/// (ADR-019): the BN-folded float weights of every int8 layer (and their biases) are trained through fake quantization —
+/// (ADR-021): the BN-folded float weights of every int8 layer (and their biases) are trained through fake quantization —
 /// weights per step with a fresh weight observer of the job's qconfig, activations with the qparams calibration froze —
 /// with the straight-through estimator of <c>torch.fake_quantize_*</c> (its gradient is 1 inside the quantization range
 /// and 0 outside). Layers kept FP32 and float ops are not trained. The loss is the KL divergence from the FP32 model's
