@@ -158,6 +158,44 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_segmentation_model_on_images_without_labels_runs_as_a_generic_job_judged_by_fidelity_to_fp32()
+    {
+        const string file = "segmentation_net_opset13.onnx";
+        var checkpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(file), file))).ReadAsync<CheckpointDto>();
+        var random = new Random(23);
+        var images = Enumerable.Range(0, 30).Select(i => ($"street/{i:D2}.png", (string?)Noise(random))).ToArray();
+        var dataset = await (await client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(images), "street.zip"))).ReadAsync<DatasetDto>();
+        Assert.False(dataset.Labeled);
+
+        var job = await client.SubmitAsync(new
+        {
+            dataset = dataset.Id!.Value.ToString(),
+            checkpointId = checkpoint.Id,
+            preprocessing = new { resize = new[] { 32, 48 } },
+            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
+            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s");
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        var fp32 = job.Stages.Single(s => s.Stage == PipelineStage.EvaluateFp32).Results.Single();
+        var int8 = job.Stages.Single(s => s.Stage == PipelineStage.Convert).Results.Single(r => r.Selected);
+        Assert.Null(fp32.Accuracy);
+        Assert.Null(int8.Accuracy);
+        var fidelity = Assert.Single(int8.Fidelity!);
+        // 30 images, the job's default 20 % test split.
+        Assert.Equal(("probability_map", 6), (fidelity.Output, fidelity.Images));
+        Assert.True(fidelity.SqnrDb > 20, $"SQNR {fidelity.SqnrDb} dB");
+        Assert.InRange(fidelity.CosineSimilarity!.Value, 0.99, 1.0);
+        Assert.Equal(fidelity, Assert.Single(job.Headline!.DeliveredFidelity!));
+        Assert.Contains("Fidelity to FP32", await client.GetStringAsync($"/jobs/{job.Id}"));
+    }
+
+    private static string Noise(Random random) => $"png:{random.Next(256)},{random.Next(256)},{random.Next(256)}:48x32";
+
+    [Fact]
     public async Task A_job_without_a_model_or_an_onnx_checkpoint_is_a_400()
     {
         var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic" }, ApiClient.Json);
