@@ -27,9 +27,13 @@ internal static class QatStage
         var model = context.OpenFp32();
         var sample = CalibrateStage.RecordedSample(context.Workspace)
             ?? throw new PipelineInputException("The calibrate stage left no calibration sample; run the job again from calibrate.");
-        var split = context.Workspace.Has(JobWorkspace.ValidationSplit)
-            ? JsonSerializer.Deserialize<ValidationSplit>(File.ReadAllText(context.Workspace.PathOf(JobWorkspace.ValidationSplit)), CalibrateStage.SampleJson)!
-            : ValidationSplit.Draw(context.Data.Train, QuantizationOptions.DefaultValidationImages, quantization.CalibrationSeed, sample);
+        if (!context.Workspace.Has(JobWorkspace.ValidationSplit))
+        {
+            // Calibrate needed none; QAT holds one out all the same, so its gain is measured on images it did not train on.
+            var drawn = ValidationSplit.Draw(context.Data.Train, QuantizationOptions.DefaultValidationImages, quantization.CalibrationSeed, sample);
+            context.Workspace.Write(JobWorkspace.ValidationSplit, path => File.WriteAllText(path, JsonSerializer.Serialize(drawn, CalibrateStage.SampleJson)));
+        }
+        var split = JsonSerializer.Deserialize<ValidationSplit>(File.ReadAllText(context.Workspace.PathOf(JobWorkspace.ValidationSplit)), CalibrateStage.SampleJson)!;
         using var validation = context.Data.Train.Subset(split.Indices);
         var held = split.Indices.ToHashSet();
         using var train = context.Data.Train.Subset(Enumerable.Range(0, context.Data.Train.Count).Select(i => (long)i).Where(i => !held.Contains(i)).ToArray());
@@ -66,6 +70,7 @@ internal static class QatStage
             return new StageProducts([],
             [
                 context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.Qat, "application/json"),
+                context.Workspace.Artifact(JobWorkspace.ValidationSplit, "application/json"),
             ]);
         }
         finally
