@@ -33,6 +33,8 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
 
     public TrainingSettings Training { get; } = new();
 
+    public QatSettings Qat { get; } = new();
+
     /// <summary>An upload as the list names it: file, model, when, the start of its SHA-256 and its id's random tail, so that uploads of one file (even the same bytes in the same second) differ.</summary>
     public static string CheckpointLabel(CheckpointDto checkpoint) =>
         $"{checkpoint.FileName} · {checkpoint.Model ?? "no model checked"} · uploaded {Format.Time(checkpoint.CreatedAt)} · sha256 {checkpoint.Sha256[..8]} · id {Format.ShortId(checkpoint.Id)}";

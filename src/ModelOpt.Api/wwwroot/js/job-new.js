@@ -55,6 +55,8 @@
             checkpointId: field("checkpointId").value || null,
             quantization: { activationObserver: field("activationObserver").value, calibrationImages: number("calibrationImages") },
             evaluation: { testSubset: number("testSubset") },
+            qat: { enabled: field("qatEnabled").checked },
+            output: { task: field("task").value || undefined },
         };
         // Training settings apply only to a job that trains; with a checkpoint they are left out.
         if (!request.checkpointId) request.training = { epochs: number("epochs"), trainSubset: number("trainSubset") };
