@@ -19,6 +19,11 @@ public static class Paging
         {
             throw new RequestValidationException("pageSize", $"pageSize must be between 1 and {MaxPageSize}.");
         }
+        // The offset (page - 1) * pageSize is an int in every query: a page past it is past the end of any list.
+        if ((long)(page - 1) * pageSize > int.MaxValue)
+        {
+            throw new RequestValidationException("page", $"page must be at most {int.MaxValue / pageSize + 1} with pageSize {pageSize}.");
+        }
     }
 
     /// <summary>One page of a list already in memory (built-in and uploaded datasets together).</summary>
