@@ -96,6 +96,17 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_request_without_its_scope_is_a_400_naming_it_not_a_read_key()
+    {
+        using var admin = factory.CreateClient();
+
+        var problem = await (await admin.PostAsJsonAsync("/api/keys", new { name = "no scope" }, ApiClient.Json)).ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.StartsWith("Required", problem.GetProperty("errors").GetProperty("scope")[0].GetString());
+        Assert.DoesNotContain((await admin.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json))!, k => k.Name == "no scope");
+    }
+
+    [Fact]
     public async Task A_key_name_holding_a_nul_character_is_a_400_not_a_database_outage()
     {
         using var admin = factory.CreateClient();

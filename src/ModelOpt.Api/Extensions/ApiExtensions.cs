@@ -95,6 +95,8 @@ public static class ApiExtensions
         options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         // The document says additionalProperties: false; a misspelt setting ("epochz") is a 400, not silently its default.
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // And a property it marks required is required: a key request without its scope is a 400, not a read key.
+        options.RespectRequiredConstructorParameters = true;
     }
 
     public static WebApplication UseModelOptApi(this WebApplication app)

@@ -19,6 +19,8 @@ public static partial class BadRequestProblem
             "https://tools.ietf.org/html/rfc9110#section-15.5.14"),
         { StatusCode: StatusCodes.Status415UnsupportedMediaType } => Plain(exception.StatusCode, "Unsupported media type.",
             "Send the body as the operation's documented media type (application/json for JSON bodies).", "https://tools.ietf.org/html/rfc9110#section-15.5.16"),
+        { InnerException: JsonException json } when MissingProperty().Match(json.Message) is { Success: true } m =>
+            Invalid(m.Groups["name"].Value, "Required: the request's schema (GET /swagger/v1/swagger.json) marks it required."),
         { InnerException: JsonException json } => Invalid(FieldOf(json.Path), JsonMessage(json)),
         _ when BindFailure().Match(exception.Message) is { Success: true } m => Invalid(m.Groups["name"].Value, $"'{m.Groups["value"].Value}' is not a valid value."),
         _ when MissingParameter().Match(exception.Message) is { Success: true } m => Invalid(m.Groups["name"].Value, "Required."),
@@ -53,6 +55,10 @@ public static partial class BadRequestProblem
     // The framework's words: Failed to bind parameter "int page" from "abc".
     [GeneratedRegex("""^Failed to bind parameter "[^" ]+ (?<name>[^" ]+)" from "(?<value>.*)"\.$""")]
     private static partial Regex BindFailure();
+
+    // JSON deserialization for type '…' was missing required properties including: 'scope'.
+    [GeneratedRegex("""missing required properties including: '(?<name>[^']+)'""")]
+    private static partial Regex MissingProperty();
 
     // Required parameter "string ids" was not provided from query string.
     [GeneratedRegex("""^Required parameter "[^" ]+ (?<name>[^" ]+)" was not provided""")]
