@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.Config;
@@ -23,7 +25,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
-        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation",
+        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -47,10 +49,11 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         var training = new TrainingOptions();
         var quantization = new QuantizationOptions();
         var evaluation = new EvaluationOptions();
+        var uploaded = values.TryGetValue("npz", out var npz) ? UploadedNpz(npz) : null;
         var request = new OptimizationRequest(
             values.GetValueOrDefault("model", ModelZoo.ResNet20),
-            values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
-            values.GetValueOrDefault("data"),
+            uploaded is not null ? Path.GetFileNameWithoutExtension(uploaded.FileName) : values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
+            uploaded is not null ? null : values.GetValueOrDefault("data"),
             values.GetValueOrDefault("checkpoint"),
             new TrainingOptions(
                 Epochs: Int("epochs") ?? training.Epochs,
@@ -84,8 +87,23 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 ? new QatOptions(Enabled: true, Epochs: qatEpochs,
                     LearningRate: values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
                     TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false")
-                : null);
+                : null,
+            UploadedDataset: uploaded,
+            Task: values.TryGetValue("task", out var task) ? Enum.Parse<JobTask>(task, ignoreCase: true) : null,
+            ClassAxis: Int("class-axis"));
         return new BenchArguments(
             request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
+    }
+
+    /// <summary>An .npz as the dataset upload accepts it (the same check and description), as a job's request carries it.</summary>
+    private static UploadedDatasetFile UploadedNpz(string path)
+    {
+        var fileName = Path.GetFileName(path);
+        var limits = new DatasetFileLimits();
+        var description = UploadedDatasets.Inspect(path, fileName, limits);
+        using var stream = File.OpenRead(path);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return new UploadedDatasetFile(path, fileName, description.Format, description.Channels, description.ClassNames,
+            description.Height is { } height && description.Width is { } width ? (height, width) : null, sha256, limits);
     }
 }
