@@ -27,12 +27,12 @@ fi
 
 "${lock[@]}" dotnet build -c Release bench/ModelOpt.Bench >/dev/null
 bench=(dotnet run -c Release --no-build --project bench/ModelOpt.Bench --)
-# name:class-axis:input shape (class axis none: no arg-max agreement)
-for entry in segmentation_mask:none:3,32,48 recognizer_sequence:-1:1,32,64; do
-  IFS=: read -r model axis shape <<<"$entry"
+# name:class-axis:input shape:preprocessing (class axis none: no arg-max agreement; the mask task's grey images feed 3 channels)
+for entry in "segmentation_mask:none:3,32,48:--resize 32,48 --color rgb" "recognizer_sequence:-1:1,32,64:--resize 32,64"; do
+  IFS=: read -r model axis shape preprocessing <<<"$entry"
   axis_option=(); [ "$axis" = none ] || axis_option=(--class-axis "$axis")
   uptime
-  "${lock[@]}" "${bench[@]}" --model "onnx:$model.onnx" --checkpoint "$out/$model.onnx" --npz "$out/$model.npz" --task generic "${axis_option[@]}" \
+  "${lock[@]}" "${bench[@]}" --model "onnx:$model.onnx" --checkpoint "$out/$model.onnx" --npz "$out/$model.npz" --task generic "${axis_option[@]}" $preprocessing \
     --calibration 256 --calibration-sampling first --timed-runs 20 --threads "$threads" --work "$out/work-$model" \
     | grep -v -E '^(EvaluateFp32|Calibrate|Convert|Compile) +[0-9]'
   "${lock[@]}" "${bench[@]}" run-int8 "$out/work-$model/model-int8.pt" "$out/${model}_test_input.f32" "$out/${model}_modelopt_int8.f32" --shape "$shape" --threads "$threads"

@@ -18,14 +18,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
-        "[--resize SIDE|HEIGHT,WIDTH] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false]";
+        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
-        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis",
+        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis", "color",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -80,8 +80,11 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
                 TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns),
             // The job's preprocessing Resize (e.g. 224,224 for a full-size torchvision model on the synthetic images)
-            Preprocessing: values.TryGetValue("resize", out var resize)
-                ? new ImagePreprocessing(Resize: [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))])
+            // and its colour conversion (rgb for a 3-channel model on a grey uploaded set)
+            Preprocessing: values.ContainsKey("resize") || values.ContainsKey("color")
+                ? new ImagePreprocessing(
+                    Resize: values.TryGetValue("resize", out var resize) ? [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : null,
+                    Color: values.TryGetValue("color", out var color) ? Enum.Parse<ColorConversion>(color, ignoreCase: true) : ColorConversion.None)
                 : null,
             Qat: Int("qat-epochs") is { } qatEpochs
                 ? new QatOptions(Enabled: true, Epochs: qatEpochs,
