@@ -18,7 +18,7 @@ internal static class FidelityTable
                 var sqnr = double.IsPositiveInfinity(f.SqnrDb) ? "∞" : f.SqnrDb.ToString("F2", CultureInfo.InvariantCulture);
                 var agreement = f.ArgmaxAgreement is { } a ? (a * 100).ToString("F2", CultureInfo.InvariantCulture) + " %" : "";
                 table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{form,-12} | {metrics.Backend,-20} | {f.Output,-20} | {sqnr,9} | {f.CosineSimilarity,10:F6} | {f.MeanAbsError,10:E2} | {f.MaxAbsError,10:E2} | {agreement,17} | {f.Images}"));
+                    $"{form,-12} | {metrics.Backend,-20} | {f.Output,-20} | {sqnr,9} | {f.CosineSimilarity,10:F6} | {f.MeanAbsError,10:0.00e+0} | {f.MaxAbsError,10:0.00e+0} | {agreement,17} | {f.Images}"));
             }
         }
         return table.ToString();
