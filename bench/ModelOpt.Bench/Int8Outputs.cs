@@ -1,4 +1,5 @@
 using System.Globalization;
+using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.TorchScript;
 using static TorchSharp.torch;
 
@@ -39,27 +40,40 @@ internal static class Int8Outputs
         }
         var batch = options.TryGetValue("batch", out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : 256;
 
-        var bytes = File.ReadAllBytes(args[1]);
+        try
+        {
+            return Write(args[0], args[1], args[2], shape, batch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Int8CheckpointException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+    }
+
+    private static int Write(string modelPath, string inputPath, string outputPath, long[] shape, int batch)
+    {
+        var bytes = File.ReadAllBytes(inputPath);
         var sampleFloats = shape.Aggregate(1L, (a, v) => a * v);
         if (bytes.Length % (sampleFloats * sizeof(float)) != 0)
         {
-            Console.Error.WriteLine($"{args[1]} holds {bytes.Length} bytes, not a whole number of float32 samples of shape [{shapeText}].");
+            Console.Error.WriteLine($"{inputPath} holds {bytes.Length} bytes, not a whole number of float32 samples of shape [{string.Join(",", shape)}].");
             return 1;
         }
         var floats = new float[bytes.Length / sizeof(float)];
         Buffer.BlockCopy(bytes, 0, floats, 0, bytes.Length);
         var count = floats.Length / sampleFloats;
 
-        using var model = TorchScriptInt8Model.Load(args[0]);
+        using var model = TorchScriptInt8Model.Load(modelPath);
         using var inputs = tensor(floats, [count, .. shape]);
-        using var output = File.Create(args[2]);
+        using var output = File.Create(outputPath);
         for (long start = 0; start < count; start += batch)
         {
             using var scope = NewDisposeScope();
             var result = model.Run(inputs.narrow(0, start, Math.Min(batch, count - start))).contiguous();
             output.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.data<float>().ToArray().AsSpan()));
         }
-        Console.WriteLine($"{Path.GetFileName(args[0])}: {count} samples -> {args[2]}");
+        Console.WriteLine($"{Path.GetFileName(modelPath)}: {count} samples -> {outputPath}");
         return 0;
     }
 }
