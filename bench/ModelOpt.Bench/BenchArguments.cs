@@ -18,7 +18,8 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
-        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false]";
+        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false] " +
+        "[--npz FILE.npz (an uploaded dataset file, as a job's; replaces --dataset)] [--task classification|generic] [--class-axis N]";
 
     private static readonly string[] Known =
     [

@@ -30,7 +30,7 @@ try
 {
     arguments = BenchArguments.Parse(args);
 }
-catch (Exception e) when (e is ArgumentException or FormatException or DatasetException)
+catch (Exception e) when (e is ArgumentException or FormatException or DatasetException or IOException)
 {
     Console.Error.WriteLine(e.Message);
     Console.Error.WriteLine(BenchArguments.Usage);
