@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.Config;
@@ -16,14 +18,15 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
-        "[--resize SIDE|HEIGHT,WIDTH] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false]";
+        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false] " +
+        "[--npz FILE.npz (an uploaded dataset file, as a job's; replaces --dataset)] [--task classification|generic] [--class-axis N]";
 
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
-        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation",
+        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis", "color",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -47,10 +50,11 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         var training = new TrainingOptions();
         var quantization = new QuantizationOptions();
         var evaluation = new EvaluationOptions();
+        var uploaded = values.TryGetValue("npz", out var npz) ? UploadedNpz(npz) : null;
         var request = new OptimizationRequest(
             values.GetValueOrDefault("model", ModelZoo.ResNet20),
-            values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
-            values.GetValueOrDefault("data"),
+            uploaded is not null ? Path.GetFileNameWithoutExtension(uploaded.FileName) : values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
+            uploaded is not null ? null : values.GetValueOrDefault("data"),
             values.GetValueOrDefault("checkpoint"),
             new TrainingOptions(
                 Epochs: Int("epochs") ?? training.Epochs,
@@ -77,15 +81,33 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
                 TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns),
             // The job's preprocessing Resize (e.g. 224,224 for a full-size torchvision model on the synthetic images)
-            Preprocessing: values.TryGetValue("resize", out var resize)
-                ? new ImagePreprocessing(Resize: [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))])
+            // and its colour conversion (rgb for a 3-channel model on a grey uploaded set)
+            Preprocessing: values.ContainsKey("resize") || values.ContainsKey("color")
+                ? new ImagePreprocessing(
+                    Resize: values.TryGetValue("resize", out var resize) ? [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : null,
+                    Color: values.TryGetValue("color", out var color) ? Enum.Parse<ColorConversion>(color, ignoreCase: true) : ColorConversion.None)
                 : null,
             Qat: Int("qat-epochs") is { } qatEpochs
                 ? new QatOptions(Enabled: true, Epochs: qatEpochs,
                     LearningRate: values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
                     TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false")
-                : null);
+                : null,
+            UploadedDataset: uploaded,
+            Task: values.TryGetValue("task", out var task) ? Enum.Parse<JobTask>(task, ignoreCase: true) : null,
+            ClassAxis: Int("class-axis"));
         return new BenchArguments(
             request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
+    }
+
+    /// <summary>An .npz as the dataset upload accepts it (the same check and description), as a job's request carries it.</summary>
+    private static UploadedDatasetFile UploadedNpz(string path)
+    {
+        var fileName = Path.GetFileName(path);
+        var limits = new DatasetFileLimits();
+        var description = UploadedDatasets.Inspect(path, fileName, limits);
+        using var stream = File.OpenRead(path);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return new UploadedDatasetFile(path, fileName, description.Format, description.Channels, description.ClassNames,
+            description.Height is { } height && description.Width is { } width ? (height, width) : null, sha256, limits);
     }
 }

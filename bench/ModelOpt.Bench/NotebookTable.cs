@@ -20,8 +20,9 @@ internal static class NotebookTable
                 row.Form,
                 r.Backend,
                 Invariant($"{r.SizeBytes / 1e6:F2}"),
-                Invariant($"{r.Accuracy * 100:F2} %"),
-                Invariant($"{(r.Accuracy - fp32.Accuracy) * 100:+0.00;-0.00;0.00}"),
+                // A generic job has no accuracy (no labels): its fidelity table follows
+                r.Accuracy is null ? "—" : Invariant($"{r.Accuracy * 100:F2} %"),
+                r.Accuracy is null ? "—" : Invariant($"{(r.Accuracy - fp32.Accuracy) * 100:+0.00;-0.00;0.00}"),
                 Invariant($"{r.ImagesScored:N0}"),
                 Invariant($"{r.LatencyMeanMs:F2} ± {r.LatencyStdMs:F2}"),
                 Invariant($"{r.BatchSize}"),

@@ -1,4 +1,5 @@
 using ModelOpt.Bench;
+using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Runtime;
 using TorchSharp;
@@ -8,11 +9,16 @@ if (args.Contains("--help"))
     Console.WriteLine(BenchArguments.Usage);
     Console.WriteLine(InterpreterMemoryBench.Usage);
     Console.WriteLine(OnnxEqualityCheck.Usage);
+    Console.WriteLine(Int8Outputs.Usage);
     return 0;
 }
 if (args.FirstOrDefault() == OnnxEqualityCheck.Command)
 {
     return OnnxEqualityCheck.Run(args[1..]);
+}
+if (args.FirstOrDefault() == Int8Outputs.Command)
+{
+    return Int8Outputs.Run(args[1..]);
 }
 if (args.FirstOrDefault() == InterpreterMemoryBench.Command)
 {
@@ -24,7 +30,7 @@ try
 {
     arguments = BenchArguments.Parse(args);
 }
-catch (Exception e) when (e is ArgumentException or FormatException)
+catch (Exception e) when (e is ArgumentException or FormatException or DatasetException or IOException)
 {
     Console.Error.WriteLine(e.Message);
     Console.Error.WriteLine(BenchArguments.Usage);
@@ -72,4 +78,9 @@ if (outcomes.TryGetValue(PipelineStage.Compile, out var compile))
 }
 Console.WriteLine();
 Console.Write(NotebookTable.Format(rows, fp32));
+if (rows.Any(row => row.Item2.Fidelity is { Count: > 0 }))
+{
+    Console.WriteLine();
+    Console.Write(FidelityTable.Format(rows));
+}
 return 0;
