@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch.ao.quantization import (FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver,
                                    MovingAveragePerChannelMinMaxObserver, QConfig, QConfigMapping,
-                                   disable_fake_quant, disable_observer, enable_fake_quant, enable_observer)
+                                   disable_fake_quant, enable_fake_quant, enable_observer)
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_qat_fx
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
