@@ -3,8 +3,10 @@
 # the same checkpoint with the same calibration: PTQ, PTQ + quantization-aware fine-tuning (distilled from FP32), and
 # PTQ + QAT against the labels. Per-tensor weights and the min-max observer by default, a recipe where PTQ loses
 # accuracy worth recovering. Prints each run's table; the Qat stage's note gives the validation split before and after.
+# Then PyTorch 1.13's own QAT (prepare_qat_fx) on the same checkpoint, calibration sample, validation split, epochs,
+# lr and batch size, against the labels (scripts/qat_reference.py; REFERENCE=0 skips it; per-tensor min-max only).
 #   scripts/bench-qat.sh [OUT]     Environment: THREADS (2), TEST_SUBSET (10000), QAT_SUBSET (20000), QAT_EPOCHS (1),
-#                                  QAT_LR (0.0001), RECIPE ("--per-channel-weights false --observer minmax")
+#                                  QAT_LR (0.0001), RECIPE ("--per-channel-weights false --observer minmax"), REFERENCE (1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/modelopt-qat-bench}"
@@ -21,9 +23,16 @@ bench "${common[@]}" --epochs 1 --train-subset 20000 --work "$out/ptq" $recipe |
 for mode in distillation labels; do
   echo "== PTQ + QAT ($mode, ${QAT_EPOCHS:-1} epoch(s), ${QAT_SUBSET:-20000} images, lr ${QAT_LR:-0.0001}) $(uptime | sed 's/.*load/load/')"
   distill=true; [ "$mode" = labels ] && distill=false
+  # The labels run writes its validation split (validation-split.json, the split QAT holds out) for the reference.
+  split=(); [ "$mode" = labels ] && split=(--sensitivity-images 1000)
   # shellcheck disable=SC2086
-  bench "${common[@]}" --checkpoint "$out/ptq/model-fp32.pth" --work "$out/qat-$mode" $recipe \
+  bench "${common[@]}" --checkpoint "$out/ptq/model-fp32.pth" --work "$out/qat-$mode" $recipe "${split[@]}" \
     --qat-epochs "${QAT_EPOCHS:-1}" --qat-subset "${QAT_SUBSET:-20000}" --qat-lr "${QAT_LR:-0.0001}" --qat-distillation "$distill" \
     | grep -v -E '^(EvaluateFp32|Calibrate|Qat|Convert) +[0-9]'
   python3 -c "import json,sys; d=json.load(open('$out/qat-$mode/qat.json')); print('qat.json:', {k: d[k] for k in ('training_images','epoch_losses','fp32_accuracy','accuracy_before','accuracy_after','validation_images')})"
 done
+if [ "${REFERENCE:-1}" = 1 ]; then
+  echo "== PyTorch 1.13 prepare_qat_fx on the same checkpoint (labels) $(uptime | sed 's/.*load/load/')"
+  /usr/bin/python3 scripts/qat_reference.py train --checkpoint "$out/ptq/model-fp32.pth" --work "$out/qat-labels" \
+    --epochs "${QAT_EPOCHS:-1}" --lr "${QAT_LR:-0.0001}" --subset "${QAT_SUBSET:-20000}" --test-subset "${TEST_SUBSET:-10000}" --threads "$threads"
+fi
