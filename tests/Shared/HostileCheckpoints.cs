@@ -140,8 +140,12 @@ public static class HostileCheckpoints
 
     private static void Add(ZipArchive zip, string name, byte[] content, CompressionLevel compression)
     {
-        using var entry = zip.CreateEntry(name, compression).Open();
-        entry.Write(content);
+        // A fixed timestamp: the same call gives the same bytes (an entry stamped "now" made two uploads of one
+        // checkpoint differ whenever they straddled the zip format's 2-second clock).
+        var entry = zip.CreateEntry(name, compression);
+        entry.LastWriteTime = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var stream = entry.Open();
+        stream.Write(content);
     }
 
     private static void Global(List<byte> pickle, string module, string name) =>
