@@ -148,7 +148,7 @@ public static class JobEndpoints
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing.ToEngine();
             dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
-            if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, request, services.Store), dataset, preprocessing) is { } mismatch)
+            if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name, services.Store), dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
@@ -382,16 +382,16 @@ public static class JobEndpoints
     /// output — imported now at the size the job's preprocessing gives, so a shape or output it cannot take is refused
     /// here (400/422), not in the job.
     /// </summary>
-    private static OnnxCheckpointInspector.Summary OnnxModelFor(Checkpoint checkpoint, JobDataset dataset, CreateJobRequest request, ArtifactStore store)
+    private static OnnxCheckpointInspector.Summary OnnxModelFor(
+        Checkpoint checkpoint, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing, string? outputName, ArtifactStore store)
     {
-        if (checkpoint is { InputHeight: { } fixedHeight, InputWidth: { } fixedWidth } && request.Output.Name is null)
+        if (checkpoint is { InputHeight: { } fixedHeight, InputWidth: { } fixedWidth } && outputName is null)
         {
             return new OnnxCheckpointInspector.Summary(checkpoint.Model!, checkpoint.InputChannels ?? 0, fixedHeight, fixedWidth,
                 checkpoint.NumClasses is { } classes ? [classes] : null);
         }
-        var preprocessing = request.Preprocessing.ToEngine();
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
-        return OnnxCheckpointInspector.InspectAt(store.FullPath(checkpoint.RelativePath), checkpoint.FileName, height, width, request.Output.Name);
+        return OnnxCheckpointInspector.InspectAt(store.FullPath(checkpoint.RelativePath), checkpoint.FileName, height, width, outputName);
     }
 
     /// <summary>Why the ONNX model cannot take the dataset's images (channels, size, classes unless the set is unlabeled); null when it can.</summary>

@@ -7,6 +7,7 @@ using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Quantization.Qat;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
@@ -39,7 +40,7 @@ internal static class QatStage
         using var train = context.Data.Train.Subset(Enumerable.Range(0, context.Data.Train.Count).Select(i => (long)i).Where(i => !held.Contains(i)).ToArray());
         var observer = ObserverSelection(context) ?? quantization.ActivationObserver;
         var qconfig = QConfigFactory.FromOptions(quantization with { ActivationObserver = observer });
-        var floatWeights = FoldedFloatWeights(model.Graph, qconfig, quantization.CrossLayerEqualization);
+        var floatWeights = FoldedFloatWeights(model.Graph, quantization.CrossLayerEqualization);
         try
         {
             var fp32 = Accuracy(model.Forward, validation, quantization.CalibrationBatchSize, context.CancellationToken);
@@ -114,14 +115,15 @@ internal static class QatStage
     /// Each conv / linear layer's weight and bias as calibration quantized them: BN folded into the FP32 weights (and
     /// cross-layer equalized when the job asks), by layer name. The int8 checkpoint holds only the rounded weights.
     /// </summary>
-    private static Dictionary<string, (Tensor Weight, Tensor? Bias)> FoldedFloatWeights(ModelGraph fp32, QConfig qconfig, bool equalize)
+    private static Dictionary<string, (Tensor Weight, Tensor? Bias)> FoldedFloatWeights(ModelGraph fp32, bool equalize)
     {
         var (equalized, _) = equalize ? CrossLayerEqualization.Apply(fp32) : (null, null!);
         using (equalized)
         {
-            using var prepared = QuantizePt2e.Prepare(equalized ?? fp32, qconfig);
+            // Folding is what prepare does to the weights; fusing ReLUs and creating observers would change none of them.
+            using var folded = GraphFusion.FoldBatchNorm(equalized ?? fp32);
             var weights = new Dictionary<string, (Tensor Weight, Tensor? Bias)>();
-            foreach (var node in prepared.Graph.Nodes)
+            foreach (var node in folded.Nodes)
             {
                 if (node is Conv2dNode conv)
                 {
