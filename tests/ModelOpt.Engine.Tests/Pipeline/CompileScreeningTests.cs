@@ -12,7 +12,7 @@ public sealed class CompileScreeningTests : IDisposable
 {
     private const int TestImages = 512;
 
-    private const int DelayMs = 1000;
+    private const int DelayMs = 250;
 
     private static readonly EvaluationOptions Options = new(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 3, TimedRuns: 8);
 
