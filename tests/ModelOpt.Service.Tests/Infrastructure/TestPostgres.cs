@@ -8,7 +8,7 @@ namespace ModelOpt.Service.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh PostgreSQL database for one test, dropped at the end. It is copied from a template the API's own start-up
-/// migrated once per build of the schema (EF migrations and Hangfire's schema, no rows), so a test host starts on an
+/// migrated once per build of the schema (EF migrations and Hangfire's schema), so a test host starts on an
 /// up-to-date schema instead of replaying every migration.
 /// </summary>
 public sealed class TestPostgres : IAsyncDisposable
@@ -51,8 +51,8 @@ public sealed class TestPostgres : IAsyncDisposable
     /// <summary>
     /// The template for this schema, named after its EF migrations and Hangfire's storage version (so test runs of other
     /// checkouts with the same schema share it, and none drops another's): made by starting the API on an empty database
-    /// (the migrator and Hangfire's installer run at start-up) and emptying every table but the schema histories, then
-    /// renamed into place, so a half-made template is never used.
+    /// (the migrator and Hangfire's installer run at start-up) and emptying Hangfire's tables but its schema version (rows a
+    /// migration seeds stay), then renamed into place, so a half-made template is never used.
     /// </summary>
     private static async Task<string> MigratedTemplateAsync()
     {
@@ -73,7 +73,7 @@ public sealed class TestPostgres : IAsyncDisposable
                         using var client = factory.CreateAnonymousClient();
                         (await client.GetAsync("/health")).EnsureSuccessStatusCode();
                     }
-                    await EmptyTablesAsync(scratch.ConnectionString);
+                    await EmptyHangfireTablesAsync(scratch.ConnectionString);
                     NpgsqlConnection.ClearAllPools();
                     try
                     {
@@ -102,7 +102,7 @@ public sealed class TestPostgres : IAsyncDisposable
         return Convert.ToHexStringLower(hash)[..16];
     }
 
-    private static async Task EmptyTablesAsync(string connectionString)
+    private static async Task EmptyHangfireTablesAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -110,7 +110,7 @@ public sealed class TestPostgres : IAsyncDisposable
         await using (var list = new NpgsqlCommand(
             """
             SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables
-            WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename NOT IN ('__EFMigrationsHistory', 'schema')
+            WHERE schemaname = 'hangfire' AND tablename <> 'schema'
             """, connection))
         await using (var reader = await list.ExecuteReaderAsync())
         {
