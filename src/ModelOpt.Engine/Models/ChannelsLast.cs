@@ -1,3 +1,5 @@
+using ModelOpt.Engine.Graph;
+
 namespace ModelOpt.Engine.Models;
 
 /// <summary>
@@ -17,6 +19,28 @@ public static class ChannelsLast
 {
     /// <summary>Re-strides every 4-D parameter of <paramref name="module"/> in place (the same tensor objects, as an optimizer expects).</summary>
     public static void Apply(nn.Module module) => Restride(module, ToChannelsLast);
+
+    /// <summary>
+    /// A copy of <paramref name="graph"/> whose conv weights are channels-last copies (it owns them; every other tensor
+    /// is the source graph's): the eager interpreter of an imported ONNX model runs it, as a zoo model runs its
+    /// channels-last module copy, while calibration, export and the size read the source graph.
+    /// </summary>
+    public static ModelGraph Apply(ModelGraph graph)
+    {
+        using var noGrad = no_grad();
+        var restrided = new List<Tensor>();
+        var nodes = graph.Nodes.Select(node =>
+        {
+            if (node is not Conv2dNode conv)
+            {
+                return node;
+            }
+            var weight = ToChannelsLast(conv.Weight);
+            restrided.Add(weight);
+            return conv with { Weight = weight };
+        }).ToList();
+        return new ModelGraph(nodes, graph.Input, graph.Output, restrided);
+    }
 
     /// <summary>Back to contiguous NCHW strides, in place: what checkpoint writers and the graph capture read.</summary>
     public static void Revert(nn.Module module) => Restride(module, weight => weight.contiguous());

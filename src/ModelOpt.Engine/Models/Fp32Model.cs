@@ -44,7 +44,7 @@ public sealed class Fp32Model : IDisposable
 
     /// <summary>
     /// Eager TorchSharp: a copy of the zoo module with its convolution weights channels-last (<see cref="ChannelsLast"/>),
-    /// or the interpreter over the imported graph.
+    /// or the interpreter over a copy of the imported graph with channels-last conv weights.
     /// </summary>
     public Tensor Forward(Tensor input) => forward(input);
 
@@ -99,7 +99,8 @@ public sealed class Fp32Model : IDisposable
                 $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {gives}; " +
                 $"the dataset has [{string.Join(", ", inputShape)}] images" + (numClasses is null ? "." : $" and {numClasses} classes."));
         }
-        return new Fp32Model(imported.Graph, imported.OutputShape, imported.OutputName ?? OnnxExporter.OutputName, x => GraphInterpreter.Run(imported.Graph, x), () => new FileInfo(path).Length, imported);
+        var eager = ChannelsLast.Apply(imported.Graph);
+        return new Fp32Model(imported.Graph, imported.OutputShape, imported.OutputName ?? OnnxExporter.OutputName, x => GraphInterpreter.Run(eager, x), () => new FileInfo(path).Length, imported, eager);
     }
 
     // The graph refers to the module's own tensors, which stay NCHW for calibration, export and the size.

@@ -8,7 +8,8 @@ namespace ModelOpt.Engine.Pipeline;
 /// How the compile stage spends its time: every form is timed in the same interleaved rounds (at most
 /// <see cref="MaxRounds"/>, fewer for a form that cannot win: <see cref="SettlingRounds"/>) as the converted form
 /// (which is not scored again: its accuracy comes from the convert stage); then only the deliverable candidates that are
-/// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) get an accuracy, fastest
+/// faster than it beyond the spread (<see cref="CandidateSelection.IsFasterBeyondSpread"/>) or round by round
+/// (<see cref="CandidateSelection.IsFasterInMostRounds"/>) get an accuracy, fastest
 /// median first, until one keeps the accuracy (<see cref="CandidateSelection.KeepsAccuracy"/>). A candidate whose logits on the first <see cref="ProbeImages"/> test
 /// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
 /// scoring the test set; every other one is scored on the converted form's test images, so that every accuracy in the
@@ -29,8 +30,9 @@ internal static class CompileScreening
 
     /// <summary>
     /// After this many rounds a form stops being timed once it cannot win: an FP32 baseline at once (it is never
-    /// delivered), a candidate when half its runs are no faster than the converted form's faster quarter (to win, three
-    /// quarters of them must be faster than that).
+    /// delivered), a candidate when half its runs are no faster than the converted form's faster quarter (to win beyond
+    /// the spread, three quarters of them must be faster than that) and it won at most half the rounds (to win round by
+    /// round, it must win 18 of 20).
     /// </summary>
     public const int SettlingRounds = 5;
 
@@ -78,7 +80,8 @@ internal static class CompileScreening
             [.. forms.Select(f => f.Forward)], inputShape, screening,
             round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
             cancellationToken, SettlingRounds,
-            (form, reference, latency) => !forms[form].Deliverable || latency.MedianMs >= reference.LowerQuartileMs,
+            (form, reference, latency) => !forms[form].Deliverable
+                || (latency.MedianMs >= reference.LowerQuartileMs && 2 * CandidateSelection.RoundsWon(latency, reference) <= reference.TimingsMs.Count),
             DecisionRounds, (reference, latency) => CandidateSelection.IsFasterInEveryRun(latency, reference));
         var reference = latencies[0];
 
@@ -106,7 +109,10 @@ internal static class CompileScreening
         int? chosen = null;
         // A settled form's rounds stopped before the converted form's: compared with rounds it did not share, it cannot win.
         bool Settled(int i) => latencies[i + 1].TimingsMs.Count < reference.TimingsMs.Count;
-        bool Contends(int i) => candidates[i].Deliverable && !Settled(i) && CandidateSelection.IsFasterBeyondSpread(latencies[i + 1], reference);
+        bool BeyondSpread(int i) => CandidateSelection.IsFasterBeyondSpread(latencies[i + 1], reference);
+        bool Contends(int i) => candidates[i].Deliverable && !Settled(i)
+            && (BeyondSpread(i) || CandidateSelection.IsFasterInMostRounds(latencies[i + 1], reference));
+        string Won(int i) => $"faster in {CandidateSelection.RoundsWon(latencies[i + 1], reference)} of {CandidateSelection.SharedRounds(latencies[i + 1], reference)} rounds";
         var contenders = Enumerable.Range(0, candidates.Count)
             .Where(Contends)
             .OrderBy(i => latencies[i + 1].MedianMs);
@@ -123,21 +129,40 @@ internal static class CompileScreening
         var rows = new List<CompileCandidate>
         {
             Row(converted, convertedScore, reference, device, selected: chosen is null, chosen is null
-                ? $"selected: the converted form ({converted.Description}), no candidate faster beyond the spread; {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"
-                : $"converted form ({converted.Description}): {candidates[chosen.Value].Backend} is faster beyond the spread; {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"),
+                ? $"selected: the converted form ({converted.Description}), {WhyConverted()}; {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"
+                : $"converted form ({converted.Description}): {candidates[chosen.Value].Backend} is faster ({Won(chosen.Value)}); {Quartiles(reference)}; {Measure(convertedScore)} from the convert stage"),
         };
         for (var i = 0; i < candidates.Count; i++)
         {
             var candidate = candidates[i];
             var latency = latencies[i + 1];
-            var verdict = i == chosen ? "selected: faster than the converted form beyond the spread"
+            var verdict = i == chosen ? $"selected: faster than the converted form {(BeyondSpread(i) ? "beyond the spread" : "round by round")}, {Won(i)}"
                 : rejected[i] ? Rejection(scores[i], convertedScore)
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
-                : "not faster than the converted form beyond the spread";
+                : $"not faster than the converted form beyond the spread or round by round ({Won(i)})";
             rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
         }
         return rows;
+
+        // Why nothing replaced the converted form, in terms the user can act on: a faster-looking form that the timings
+        // could not separate from it says so (a busy worker), and one that lost accuracy points to its row.
+        string WhyConverted()
+        {
+            if (rejected.Any(r => r))
+            {
+                return "every candidate faster than it lost accuracy (see their rows)";
+            }
+            var lower = Enumerable.Range(0, candidates.Count)
+                .Where(i => candidates[i].Deliverable && latencies[i + 1].MedianMs < reference.MedianMs)
+                .OrderBy(i => latencies[i + 1].MedianMs)
+                .Select(i => (int?)i)
+                .FirstOrDefault();
+            return lower is { } i
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{candidates[i].Backend} had a lower median ({latencies[i + 1].MedianMs:F2} ms) but was {Won(i)}, as two forms of one speed can be: the timings were too noisy to tell them apart (other work on the worker's cores); re-run when it is idle")
+                : "no candidate faster beyond the spread or round by round";
+        }
     }
 
     private static CompileCandidate Row(CompileForm form, FormScore score, LatencyResult latency, string device, bool selected, string note) => new(

@@ -52,5 +52,44 @@ public class CandidateSelectionTests
         Assert.False(CandidateSelection.IsFasterInEveryRun(Timings(1, 1, 1, 6), Timings(3, 5, 4, 5)));
     }
 
+    [Fact]
+    public void The_sign_test_tail_counts_the_coin_flip_orders_with_at_least_that_many_wins()
+    {
+        Assert.Equal(1.0, CandidateSelection.SignTestTail(20, 0), 12);
+        Assert.Equal(1 / 1024.0, CandidateSelection.SignTestTail(10, 10), 15);
+        // C(20,18) + C(20,19) + C(20,20) = 190 + 20 + 1
+        Assert.Equal(211 / 1048576.0, CandidateSelection.SignTestTail(20, 18), 15);
+        Assert.Equal(1351 / 1048576.0, CandidateSelection.SignTestTail(20, 17), 15);
+    }
+
+    [Fact]
+    public void A_form_faster_in_every_round_is_faster_round_by_round_though_the_load_made_the_quartiles_overlap()
+    {
+        // The load alternates between rounds; the candidate is 1 ms faster in each.
+        var reference = Timings([.. Enumerable.Range(0, 20).Select(r => r % 2 == 0 ? 11.0 : 21.0)]);
+        var candidate = Timings([.. Enumerable.Range(0, 20).Select(r => r % 2 == 0 ? 10.0 : 20.0)]);
+
+        Assert.False(CandidateSelection.IsFasterBeyondSpread(candidate, reference));
+        Assert.True(CandidateSelection.IsFasterInMostRounds(candidate, reference));
+        Assert.Equal(20, CandidateSelection.RoundsWon(candidate, reference));
+    }
+
+    [Fact]
+    public void Round_by_round_needs_18_of_20_rounds_and_cannot_decide_in_fewer_than_10()
+    {
+        Assert.True(CandidateSelection.IsFasterInMostRounds(Timings(Won(20, 18)), Reference(20)));
+        Assert.False(CandidateSelection.IsFasterInMostRounds(Timings(Won(20, 17)), Reference(20)));
+        Assert.False(CandidateSelection.IsFasterInMostRounds(Timings(Won(9, 9)), Reference(9)));
+        Assert.True(CandidateSelection.IsFasterInMostRounds(Timings(Won(10, 10)), Reference(10)));
+        // A candidate settled after 5 rounds is compared on those 5 only.
+        Assert.Equal(5, CandidateSelection.SharedRounds(Timings(Won(5, 5)), Reference(20)));
+        Assert.False(CandidateSelection.IsFasterInMostRounds(Timings(Won(5, 5)), Reference(20)));
+    }
+
+    // Against a reference of 5 ms in every round, a form that takes 4 ms in its first `wins` rounds and 6 ms after.
+    private static double[] Won(int rounds, int wins) => [.. Enumerable.Range(0, rounds).Select(r => r < wins ? 4.0 : 6.0)];
+
+    private static LatencyResult Reference(int rounds) => Timings([.. Enumerable.Repeat(5.0, rounds)]);
+
     private static LatencyResult Timings(params double[] ms) => new(128, ms);
 }

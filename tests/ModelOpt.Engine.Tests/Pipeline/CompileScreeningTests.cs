@@ -104,6 +104,22 @@ public sealed class CompileScreeningTests : IDisposable
         Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[0].Metrics.Note);
     }
 
+    [Fact]
+    public void A_form_faster_in_every_round_is_selected_when_the_load_between_rounds_makes_the_quartiles_overlap()
+    {
+        // Both forms wait LoadSwingMs in every other round (the load changing between rounds), the converted one
+        // FasterByMs more in every round: quartiles overlap, every round is the candidate's (issue 28).
+        var options = Options with { TimedRuns = CompileScreening.MaxRounds };
+        var rows = Screen(
+            Form("converted-loaded", LoadedRounds(converted, FasterByMs, options)), Form("reloaded-loaded", LoadedRounds(reloaded, 0, options)), options);
+
+        var candidate = rows[1].Metrics;
+        Assert.True(candidate.Selected, $"{rows[0].Metrics.Note} / {candidate.Note}");
+        Assert.StartsWith("selected: faster than the converted form round by round", candidate.Note);
+        Assert.Contains("inherited", candidate.Note);
+        Assert.Contains($"over {CompileScreening.MaxRounds} rounds", candidate.Note);
+    }
+
     public void Dispose()
     {
         converted.Dispose();
@@ -127,6 +143,27 @@ public sealed class CompileScreeningTests : IDisposable
         Thread.Sleep(DelayMs);
         return model.Run(x);
     };
+
+    private const int LoadSwingMs = 40;
+
+    private const int FasterByMs = 15;
+
+    // Waits only in the timed run of each round (each visit runs the form untimed first, after the warm-ups), so that
+    // the rounds cost little: LoadSwingMs in odd rounds, plus extraMs in every round; nothing once the rounds are over.
+    private static Func<Tensor, Tensor> LoadedRounds(TorchScriptInt8Model model, int extraMs, EvaluationOptions options)
+    {
+        var calls = 0;
+        return x =>
+        {
+            var call = calls++ - Math.Min(options.WarmupRuns, CompileScreening.MaxWarmups);
+            var round = call / 2;
+            if (call >= 0 && call % 2 == 1 && round < options.TimedRuns)
+            {
+                Thread.Sleep(extraMs + (round % 2 == 1 ? LoadSwingMs : 0));
+            }
+            return model.Run(x);
+        };
+    }
 
     private static CompileForm Form(string backend, Func<Tensor, Tensor> forward, bool deliverable = true) =>
         new(backend, forward, 1000, new StageArtifact(backend, "/dev/null", "application/octet-stream"), deliverable, backend);

@@ -1,8 +1,12 @@
 using ModelOpt.Engine.Graph;
+using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Quantizers;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.TorchScript;
+using ModelOpt.Engine.Tests.Import;
 using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
 
@@ -58,6 +62,66 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.True(kernelSteps <= 10, $"{name}: fused logits differ from LibTorch's quantized kernels by {kernelSteps:F2} output quantization steps");
     }
 
+    /// <summary>
+    /// ReLU6 as the conv's hardtanh post-op: clamping before the output's rounding equals clamping the rounded values, so
+    /// no clamp op is left and the numbers are the fake-quant reference's (2 output steps apart on the ONNX fixture, as
+    /// oneDNN's requantization rounds; the converted form is 1 step from it) with the converted form's top-1 (issue 28).
+    /// </summary>
+    [Fact]
+    public void Relu6_after_a_conv_runs_as_its_hardtanh_post_op_within_two_output_steps_of_the_fake_quant_reference()
+    {
+        using var inputs = OnnxFixtures.Inputs();
+        using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("mobilenet_v2_like_opset13_dynamic.onnx"));
+        using var quantized = Calibrated(imported.Graph, inputs);
+        var generated = TorchScriptFusedInt8Generator.Generate(quantized);
+        using var fused = TorchScriptFusedInt8Model.Build(quantized);
+        using var converted = TorchScriptInt8Model.Build(quantized, QEngine.OneDnn);
+
+        using var actual = fused.Run(inputs);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
+        using var kernels = converted.Run(inputs);
+        QuantizedEngine.Current = QuantizedEngine.Default;
+
+        var clamps = quantized.Graph.Nodes.OfType<ClampNode>().Count();
+        var steps = Steps(actual, simulated, quantized);
+        output.WriteLine($"{clamps} clamps, {generated.ClampFusedConvs.Count} fused; {steps:F2} output steps from fake-quant, " +
+            $"{Steps(actual, kernels, quantized):F2} from the converted form, which is {Steps(kernels, simulated, quantized):F2} from fake-quant");
+        Assert.True(clamps > 0);
+        Assert.Equal(clamps, generated.ClampFusedConvs.Count);
+        Assert.DoesNotContain("torch.clamp(", generated.Source);
+        Assert.Equal(clamps, generated.Source.Split('\n').Count(line => line.Contains("\"hardtanh\"")));
+        Assert.True(steps <= 2, $"{steps:F2} output steps from the fake-quant reference");
+        Assert.Equal(kernels.argmax(1).data<long>().ToArray(), actual.argmax(1).data<long>().ToArray());
+    }
+
+    /// <summary>
+    /// An Inception block (1x1, 3x3 and max-pool branches, ReLU6, cat): the convs read only by the cat write its qparams
+    /// and the cat is a plain uint8 concatenation, as a shared observer would quantize it; a cat with an input in other
+    /// qparams (a max pool of the block's input) keeps LibTorch's requantizing cat. Checked against the fake-quant
+    /// simulation with those convs quantized to the cat's qparams.
+    /// </summary>
+    [Fact]
+    public void Convs_read_only_by_a_cat_write_its_qparams_and_the_cat_only_moves_uint8_data()
+    {
+        manual_seed(41);
+        using var inputs = randn(32, 4, 8, 8) * 3;
+        using var graph = InceptionBlock();
+        using var quantized = Calibrated(graph, inputs);
+        var generated = TorchScriptFusedInt8Generator.Generate(quantized);
+        using var fused = TorchScriptFusedInt8Model.Build(quantized);
+
+        using var actual = fused.Run(inputs);
+        using var simulated = ConcatenatedSimulation(quantized, generated, inputs);
+        var steps = Steps(actual, simulated, quantized);
+        output.WriteLine($"{steps:F2} output steps from the simulation with shared cat qparams\n{generated.Source}");
+
+        Assert.Equal(["a", "b", "d"], generated.ClampFusedConvs.Order());
+        Assert.Equal(["a", "b", "c"], generated.ConcatenatedConvs.Order());
+        Assert.Single(generated.Source.Split('\n'), line => line.Contains("torch.cat([u_"));
+        Assert.Single(generated.Source.Split('\n'), line => line.Contains("ops.quantized.cat(["));
+        Assert.True(steps <= 2, $"{steps:F2} output steps from the simulation");
+    }
+
     [Fact]
     public void Saved_archive_packs_its_weights_when_loaded_and_reproduces_the_outputs_bit_for_bit()
     {
@@ -99,6 +163,65 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, keepFloat: ["layer2.0.conv1"]);
 
         Assert.Contains("has no int8 oneDNN path", TorchScriptFusedInt8Generator.Unsupported(quantized));
+    }
+
+    private static QuantizedGraph Calibrated(ModelGraph graph, Tensor inputs)
+    {
+        using var prepared = QuantizePt2e.Prepare(graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        QuantizePt2e.Calibrate(prepared, [inputs]);
+        return QuantizePt2e.Convert(prepared);
+    }
+
+    // Whole steps of the output's scale, rounded to a thousandth: a difference of 2 steps divides to 2.0000002 in float.
+    private static double Steps(Tensor actual, Tensor expected, QuantizedGraph quantized) =>
+        Math.Round((actual - expected).abs().max().item<float>() / quantized.QuantizationOf(quantized.Graph.Output).Scale, 3);
+
+    // x: 4 channels, 8x8 -> a: 1x1 conv + ReLU6; b: 3x3 conv + ReLU6; c: max pool + 1x1 conv -> cat (14 channels) ->
+    // d: 3x3 conv + ReLU6 -> cat with a max pool of x -> flatten.
+    private static ModelGraph InceptionBlock()
+    {
+        var v = Enumerable.Range(0, 13).Select(i => new GraphValue(i)).ToArray();
+        Conv2dNode Conv(GraphValue output, string name, GraphValue input, long cin, long cout, long k) =>
+            new(output, name, input, randn(cout, cin, k, k), randn(cout) * 0.1, [1, 1], [k / 2, k / 2], [1, 1], 1);
+        MaxPool2dNode Pool(GraphValue output, GraphValue input) => new(output, input, [3, 3], [1, 1], [1, 1]);
+        return new ModelGraph(
+        [
+            new InputNode(v[0], [1, 4, 8, 8]),
+            Conv(v[1], "a", v[0], 4, 6, 1), new ClampNode(v[2], v[1], 0, 6),
+            Conv(v[3], "b", v[0], 4, 5, 3), new ClampNode(v[4], v[3], 0, 6),
+            Pool(v[5], v[0]), Conv(v[6], "c", v[5], 4, 3, 1),
+            new ConcatNode(v[7], [v[2], v[4], v[6]], 1),
+            Conv(v[8], "d", v[7], 14, 4, 3), new ClampNode(v[9], v[8], 0, 6),
+            Pool(v[10], v[0]), new ConcatNode(v[11], [v[9], v[10]], 1),
+            new FlattenNode(v[12], v[11], 1),
+        ], v[0], v[12]);
+    }
+
+    /// <summary>
+    /// The fake-quant simulation as the fused form computes it: a conv whose clamp is fused goes into it unrounded, and
+    /// a conv (or its clamp) read only by a cat is rounded to the cat's qparams.
+    /// </summary>
+    private static Tensor ConcatenatedSimulation(QuantizedGraph quantized, TorchScriptFusedInt8Source generated, Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var graph = quantized.Graph;
+        var catOf = graph.Nodes.OfType<ConcatNode>().SelectMany(cat => cat.Parts.Select(part => (part, cat))).ToDictionary(p => p.part, p => p.cat);
+        bool Concatenated(GraphNode node) => node switch
+        {
+            Conv2dNode conv => generated.ConcatenatedConvs.Contains(conv.Name) && !generated.ClampFusedConvs.Contains(conv.Name),
+            ClampNode clamp => graph.Producer(clamp.Input) is Conv2dNode conv && generated.ConcatenatedConvs.Contains(conv.Name),
+            _ => false,
+        };
+        var values = new Dictionary<GraphValue, Tensor>();
+        foreach (var node in graph.Nodes)
+        {
+            var value = node is InputNode ? input : FakeQuantizedGraphInterpreter.Evaluate(quantized, node, v => values[v]);
+            values[node.Output] = node is Conv2dNode fusedConv && generated.ClampFusedConvs.Contains(fusedConv.Name)
+                ? value
+                : FakeQuantizedGraphInterpreter.FakeQuantize(value, quantized.QuantizationOf(Concatenated(node) ? catOf[node.Output].Output : node.Output));
+        }
+        return values[graph.Output].MoveToOuterDisposeScope();
     }
 
     /// <summary>The fake-quant simulation, except that the fused convs' outputs go into their add unrounded.</summary>

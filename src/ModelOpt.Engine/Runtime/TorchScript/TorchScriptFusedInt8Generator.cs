@@ -9,9 +9,14 @@ namespace ModelOpt.Engine.Runtime.TorchScript;
 /// <summary>
 /// Turns a <see cref="QuantizedGraph"/> into TorchScript over oneDNN's <c>onednn::qconv2d_pointwise</c>, the kernel
 /// PyTorch's x86 inductor lowering calls: a residual add whose one input is a conv used only there runs inside that
-/// conv as oneDNN's "sum" post-op (with the add's ReLU), so the conv's output is never requantized nor read back.
-/// Convs pass plain uint8 tensors with explicit qparams; pools, flatten, clamp, unfused adds and linear layers run on
-/// LibTorch's quantized tensors as in <see cref="TorchScriptInt8Generator"/>.
+/// conv as oneDNN's "sum" post-op (with the add's ReLU), so the conv's output is never requantized nor read back. A clamp
+/// (ReLU6) read only from a conv runs inside it as the "hardtanh" post-op: clamping before the output's rounding is the
+/// same as clamping the rounded values, so this changes no number. A concatenation whose inputs are all convs read only
+/// by it (or already in its qparams) is a plain uint8 <c>torch.cat</c>: those convs write the concatenation's qparams
+/// directly, as PyTorch's X86InductorQuantizer shares one observer between a cat and its inputs, so their outputs are
+/// rounded once instead of twice (issue 28). Convs pass plain uint8 tensors with explicit qparams; pools, flatten, other
+/// clamps and concatenations, unfused adds and linear layers run on LibTorch's quantized tensors as in
+/// <see cref="TorchScriptInt8Generator"/>.
 /// </summary>
 /// <remarks>
 /// The sum post-op writes into its accumulator, so an add is fused only when its other input is read by nothing after it
@@ -41,6 +46,7 @@ public static class TorchScriptFusedInt8Generator
             {
                 _ when quantized.IsKeptFloat(node) => false,
                 InputNode or Conv2dNode or AddNode or LinearNode => true,
+                ConcatNode concat => concat.Parts.All(part => quantized.TryQuantizationOf(part) is not null),
                 FloatOpNode => false, // the data-movement ops that share their input's qparams have no lowering here
                 _ when X86InductorQuantizer.SharesInputQuantization(node) => quantized.TryQuantizationOf(node.Inputs[0]) is not null,
                 _ => false,
@@ -66,11 +72,15 @@ public static class TorchScriptFusedInt8Generator
         }
         var graph = quantized.Graph;
         var accumulators = FusedAdds(graph, quantized);
+        var clamps = FusedClamps(graph, quantized, accumulators);
+        var catInputs = ConcatenatedConvs(graph, quantized, accumulators, clamps);
         var layers = new List<string>();
         var taken = new HashSet<string>();
         var pack = new StringBuilder();
         var forward = new StringBuilder();
         var linearLayers = new List<string>();
+        var fusedClamps = new List<string>();
+        var concatenated = new List<string>();
 
         // A value is held as a quantized tensor (q_ name), as plain uint8 with its qparams in the source (u_ name), or
         // both; each conversion is emitted once, where it is first needed.
@@ -137,10 +147,38 @@ public static class TorchScriptFusedInt8Generator
                     }
                     else
                     {
-                        var convOut = QParams(conv.Output);
-                        Emit($"    {rawNames[conv.Output] = $"u{output[1..]}"} = ops.onednn.qconv2d_pointwise({operands}, self.{Biases}[{i}], {geometry}, " +
-                            $"{Float(convOut.Scale)}, {convOut.ZeroPoint}, None, \"{(conv.Relu ? "relu" : "none")}\", {NoScalars}, None)");
+                        // The value this conv writes: its own output, or its clamp's, emitted here for the clamp; in the
+                        // qparams of the concatenation that alone reads it, if any.
+                        var clamp = clamps.GetValueOrDefault(conv);
+                        var written = clamp?.Output ?? conv.Output;
+                        var writtenName = clamp is null ? output : stems[clamp.Output] = VariableName(clamp, taken);
+                        var convOut = catInputs.TryGetValue(written, out var cat) ? QParams(cat.Output) : QParams(written);
+                        var postOp = clamp is null
+                            ? $"\"{(conv.Relu ? "relu" : "none")}\", {NoScalars}"
+                            : $"\"hardtanh\", annotate(List[Optional[number]], [{Float(conv.Relu ? Math.Max(clamp.Min, 0) : clamp.Min)}, {Float(clamp.Max)}])";
+                        Emit($"    {rawNames[written] = $"u{writtenName[1..]}"} = ops.onednn.qconv2d_pointwise({operands}, self.{Biases}[{i}], {geometry}, " +
+                            $"{Float(convOut.Scale)}, {convOut.ZeroPoint}, None, {postOp}, None)");
+                        if (clamp is not null)
+                        {
+                            fusedClamps.Add(conv.Name);
+                        }
+                        if (cat is not null)
+                        {
+                            concatenated.Add(conv.Name);
+                        }
                     }
+                    break;
+                case ClampNode clamp when rawNames.ContainsKey(clamp.Output):
+                    break;
+                case ConcatNode concat when concat.Parts.All(part => catInputs.ContainsKey(part) || SameQParams(QParams(part), QParams(concat.Output))):
+                    var parts = string.Join(", ", concat.Parts.Select(Raw));
+                    Emit($"    {rawNames[concat.Output] = $"u{output[1..]}"} = torch.cat([{parts}], {concat.Dim})");
+                    break;
+                case ConcatNode concat:
+                    var catOut = QParams(concat.Output);
+                    var quantizedParts = string.Join(", ", concat.Parts.Select(Quantized));
+                    Emit($"    {output} = ops.quantized.cat([{quantizedParts}], {concat.Dim}, {Float(catOut.Scale)}, {catOut.ZeroPoint})");
+                    quantizedNames[concat.Output] = output;
                     break;
                 case AddNode add when rawNames.ContainsKey(add.Output):
                     break;
@@ -202,7 +240,58 @@ public static class TorchScriptFusedInt8Generator
             .AppendLine($"  def forward({self}, x: Tensor) -> Tensor:")
             .Append(forward)
             .ToString();
-        return new TorchScriptFusedInt8Source(ClassName, source, layers, linearLayers, [.. accumulators.Select(a => a.Conv.Name)]);
+        return new TorchScriptFusedInt8Source(ClassName, source, layers, linearLayers, [.. accumulators.Select(a => a.Conv.Name)], fusedClamps, concatenated);
+    }
+
+    private static bool SameQParams(ActivationQuantization left, ActivationQuantization right) =>
+        left.Scale == right.Scale && left.ZeroPoint == right.ZeroPoint;
+
+    /// <summary>
+    /// The clamps that run as their conv's hardtanh post-op: finite bounds, the conv's output read by nothing else and
+    /// not summed into a residual add. The clamp shares its input's qparams, so the conv's output qparams stay as they are.
+    /// </summary>
+    private static Dictionary<Conv2dNode, ClampNode> FusedClamps(ModelGraph graph, QuantizedGraph quantized, List<FusedAdd> accumulators)
+    {
+        var uses = graph.UseCounts();
+        var summed = accumulators.Select(a => a.Conv).ToHashSet();
+        var fused = new Dictionary<Conv2dNode, ClampNode>();
+        foreach (var clamp in graph.Nodes.OfType<ClampNode>())
+        {
+            if (graph.Producer(clamp.Input) is Conv2dNode conv && !summed.Contains(conv) && !quantized.IsKeptFloat(conv) && uses[conv.Output] == 1
+                && double.IsFinite(clamp.Min) && double.IsFinite(clamp.Max) && clamp.Min <= clamp.Max
+                && SameQParams(quantized.QuantizationOf(clamp.Output), quantized.QuantizationOf(conv.Output)))
+            {
+                fused[conv] = clamp;
+            }
+        }
+        return fused;
+    }
+
+    /// <summary>
+    /// The values (a conv's output, or its fused clamp's) that a concatenation alone reads, once, when every one of its
+    /// inputs is such a value or already in its qparams: their conv writes the concatenation's qparams.
+    /// </summary>
+    private static Dictionary<GraphValue, ConcatNode> ConcatenatedConvs(
+        ModelGraph graph, QuantizedGraph quantized, List<FusedAdd> accumulators, Dictionary<Conv2dNode, ClampNode> clamps)
+    {
+        var uses = graph.UseCounts();
+        var summed = accumulators.Select(a => a.Conv).ToHashSet();
+        var clampOutputs = clamps.Values.Select(c => c.Output).ToHashSet();
+        bool WrittenByConv(GraphValue value) => uses[value] == 1 && (clampOutputs.Contains(value)
+            || (graph.Producer(value) is Conv2dNode conv && !summed.Contains(conv) && !clamps.ContainsKey(conv) && !quantized.IsKeptFloat(conv)));
+        var targets = new Dictionary<GraphValue, ConcatNode>();
+        foreach (var concat in graph.Nodes.OfType<ConcatNode>())
+        {
+            var output = quantized.QuantizationOf(concat.Output);
+            if (concat.Parts.All(part => WrittenByConv(part) || SameQParams(quantized.QuantizationOf(part), output)))
+            {
+                foreach (var part in concat.Parts.Where(WrittenByConv))
+                {
+                    targets[part] = concat;
+                }
+            }
+        }
+        return targets;
     }
 
     private sealed record FusedAdd(Conv2dNode Conv, AddNode Add, GraphValue Accumulator);

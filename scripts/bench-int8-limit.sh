@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Issue 28's benchmark: int8 against this CPU's int8 compute limit on a depthwise (MobileNetV2, CIFAR stem), a branchy
+# (Inception-style: cat, ReLU6, pooling) and a plain (VGG-style) net, batch 128, THREADS (default 2) threads everywhere.
+# PyTorch trains the nets and times FP32 eager and FX int8 (onednn) eager and scripted (scripts/bench_int8_limit.py
+# train); then ModelOpt runs each exported ONNX model through its whole pipeline (bench/ModelOpt.Bench, compile on: every
+# form it times, ONNX Runtime FP32 among them, and the one it delivers); then one table (bench_int8_limit.py summarize).
+#   scripts/bench-int8-limit.sh [OUT_DIR]     TRAIN_IMAGES / EPOCHS shorten the training; TEST_IMAGES the scoring.
+# Run it under the CPU lock. The two sides run one after the other: the load (uptime) is printed before each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-/tmp/modelopt-int8-limit}"
+threads="${THREADS:-2}"
+test_images="${TEST_IMAGES:-10000}"
+mkdir -p "$out"
+date -u; grep -m1 "model name" /proc/cpuinfo; grep -o -w -E "avx512_vnni|avx512_bf16|amx_int8" /proc/cpuinfo | sort -u | tr "\n" " "; echo; nproc; uptime
+
+# The glibc allocator setting ModelOpt applies in-process (../shared/notes/PROBES.md).
+env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 THREADS="$threads" TEST_IMAGES="$test_images" \
+  /usr/bin/python3 scripts/bench_int8_limit.py train "$out" 2>&1 | grep -v -i warning
+
+dotnet build -c Release bench/ModelOpt.Bench >/dev/null
+for model in mobilenet_v2_cifar inception_style vgg_style; do
+  uptime
+  dotnet run -c Release --no-build --project bench/ModelOpt.Bench -- --model "onnx:$model.onnx" --checkpoint "$out/$model.onnx" \
+    --timed-runs 20 --test-subset "$test_images" --threads "$threads" --work "$out/work-$model" \
+    | grep -v -E '^(EvaluateFp32|Calibrate|Convert|Compile) +[0-9]' | tee "$out/modelopt-$model.txt"
+done
+uptime
+THREADS="$threads" /usr/bin/python3 scripts/bench_int8_limit.py summarize "$out"
