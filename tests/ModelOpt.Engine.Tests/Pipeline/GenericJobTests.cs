@@ -93,9 +93,10 @@ public class GenericJobTests(ITestOutputHelper output)
         const int images = 16;
         using var work = new TempDirectory();
         // The synthetic set has labels, but a model with several outputs is a generic job unless output.name picks one.
+        // auto and the fidelity target decide on the worst output.
         var request = new OptimizationRequest(
             OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
-            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
+            new TrainingOptions(), new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, MinSqnrDb: 20),
             new EvaluationOptions(TestSubset: images, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2));
 
         var outcomes = new List<StageOutcome>();
@@ -104,6 +105,13 @@ public class GenericJobTests(ITestOutputHelper output)
             outcomes.Add(await new OptimizationPipeline().RunStageAsync(
                 stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
         }
+
+        var selection = ActivationObserverSelection.FromJson(File.ReadAllText(work.File(JobWorkspace.ObserverSelection)));
+        Assert.Equal(ActivationObserverSelection.SqnrDb, selection.Measure);
+        var budget = FidelityBudgetOutcome.FromJson(File.ReadAllText(work.File(JobWorkspace.FidelityBudget)));
+        output.WriteLine($"{selection.Describe()}; budget: delivered {budget.Delivered.Output} {budget.Delivered.SqnrDb:F2} dB");
+        Assert.Equal("worst of logits, box", budget.Delivered.Output);
+        Assert.True(budget.WithinBudget);
 
         // FP32: both outputs recorded (packed (N, 10 + 4)), each equal to ONNX Runtime's on the same images.
         using var splits = SyntheticDataset.Create();

@@ -81,13 +81,9 @@ public sealed class TorchScriptInt8Model : IDisposable
     public Tensor Run(Tensor input)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope(); // frees a tuple's tensors once packed
         var result = module.forward(input);
-        if (result is Tensor output)
-        {
-            return output;
-        }
-        using var scope = NewDisposeScope();
-        return Graph.OutputLayout.Packed(Outputs(result)).MoveToOuterDisposeScope();
+        return (result is Tensor output ? output : Graph.OutputLayout.Packed(Outputs(result))).MoveToOuterDisposeScope();
     }
 
     /// <summary>Every float output, in the graph's order (the module returns a tuple when there are several).</summary>
