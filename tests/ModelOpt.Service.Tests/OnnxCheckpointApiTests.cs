@@ -219,6 +219,13 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var twoOutputPage = await client.GetStringAsync($"/jobs/{twoOutputJob.Id}");
         Assert.Contains("<span class=\"headline-output\" data-output=\"logits\">output logits: delivered SQNR", twoOutputPage);
         Assert.Contains("<span class=\"headline-output\" data-output=\"box\">output box: delivered SQNR", twoOutputPage);
+
+        // As a classification job it must name its logits: a 400 that says so, before any job runs.
+        var refused = await client.PostAsJsonAsync(
+            "/api/jobs", new { dataset = "synthetic", checkpointId = twoOutputCheckpoint.Id, output = new { task = "classification" } }, ApiClient.Json);
+        var problem = await refused.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("this model has 2 (logits, box). Name the logits with output.name",
+            problem.GetProperty("errors").GetProperty("output.name")[0].GetString());
     }
 
     private static string Noise(Random random) => $"png:{random.Next(256)},{random.Next(256)},{random.Next(256)}:48x32";
