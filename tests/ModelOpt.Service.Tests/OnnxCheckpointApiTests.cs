@@ -158,7 +158,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
-    public async Task A_segmentation_model_on_images_without_labels_runs_as_a_generic_job_judged_by_fidelity_to_fp32()
+    public async Task A_segmentation_model_and_a_two_output_model_on_images_without_labels_run_as_generic_jobs_judged_by_fidelity_to_fp32()
     {
         const string file = "segmentation_net_opset13.onnx";
         var checkpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(file), file))).ReadAsync<CheckpointDto>();
@@ -195,6 +195,37 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         // The per-layer report is there, without the top-1 column a job without labels cannot fill.
         Assert.Contains("<table class=\"table\" id=\"layers\">", page);
         Assert.DoesNotContain("Top-1 gain if FP32", page);
+
+        // A model with two outputs on the same images: each output measured, one fidelity line for each on the DTO and the page.
+        const string twoOutputs = "two_output_net_opset13.onnx";
+        var twoOutputCheckpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(twoOutputs), twoOutputs))).ReadAsync<CheckpointDto>();
+        var twoOutputJob = await client.SubmitAsync(new
+        {
+            dataset = dataset.Id!.Value.ToString(),
+            checkpointId = twoOutputCheckpoint.Id,
+            preprocessing = new { resize = new[] { 32, 32 } },
+            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
+            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        twoOutputJob = await client.WaitForFinishAsync(twoOutputJob.Id, TimeSpan.FromMinutes(5));
+        output.WriteLine($"two-output job {twoOutputJob.Status} in {twoOutputJob.ElapsedMs / 1000:F1} s");
+
+        Assert.True(twoOutputJob.Status == JobStatus.Succeeded, twoOutputJob.Error);
+        var converted = twoOutputJob.Stages.Single(s => s.Stage == PipelineStage.Convert).Results.Single(r => r.Selected);
+        Assert.Equal(["logits", "box"], converted.Fidelity!.Select(f => f.Output));
+        Assert.All(converted.Fidelity!, f => Assert.Equal(6, f.Images));
+        Assert.Equal(["logits", "box"], twoOutputJob.Headline!.DeliveredFidelity!.Select(f => f.Output));
+        var twoOutputPage = await client.GetStringAsync($"/jobs/{twoOutputJob.Id}");
+        Assert.Contains("<span class=\"headline-output\" data-output=\"logits\">output logits: delivered SQNR", twoOutputPage);
+        Assert.Contains("<span class=\"headline-output\" data-output=\"box\">output box: delivered SQNR", twoOutputPage);
+
+        // As a classification job it must name its logits: a 400 that says so, before any job runs.
+        var refused = await client.PostAsJsonAsync(
+            "/api/jobs", new { dataset = "synthetic", checkpointId = twoOutputCheckpoint.Id, output = new { task = "classification" } }, ApiClient.Json);
+        var problem = await refused.ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("this model has 2 (logits, box). Name the logits with output.name",
+            problem.GetProperty("errors").GetProperty("output.name")[0].GetString());
     }
 
     private static string Noise(Random random) => $"png:{random.Next(256)},{random.Next(256)},{random.Next(256)}:48x32";

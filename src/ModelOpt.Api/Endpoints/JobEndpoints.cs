@@ -152,6 +152,13 @@ public static class JobEndpoints
             {
                 errors["dataset"] = [mismatch];
             }
+            // A classification job measures one output (ADR-023): a model with several needs the logits named.
+            if (onnx && errors.Count == 0 && request.Output is { Task: "classification", Name: null }
+                && OnnxCheckpointInspector.OutputNames(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName) is { Count: > 1 } outputs)
+            {
+                errors["output.name"] = [$"A classification job measures one output, its logits; this model has {outputs.Count} ({string.Join(", ", outputs)}). " +
+                    "Name the logits with output.name, or set output.task to \"generic\" to measure every output's fidelity to FP32."];
+            }
         }
         if (errors.Count > 0)
         {

@@ -10,10 +10,27 @@ namespace ModelOpt.Engine.Graph;
 /// </summary>
 public static class GraphInterpreter
 {
+    /// <summary>The graph's first output (<see cref="ModelGraph.Output"/>); <see cref="RunAll"/> gives every output.</summary>
     /// <param name="observe">Sees each value once it is produced; it must take an alias of any tensor it keeps.</param>
     public static Tensor Run(ModelGraph graph, Tensor input, Action<GraphValue, Tensor>? observe = null)
     {
         using var scope = NewDisposeScope();
+        return Values(graph, input, observe)[graph.Output].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every output of the graph, in <see cref="ModelGraph.Outputs"/> order (the caller owns them).</summary>
+    /// <inheritdoc cref="Run" path="/param"/>
+    public static Tensor[] RunAll(ModelGraph graph, Tensor input, Action<GraphValue, Tensor>? observe = null)
+    {
+        using var scope = NewDisposeScope();
+        var values = Values(graph, input, observe);
+        // One value may be two outputs: each gets its own handle.
+        return [.. graph.Outputs.Select(o => values[o].alias().MoveToOuterDisposeScope())];
+    }
+
+    // The outputs' values remain; everything else is freed after its last use. The caller's scope owns them.
+    private static Dictionary<GraphValue, Tensor> Values(ModelGraph graph, Tensor input, Action<GraphValue, Tensor>? observe)
+    {
         var values = new Dictionary<GraphValue, Tensor>();
         for (var i = 0; i < graph.Nodes.Count; i++)
         {
@@ -23,7 +40,7 @@ public static class GraphInterpreter
             observe?.Invoke(node.Output, output);
             FreeLastUses(values, graph.LastUses[i]);
         }
-        return values[graph.Output].MoveToOuterDisposeScope();
+        return values;
     }
 
     /// <summary>Disposes the values a node read for the last time (see <see cref="ModelGraph.LastUses"/>).</summary>

@@ -1,7 +1,8 @@
 namespace ModelOpt.Engine.Graph;
 
 /// <summary>
-/// A captured model: nodes in execution order (a topological order by construction), one input, one output.
+/// A captured model: nodes in execution order (a topological order by construction), one input, one or more named
+/// outputs in the model's order (an ONNX graph's outputs as the file lists them; a zoo model's logits).
 /// Tensors created by rewriting passes are listed in <see cref="OwnedTensors"/> and disposed with the graph;
 /// tensors borrowed from the source module are not.
 /// </summary>
@@ -10,11 +11,28 @@ public sealed class ModelGraph : IDisposable
     private readonly List<Tensor> ownedTensors;
     private IReadOnlyList<IReadOnlyList<GraphValue>>? lastUses;
 
+    /// <summary>The name a graph's only output has when its source gives none (a traced zoo model's logits).</summary>
+    public const string DefaultOutputName = "output";
+
     public ModelGraph(IReadOnlyList<GraphNode> nodes, GraphValue input, GraphValue output, IEnumerable<Tensor>? ownedTensors = null)
+        : this(nodes, input, [output], [DefaultOutputName], ownedTensors)
     {
+    }
+
+    /// <exception cref="ArgumentException">No output, a name per output missing, or a name given twice.</exception>
+    public ModelGraph(
+        IReadOnlyList<GraphNode> nodes, GraphValue input, IReadOnlyList<GraphValue> outputs, IReadOnlyList<string> outputNames,
+        IEnumerable<Tensor>? ownedTensors = null)
+    {
+        if (outputs.Count == 0 || outputs.Count != outputNames.Count || outputNames.Distinct(StringComparer.Ordinal).Count() != outputNames.Count)
+        {
+            throw new ArgumentException(
+                $"A graph needs one or more outputs, each with its own name; given {outputs.Count} values named {string.Join(", ", outputNames)}.");
+        }
         Nodes = nodes;
         Input = input;
-        Output = output;
+        Outputs = outputs;
+        OutputNames = outputNames;
         this.ownedTensors = ownedTensors?.ToList() ?? [];
     }
 
@@ -22,13 +40,22 @@ public sealed class ModelGraph : IDisposable
 
     public GraphValue Input { get; }
 
-    public GraphValue Output { get; }
+    /// <summary>The first output: a classifier's logits, or the only output of most models.</summary>
+    public GraphValue Output => Outputs[0];
+
+    /// <summary>Every output the model gives, in its order; a pass that rewrites the graph keeps them (and <see cref="OutputNames"/>).</summary>
+    public IReadOnlyList<GraphValue> Outputs { get; }
+
+    /// <summary>Each output's name, by position in <see cref="Outputs"/>.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    public bool HasSeveralOutputs => Outputs.Count > 1;
 
     public InputNode InputNode => Nodes.OfType<InputNode>().Single();
 
     public GraphNode Producer(GraphValue value) => Nodes.First(n => n.Output == value);
 
-    /// <summary>How many nodes read each value (the graph output counts as one reader).</summary>
+    /// <summary>How many nodes read each value (each graph output counts as one reader).</summary>
     public Dictionary<GraphValue, int> UseCounts()
     {
         var uses = Nodes.ToDictionary(n => n.Output, _ => 0);
@@ -36,14 +63,17 @@ public sealed class ModelGraph : IDisposable
         {
             uses[input]++;
         }
-        uses[Output]++;
+        foreach (var output in Outputs)
+        {
+            uses[output]++;
+        }
         return uses;
     }
 
     /// <summary>
     /// For each node, by position, the values no later node reads (its inputs read for the last time, and its own output
     /// if nothing reads it): an interpreter frees them once the node has run, as torch.fx's <c>Interpreter</c> does with
-    /// its last-use table. The graph's output is never among them. Computed once per graph.
+    /// its last-use table. The graph's outputs are never among them. Computed once per graph.
     /// </summary>
     public IReadOnlyList<IReadOnlyList<GraphValue>> LastUses => lastUses ??= ComputeLastUses();
 
@@ -58,7 +88,7 @@ public sealed class ModelGraph : IDisposable
     private GraphValue[][] ComputeLastUses()
     {
         var lastUsed = new List<GraphValue>[Nodes.Count];
-        var readLater = new HashSet<GraphValue> { Output };
+        var readLater = new HashSet<GraphValue>(Outputs);
         for (var i = Nodes.Count - 1; i >= 0; i--)
         {
             lastUsed[i] = [];

@@ -39,7 +39,7 @@ public static class ChannelsLast
             restrided.Add(weight);
             return conv with { Weight = weight };
         }).ToList();
-        return new ModelGraph(nodes, graph.Input, graph.Output, restrided);
+        return new ModelGraph(nodes, graph.Input, graph.Outputs, graph.OutputNames, restrided);
     }
 
     /// <summary>Back to contiguous NCHW strides, in place: what checkpoint writers and the graph capture read.</summary>

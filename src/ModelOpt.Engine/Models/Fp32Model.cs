@@ -1,7 +1,6 @@
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
-using ModelOpt.Engine.Export.Onnx;
 using ModelOpt.Engine.Import.Onnx;
 
 namespace ModelOpt.Engine.Models;
@@ -17,11 +16,10 @@ public sealed class Fp32Model : IDisposable
     private readonly IDisposable[] owners;
     private readonly Lazy<long> sizeBytes;
 
-    private Fp32Model(ModelGraph graph, long[] outputShape, string outputName, Func<Tensor, Tensor> forward, Func<long> sizeBytes, params IDisposable[] owners)
+    private Fp32Model(ModelGraph graph, OutputLayout outputs, Func<Tensor, Tensor> forward, Func<long> sizeBytes, params IDisposable[] owners)
     {
         Graph = graph;
-        OutputShape = outputShape;
-        OutputName = outputName;
+        Outputs = outputs;
         this.forward = forward;
         this.owners = owners;
         this.sizeBytes = new(sizeBytes);
@@ -30,11 +28,19 @@ public sealed class Fp32Model : IDisposable
     /// <summary>The captured FP32 graph (batch of one at capture; it runs at any batch size).</summary>
     public ModelGraph Graph { get; }
 
-    /// <summary>The output's shape per image, after the batch axis: [classes] for a classifier's logits.</summary>
-    public long[] OutputShape { get; }
+    /// <summary>
+    /// Every output the model gives, in order: a zoo model's logits; an ONNX model's output named by the job, or else every
+    /// graph output. <see cref="Forward"/> returns them packed (<see cref="OutputLayout.Pack"/>).
+    /// </summary>
+    public OutputLayout Outputs { get; }
 
-    /// <summary>The ONNX graph output the model gives, or <see cref="ZooOutputName"/> for a zoo model.</summary>
-    public string OutputName { get; }
+    /// <summary>The first output's shape per image, after the batch axis: [classes] for a classifier's logits.</summary>
+    public long[] OutputShape => Outputs.Outputs[0].Shape;
+
+    /// <summary>The first output's name: the ONNX graph output, or <see cref="ZooOutputName"/> for a zoo model.</summary>
+    public string OutputName => Outputs.Outputs[0].Name;
+
+    public bool HasSeveralOutputs => !Outputs.IsSingle;
 
     /// <summary>A zoo model's only output: its class logits.</summary>
     public const string ZooOutputName = "logits";
@@ -44,7 +50,8 @@ public sealed class Fp32Model : IDisposable
 
     /// <summary>
     /// Eager TorchSharp: a copy of the zoo module with its convolution weights channels-last (<see cref="ChannelsLast"/>),
-    /// or the interpreter over a copy of the imported graph with channels-last conv weights.
+    /// or the interpreter over a copy of the imported graph with channels-last conv weights, its outputs packed
+    /// (<see cref="OutputLayout.Pack"/>).
     /// </summary>
     public Tensor Forward(Tensor input) => forward(input);
 
@@ -59,7 +66,7 @@ public sealed class Fp32Model : IDisposable
     /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map.</exception>
     /// <exception cref="ArgumentException">An ONNX model without its file, or whose input or classes differ from the data's.</exception>
     /// <param name="numClasses">The logits' width a classifier must give; null takes an ONNX model's output of any shape (a zoo model needs it).</param>
-    /// <param name="outputName">The ONNX graph output to use; null for the first.</param>
+    /// <param name="outputName">The ONNX graph output to use; null for every graph output, in the file's order.</param>
     public static Fp32Model Open(string modelName, long[] inputShape, long? numClasses, string? checkpointPath, string? outputName = null)
     {
         if (OnnxModelName.IsOnnx(modelName))
@@ -77,7 +84,7 @@ public sealed class Fp32Model : IDisposable
             model.eval();
             var captured = GraphBuilder.Capture(model, [1, .. inputShape]);
             var eager = ChannelsLastCopy(model, modelName, inputShape[0], classes);
-            return new Fp32Model(captured, [classes], ZooOutputName, eager.call, () => ModelSize.StateDictBytes(model), model, eager);
+            return new Fp32Model(captured, new([new(ZooOutputName, [classes])]), eager.call, () => ModelSize.StateDictBytes(model), model, eager);
         }
         catch
         {
@@ -90,17 +97,27 @@ public sealed class Fp32Model : IDisposable
     public static Fp32Model FromOnnx(string path, long[] inputShape, long? numClasses, string? outputName = null)
     {
         // A dynamic H and W is read at the data's size, any output shape is read; a classifier's (numClasses given) must be its logits.
-        var imported = OnnxImporter.Import(path, new OnnxImportOptions(inputShape[1], inputShape[2], outputName, AnyOutputShape: true));
-        if (!imported.InputShape.SequenceEqual(inputShape) || (numClasses is { } classes && !imported.OutputShape.SequenceEqual([classes])))
+        var imported = OnnxImporter.Import(path, new OnnxImportOptions(inputShape[1], inputShape[2], outputName, AnyOutputShape: true, EveryOutput: true));
+        if (!imported.InputShape.SequenceEqual(inputShape)
+            || (numClasses is { } classes && (imported.OutputShapes.Count > 1 || !imported.OutputShape.SequenceEqual([classes]))))
         {
             imported.Dispose();
-            var gives = imported.OutputShape is [var width] ? $"{width} classes" : $"outputs shaped [N, {string.Join(", ", imported.OutputShape)}]";
+            var gives = imported.OutputShapes.Count > 1 ? $"{imported.OutputShapes.Count} outputs ({string.Join(", ", imported.Graph.OutputNames)}; a classifier's is named by output.name)"
+                : imported.OutputShape is [var width] ? $"{width} classes" : $"outputs shaped [N, {string.Join(", ", imported.OutputShape)}]";
             throw new ArgumentException(
                 $"The ONNX model takes [{string.Join(", ", imported.InputShape)}] images and gives {gives}; " +
                 $"the dataset has [{string.Join(", ", inputShape)}] images" + (numClasses is null ? "." : $" and {numClasses} classes."));
         }
         var eager = ChannelsLast.Apply(imported.Graph);
-        return new Fp32Model(imported.Graph, imported.OutputShape, imported.OutputName ?? OnnxExporter.OutputName, x => GraphInterpreter.Run(eager, x), () => new FileInfo(path).Length, imported, eager);
+        var outputs = OutputLayout.Of(imported.Graph.OutputNames, imported.OutputShapes);
+        Func<Tensor, Tensor> forward = outputs.IsSingle
+            ? x => GraphInterpreter.Run(eager, x)
+            : x =>
+            {
+                using var scope = NewDisposeScope();
+                return outputs.Pack(GraphInterpreter.RunAll(eager, x)).MoveToOuterDisposeScope();
+            };
+        return new Fp32Model(imported.Graph, outputs, forward, () => new FileInfo(path).Length, imported, eager);
     }
 
     // The graph refers to the module's own tensors, which stay NCHW for calibration, export and the size.

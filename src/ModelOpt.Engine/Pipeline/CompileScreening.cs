@@ -167,7 +167,7 @@ internal static class CompileScreening
 
     private static CompileCandidate Row(CompileForm form, FormScore score, LatencyResult latency, string device, bool selected, string note) => new(
         new StageMetrics(form.Backend, device, form.SizeBytes, score.Accuracy?.Accuracy, score.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
-            selected, note, score.Fidelity is { } fidelity ? [fidelity] : null),
+            selected, note, score.Fidelity),
         form.Artifact);
 
     private static string Measure(FormScore score) => score.Accuracy is null ? "fidelity" : "accuracy";

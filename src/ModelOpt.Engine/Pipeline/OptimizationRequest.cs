@@ -13,14 +13,14 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="Preprocessing">The input transform; null is the notebook's.</param>
 /// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
 /// <param name="Compile">Whether the compile stage runs; without it the job ends after Convert.</param>
-/// <param name="OutputName">The ONNX graph output the job measures; null takes the first.</param>
+/// <param name="OutputName">The ONNX graph output the job measures; null: every graph output (a classification job needs exactly one).</param>
 /// <param name="Task">
-/// Top-1 against labels or fidelity to FP32; null decides by the model and data: classification when the output is
-/// (N, classes) logits and the dataset has labels, generic otherwise.
+/// Top-1 against labels or fidelity to FP32; null decides by the model and data: classification when the model has one
+/// output, (N, classes) logits, and the dataset has labels; generic otherwise.
 /// </param>
 /// <param name="ClassAxis">
-/// The output axis whose arg-max a generic job compares with FP32's (negative counts from the end, the batch axis is 0);
-/// null: axis 1 of a 2-D output, none otherwise.
+/// The output axis whose arg-max a generic job compares with FP32's (negative counts from the end, the batch axis is 0),
+/// on every output that has it; null: axis 1 of each 2-D output, none otherwise.
 /// </param>
 /// <param name="Qat">Quantization-aware fine-tuning after calibration; null or disabled skips the Qat stage.</param>
 public sealed record OptimizationRequest(

@@ -69,15 +69,18 @@ internal sealed class StageContext(
 
     public bool IsGeneric => Task == JobTask.Generic;
 
-    /// <summary>The axis a generic job compares arg-maxes on: the request's, or 1 for a 2-D output; null for none.</summary>
-    public int? ClassAxis => Request.ClassAxis ?? (OpenFp32().OutputShape.Length == 1 ? 1 : null);
+    /// <summary>
+    /// The axis a generic job compares arg-maxes on, as the request gives it; each output applies it where it has that
+    /// axis, and without one a 2-D output uses axis 1 (<see cref="Evaluation.FidelityEvaluator.ClassAxisOf"/>).
+    /// </summary>
+    public int? ClassAxis => Request.ClassAxis;
 
     public Int8ModelDescriptor Descriptor
     {
         get
         {
             // A model whose output is not a row of logits records no classes, so its rebuild accepts the output it has.
-            var logitsWidth = OpenFp32().OutputShape is [var width] ? width : 0;
+            var logitsWidth = OpenFp32() is { HasSeveralOutputs: false, OutputShape: [var width] } ? width : 0;
             return new(Request.Model, InputShape, IsGeneric ? logitsWidth : Classes, IsGeneric ? null : Request.UploadedDataset?.ClassNames, Request.OutputName);
         }
     }
@@ -100,6 +103,12 @@ internal sealed class StageContext(
     public Fp32Model OpenFp32()
     {
         var model = OpenFp32AnyOutput();
+        if (!IsGeneric && model.HasSeveralOutputs)
+        {
+            throw new ArgumentException(
+                $"A classification job measures one output, its logits; this model has {model.Outputs.Outputs.Count} ({string.Join(", ", model.Outputs.Names)}). " +
+                "Name the logits with output.name, or set output.task to \"generic\" to measure every output's fidelity to FP32.");
+        }
         if (!IsGeneric && !model.OutputShape.SequenceEqual([Classes]))
         {
             throw new ArgumentException(
@@ -123,7 +132,7 @@ internal sealed class StageContext(
     private JobTask DecideTask()
     {
         var options = Request.Quantization;
-        var decided = Request.Task ?? (HasLabels && OpenFp32AnyOutput().OutputShape.Length == 1 ? JobTask.Classification : JobTask.Generic);
+        var decided = Request.Task ?? (HasLabels && OpenFp32AnyOutput() is { HasSeveralOutputs: false, OutputShape.Length: 1 } ? JobTask.Classification : JobTask.Generic);
         if (decided == JobTask.Classification && !HasLabels)
         {
             throw new ArgumentException("A classification job needs a dataset with class labels; this one has none. Set output.task to \"generic\".");
@@ -139,13 +148,15 @@ internal sealed class StageContext(
             throw new ArgumentException(
                 "quantization.maxAccuracyDrop is top-1 against labels; this job is generic (fidelity to FP32): use quantization.minSqnrDb or quantization.minAgreement.");
         }
-        if (decided == JobTask.Generic && Request.ClassAxis is { } axis)
+        // classAxis applies to every output that has it: at least one must.
+        var outputs = OpenFp32AnyOutput().Outputs.Outputs;
+        if (decided == JobTask.Generic && Request.ClassAxis is { } axis && outputs.All(o => Evaluation.FidelityEvaluator.ClassAxisOf(axis, o.Shape.Length + 1) is null))
         {
-            Evaluation.FidelityAccumulator.ResolveAxis(axis, OpenFp32AnyOutput().OutputShape.Length + 1, OpenFp32AnyOutput().OutputName);
+            Evaluation.FidelityAccumulator.ResolveAxis(axis, outputs[0].Shape.Length + 1, outputs[0].Name);
         }
-        if (decided == JobTask.Generic && options.MinAgreement is not null && Request.ClassAxis is null && OpenFp32AnyOutput().OutputShape.Length != 1)
+        if (decided == JobTask.Generic && options.MinAgreement is not null && outputs.All(o => Evaluation.FidelityEvaluator.ClassAxisOf(Request.ClassAxis, o.Shape.Length + 1) is null))
         {
-            throw new ArgumentException("quantization.minAgreement compares arg-maxes on a class axis: give output.classAxis (this output is not 2-D).");
+            throw new ArgumentException("quantization.minAgreement compares arg-maxes on a class axis: give output.classAxis (no output is 2-D).");
         }
         return decided;
     }

@@ -158,7 +158,7 @@ public static class QuantizePt2e
             }
             throw;
         }
-        var graph = new ModelGraph(prepared.Graph.Nodes, prepared.Graph.Input, prepared.Graph.Output, prepared.Graph.TakeOwnedTensors());
+        var graph = new ModelGraph(prepared.Graph.Nodes, prepared.Graph.Input, prepared.Graph.Outputs, prepared.Graph.OutputNames, prepared.Graph.TakeOwnedTensors());
         prepared.IsConverted = true;
         return new QuantizedGraph(graph, activations, weights, prepared.QConfig.Describe());
     }

@@ -45,6 +45,10 @@ public static class OnnxCheckpointInspector
         return new Summary(OnnxModelName.Of(fileName), model.InputShape[0], model.InputShape[1], model.InputShape[2], model.OutputShape);
     }
 
+    /// <summary>The graph's outputs by name, in the file's order (a generic job measures each; ADR-023).</summary>
+    /// <inheritdoc cref="Inspect" path="/exception"/>
+    public static IReadOnlyList<string> OutputNames(string path, string fileName) => [.. Parse(path, fileName).Graph.Output.Select(o => o.Name)];
+
     private static Onnx.ModelProto Parse(string path, string fileName)
     {
         using var stream = File.OpenRead(path);

@@ -1,5 +1,6 @@
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Sensitivity;
 
@@ -112,13 +113,64 @@ public class FidelityTests
         Tensor Identity(Tensor x) => x.clone();
         using var reference = FidelityEvaluator.Outputs(Identity, splits.Test, batchSize: 3);
 
-        var fidelity = FidelityEvaluator.Measure(x => x / 2, splits.Test, reference, "image", classAxis: null, batchSize: 4);
+        var fidelity = Assert.Single(FidelityEvaluator.Measure(
+            x => x / 2, splits.Test, reference, new OutputLayout([new("image", [3, 32, 32])]), classAxis: null, batchSize: 4));
 
         Assert.Equal([10L, 3, 32, 32], reference.shape);
         Assert.Equal(10 * Math.Log10(4), fidelity.SqnrDb, 6);
         Assert.Equal(1.0, fidelity.CosineSimilarity, 6);
         Assert.Equal(10, fidelity.Images);
     }
+
+    [Fact]
+    public void Two_packed_outputs_are_measured_each_on_its_own_values()
+    {
+        using var splits = SyntheticDataset.Create(trainCount: 2, testCount: 6);
+        // Two "outputs" of each image: a (2, 3) map and a row of 4. The form halves the first and adds a known offset to
+        // the second, so each output's figures are worked out by hand from its own values only.
+        var layout = new OutputLayout([new("map", [2, 3]), new("row", [4])]);
+        Tensor Outputs(Tensor x, bool form)
+        {
+            var map = x[.., 0, ..2, ..3];
+            var row = x[.., 1, 0, ..4] + 1;
+            return layout.Pack(form ? [map / 2, row + 0.25] : [map, row]);
+        }
+        using var reference = FidelityEvaluator.Outputs(x => Outputs(x, form: false), splits.Test, batchSize: 4);
+        using var rows = reference.narrow(1, 6, 4);
+        var rowSqnr = 10 * Math.Log10(rows.square().sum().item<float>() / (rows.numel() * 0.0625));
+
+        var fidelity = FidelityEvaluator.Measure(x => Outputs(x, form: true), splits.Test, reference, layout, classAxis: null, batchSize: 4);
+
+        Assert.Equal([6L, 10], reference.shape);
+        Assert.Equal(["map", "row"], fidelity.Select(f => f.Output));
+        Assert.Equal(10 * Math.Log10(4), fidelity[0].SqnrDb, 6);
+        Assert.Null(fidelity[0].ArgmaxAgreement); // 3-D (N, 2, 3): no class axis unless the job names one
+        Assert.Equal(rowSqnr, fidelity[1].SqnrDb, 4);
+        Assert.Equal(0.25, fidelity[1].MaxAbsError, 5);
+        Assert.Equal(1.0, fidelity[1].ArgmaxAgreement); // 2-D (N, 4): axis 1, and a constant offset keeps every arg-max
+        Assert.Equal([6L, 2, 3], layout.Unpack(reference)[0].shape);
+    }
+
+    [Fact]
+    public void A_decision_reads_each_figure_at_its_worst_output_and_a_single_output_as_it_is()
+    {
+        var map = new OutputFidelity("map", 8, 30, 0.99, 0.1, 2, null, null);
+        var logits = new OutputFidelity("logits", 8, 20, 0.999, 0.01, 5, 1, 0.95);
+
+        var worst = FidelityEvaluator.Worst([map, logits]);
+
+        Assert.Equal(new OutputFidelity("worst of map, logits", 8, 20, 0.99, 0.1, 5, 1, 0.95), worst);
+        Assert.Same(map, FidelityEvaluator.Worst([map]));
+    }
+
+    [Theory]
+    [InlineData(null, 2, 1)]    // (N, C): class scores on axis 1
+    [InlineData(null, 4, null)] // a map: none unless named
+    [InlineData(-1, 3, -1)]     // (N, T, C) with the axis named
+    [InlineData(-1, 2, -1)]
+    [InlineData(2, 2, null)]    // an output without that axis is compared without arg-max
+    public void The_class_axis_applies_to_every_output_that_has_it(int? requested, long rank, int? expected) =>
+        Assert.Equal(expected, FidelityEvaluator.ClassAxisOf(requested, rank));
 
     [Fact]
     public void The_fidelity_budget_keeps_the_fewest_layers_that_reach_the_target()

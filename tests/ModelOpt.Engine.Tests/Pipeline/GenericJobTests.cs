@@ -87,6 +87,104 @@ public class GenericJobTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_two_output_job_measures_each_output_and_the_delivered_files_return_both_by_name()
+    {
+        const string twoOutputs = "two_output_net_opset13.onnx";
+        const int images = 16;
+        using var work = new TempDirectory();
+        // The synthetic set has labels, but a model with several outputs is a generic job unless output.name picks one.
+        // auto and the fidelity target decide on the worst output.
+        var request = new OptimizationRequest(
+            OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
+            new TrainingOptions(), new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, MinSqnrDb: 20),
+            new EvaluationOptions(TestSubset: images, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2));
+
+        var outcomes = new List<StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes.Add(await new OptimizationPipeline().RunStageAsync(
+                stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
+        }
+
+        var selection = ActivationObserverSelection.FromJson(File.ReadAllText(work.File(JobWorkspace.ObserverSelection)));
+        Assert.Equal(ActivationObserverSelection.SqnrDb, selection.Measure);
+        var budget = FidelityBudgetOutcome.FromJson(File.ReadAllText(work.File(JobWorkspace.FidelityBudget)));
+        output.WriteLine($"{selection.Describe()}; budget: delivered {budget.Delivered.Output} {budget.Delivered.SqnrDb:F2} dB");
+        Assert.Equal("worst of logits, box", budget.Delivered.Output);
+        Assert.True(budget.WithinBudget);
+
+        // FP32: both outputs recorded (packed (N, 10 + 4)), each equal to ONNX Runtime's on the same images.
+        using var splits = SyntheticDataset.Create();
+        using var first = splits.Test.Take(images);
+        using var batch = first.Batches(images).Single();
+        using var recorded = RecordedFp32Outputs(work);
+        Assert.Equal([(long)images, 14], recorded.shape);
+        using var logits = recorded.narrow(1, 0, 10);
+        using var box = recorded.narrow(1, 10, 4);
+        using var onnxRuntime = OnnxRuntimeOutputs.Run(ZooOnnxFixtures.PathOf(twoOutputs), batch.Images);
+        Assert.Equal(["logits", "box"], onnxRuntime.Names);
+        foreach (var (name, fp32, reference) in new[] { ("logits", logits, onnxRuntime.Values[0]), ("box", box, onnxRuntime.Values[1]) })
+        {
+            var error = OnnxFixtures.RelativeError(fp32, reference);
+            output.WriteLine($"FP32 '{name}' vs ONNX Runtime: relative error {error:E2}");
+            Assert.True(error <= ZooOnnxChecks.Fp32Tolerance, $"'{name}': relative error {error:E2}");
+        }
+
+        // model-int8.pt in LibTorch returns a tuple (logits, box); each output's SQNR is the one the convert row reports.
+        var converted = Assert.Single(outcomes[2].Results);
+        Assert.Null(converted.Accuracy);
+        var convertedFidelity = converted.Fidelity!;
+        Assert.Equal(["logits", "box"], convertedFidelity.Select(f => f.Output));
+        Assert.Equal(1, convertedFidelity[0].ClassAxis); // (N, C) outputs compare arg-maxes on axis 1
+        using var torchScript = TorchScriptInt8Model.Load(work.File(JobWorkspace.Int8TorchScript));
+        var libTorch = torchScript.RunAll(batch.Images);
+        Assert.Equal(2, libTorch.Count);
+        var manifest = Int8Manifest.FromJson(File.ReadAllText(work.File(JobWorkspace.Int8Manifest)));
+        Assert.Equal(["logits", "box"], manifest.OutputNames!);
+        Assert.Contains("-> Tuple[Tensor, Tensor]:", torchScript.Source);
+
+        // model-int8.onnx in ONNX Runtime has both outputs by name; the compile stage's QDQ row reports each one's SQNR.
+        var qdq = Assert.Single(outcomes[3].Results, r => r.Backend == CompileStage.OnnxRuntimeQdqBackend);
+        using var qdqOutputs = OnnxRuntimeOutputs.Run(work.File(JobWorkspace.Int8Onnx), batch.Images);
+        Assert.Equal(["logits", "box"], qdqOutputs.Names);
+        var qdqFidelity = qdq.Fidelity!;
+        Assert.Equal(["logits", "box"], qdqFidelity.Select(f => f.Output));
+        for (var i = 0; i < 2; i++)
+        {
+            var fp32 = i == 0 ? logits : box;
+            var libTorchSqnr = Sqnr(libTorch[i], fp32);
+            var qdqSqnr = Sqnr(qdqOutputs.Values[i], fp32);
+            output.WriteLine(
+                $"'{convertedFidelity[i].Output}': TorchScript int8 reported {convertedFidelity[i].SqnrDb:F4} dB, recomputed {libTorchSqnr:F4} dB; " +
+                $"QDQ reported {qdqFidelity[i].SqnrDb:F4} dB, recomputed {qdqSqnr:F4} dB");
+            Assert.Equal(libTorchSqnr, convertedFidelity[i].SqnrDb, 3);
+            Assert.Equal(qdqSqnr, qdqFidelity[i].SqnrDb, 2);
+            Assert.InRange(convertedFidelity[i].SqnrDb, 5, 80);
+        }
+        Assert.All(outcomes[3].Results, r => Assert.Equal(2, r.Fidelity!.Count));
+        Assert.DoesNotContain(outcomes[3].Results, r => r.Backend == CompileStage.OneDnnFusedBackend); // one output only
+        foreach (var tensor in libTorch)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_classification_task_on_a_model_with_two_outputs_asks_for_output_name()
+    {
+        const string twoOutputs = "two_output_net_opset13.onnx";
+        using var work = new TempDirectory();
+        var request = new OptimizationRequest(
+            OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
+            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(TestSubset: 8), Task: JobTask.Classification);
+
+        var error = await Assert.ThrowsAsync<PipelineInputException>(() => new OptimizationPipeline().RunStageAsync(
+            PipelineStage.EvaluateFp32, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
+
+        Assert.Contains("A classification job measures one output, its logits; this model has 2 (logits, box). Name the logits with output.name", error.Message);
+    }
+
+    [Fact]
     public async Task A_recognizer_job_compares_arg_maxes_on_the_class_axis_it_names()
     {
         const string recognizer = "recognizer_net_opset13.onnx";

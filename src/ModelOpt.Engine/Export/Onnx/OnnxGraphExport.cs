@@ -23,20 +23,35 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
     {
         var input = writer.UniqueName(OnnxExporter.InputName);
         ranks = ValueRanks(graph.InputNode.Shape);
+        // A single output keeps the exporter's name; several keep the model's own, in its order.
+        var outputNames = graph.HasSeveralOutputs ? graph.OutputNames : [OnnxExporter.OutputName];
+        var firstOutputOf = new Dictionary<GraphValue, string>();
+        for (var i = graph.Outputs.Count - 1; i >= 0; i--)
+        {
+            firstOutputOf[graph.Outputs[i]] = outputNames[i];
+        }
         foreach (var node in graph.Nodes)
         {
             var (data, prefix, ops) = Lower(node, input);
             // Pooling and flatten are requantized with their input's qparams too, as PyTorch's int8 ops do; it keeps
             // the Gemm input behind a DequantizeLinear so ONNX Runtime can fuse it into QGemm.
             var chain = ops.Concat(QuantizeDequantize(node.Output)).ToList();
-            if (chain.Count == 0 && node.Output == graph.Output)
+            var isOutput = firstOutputOf.TryGetValue(node.Output, out var outputName);
+            if (chain.Count == 0 && isOutput)
             {
                 chain.Add(new OnnxOp("Identity")); // Names the graph output.
             }
-            names[node.Output] = writer.Chain(data, prefix, chain, node.Output == graph.Output ? OnnxExporter.OutputName : null);
+            names[node.Output] = writer.Chain(data, prefix, chain, isOutput ? outputName : null);
+        }
+        var outputs = new List<string>();
+        for (var i = 0; i < graph.Outputs.Count; i++)
+        {
+            var value = names[graph.Outputs[i]];
+            // A value given as two outputs: the second is an Identity of the first.
+            outputs.Add(value == outputNames[i] ? value : writer.Chain(value, $"output{i}", [new OnnxOp("Identity")], outputNames[i]));
         }
         var inputShape = graph.InputNode.Shape;
-        return writer.ToModel(input, inputShape, names[graph.Output], OutputShape(inputShape), OnnxExporter.Opset, docString);
+        return writer.ToModel(input, inputShape, outputs, OutputShapes(inputShape), OnnxExporter.Opset, docString);
     }
 
     private (string Data, string Prefix, List<OnnxOp> Ops) Lower(GraphNode node, string graphInput)
@@ -252,11 +267,11 @@ internal sealed class OnnxGraphExport(ModelGraph graph, QuantizedGraph? quantize
         _ => throw new NotSupportedException($"QuantizeLinear has no {activationType} activations."),
     };
 
-    /// <summary>The output shape for a batch of one, found by running the FP32 graph once.</summary>
-    private long[] OutputShape(long[] inputShape)
+    /// <summary>The outputs' shapes for a batch of one, found by running the FP32 graph once.</summary>
+    private long[][] OutputShapes(long[] inputShape)
     {
+        using var scope = NewDisposeScope();
         using var sample = zeros([1, .. inputShape.Skip(1)]);
-        using var output = GraphInterpreter.Run(graph, sample);
-        return output.shape;
+        return [.. GraphInterpreter.RunAll(graph, sample).Select(o => o.shape)];
     }
 }

@@ -61,11 +61,14 @@ internal sealed class OnnxGraphWriter
         return output;
     }
 
-    /// <summary>The finished model: float input and output, the first dimension of both the dynamic batch "N".</summary>
-    public ModelProto ToModel(string input, long[] inputShape, string output, long[] outputShape, int opset, string docString)
+    /// <summary>The finished model: float input and outputs, the first dimension of each the dynamic batch "N".</summary>
+    public ModelProto ToModel(string input, long[] inputShape, IReadOnlyList<string> outputs, IReadOnlyList<long[]> outputShapes, int opset, string docString)
     {
         graph.Input.Add(FloatValue(input, inputShape));
-        graph.Output.Add(FloatValue(output, outputShape));
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            graph.Output.Add(FloatValue(outputs[i], outputShapes[i]));
+        }
         var model = new ModelProto
         {
             IrVersion = OnnxExporter.IrVersion,

@@ -4,19 +4,22 @@ namespace ModelOpt.Engine.Import.Onnx;
 
 /// <summary>
 /// An ONNX model as the engine's captured graph. The graph owns its weights (read from the file's initializers);
-/// <see cref="InputShape"/> is [C, H, W] from the graph input, <see cref="OutputShape"/> the output's shape after the
-/// batch axis ([classes] for logits).
+/// <see cref="InputShape"/> is [C, H, W] from the graph input, <see cref="OutputShapes"/> each output's shape after the
+/// batch axis ([classes] for logits), in the order of <see cref="ModelGraph.OutputNames"/>.
 /// </summary>
-public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, long[] outputShape, string? outputName = null) : IDisposable
+public sealed class ImportedOnnxModel(ModelGraph graph, long[] inputShape, IReadOnlyList<long[]> outputShapes, string? outputName = null) : IDisposable
 {
-    /// <summary>The graph output the model was imported for; null where the caller did not say.</summary>
+    /// <summary>The graph output the model was imported for; null where it was imported for every output.</summary>
     public string? OutputName { get; } = outputName;
 
     public ModelGraph Graph { get; } = graph;
 
     public long[] InputShape { get; } = inputShape;
 
-    public long[] OutputShape { get; } = outputShape;
+    /// <summary>The first output's shape after the batch axis.</summary>
+    public long[] OutputShape => OutputShapes[0];
+
+    public IReadOnlyList<long[]> OutputShapes { get; } = outputShapes;
 
     /// <summary>The logits' width; only a classifier's import (no <see cref="OnnxImportOptions.AnyOutputShape"/>) has one.</summary>
     public long NumClasses => OutputShape is [var classes] ? classes

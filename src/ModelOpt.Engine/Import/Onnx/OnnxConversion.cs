@@ -327,9 +327,9 @@ internal sealed class OnnxConversion : IDisposable
     }
 
     /// <summary>The finished graph; it owns the weights its nodes hold, which leave the importer's dispose scope with it.</summary>
-    public ModelGraph Finish(GraphValue output)
+    public ModelGraph Finish(IReadOnlyList<GraphValue> outputs, IReadOnlyList<string> outputNames)
     {
-        var graph = new ModelGraph(nodes.ToList(), Input, output, owned.Select(t => t.MoveToOuterDisposeScope()));
+        var graph = new ModelGraph(nodes.ToList(), Input, outputs, outputNames, owned.Select(t => t.MoveToOuterDisposeScope()));
         owned.Clear();
         return graph;
     }

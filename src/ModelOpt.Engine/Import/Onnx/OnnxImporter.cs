@@ -50,15 +50,16 @@ public static class OnnxImporter
         options ??= new OnnxImportOptions();
         var graph = model.Graph ?? throw new OnnxFormatException(sourceName, "it has no graph.");
         var (inputName, inputShape, fixedBatch) = ImageInput(graph, sourceName, options);
-        var (result, shapes) = Convert(model, sourceName, inputName, inputShape, fixedBatch, symbolicBatch: true, new Dictionary<string, Tensor>(), options.OutputName);
-        var logits = shapes;
+        var outputs = OutputsOf(graph, options.OutputName, options.EveryOutput, sourceName);
+        var (result, shapes) = Convert(model, sourceName, inputName, inputShape, fixedBatch, symbolicBatch: true, new Dictionary<string, Tensor>(), outputs);
+        var logits = shapes[0];
         if (logits.Length != 2 && !options.AnyOutputShape)
         {
             result.Dispose();
-            throw new UnsupportedOnnxModelException(sourceName, [new("graph output", OutputOf(graph, options.OutputName, sourceName),
+            throw new UnsupportedOnnxModelException(sourceName, [new("graph output", outputs[0],
                 $"the model's output must be (N, classes) logits; it is {logits.Length}-d.", IsNode: false)]);
         }
-        return new ImportedOnnxModel(result, inputShape[1..], logits[1..], OutputOf(graph, options.OutputName, sourceName));
+        return new ImportedOnnxModel(result, inputShape[1..], [.. shapes.Select(s => s[1..])], options.OutputName ?? (options.EveryOutput ? null : outputs[0]));
     }
 
     /// <summary>
@@ -89,12 +90,12 @@ public static class OnnxImporter
         }
         var shape = inputShape ?? (dims is not null && dims.All(d => d.HasDimValue && d.DimValue >= 0) ? [.. dims.Select(d => d.DimValue)]
             : throw new UnsupportedOnnxModelException(sourceName, [new("graph input", input.Name, "the data input's shape is not fixed.", IsNode: false)]));
-        return Convert(model, sourceName, input.Name, shape, null, symbolicBatch: false, inputValues, outputName).Graph;
+        return Convert(model, sourceName, input.Name, shape, null, symbolicBatch: false, inputValues, OutputsOf(graph, outputName, every: false, sourceName)).Graph;
     }
 
-    private static (ModelGraph Graph, long[] OutputShape) Convert(
+    private static (ModelGraph Graph, long[][] OutputShapes) Convert(
         ModelProto model, string sourceName, string inputName, long[] inputShape, long? fixedBatch, bool symbolicBatch,
-        IReadOnlyDictionary<string, Tensor> inputValues, string? outputName)
+        IReadOnlyDictionary<string, Tensor> inputValues, IReadOnlyList<string> outputs)
     {
         var graph = model.Graph;
         var opset = DefaultOpset(model, sourceName);
@@ -107,7 +108,7 @@ public static class OnnxImporter
 
         // Converters make small temporaries (views, casts); the scope frees them, the graph's weights leave it in Finish.
         using var scope = NewDisposeScope();
-        using var conversion = new OnnxConversion((int)opset, fixedBatch, symbolicBatch, Readers(graph, OutputOf(graph, outputName, sourceName)), DeclaredTypes(graph));
+        using var conversion = new OnnxConversion((int)opset, fixedBatch, symbolicBatch, Readers(graph, outputs), DeclaredTypes(graph));
         UnsupportedOnnxNode? problem = null;
         try
         {
@@ -145,10 +146,13 @@ public static class OnnxImporter
                     throw new OnnxNodeNotSupportedException($"it cannot run on its inputs ({e.Message.Split('\n')[0]}).");
                 }
             }
-            var output = OutputOf(graph, outputName, sourceName);
-            problem = new("graph output", output, "", IsNode: false);
-            var value = conversion.Operand(output);
-            return (conversion.Finish(value), conversion.ShapeOf(value));
+            var values = new List<GraphValue>();
+            foreach (var output in outputs)
+            {
+                problem = new("graph output", output, "", IsNode: false);
+                values.Add(conversion.Operand(output));
+            }
+            return (conversion.Finish(values, outputs), [.. values.Select(conversion.ShapeOf)]);
         }
         catch (OnnxNodeNotSupportedException e)
         {
@@ -187,11 +191,11 @@ public static class OnnxImporter
         }).ToArray();
     }
 
-    /// <summary>How many nodes read each value, the model's output counting as a reader (the graph's other outputs are not computed).</summary>
-    private static Dictionary<string, int> Readers(GraphProto graph, string output)
+    /// <summary>How many nodes read each value, each output the model is imported for counting as a reader (the graph's other outputs are not computed).</summary>
+    private static Dictionary<string, int> Readers(GraphProto graph, IReadOnlyList<string> outputs)
     {
         var readers = new Dictionary<string, int>();
-        foreach (var name in graph.Node.SelectMany(n => n.Input).Append(output).Where(n => n.Length > 0))
+        foreach (var name in graph.Node.SelectMany(n => n.Input).Concat(outputs).Where(n => n.Length > 0))
         {
             readers[name] = readers.GetValueOrDefault(name) + 1;
         }
@@ -303,17 +307,20 @@ public static class OnnxImporter
         return (input.Name, [1, dims[1].DimValue, height.Value, width.Value], fixedBatch);
     }
 
-    /// <summary>The output the caller names, or the first: a graph with several outputs has its logits first, as exporters write them.</summary>
-    private static string OutputOf(GraphProto graph, string? outputName, string sourceName)
+    /// <summary>
+    /// The output the caller names; else, with <paramref name="every"/>, every graph output in the file's order; else the
+    /// first: a classifier with several outputs has its logits first, as exporters write them.
+    /// </summary>
+    private static IReadOnlyList<string> OutputsOf(GraphProto graph, string? outputName, bool every, string sourceName)
     {
         if (outputName is null)
         {
-            return graph.Output.Count > 0
-                ? graph.Output[0].Name
-                : throw new UnsupportedOnnxModelException(sourceName, [new("graph output", "", "the graph has no output.", IsNode: false)]);
+            return graph.Output.Count == 0
+                ? throw new UnsupportedOnnxModelException(sourceName, [new("graph output", "", "the graph has no output.", IsNode: false)])
+                : every ? [.. graph.Output.Select(o => o.Name)] : [graph.Output[0].Name];
         }
         return graph.Output.Any(o => o.Name == outputName)
-            ? outputName
+            ? [outputName]
             : throw new UnsupportedOnnxModelException(sourceName, [new("graph output", outputName,
                 $"the graph has no output of that name; its outputs are {string.Join(", ", graph.Output.Select(o => o.Name))}.", IsNode: false)]);
     }

@@ -71,11 +71,11 @@ internal static class CalibrateStage
         // A generic job's auto observer and target decide on fidelity to the FP32 outputs of the split's images (at most
         // Fp32Outputs.MaxElements values), computed here once and not stored.
         var decidesOnFidelity = generic && validation is not null && (options.ActivationObserver == ActivationObserverNames.Auto || options.HasFidelityBudget);
-        using var fidelityImages = decidesOnFidelity ? validation!.Take(Fp32Outputs.Within(validation.Count, model.OutputShape)) : null;
+        using var fidelityImages = decidesOnFidelity ? validation!.Take(Fp32Outputs.Within(validation.Count, model.Outputs)) : null;
         using var fidelityReference = fidelityImages is null ? null
             : FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
         OutputFidelity FidelityOf(QuantizedGraph candidate) => DeliveredFidelity.Measure(
-            candidate, fidelityImages!, fidelityReference!, model.OutputName, context.ClassAxis, options.CalibrationBatchSize, context.CancellationToken);
+            candidate, fidelityImages!, fidelityReference!, model.Outputs, context.ClassAxis, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
         // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;

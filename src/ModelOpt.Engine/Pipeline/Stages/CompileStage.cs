@@ -87,7 +87,7 @@ internal static class CompileStage
         if (context.IsGeneric)
         {
             return context.Workspace.Has(JobWorkspace.Int8Fidelity)
-                ? FormScore.Of(FidelityJson.Deserialize(File.ReadAllText(context.Workspace.PathOf(JobWorkspace.Int8Fidelity)))[0])
+                ? FormScore.Of(FidelityJson.Deserialize(File.ReadAllText(context.Workspace.PathOf(JobWorkspace.Int8Fidelity))))
                 : throw new InvalidOperationException("The converted form's fidelity is missing; the convert stage did not complete.");
         }
         if (manifest.Metrics?.TryGetValue(ConvertStage.AccuracyMetric, out var accuracy) != true

@@ -1,6 +1,8 @@
 using System.Globalization;
 using ModelOpt.Engine.Data;
+using System.Text.Json;
 using ModelOpt.Engine.Evaluation;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 namespace ModelOpt.Engine.Pipeline.Stages;
@@ -10,6 +12,8 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 /// (<see cref="JobWorkspace.Fp32Outputs"/>, safetensors, float32) so that every later stage, in this process or a resumed
 /// one, compares its forms with the same numbers. The evaluation images are the first test images
 /// (<c>evaluation.testSubset</c> applies), at most as many as keep the file within <see cref="MaxElements"/> values.
+/// A model with several outputs records them packed in one tensor (<see cref="OutputLayout"/>), their names and shapes
+/// in the file's metadata.
 /// </summary>
 internal static class Fp32Outputs
 {
@@ -18,29 +22,36 @@ internal static class Fp32Outputs
 
     private const string TensorName = "fp32_outputs";
     private const string OutputKey = "output";
+    private const string OutputsKey = "outputs";
 
     /// <summary>How many of the first test images a generic job evaluates on.</summary>
     public static int ImageCount(StageContext context)
     {
         var test = context.Data.Test.Count;
         var asked = Math.Min(context.Request.Evaluation.TestSubset ?? test, test);
-        return Within(asked, context.OpenFp32().OutputShape);
+        return Within(asked, context.OpenFp32().Outputs);
     }
 
-    /// <summary>The first this many of <paramref name="images"/> whose outputs of <paramref name="outputShape"/> (per image) fit in <see cref="MaxElements"/>; at least one.</summary>
-    public static int Within(int images, long[] outputShape)
+    /// <summary>The first this many of <paramref name="images"/> whose <paramref name="outputs"/> (all of them) fit in <see cref="MaxElements"/>; at least one.</summary>
+    public static int Within(int images, OutputLayout outputs)
     {
-        var perImage = Math.Max(1, outputShape.Aggregate(1L, (product, d) => product * d));
+        var perImage = Math.Max(1, outputs.ElementsPerImage);
         return (int)Math.Min(images, Math.Max(1, MaxElements / perImage));
     }
 
     /// <summary>The evaluation images (the caller disposes the view).</summary>
     public static ImageDataset Images(StageContext context) => context.Data.Test.Take(ImageCount(context));
 
-    public static void Record(StageContext context, Tensor outputs) =>
-        context.Workspace.Write(JobWorkspace.Fp32Outputs, path => File.WriteAllBytes(path, SafeTensorsFile.Write(
-            [(TensorName, outputs)],
-            new Dictionary<string, string> { [OutputKey] = context.OpenFp32().OutputName })));
+    public static void Record(StageContext context, Tensor outputs)
+    {
+        var model = context.OpenFp32();
+        var metadata = new Dictionary<string, string> { [OutputKey] = model.OutputName };
+        if (model.HasSeveralOutputs)
+        {
+            metadata[OutputsKey] = JsonSerializer.Serialize(model.Outputs.Outputs);
+        }
+        context.Workspace.Write(JobWorkspace.Fp32Outputs, path => File.WriteAllBytes(path, SafeTensorsFile.Write([(TensorName, outputs)], metadata)));
+    }
 
     /// <summary>The recorded outputs (owned by the caller).</summary>
     /// <exception cref="InvalidOperationException">EvaluateFp32 has not recorded them, or for other images than this stage evaluates.</exception>
@@ -62,12 +73,15 @@ internal static class Fp32Outputs
         return outputs;
     }
 
-    /// <summary>The fidelity of <paramref name="forward"/> on the job's evaluation images against the recorded FP32 outputs.</summary>
-    public static OutputFidelity Measure(StageContext context, Func<Tensor, Tensor> forward)
+    /// <summary>
+    /// The fidelity of <paramref name="forward"/> (its outputs packed as <see cref="Models.Fp32Model.Outputs"/>) on the job's
+    /// evaluation images against the recorded FP32 outputs: one per output, in order.
+    /// </summary>
+    public static IReadOnlyList<OutputFidelity> Measure(StageContext context, Func<Tensor, Tensor> forward)
     {
         using var reference = Load(context);
         using var images = Images(context);
         return FidelityEvaluator.Measure(
-            forward, images, reference, context.OpenFp32().OutputName, context.ClassAxis, cancellationToken: context.CancellationToken);
+            forward, images, reference, context.OpenFp32().Outputs, context.ClassAxis, cancellationToken: context.CancellationToken);
     }
 }

@@ -19,8 +19,8 @@ internal static class ModelMeasurement
         IReadOnlyList<OutputFidelity>? fidelity = null;
         if (context.IsGeneric)
         {
-            var measured = Fp32Outputs.Measure(context, forward);
-            (images, fidelity) = (measured.Images, [measured]);
+            fidelity = Fp32Outputs.Measure(context, forward);
+            images = fidelity[0].Images;
         }
         else
         {

@@ -74,7 +74,7 @@ public static class CrossLayerEqualization
             var nodes = folded.Nodes.Select(n => rewritten.GetValueOrDefault(n.Output, n)).ToList();
             var result = new CrossLayerEqualizationResult(
                 [.. pairs.Select(p => new EqualizedPair(p.First.Name, p.Second.Name, p.Activation is ClampNode))], sweeps, converged);
-            using var scaled = new ModelGraph(nodes, folded.Input, folded.Output, [.. folded.TakeOwnedTensors(), .. owned]);
+            using var scaled = new ModelGraph(nodes, folded.Input, folded.Outputs, folded.OutputNames, [.. folded.TakeOwnedTensors(), .. owned]);
             return (GraphFusion.ReplaceReLU6(scaled, result.Relu6Replaced.ToHashSet()), result);
         }
         finally

@@ -20,6 +20,21 @@ public static class FakeQuantizedGraphInterpreter
     public static Tensor Run(QuantizedGraph quantized, Tensor input, IReadOnlySet<string>? floatLayers = null)
     {
         using var scope = NewDisposeScope();
+        return Values(quantized, input, floatLayers)[quantized.Graph.Output].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every output of the graph, in <see cref="ModelGraph.Outputs"/> order (the caller owns them).</summary>
+    /// <inheritdoc cref="Run" path="/param"/>
+    public static Tensor[] RunAll(QuantizedGraph quantized, Tensor input, IReadOnlySet<string>? floatLayers = null)
+    {
+        using var scope = NewDisposeScope();
+        var values = Values(quantized, input, floatLayers);
+        return [.. quantized.Graph.Outputs.Select(o => values[o].alias().MoveToOuterDisposeScope())];
+    }
+
+    // The caller's dispose scope owns the values.
+    private static Dictionary<GraphValue, Tensor> Values(QuantizedGraph quantized, Tensor input, IReadOnlySet<string>? floatLayers)
+    {
         using var noGrad = no_grad();
         var graph = quantized.Graph;
         var values = new Dictionary<GraphValue, Tensor>();
@@ -28,7 +43,7 @@ public static class FakeQuantizedGraphInterpreter
             values[graph.Nodes[i].Output] = FakeQuantizedOutput(quantized, graph.Nodes[i], input, values, floatLayers);
             GraphInterpreter.FreeLastUses(values, graph.LastUses[i]);
         }
-        return values[graph.Output].MoveToOuterDisposeScope();
+        return values;
     }
 
     /// <summary>One node's output before its own fake quantization, from its inputs' (already fake-quantized) values.</summary>

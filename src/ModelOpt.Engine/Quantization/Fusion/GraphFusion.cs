@@ -35,7 +35,7 @@ public static class GraphFusion
             .Where(n => n is not BatchNorm2dNode)
             .Select(n => n is Conv2dNode c && folded.TryGetValue(c.Output, out var f) ? f : n)
             .ToList();
-        return new ModelGraph(nodes, graph.Input, graph.Output, owned);
+        return new ModelGraph(nodes, graph.Input, graph.Outputs, graph.OutputNames, owned);
     }
 
     /// <summary>
@@ -53,7 +53,7 @@ public static class GraphFusion
                     ? new ReLUNode(clamp.Output, clamp.Input)
                     : n)
             .ToList();
-        return new ModelGraph(nodes, graph.Input, graph.Output, graph.TakeOwnedTensors());
+        return new ModelGraph(nodes, graph.Input, graph.Outputs, graph.OutputNames, graph.TakeOwnedTensors());
     }
 
     /// <summary>Fuses every ReLU into the conv, add or linear it follows, when that node's output feeds the ReLU alone.</summary>
@@ -85,6 +85,6 @@ public static class GraphFusion
             .Where(n => !(n is ReLUNode r && fused.ContainsKey(r.Input)))
             .Select(n => fused.TryGetValue(n.Output, out var f) ? f : n)
             .ToList();
-        return new ModelGraph(nodes, graph.Input, graph.Output, graph.TakeOwnedTensors());
+        return new ModelGraph(nodes, graph.Input, graph.Outputs, graph.OutputNames, graph.TakeOwnedTensors());
     }
 }

@@ -8,6 +8,7 @@ namespace ModelOpt.Engine.Runtime.Int8Checkpoint;
 /// The human-readable companion of an int8 checkpoint: what model it is, how it was quantized (every layer's weight
 /// qparams in summary, every activation's scale and zero point, the nodes that stay FP32) and for which quantized engine. The pipeline adds
 /// <see cref="Metrics"/> (accuracy, latency, size), the <see cref="InputTransform"/> and the <see cref="Calibration"/> sample once it has them.
+/// A model with several outputs lists them in <see cref="OutputNames"/>, in the order the TorchScript module's tuple returns them.
 /// </summary>
 public sealed record Int8Manifest(
     string Format,
@@ -23,7 +24,8 @@ public sealed record Int8Manifest(
     IReadOnlyList<string>? Fp32Nodes = null,
     Int8InputTransform? InputTransform = null,
     Int8CalibrationRecord? Calibration = null,
-    string? OutputName = null)
+    string? OutputName = null,
+    IReadOnlyList<string>? OutputNames = null)
 {
     public const string CurrentFormat = "modelopt-int8-manifest/1";
 
@@ -37,7 +39,7 @@ public sealed record Int8Manifest(
     public static Int8Manifest Create(QuantizedGraph quantized, Int8ModelDescriptor model, QEngine engine) => new(
         CurrentFormat, model.ModelName, model.InputShape, model.NumClasses, model.ClassNames, quantized.QConfigDescription,
         engine.ToString(), Int8LayerSummary.From(quantized), Int8ActivationEntry.From(quantized), Fp32Nodes: quantized.FloatNodes(),
-        OutputName: model.OutputName);
+        OutputName: model.OutputName, OutputNames: quantized.Graph.HasSeveralOutputs ? quantized.Graph.OutputNames : null);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -29,6 +29,7 @@ public static class Int8SafeTensorsCheckpoint
         public const string NumClasses = "num_classes";
         public const string ClassNames = "class_names";
         public const string OutputName = "output_name";
+        public const string OutputNames = "output_names";
         public const string QConfig = "qconfig";
         public const string PerChannel = "per_channel_layers";
         public const string Fp32Layers = "fp32_layers";
@@ -80,6 +81,10 @@ public static class Int8SafeTensorsCheckpoint
         if (model.OutputName is not null)
         {
             metadata[Keys.OutputName] = model.OutputName;
+        }
+        if (quantized.Graph.HasSeveralOutputs)
+        {
+            metadata[Keys.OutputNames] = JsonSerializer.Serialize(quantized.Graph.OutputNames);
         }
         return SafeTensorsFile.Write(tensors, metadata);
     }
@@ -162,6 +167,14 @@ public static class Int8SafeTensorsCheckpoint
 
         using (architecture)
         {
+            // A model with several outputs was saved with their names; one saved before several were kept had one.
+            var outputNames = metadata.TryGetValue(Keys.OutputNames, out var saved) ? JsonSerializer.Deserialize<string[]>(saved)! : null;
+            if (architecture.HasSeveralOutputs && !architecture.Outputs.Names.SequenceEqual(outputNames ?? []))
+            {
+                throw new Int8CheckpointException(
+                    $"The model gives outputs {string.Join(", ", architecture.Outputs.Names)}; the checkpoint was made for " +
+                    (outputNames is null ? "one output only: convert the model again." : $"{string.Join(", ", outputNames)}."));
+            }
             using var folded = GraphFusion.FoldBatchNorm(architecture.Graph);
             // A conv with a fused ReLU whose architecture has a ReLU6 after it was cross-layer equalized (ADR-013).
             // Absent in checkpoints written before cross-layer equalization.
@@ -212,7 +225,7 @@ public static class Int8SafeTensorsCheckpoint
                         $"The checkpoint holds tensors {model.ModelName} has no layer for: {string.Join(", ", tensors.Keys.Take(5))}.");
                 }
 
-                var graph = new ModelGraph(nodes, fused.Input, fused.Output, owned);
+                var graph = new ModelGraph(nodes, fused.Input, fused.Outputs, fused.OutputNames, owned);
                 return new QuantizedGraph(graph, Activations(graph, Required(metadata, Keys.Activations)), weights, Required(metadata, Keys.QConfig));
             }
             catch

@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace ModelOpt.Engine.Runtime.Onnx;
 
-/// <summary>An ONNX model loaded into an ONNX Runtime CPU session with one float input and one float output.</summary>
+/// <summary>An ONNX model loaded into an ONNX Runtime CPU session with one float input and one or more float outputs.</summary>
 public sealed class OnnxRuntimeModel : IDisposable
 {
     private readonly InferenceSession session;
@@ -17,10 +17,13 @@ public sealed class OnnxRuntimeModel : IDisposable
         Path = path;
         this.session = session;
         inputNames = [session.InputMetadata.Keys.Single()];
-        outputNames = [session.OutputMetadata.Keys.Single()];
+        outputNames = [.. session.OutputNames];
     }
 
     public string Path { get; }
+
+    /// <summary>The graph's outputs, in the file's order.</summary>
+    public IReadOnlyList<string> OutputNames => outputNames;
 
     /// <summary>The size of the .onnx file, the artifact size a deployment ships.</summary>
     public long SizeBytes => new FileInfo(Path).Length;
@@ -47,9 +50,21 @@ public sealed class OnnxRuntimeModel : IDisposable
 
     /// <summary>
     /// Runs a float batch. The input is handed to ORT in place (no copy when already contiguous float32); the output
-    /// is copied once into a new TorchSharp tensor the caller owns.
+    /// is copied once into a new TorchSharp tensor the caller owns. Several outputs come packed
+    /// (<see cref="Graph.OutputLayout.Packed"/>); <see cref="RunAll"/> gives them one by one.
     /// </summary>
-    public unsafe Tensor Run(Tensor input)
+    public Tensor Run(Tensor input)
+    {
+        if (outputNames.Length == 1)
+        {
+            return RunAll(input)[0];
+        }
+        using var scope = NewDisposeScope();
+        return Graph.OutputLayout.Packed(RunAll(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every output, in <see cref="OutputNames"/> order, each copied once into a tensor the caller owns.</summary>
+    public unsafe Tensor[] RunAll(Tensor input)
     {
         using var scope = NewDisposeScope();
         var contiguous = input.to(float32).contiguous();
@@ -59,10 +74,14 @@ public sealed class OnnxRuntimeModel : IDisposable
             using var ortInput = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, contiguous.shape, (IntPtr)data, bytes.Length);
             using var outputs = session.Run(runOptions, inputNames, [ortInput], outputNames);
-            var output = outputs[0];
-            var result = empty(output.GetTensorTypeAndShape().Shape, float32);
-            output.GetTensorDataAsSpan<float>().CopyTo(MemoryMarshal.Cast<byte, float>(result.bytes));
-            return result.MoveToOuterDisposeScope();
+            var results = new Tensor[outputs.Count];
+            for (var i = 0; i < outputs.Count; i++)
+            {
+                var result = empty(outputs[i].GetTensorTypeAndShape().Shape, float32);
+                outputs[i].GetTensorDataAsSpan<float>().CopyTo(MemoryMarshal.Cast<byte, float>(result.bytes));
+                results[i] = result.MoveToOuterDisposeScope();
+            }
+            return results;
         }
     }
 

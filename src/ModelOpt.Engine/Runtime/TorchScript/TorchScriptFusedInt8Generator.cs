@@ -39,6 +39,10 @@ public static class TorchScriptFusedInt8Generator
     /// <summary>Why this graph has no fused form (null when it has one): only what the oneDNN path runs is accepted.</summary>
     public static string? Unsupported(QuantizedGraph quantized)
     {
+        if (quantized.Graph.HasSeveralOutputs)
+        {
+            return $"the model has {quantized.Graph.Outputs.Count} outputs; the fused form returns one";
+        }
         using var scope = NewDisposeScope();
         foreach (var node in quantized.Graph.Nodes)
         {

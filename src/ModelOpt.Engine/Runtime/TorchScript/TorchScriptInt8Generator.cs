@@ -10,7 +10,8 @@ namespace ModelOpt.Engine.Runtime.TorchScript;
 /// Turns a <see cref="QuantizedGraph"/> into TorchScript over LibTorch's int8 CPU kernels. <c>forward</c> takes and
 /// returns float tensors: it quantizes the input, runs <c>quantized::conv2d(_relu)</c>, <c>add(_relu)</c>, <c>cat</c>
 /// and <c>linear(_relu)</c> with each output's calibrated scale/zero point, pools, clamps and flattens on quantized
-/// tensors, runs the ops without an int8 kernel in FP32 between dequantize and quantize, and dequantizes the output. <c>setup</c> prepacks the int8 weights once.
+/// tensors, runs the ops without an int8 kernel in FP32 between dequantize and quantize, and dequantizes the output (a
+/// graph with several outputs returns them as a tuple, in graph order). <c>setup</c> prepacks the int8 weights once.
 /// </summary>
 /// <remarks>
 /// LibTorch aborts the process on a TorchScript compile error, so everything that could make the source invalid is
@@ -133,7 +134,10 @@ public static class TorchScriptInt8Generator
                         $"The TorchScript int8 backend has no kernel for {node.GetType().Name} ({node.Output}); fold and fuse the graph first.");
             }
         }
-        forward.AppendLine($"    return {(quantized.TryQuantizationOf(graph.Output) is null ? names[graph.Output] : $"torch.dequantize({names[graph.Output]})")}");
+        string FloatOutput(GraphValue output) => quantized.TryQuantizationOf(output) is null ? names[output] : $"torch.dequantize({names[output]})";
+        forward.AppendLine(graph.HasSeveralOutputs
+            ? $"    return ({string.Join(", ", graph.Outputs.Select(FloatOutput))})"
+            : $"    return {FloatOutput(graph.Output)}");
 
         var self = $"self: __torch__.{ClassName}";
         var source = new StringBuilder()
@@ -151,7 +155,7 @@ public static class TorchScriptInt8Generator
             .AppendLine($"    self.{FloatParams}.clear()")
             .Append(setup)
             .AppendLine("    return None")
-            .AppendLine($"  def forward({self}, x: Tensor) -> Tensor:")
+            .AppendLine($"  def forward({self}, x: Tensor) -> {(graph.HasSeveralOutputs ? $"Tuple[{string.Join(", ", graph.Outputs.Select(_ => "Tensor"))}]" : "Tensor")}:")
             .Append(forward)
             .ToString();
         return new TorchScriptInt8Source(ClassName, source, [ConvPacked, LinearPacked, FloatParams], layers, biased, floatTensors);

@@ -74,12 +74,34 @@ public sealed class TorchScriptInt8Model : IDisposable
     /// <inheritdoc cref="Load(byte[], QEngine)"/>
     public static TorchScriptInt8Model Load(string path, QEngine engine = QuantizedEngine.Default) => Load(File.ReadAllBytes(path), engine);
 
-    /// <summary>Runs a float batch (N, C, H, W) and returns float logits.</summary>
+    /// <summary>
+    /// Runs a float batch (N, C, H, W) and returns the float output: a model with several outputs returns them packed
+    /// (<see cref="Graph.OutputLayout.Packed"/>); <see cref="RunAll"/> gives them one by one.
+    /// </summary>
     public Tensor Run(Tensor input)
     {
         using var _ = no_grad();
-        return (Tensor)module.forward(input);
+        using var scope = NewDisposeScope(); // frees a tuple's tensors once packed
+        var result = module.forward(input);
+        return (result is Tensor output ? output : Graph.OutputLayout.Packed(Outputs(result))).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Every float output, in the graph's order (the module returns a tuple when there are several).</summary>
+    public IReadOnlyList<Tensor> RunAll(Tensor input)
+    {
+        using var _ = no_grad();
+        var result = module.forward(input);
+        return result is Tensor output ? [output] : Outputs(result);
+    }
+
+    // TorchSharp hands a TorchScript tuple back as a .NET tuple or an array, depending on its length.
+    private static Tensor[] Outputs(object result) => result switch
+    {
+        Tensor[] tensors => tensors,
+        System.Runtime.CompilerServices.ITuple tuple => [.. Enumerable.Range(0, tuple.Length).Select(i => (Tensor)tuple[i]!)],
+        object[] items => [.. items.Cast<Tensor>()],
+        _ => throw new InvalidOperationException($"The int8 module returned {result?.GetType().Name ?? "nothing"}, not tensors."),
+    };
 
     public void Save(Stream stream) => stream.Write(Serialize());
 
