@@ -18,18 +18,18 @@ MODELOPT_HOSTILE_ALL=1 MODELOPT_HOSTILE_REPORT="$REPORT" \
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$REPORT" <<'PY'
 import csv, sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-print(lines[0])
-rows = list(csv.DictReader(lines[1:], delimiter="\t"))
-print(f"{len(rows)} cases; the costliest of each kind (server CPU seconds):")
-print("| Kind | Worst case | Answer | Time (s) | Server CPU (s) | Peak VmRSS (MB) | VmRSS after (MB) |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for kind in dict.fromkeys(r["kind"] for r in rows):
-    of_kind = [r for r in rows if r["kind"] == kind]
-    worst = max(of_kind, key=lambda r: (float(r["cpu_seconds"]), float(r["seconds"])))
-    statuses = sorted({r["status"] for r in of_kind})
-    print(f"| {kind} ({len(of_kind)} cases, answers {', '.join(statuses)}) | {worst['case']} | {worst['status']} | {worst['seconds']} "
-          f"| {worst['cpu_seconds']} | {worst['peak_rss_mb']} | {worst['rss_after_mb']} |")
-print(f"highest peak VmRSS of any case: {max(int(r['peak_rss_mb']) for r in rows)} MB; slowest answer: {max(float(r['seconds']) for r in rows):.3f} s")
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
+for database in dict.fromkeys(r["database"] for r in rows):
+    of_db = [r for r in rows if r["database"] == database]
+    print(f"\n{database}: {len(of_db)} cases, baseline VmRSS {of_db[0]['baseline_rss_mb']} MB; the costliest case of each kind (server CPU seconds):")
+    print("| Kind | Worst case | Answer | Time (s) | Server CPU (s) | Peak VmRSS (MB) | VmRSS after (MB) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for kind in dict.fromkeys(r["kind"] for r in of_db):
+        of_kind = [r for r in of_db if r["kind"] == kind]
+        worst = max(of_kind, key=lambda r: (float(r["cpu_seconds"]), float(r["seconds"])))
+        statuses = sorted({r["status"] for r in of_kind})
+        print(f"| {kind} ({len(of_kind)} cases, answers {', '.join(statuses)}) | {worst['case']} | {worst['status']} | {worst['seconds']} "
+              f"| {worst['cpu_seconds']} | {worst['peak_rss_mb']} | {worst['rss_after_mb']} |")
+    print(f"highest peak VmRSS: {max(int(r['peak_rss_mb']) for r in of_db)} MB; slowest answer: {max(float(r['seconds']) for r in of_db):.3f} s")
 PY
 exit $status

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using ModelOpt.Api.Security;
 using Xunit.Abstractions;
 
 namespace ModelOpt.Service.Tests;
@@ -16,7 +17,7 @@ namespace ModelOpt.Service.Tests;
 /// kind, every field value); <c>MODELOPT_HOSTILE_ALL=1</c> runs every case and <c>MODELOPT_HOSTILE_REPORT=FILE</c> writes
 /// each case's cost (server CPU seconds, peak VmRSS): <c>scripts/bench-hostile.sh</c> does both.
 /// </summary>
-public sealed partial class HostileCorpusTests(ITestOutputHelper output)
+public sealed partial class HostileCorpusTests(HostileCorpus corpus, ITestOutputHelper output) : IClassFixture<HostileCorpus>
 {
     private const long MemoryMarginBytes = 100L << 20;
     private static readonly TimeSpan HeavyBound = TimeSpan.FromSeconds(10);
@@ -26,158 +27,133 @@ public sealed partial class HostileCorpusTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task Every_hostile_input_is_a_4xx_problem_within_its_time_bound_and_the_api_gives_its_memory_back()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "VmRSS and CPU time are read from Linux's /proc.");
-        var all = Environment.GetEnvironmentVariable("MODELOPT_HOSTILE_ALL") == "1";
-        var reportPath = Environment.GetEnvironmentVariable("MODELOPT_HOSTILE_REPORT");
-        var corpus = Directory.CreateTempSubdirectory("modelopt-hostile-corpus-").FullName;
-        try
-        {
-            await GenerateAsync(corpus);
-            var cases = JsonSerializer.Deserialize<Manifest>(await File.ReadAllTextAsync(Path.Combine(corpus, "manifest.json")), ApiClient.Json)!.Cases
-                .Where(c => all || c.Ci).ToList();
-            Assert.All(new[] { "truncated-multipart", "npz-overflow", "zip-bomb-one-entry", "zip-bomb-many", "lying-image", "field-values" },
-                kind => Assert.Contains(cases, c => c.Kind == kind));
-
-            await using var api = await ApiProcess.StartAsync(RepositoryPaths.Root, new Dictionary<string, string>
-            {
-                ["ModelOpt__Worker__Embedded"] = "false",
-                // Hundreds of requests in seconds: the rate limit would answer most of them before they reach what is tested.
-                ["ModelOpt__RateLimit__PermitsPerSecond"] = "100000",
-                ["ModelOpt__RateLimit__Burst"] = "100000",
-            });
-            using var client = api.CreateClient();
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await CreateAdminKeyAsync(client));
-            var meter = new ProcessMeter(api.ProcessId);
-            // Every route JIT-compiled and every reader loaded once (the first case of each kind), so the baseline is the warm API's.
-            foreach (var warmUp in cases.GroupBy(c => c.Kind).Select(g => g.First()))
-            {
-                using var response = await client.SendAsync(Request(warmUp, corpus));
-            }
-            var baseline = meter.ResidentBytes;
-            var leaks = new[] { api.DataRoot, corpus, RepositoryPaths.Root, "   at " };
-
-            var rows = new List<Row>();
-            var failures = new List<string>();
-            foreach (var hostile in cases)
-            {
-                meter.ResetPeak();
-                var cpuBefore = meter.CpuSeconds;
-                var clock = Stopwatch.StartNew();
-                using var response = await client.SendAsync(Request(hostile, corpus));
-                var body = await response.Content.ReadAsStringAsync();
-                clock.Stop();
-                var status = (int)response.StatusCode;
-                var row = new Row(hostile, status, clock.Elapsed, meter.CpuSeconds - cpuBefore, meter.PeakResidentBytes,
-                    hostile.Heavy ? await meter.WaitForResidentAtMostAsync(baseline + MemoryMarginBytes, MemoryBound) : meter.ResidentBytes);
-                rows.Add(row);
-
-                var what = $"{hostile.Kind} '{hostile.Name}' ({hostile.Method} {hostile.Path}) answered {status}";
-                if (status >= 500 || (hostile.Expect is "4xx" or "bare-4xx" && status is < 400 or >= 500))
-                {
-                    failures.Add($"{what}: {Shorten(body)}");
-                }
-                // Kestrel refuses a path holding a NUL before the API's pipeline runs: an empty 400, no problem to write.
-                var bare = hostile.Expect == "bare-4xx" && body.Length == 0;
-                if (status >= 400 && !bare && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
-                {
-                    failures.Add($"{what} without a problem-details body ({response.Content.Headers.ContentType}): {Shorten(body)}");
-                }
-                var leak = leaks.FirstOrDefault(l => body.Contains(l, StringComparison.Ordinal)) ?? (ExceptionName().Match(body) is { Success: true } m ? m.Value : null);
-                if (leak is not null)
-                {
-                    failures.Add($"{what} with '{leak}' in its body: {Shorten(body)}");
-                }
-                var bound = hostile.Heavy ? HeavyBound : LightBound;
-                if (clock.Elapsed > bound)
-                {
-                    failures.Add($"{what} after {clock.Elapsed.TotalSeconds:F1} s, more than {bound.TotalSeconds} s");
-                }
-                if (hostile.Heavy && row.ResidentAfter > baseline + MemoryMarginBytes)
-                {
-                    failures.Add($"{what}; VmRSS {Mb(row.ResidentAfter)} MB {MemoryBound.TotalSeconds} s later, more than {Mb(baseline)} MB + 100 MB");
-                }
-            }
-
-            var health = await client.GetAsync("/health");
-            Assert.True(health.StatusCode == HttpStatusCode.OK, $"/health answered {health.StatusCode} after the corpus:\n{api.Output}");
-            // An upload is written to the store's .tmp folder and moved into place only once accepted: nothing may stay there.
-            var temp = Path.Combine(api.DataRoot, "artifacts", ".tmp");
-            var left = Directory.Exists(temp)
-                ? Directory.EnumerateFiles(temp).Where(f => !Path.GetFileName(f).StartsWith("health-", StringComparison.Ordinal)).ToList()
-                : [];
-            Report(rows, baseline, reportPath);
-            Assert.True(failures.Count == 0, string.Join("\n", failures));
-            Assert.True(left.Count == 0, "Uploads left half-written files: " + string.Join(", ", left.Select(Path.GetFileName)));
-        }
-        finally
-        {
-            Directory.Delete(corpus, recursive: true);
-        }
-    }
-
-    private static async Task GenerateAsync(string corpus)
-    {
-        var info = new ProcessStartInfo("python3", [Path.Combine(RepositoryPaths.Root, "scripts", "make_hostile_corpus.py"), corpus])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        Process? python;
-        try
-        {
-            python = Process.Start(info);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            python = null;
-        }
-        Skip.If(python is null, "python3 is not installed: the corpus is generated by scripts/make_hostile_corpus.py.");
-        using (python)
-        {
-            var errors = python.StandardError.ReadToEndAsync();
-            await python.WaitForExitAsync();
-            Assert.True(python.ExitCode == 0, $"make_hostile_corpus.py failed: {await errors}");
-        }
-    }
-
-    private static async Task<string> CreateAdminKeyAsync(HttpClient client)
-    {
+        var cases = corpus.Cases(kind: null);
+        Assert.All(new[] { "truncated-multipart", "npz-overflow", "zip-bomb-one-entry", "zip-bomb-many", "lying-image", "field-values" },
+            kind => Assert.Contains(cases, c => c.Kind == kind));
+        await using var api = await ApiProcess.StartAsync(RepositoryPaths.Root, Settings());
+        using var client = api.CreateClient();
         // The embedded default lets localhost in without a key until the first is created: this one, for every case.
-        var response = await client.PostAsJsonAsync("/api/keys", new { name = "hostile-corpus", scope = "admin" });
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var created = await client.PostAsJsonAsync("/api/keys", new { name = "hostile-corpus", scope = "admin" });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var key = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+
+        await RunAsync(api, key, cases, "sqlite");
     }
 
-    private static HttpRequestMessage Request(Case hostile, string corpus)
+    /// <summary>PostgreSQL refuses what SQLite stores (a NUL in text, numbers past its columns): the field values against it.</summary>
+    [SkippableFact]
+    public async Task Nul_characters_and_extreme_values_in_every_field_are_refused_before_postgresql_sees_them()
     {
-        var request = new HttpRequestMessage(new HttpMethod(hostile.Method), hostile.Path);
-        if (hostile.Body is not null)
+        var cases = corpus.Cases(kind: "field-values");
+        await using var db = await TestPostgres.CreateAsync();
+        string key;
+        await using (var factory = new ServiceFactory(ServiceFactory.Postgres(db, embeddedWorker: false)))
         {
-            request.Content = new ByteArrayContent(File.ReadAllBytes(Path.Combine(corpus, hostile.Body)));
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", hostile.ContentType);
+            key = await factory.CreateKeyAsync(ApiKeyScope.Admin);
         }
-        foreach (var (name, value) in hostile.Headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-        return request;
+        var settings = Settings();
+        settings["ModelOpt__Storage__Provider"] = "Postgres";
+        settings["ModelOpt__ConnectionStrings__Postgres"] = db.ConnectionString;
+        await using var api = await ApiProcess.StartAsync(RepositoryPaths.Root, settings);
+
+        await RunAsync(api, key, cases, "postgres");
     }
 
-    private void Report(List<Row> rows, long baseline, string? path)
+    private static Dictionary<string, string> Settings() => new()
     {
-        var text = new StringBuilder($"baseline VmRSS {Mb(baseline)} MB\nkind\tcase\tstatus\tseconds\tcpu_seconds\tpeak_rss_mb\trss_after_mb\n");
+        ["ModelOpt__Worker__Embedded"] = "false",
+        // Hundreds of requests in seconds: the rate limit would answer most of them before they reach what is tested.
+        ["ModelOpt__RateLimit__PermitsPerSecond"] = "100000",
+        ["ModelOpt__RateLimit__Burst"] = "100000",
+    };
+
+    private async Task RunAsync(ApiProcess api, string key, List<HostileCorpus.Case> cases, string database)
+    {
+        using var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var meter = new ProcessMeter(api.ProcessId);
+        // Every route JIT-compiled and every reader loaded once (the first case of each kind), so the baseline is the warm API's.
+        foreach (var warmUp in cases.GroupBy(c => c.Kind).Select(g => g.First()))
+        {
+            using var response = await client.SendAsync(corpus.Request(warmUp));
+        }
+        var baseline = meter.ResidentBytes;
+        var leaks = new[] { api.DataRoot, corpus.Folder, RepositoryPaths.Root, "   at " };
+
+        var rows = new List<Row>();
+        var failures = new List<string>();
+        foreach (var hostile in cases)
+        {
+            meter.ResetPeak();
+            var cpuBefore = meter.CpuSeconds;
+            var clock = Stopwatch.StartNew();
+            using var response = await client.SendAsync(corpus.Request(hostile));
+            var body = await response.Content.ReadAsStringAsync();
+            clock.Stop();
+            var status = (int)response.StatusCode;
+            var row = new Row(hostile, status, clock.Elapsed, meter.CpuSeconds - cpuBefore, meter.PeakResidentBytes,
+                hostile.Heavy ? await meter.WaitForResidentAtMostAsync(baseline + MemoryMarginBytes, MemoryBound) : meter.ResidentBytes);
+            rows.Add(row);
+
+            var what = $"{hostile.Kind} '{hostile.Name}' ({hostile.Method} {hostile.Path}) answered {status}";
+            if (status >= 500 || (hostile.Expect is "4xx" or "bare-4xx" && status is < 400 or >= 500))
+            {
+                failures.Add($"{what}: {Shorten(body)}");
+            }
+            // Kestrel refuses a path holding a NUL before the API's pipeline runs: an empty 400, no problem to write.
+            var bare = hostile.Expect == "bare-4xx" && body.Length == 0;
+            if (status >= 400 && !bare && response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+            {
+                failures.Add($"{what} without a problem-details body ({response.Content.Headers.ContentType}): {Shorten(body)}");
+            }
+            var leak = leaks.FirstOrDefault(l => body.Contains(l, StringComparison.Ordinal)) ?? (ExceptionName().Match(body) is { Success: true } m ? m.Value : null);
+            if (leak is not null)
+            {
+                failures.Add($"{what} with '{leak}' in its body: {Shorten(body)}");
+            }
+            var bound = hostile.Heavy ? HeavyBound : LightBound;
+            if (clock.Elapsed > bound)
+            {
+                failures.Add($"{what} after {clock.Elapsed.TotalSeconds:F1} s, more than {bound.TotalSeconds} s");
+            }
+            if (hostile.Heavy && row.ResidentAfter > baseline + MemoryMarginBytes)
+            {
+                failures.Add($"{what}; VmRSS {Mb(row.ResidentAfter)} MB {MemoryBound.TotalSeconds} s later, more than {Mb(baseline)} MB + 100 MB");
+            }
+        }
+
+        var health = await client.GetAsync("/health");
+        Assert.True(health.StatusCode == HttpStatusCode.OK, $"/health answered {health.StatusCode} after the corpus:\n{api.Output}");
+        // An upload is written to the store's .tmp folder and moved into place only once accepted: nothing may stay there.
+        var temp = Path.Combine(api.DataRoot, "artifacts", ".tmp");
+        var left = Directory.Exists(temp)
+            ? Directory.EnumerateFiles(temp).Where(f => !Path.GetFileName(f).StartsWith("health-", StringComparison.Ordinal)).ToList()
+            : [];
+        Report(rows, baseline, database);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(left.Count == 0, "Uploads left half-written files: " + string.Join(", ", left.Select(Path.GetFileName)));
+    }
+
+    /// <summary>Each case's cost in the test log (the uploads' rows, one line for the field values) and, for the bench, appended to MODELOPT_HOSTILE_REPORT.</summary>
+    private void Report(List<Row> rows, long baseline, string database)
+    {
+        var text = new StringBuilder();
         foreach (var r in rows)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"{r.Case.Kind}\t{r.Case.Name}\t{r.Status}\t{r.Elapsed.TotalSeconds:F3}\t{r.CpuSeconds:F2}\t{Mb(r.PeakResident)}\t{Mb(r.ResidentAfter)}\n");
+                $"{database}\t{r.Case.Kind}\t{r.Case.Name}\t{r.Status}\t{r.Elapsed.TotalSeconds:F3}\t{r.CpuSeconds:F2}\t{Mb(r.PeakResident)}\t{Mb(r.ResidentAfter)}\t{Mb(baseline)}\n");
         }
-        if (path is not null)
+        if (Environment.GetEnvironmentVariable("MODELOPT_HOSTILE_REPORT") is { Length: > 0 } path)
         {
-            File.WriteAllText(path, text.ToString());
+            if (!File.Exists(path))
+            {
+                File.WriteAllText(path, "database\tkind\tcase\tstatus\tseconds\tcpu_seconds\tpeak_rss_mb\trss_after_mb\tbaseline_rss_mb\n");
+            }
+            File.AppendAllText(path, text.ToString());
         }
-        // The test log keeps the uploads' rows and one line for the field values (hundreds of them).
         var fields = rows.Where(r => r.Case.Kind == "field-values").ToList();
-        output.WriteLine(string.Join("\n", text.ToString().Split('\n').Where(l => !l.StartsWith("field-values", StringComparison.Ordinal))));
+        output.WriteLine($"{database}: baseline VmRSS {Mb(baseline)} MB\ndatabase\tkind\tcase\tstatus\tseconds\tcpu_seconds\tpeak_rss_mb\trss_after_mb\tbaseline_rss_mb");
+        output.WriteLine(string.Join("\n", text.ToString().Split('\n').Where(l => !l.Contains("\tfield-values\t", StringComparison.Ordinal))));
         output.WriteLine($"field-values: {fields.Count} requests, answers {string.Join(", ", fields.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}, "
                          + $"slowest {fields.Max(r => r.Elapsed.TotalSeconds):F3} s");
     }
@@ -190,10 +166,79 @@ public sealed partial class HostileCorpusTests(ITestOutputHelper output)
     [GeneratedRegex(@"\b[A-Z][A-Za-z]*Exception\b")]
     private static partial Regex ExceptionName();
 
+    private sealed record Row(HostileCorpus.Case Case, int Status, TimeSpan Elapsed, double CpuSeconds, long PeakResident, long ResidentAfter);
+}
+
+/// <summary>
+/// The corpus, generated once for the class by <c>scripts/make_hostile_corpus.py</c> into a temporary folder. Without python3
+/// (or off Linux, where /proc is missing) the tests are skipped and say why.
+/// </summary>
+public sealed class HostileCorpus : IDisposable
+{
+    private readonly string? unavailable;
+
+    // Null once the script has written the corpus, else its error: a failure, not a skip.
+    private readonly string? failure = "make_hostile_corpus.py did not run.";
+
+    public HostileCorpus()
+    {
+        Folder = Directory.CreateTempSubdirectory("modelopt-hostile-corpus-").FullName;
+        if (!OperatingSystem.IsLinux())
+        {
+            unavailable = "VmRSS and CPU time are read from Linux's /proc.";
+            return;
+        }
+        var info = new ProcessStartInfo("python3", [Path.Combine(RepositoryPaths.Root, "scripts", "make_hostile_corpus.py"), Folder])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        try
+        {
+            using var python = Process.Start(info)!;
+            var errors = python.StandardError.ReadToEndAsync();
+            python.StandardOutput.ReadToEnd();
+            python.WaitForExit();
+            failure = python.ExitCode == 0 ? null : $"make_hostile_corpus.py failed: {errors.Result}";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            unavailable = "python3 is not installed: the corpus is generated by scripts/make_hostile_corpus.py.";
+        }
+    }
+
+    public string Folder { get; }
+
+
+    /// <summary>The cases of <paramref name="kind"/> (all kinds when null): the "ci" subset, or every case with MODELOPT_HOSTILE_ALL=1.</summary>
+    internal List<Case> Cases(string? kind)
+    {
+        Skip.If(unavailable is not null, unavailable);
+        Assert.True(failure is null, failure);
+        var all = Environment.GetEnvironmentVariable("MODELOPT_HOSTILE_ALL") == "1";
+        return JsonSerializer.Deserialize<Manifest>(File.ReadAllText(Path.Combine(Folder, "manifest.json")), ApiClient.Json)!.Cases
+            .Where(c => (all || c.Ci) && (kind is null || c.Kind == kind)).ToList();
+    }
+
+    internal HttpRequestMessage Request(Case hostile)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(hostile.Method), hostile.Path);
+        if (hostile.Body is not null)
+        {
+            request.Content = new ByteArrayContent(File.ReadAllBytes(Path.Combine(Folder, hostile.Body)));
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", hostile.ContentType);
+        }
+        foreach (var (name, value) in hostile.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        return request;
+    }
+
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+
     private sealed record Manifest(string Boundary, List<Case> Cases);
 
-    private sealed record Case(string Kind, string Name, string Method, string Path, bool Ci, bool Heavy, string Expect,
+    internal sealed record Case(string Kind, string Name, string Method, string Path, bool Ci, bool Heavy, string Expect,
         Dictionary<string, string> Headers, string? Body, string? ContentType);
-
-    private sealed record Row(Case Case, int Status, TimeSpan Elapsed, double CpuSeconds, long PeakResident, long ResidentAfter);
 }
