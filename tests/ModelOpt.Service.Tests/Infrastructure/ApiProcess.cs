@@ -16,13 +16,19 @@ public sealed partial class ApiProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly TaskCompletionSource<Uri> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ApiProcess(Process process, string dataRoot)
+    private readonly bool ownsDataRoot;
+
+    private ApiProcess(Process process, string dataRoot, bool ownsDataRoot)
     {
         this.process = process;
         DataRoot = dataRoot;
+        this.ownsDataRoot = ownsDataRoot;
     }
 
     public string DataRoot { get; }
+
+    /// <summary>The API's own process (<c>dotnet ModelOpt.Api.dll</c> runs the app in the host's process), for /proc readings.</summary>
+    public int ProcessId => process.Id;
 
     public Uri Address => listening.Task.Result;
 
@@ -37,9 +43,11 @@ public sealed partial class ApiProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ApiProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="dataRoot">Where the API keeps its data (a fresh temporary folder when null); the caller owns a folder it passes.</param>
+    public static async Task<ApiProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, string? dataRoot = null)
     {
-        var dataRoot = Directory.CreateTempSubdirectory("modelopt-process-").FullName;
+        var ownsDataRoot = dataRoot is null;
+        dataRoot ??= Directory.CreateTempSubdirectory("modelopt-process-").FullName;
         var info = new ProcessStartInfo("dotnet", [RepositoryPaths.HostDll("ModelOpt.Api"), "--urls", "http://127.0.0.1:0"])
         {
             RedirectStandardOutput = true,
@@ -59,7 +67,7 @@ public sealed partial class ApiProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-        var api = new ApiProcess(process, dataRoot);
+        var api = new ApiProcess(process, dataRoot, ownsDataRoot);
         process.OutputDataReceived += (_, e) => api.Append(e.Data);
         process.ErrorDataReceived += (_, e) => api.Append(e.Data);
         process.EnableRaisingEvents = true;
@@ -82,6 +90,10 @@ public sealed partial class ApiProcess : IAsyncDisposable
             await process.WaitForExitAsync();
         }
         process.Dispose();
+        if (!ownsDataRoot)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataRoot, recursive: true);

@@ -76,7 +76,10 @@ internal static class ImageFileDecoder
             // Rgb24 is laid out as its R, G, B bytes.
             return new DecodedImage(image.Height, image.Width, MemoryMarshal.AsBytes(pixels.AsSpan()).ToArray());
         }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException
+                                       // ImageSharp 2.1 fails on some malformed files with its own bugs (a JPEG frame header with no
+                                       // scan behind it: NullReferenceException); the file is as unreadable as one it reports.
+                                       or NullReferenceException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {
             throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
         }
