@@ -119,12 +119,10 @@ public static class JobEndpoints
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
         {
-            checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken);
-            if (checkpoint is null)
-            {
-                errors["checkpointId"] = [$"Checkpoint {checkpointId} does not exist."];
-            }
-            else if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)
+            // Another team's checkpoint is not found either (ADR-023).
+            checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken)
+                         ?? throw new NotFoundException($"Checkpoint {checkpointId} does not exist.");
+            if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)
             {
                 errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
             }

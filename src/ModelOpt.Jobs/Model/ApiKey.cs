@@ -18,6 +18,10 @@ public sealed class ApiKey
     public required string Hash { get; set; }
 
     public ApiKeyScope Scope { get; set; }
+
+    /// <summary>The team the key acts for: what it creates belongs to that team, and it sees only that team's work (an admin key sees every team's).</summary>
+    public Guid TeamId { get; set; }
+    public Team? Team { get; set; }
     public DateTime CreatedAt { get; set; }
 
     /// <summary>Set once the key is revoked; a revoked key is refused (401) and stays listed.</summary>
