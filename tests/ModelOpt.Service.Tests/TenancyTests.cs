@@ -22,6 +22,10 @@ public sealed class TenancyTests : PostgresApiTest
     private const string SharedIdempotencyKey = "same-key-in-two-teams";
     private const string ArtifactName = "model-int8.pt";
 
+    // Both teams upload these same bytes under the same Idempotency-Key: shared keys would answer B with A's rows.
+    private static readonly byte[] CheckpointBytes = TestCheckpoints.Safetensors();
+    private static readonly byte[] DatasetBytes = TestDatasets.Zip(TestDatasets.GoodImageFolder());
+
     /// <summary>A team's key and what it made; <see cref="Markers"/> are strings only that team's answers may contain.</summary>
     private sealed record TeamWork(HttpClient Client, Guid Checkpoint, Guid Dataset, Guid Job, string DatasetName)
     {
@@ -148,10 +152,10 @@ public sealed class TenancyTests : PostgresApiTest
     private async Task<TeamWork> TeamWithWorkAsync(string team)
     {
         var client = Factory.CreateClient(await Factory.CreateKeyAsync(ApiKeyScope.Write, team));
-        var checkpoint = await (await client.SendAsync(Upload("/api/checkpoints", TestCheckpoints.Form(TestCheckpoints.Safetensors(), $"{team}.safetensors"))))
+        var checkpoint = await (await client.SendAsync(Upload("/api/checkpoints", TestCheckpoints.Form(CheckpointBytes, "model.safetensors"))))
             .ReadAsync<CheckpointDto>();
-        var datasetName = $"{team}-images";
-        var dataset = await (await client.SendAsync(Upload("/api/datasets", TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "set.zip", datasetName))))
+        var datasetName = DatasetName(team);
+        var dataset = await (await client.SendAsync(Upload("/api/datasets", TestDatasets.Form(DatasetBytes, "set.zip", datasetName))))
             .ReadAsync<DatasetDto>();
         var job = await client.SubmitAsync(new { model = ModelZoo.ResNet20, dataset = dataset.Id.ToString() });
 
@@ -173,6 +177,8 @@ public sealed class TenancyTests : PostgresApiTest
         await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(u => u.SetProperty(j => j.StartedAt, DateTime.UtcNow));
         return new TeamWork(client, checkpoint.Id, dataset.Id!.Value, job.Id, datasetName);
     }
+
+    private static string DatasetName(string team) => $"{team}-images";
 
     private static HttpRequestMessage Upload(string path, HttpContent form) =>
         new(HttpMethod.Post, path) { Content = form, Headers = { { IdempotencyKey.Header, SharedIdempotencyKey } } };
@@ -218,12 +224,12 @@ public sealed class TenancyTests : PostgresApiTest
         request.Content = operationId switch
         {
             "CreateJob" => new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-            "UploadCheckpoint" => TestCheckpoints.Form(TestCheckpoints.Safetensors(), "b.safetensors"),
-            "UploadDataset" => TestDatasets.Form(TestDatasets.Zip(TestDatasets.GoodImageFolder()), "b.zip", "team-b-again"),
+            "UploadCheckpoint" => TestCheckpoints.Form(CheckpointBytes, "model.safetensors"),
+            "UploadDataset" => TestDatasets.Form(DatasetBytes, "set.zip", DatasetName("team-b")),
             _ when AdminOnly.Contains(operationId) => JsonContent.Create(new { team = "team-b" }),
             _ => throw new InvalidOperationException($"{operationId} takes a body: give it one aimed at team A's work here."),
         };
-        // An upload retried with the key team A used is a new upload of B's, never A's answer.
+        // An upload retried with the key and the file team A used answers B's own upload, never A's.
         request.Headers.Add(IdempotencyKey.Header, SharedIdempotencyKey);
         return (request, request.RequestUri + json);
     }

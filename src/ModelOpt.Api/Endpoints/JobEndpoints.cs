@@ -40,8 +40,10 @@ public static class JobEndpoints
                              + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}. "
                              + "With an Idempotency-Key header, a retry answers the job the first request created. "
                              + "When no live worker serves the device, the job is still accepted and waits (its warnings field says so, "
-                             + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409.")
+                             + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409. "
+                             + "A checkpointId or uploaded dataset id that does not exist, or is another team's, is a 404 naming it.")
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("", ListJobsByQueryAsync)
             .WithName("ListJobs")
