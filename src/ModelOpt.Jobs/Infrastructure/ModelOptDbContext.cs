@@ -71,7 +71,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.Entity<JobLayer>().HasQueryFilter(TeamFilter, l => VisibleTeamId == null || Jobs.Any(j => j.Id == l.JobId));
     }
 
-    /// <summary>A checkpoint, dataset or job added without a team belongs to the scope's owner (the caller's team).</summary>
+    /// <summary>A key, checkpoint, dataset or job added without a team belongs to the scope's owner (the caller's team).</summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         StampOwners();

@@ -4,7 +4,7 @@ namespace ModelOpt.Jobs.Model;
 /// An API key. Only the SHA-256 of the key is stored: the key itself (32 random bytes) is shown once, when it is
 /// created, and a stolen database cannot be used to call the API. A high-entropy secret needs no slow, salted hash.
 /// </summary>
-public sealed class ApiKey
+public sealed class ApiKey : ITeamOwned
 {
     public Guid Id { get; set; }
 

@@ -24,7 +24,7 @@ public sealed class Team
             : null;
 }
 
-/// <summary>A row that belongs to a team: queries see only the caller's team's rows (the context's query filter).</summary>
+/// <summary>A row that belongs to a team: a key, or a checkpoint, dataset or job (which the context's query filter hides from other teams).</summary>
 public interface ITeamOwned
 {
     /// <summary>The owning team; a row added with none gets the caller's team when it is saved.</summary>
