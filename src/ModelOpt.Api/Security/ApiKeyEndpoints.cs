@@ -6,7 +6,7 @@ namespace ModelOpt.Api.Security;
 /// <param name="Name">What the key is for.</param>
 /// <param name="Scope">What the key may do.</param>
 /// <param name="Team">The team the key acts for: it sees and creates that team's checkpoints, datasets and jobs. A new name creates
-/// the team. Left out: the calling admin key's team.</param>
+/// the team. Null (or left out): the calling admin key's team.</param>
 public sealed record CreateApiKeyRequest(string Name, ApiKeyScope Scope, string? Team = null);
 
 /// <summary>A key as listed: never the key itself.</summary>
