@@ -59,7 +59,7 @@ public sealed class AuthTests : IAsyncLifetime
 
         foreach (var (method, path) in Endpoints())
         {
-            var needed = path.StartsWith("/api/keys", StringComparison.Ordinal) ? ApiKeyScope.Admin
+            var needed = path.StartsWith("/api/keys", StringComparison.Ordinal) || path.EndsWith("/team", StringComparison.Ordinal) ? ApiKeyScope.Admin
                 : path.StartsWith($"/{ModelOpt.Jobs.Artifacts.ApiArtifactTransfer.FilesRoute}/", StringComparison.Ordinal) ? ApiKeyScope.Worker
                 : method is "GET" ? ApiKeyScope.Read : ApiKeyScope.Write;
             var response = await client.SendAsync(Request(method, path));

@@ -31,7 +31,6 @@ public sealed class JobApiTests : PostgresApiTest
         { """{"model":"resnet20","dataset":"synthetic","device":"tpu"}""", "device" },
         { """{"model":"resnet20","dataset":"fashion-mnist","dataPath":"/etc"}""", "dataPath" },
         { """{"model":"resnet20","dataset":"fashion-mnist","dataPath":"/usr/share/datasets\u0000/fashion-mnist"}""", "dataPath" },
-        { """{"model":"resnet20","dataset":"synthetic","checkpointId":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", "checkpointId" },
     };
 
     [Theory]
@@ -42,6 +41,18 @@ public sealed class JobApiTests : PostgresApiTest
 
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        await using var scope = Factory.Services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Jobs.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_that_does_not_exist_is_a_404_naming_it_as_another_teams_is_and_creates_nothing()
+    {
+        var response = await Client.PostAsync("/api/jobs", new StringContent(
+            """{"model":"resnet20","dataset":"synthetic","checkpointId":"6f9619ff-8b86-d011-b42d-00c04fc964ff"}""", System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.ProblemAsync(HttpStatusCode.NotFound);
+        Assert.Contains("Checkpoint 6f9619ff-8b86-d011-b42d-00c04fc964ff does not exist", problem.GetProperty("detail").GetString());
         await using var scope = Factory.Services.CreateAsyncScope();
         Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Jobs.CountAsync());
     }

@@ -186,7 +186,8 @@ public static class CheckpointEndpoints
     public static async Task<NoContent> DeleteCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
         var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
-        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.Where(j => j.CheckpointId == id), $"Checkpoint {id}", cancellationToken);
+        // Every team's jobs: one an admin moved to another team may still use it.
+        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.IgnoreQueryFilters([ModelOptDbContext.TeamFilter]).Where(j => j.CheckpointId == id), $"Checkpoint {id}", cancellationToken);
         await services.Db.Checkpoints.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
         services.Store.Delete(checkpoint.RelativePath);
         return TypedResults.NoContent();

@@ -161,7 +161,8 @@ public static class DatasetEndpoints
     public static async Task<NoContent> DeleteDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
         var dataset = await LoadAsync(services.Db, id, cancellationToken);
-        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.Where(j => j.DatasetId == id), $"Dataset {id}", cancellationToken);
+        // Every team's jobs: one an admin moved to another team may still use it.
+        await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.IgnoreQueryFilters([ModelOptDbContext.TeamFilter]).Where(j => j.DatasetId == id), $"Dataset {id}", cancellationToken);
         await services.Db.Datasets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken);
         services.Store.Delete(dataset.RelativePath);
         return TypedResults.NoContent();

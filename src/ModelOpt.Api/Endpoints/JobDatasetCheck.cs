@@ -1,3 +1,4 @@
+using ModelOpt.Api.Infrastructure;
 using ModelOpt.Engine.Data;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Infrastructure;
@@ -22,8 +23,8 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
                 return new JobDataset(uploaded.Name, uploaded.Channels, uploaded.ClassNames.Count,
                     uploaded.ImageHeight is { } h && uploaded.ImageWidth is { } w ? (h, w) : null, uploaded, uploaded.Labeled);
             }
-            errors["dataset"] = [$"Dataset {id} does not exist."];
-            return null;
+            // Another team's upload is not found either (ADR-023).
+            throw new NotFoundException($"Dataset {id} does not exist.");
         }
         if (builtIn.Find(value) is { } dataset)
         {

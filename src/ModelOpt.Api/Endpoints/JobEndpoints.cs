@@ -40,8 +40,10 @@ public static class JobEndpoints
                              + "convert to int8 (and evaluate), compile (and evaluate). Answers 202 with the job; poll GET /api/jobs/{id}. "
                              + "With an Idempotency-Key header, a retry answers the job the first request created. "
                              + "When no live worker serves the device, the job is still accepted and waits (its warnings field says so, "
-                             + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409.")
+                             + "its progressMessage names the device), unless ModelOpt:Jobs:WithoutWorker is Refuse: then 409. "
+                             + "A checkpointId or uploaded dataset id that does not exist, or is another team's, is a 404 naming it.")
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("", ListJobsByQueryAsync)
             .WithName("ListJobs")
@@ -119,12 +121,10 @@ public static class JobEndpoints
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
         {
-            checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken);
-            if (checkpoint is null)
-            {
-                errors["checkpointId"] = [$"Checkpoint {checkpointId} does not exist."];
-            }
-            else if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)
+            // Another team's checkpoint is not found either (ADR-023).
+            checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken)
+                         ?? throw new NotFoundException($"Checkpoint {checkpointId} does not exist.");
+            if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)
             {
                 errors["checkpointId"] = [$"Checkpoint {checkpointId} was checked against model '{checkpoint.Model}', not '{request.Model}'."];
             }

@@ -1,3 +1,4 @@
+using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Api.Endpoints;
@@ -6,7 +7,8 @@ public static class WorkerEndpoints
 {
     public static RouteGroupBuilder MapWorkerEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("api/workers").WithTags("Workers");
+        // Workers are shared by every team; what the list shows of a job is its id alone.
+        var group = routes.MapGroup("api/workers").WithTags("Workers").WithMetadata(AllTeamsEndpoint.Instance);
         group.MapGet("", ListWorkersAsync)
             .WithName("ListWorkers")
             .WithSummary("Live workers, then those lost or stopped in the last day")

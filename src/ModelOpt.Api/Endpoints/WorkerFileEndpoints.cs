@@ -20,7 +20,7 @@ public static class WorkerFileEndpoints
     public static RouteGroupBuilder MapWorkerFileEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup(ApiArtifactTransfer.FilesRoute).WithTags("Workers")
-            .RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Worker));
+            .RequireAuthorization(ApiKeyDefaults.Policy(ApiKeyScope.Worker)).WithMetadata(AllTeamsEndpoint.Instance);
         group.MapGet("{**path}", Download)
             .WithName("DownloadWorkerFile")
             .WithSummary("A stored file, for a worker: a checkpoint, an uploaded dataset or a job's artifact")

@@ -140,6 +140,7 @@ public static class ApiExtensions
         api.MapJobComparisonEndpoints();
         api.MapCatalogEndpoints();
         api.MapDatasetEndpoints();
+        api.MapTeamEndpoints();
         api.MapApiKeyEndpoints();
         api.MapWorkerEndpoints();
         api.MapWorkerFileEndpoints();

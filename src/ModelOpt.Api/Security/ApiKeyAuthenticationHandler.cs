@@ -47,7 +47,8 @@ public sealed class ApiKeyAuthenticationHandler(
             });
         }
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, row.Id.ToString()), new Claim(ClaimTypes.Name, row.Name), new Claim(ApiKeyDefaults.ScopeClaim, row.Scope.ToString())],
+            [new Claim(ClaimTypes.NameIdentifier, row.Id.ToString()), new Claim(ClaimTypes.Name, row.Name), new Claim(ApiKeyDefaults.ScopeClaim, row.Scope.ToString()),
+             new Claim(ApiKeyDefaults.TeamClaim, row.TeamId.ToString())],
             ApiKeyDefaults.Scheme);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyDefaults.Scheme));
     }

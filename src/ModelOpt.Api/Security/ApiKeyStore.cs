@@ -21,8 +21,12 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
 
     public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    /// <summary>Creates a key; the returned plain key is never stored and cannot be shown again.</summary>
-    public async Task<(ApiKey Row, string Key)> CreateAsync(string name, ApiKeyScope scope, CancellationToken cancellationToken)
+    /// <summary>Creates a key of the default team; the returned plain key is never stored and cannot be shown again.</summary>
+    public Task<(ApiKey Row, string Key)> CreateAsync(string name, ApiKeyScope scope, CancellationToken cancellationToken) =>
+        CreateAsync(name, scope, Team.DefaultName, cancellationToken);
+
+    /// <summary>Creates a key of the team named <paramref name="team"/>, creating that team when it is new.</summary>
+    public async Task<(ApiKey Row, string Key)> CreateAsync(string name, ApiKeyScope scope, string team, CancellationToken cancellationToken)
     {
         var key = KeyPrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var row = new ApiKey
@@ -36,11 +40,41 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
         };
         await using var keyScope = scopes.CreateAsyncScope();
         var db = keyScope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
+        row.Team = await FindOrCreateTeamAsync(db, team, row.CreatedAt, cancellationToken);
+        row.TeamId = row.Team.Id;
         db.ApiKeys.Add(row);
         await db.SaveChangesAsync(cancellationToken);
         anyKeys = true;
         byHash[row.Hash] = (row, row.CreatedAt + options.Value.CacheDuration);
         return (row, key);
+    }
+
+    /// <summary>The team of that name; a new name makes a new team (a concurrent request making it too is answered with its row).</summary>
+    private static async Task<Team> FindOrCreateTeamAsync(ModelOptDbContext db, string name, DateTime now, CancellationToken cancellationToken)
+    {
+        if (await db.Teams.SingleOrDefaultAsync(t => t.Name == name, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+        var team = db.Teams.Add(new Team { Id = Guid.CreateVersion7(), Name = name, CreatedAt = now }).Entity;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return team;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            return await db.Teams.SingleOrDefaultAsync(t => t.Name == name, cancellationToken) ?? throw new InvalidOperationException($"Team '{name}' could not be created.");
+        }
+    }
+
+    /// <summary>The name of the team with that id.</summary>
+    public async Task<string> TeamNameAsync(Guid teamId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().Teams.Where(t => t.Id == teamId).Select(t => t.Name)
+            .SingleAsync(cancellationToken);
     }
 
     private long databaseLookups;
@@ -90,7 +124,7 @@ public sealed class ApiKeyStore(IServiceScopeFactory scopes, IOptions<AuthOption
     public async Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AsNoTracking()
+        return await scope.ServiceProvider.GetRequiredService<ModelOptDbContext>().ApiKeys.AsNoTracking().Include(k => k.Team)
             .OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);
     }
 

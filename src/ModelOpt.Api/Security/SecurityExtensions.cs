@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ModelOpt.Jobs.Infrastructure;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -16,6 +18,9 @@ public static class SecurityExtensions
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<OpenAccess>();
+        services.AddHttpContextAccessor();
+        // Replaces the service's all-teams scope: a request's queries see its key's team (ADR-023).
+        services.Replace(ServiceDescriptor.Scoped<ITeamScope, CallerTeamScope>());
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);

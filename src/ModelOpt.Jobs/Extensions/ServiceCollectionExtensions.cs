@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
@@ -40,6 +41,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<DispatchOptions>().BindConfiguration(DispatchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
+        // The service's own work sees every team; the API replaces this with the request's key's team.
+        services.TryAddScoped<ITeamScope>(_ => AllTeamsScope.Instance);
         services.AddSingleton<ArtifactStore>();
         services.AddSingleton<DatasetLocations>();
         services.AddSingleton<JobStateMachine>();
@@ -56,7 +59,8 @@ public static class ServiceCollectionExtensions
             case StorageProvider.Postgres:
                 var postgres = connections.Postgres ?? "";
                 // Pooled: a request reuses a context instead of building one and its options (visible in the POST profile).
-                services.AddDbContextPool<ModelOptDbContext, PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
+                services.AddPooledDbContextFactory<PostgresModelOptDbContext>(o => o.UseNpgsql(postgres));
+                services.AddScoped<ModelOptDbContext>(LeaseContext<PostgresModelOptDbContext>);
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
@@ -74,7 +78,8 @@ public static class ServiceCollectionExtensions
                 Directory.CreateDirectory(dataRoot);
                 var appDb = connections.Sqlite ?? $"Data Source={Path.Combine(dataRoot, "modelopt.db")}";
                 var hangfireDb = connections.HangfireSqlite ?? Path.Combine(dataRoot, "hangfire.db");
-                services.AddDbContextPool<ModelOptDbContext, SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
+                services.AddPooledDbContextFactory<SqliteModelOptDbContext>(o => o.UseSqlite(appDb));
+                services.AddScoped<ModelOptDbContext>(LeaseContext<SqliteModelOptDbContext>);
                 services.AddHangfire(config => config
                     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                     .UseSimpleAssemblyNameTypeSerializer()
@@ -138,6 +143,17 @@ public static class ServiceCollectionExtensions
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ModelOptDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A context from the pool, scoped to the resolving scope's team. A pooled context keeps what the last lease set, so
+    /// every lease sets its scope again (EF Core's documented pattern for per-tenant state with pooling).
+    /// </summary>
+    private static ModelOptDbContext LeaseContext<TContext>(IServiceProvider services) where TContext : ModelOptDbContext
+    {
+        var db = services.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext();
+        db.TeamScope = services.GetRequiredService<ITeamScope>();
+        return db;
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

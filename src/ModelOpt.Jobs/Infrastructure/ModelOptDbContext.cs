@@ -23,6 +23,16 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<JobLayer> JobLayers => Set<JobLayer>();
     public DbSet<RegisteredWorker> Workers => Set<RegisteredWorker>();
+    public DbSet<Team> Teams => Set<Team>();
+
+    /// <summary>The name of the query filter that hides other teams' rows; <c>IgnoreQueryFilters([TeamFilter])</c> lifts it.</summary>
+    public const string TeamFilter = "Team";
+
+    /// <summary>Whose rows this context sees and who owns what it adds; set on every lease from the pool (the service's own work sees every team).</summary>
+    public ITeamScope TeamScope { get; set; } = AllTeamsScope.Instance;
+
+    /// <summary>Read by the query filters at each query; null while the scope sees every team.</summary>
+    public Guid? VisibleTeamId => TeamScope.VisibleTeamId;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -41,6 +51,48 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
         modelBuilder.ApplyConfiguration(new ApiKeyEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new JobLayerEntityTypeConfiguration());
         modelBuilder.ApplyConfiguration(new RegisteredWorkerEntityTypeConfiguration());
+        modelBuilder.ApplyConfiguration(new TeamEntityTypeConfiguration());
+        ApplyTeamFilters(modelBuilder);
+    }
+
+    /// <summary>
+    /// Tenancy in one place (ADR-023): every query on a team's rows, and on a job's stages, results, layers and artifacts
+    /// through their job, sees only <see cref="VisibleTeamId"/>'s rows, so an endpoint or page that looks a row up by id
+    /// finds nothing (404) for another team's. The filters live here because they read this context's scope.
+    /// </summary>
+    private void ApplyTeamFilters(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Checkpoint>().HasQueryFilter(TeamFilter, c => VisibleTeamId == null || c.TeamId == VisibleTeamId);
+        modelBuilder.Entity<UploadedDataset>().HasQueryFilter(TeamFilter, d => VisibleTeamId == null || d.TeamId == VisibleTeamId);
+        modelBuilder.Entity<OptimizationJob>().HasQueryFilter(TeamFilter, j => VisibleTeamId == null || j.TeamId == VisibleTeamId);
+        modelBuilder.Entity<JobStage>().HasQueryFilter(TeamFilter, s => VisibleTeamId == null || Jobs.Any(j => j.Id == s.JobId));
+        modelBuilder.Entity<StageResult>().HasQueryFilter(TeamFilter, r => VisibleTeamId == null || Jobs.Any(j => j.Id == r.JobId));
+        modelBuilder.Entity<JobArtifact>().HasQueryFilter(TeamFilter, a => VisibleTeamId == null || Jobs.Any(j => j.Id == a.JobId));
+        modelBuilder.Entity<JobLayer>().HasQueryFilter(TeamFilter, l => VisibleTeamId == null || Jobs.Any(j => j.Id == l.JobId));
+    }
+
+    /// <summary>A key, checkpoint, dataset or job added without a team belongs to the scope's owner (the caller's team).</summary>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        StampOwners();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        StampOwners();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    private void StampOwners()
+    {
+        foreach (var entry in ChangeTracker.Entries<ITeamOwned>())
+        {
+            if (entry.State == EntityState.Added && entry.Entity.TeamId == Guid.Empty)
+            {
+                entry.Entity.TeamId = TeamScope.OwnerTeamId;
+            }
+        }
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -1,9 +1,10 @@
 namespace ModelOpt.Jobs.Model;
 
 /// <summary>An uploaded FP32 checkpoint.</summary>
-public sealed class Checkpoint
+public sealed class Checkpoint : ITeamOwned
 {
     public Guid Id { get; set; }
+    public Guid TeamId { get; set; }
     public required string FileName { get; set; }
     public CheckpointFormat Format { get; set; }
 
@@ -21,6 +22,6 @@ public sealed class Checkpoint
     public required string RelativePath { get; set; }
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>The upload's <c>Idempotency-Key</c>, scoped to its caller ("{caller}:{key}"); a retry with it gets this row back.</summary>
+    /// <summary>The upload's <c>Idempotency-Key</c>, scoped to its team ("team:{team id}:{key}"); a retry with it gets this row back.</summary>
     public string? IdempotencyKey { get; set; }
 }

@@ -4,9 +4,12 @@ using ModelOpt.Jobs.Contracts;
 namespace ModelOpt.Jobs.Model;
 
 /// <summary>One optimization job. The row is the truth; Hangfire only dispatches its id. Its status changes only through <c>JobStateMachine</c>.</summary>
-public sealed class OptimizationJob
+public sealed class OptimizationJob : ITeamOwned
 {
     public Guid Id { get; set; }
+
+    /// <summary>The team whose key submitted the job; its stages, results, layers and artifacts are that team's too.</summary>
+    public Guid TeamId { get; set; }
     public JobStatus Status { get; set; }
     public required string Model { get; set; }
     /// <summary>The longest dataset name a job can record: an uploaded dataset's name is held to it too.</summary>
@@ -47,7 +50,7 @@ public sealed class OptimizationJob
 
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>The submission's <c>Idempotency-Key</c>, scoped to its caller ("{caller}:{key}"); a retry with it gets this job back.</summary>
+    /// <summary>The submission's <c>Idempotency-Key</c>, scoped to its team ("team:{team id}:{key}"); a retry with it gets this job back.</summary>
     public string? IdempotencyKey { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

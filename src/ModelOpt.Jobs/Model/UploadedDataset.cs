@@ -3,9 +3,10 @@ using ModelOpt.Engine.Data.Uploaded;
 namespace ModelOpt.Jobs.Model;
 
 /// <summary>A dataset a user uploaded: the stored file and what its check at upload found in it.</summary>
-public sealed class UploadedDataset
+public sealed class UploadedDataset : ITeamOwned
 {
     public Guid Id { get; set; }
+    public Guid TeamId { get; set; }
 
     /// <summary>The name jobs and lists show: the upload's <c>name</c> field, else the file name without its extension.</summary>
     public required string Name { get; set; }
@@ -34,7 +35,7 @@ public sealed class UploadedDataset
     public int? ImageHeight { get; set; }
     public int? ImageWidth { get; set; }
 
-    /// <summary>"{caller}:{key}" of the upload's Idempotency-Key header; a retry with it gets this dataset back.</summary>
+    /// <summary>"team:{team id}:{key}" of the upload's Idempotency-Key header; a retry with it gets this dataset back.</summary>
     public string? IdempotencyKey { get; set; }
 
     public UploadedDatasetFile ToEngine(string path, DatasetFileLimits limits) =>

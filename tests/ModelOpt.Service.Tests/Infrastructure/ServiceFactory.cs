@@ -80,6 +80,10 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public async Task<string> CreateKeyAsync(ApiKeyScope scope) =>
         (await Services.GetRequiredService<ApiKeyStore>().CreateAsync($"test {scope}", scope, CancellationToken.None)).Key;
 
+    /// <summary>A new key of the scope for <paramref name="team"/> (created when new).</summary>
+    public async Task<string> CreateKeyAsync(ApiKeyScope scope, string team) =>
+        (await Services.GetRequiredService<ApiKeyStore>().CreateAsync($"test {scope} of {team}", scope, team, CancellationToken.None)).Key;
+
     public static Dictionary<string, string?> Sqlite(bool embeddedWorker = true) => new()
     {
         ["ModelOpt:Storage:Provider"] = "Sqlite",

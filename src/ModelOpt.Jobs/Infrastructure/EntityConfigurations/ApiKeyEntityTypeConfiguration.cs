@@ -13,5 +13,6 @@ public sealed class ApiKeyEntityTypeConfiguration : IEntityTypeConfiguration<Api
         builder.Property(k => k.Hash).HasMaxLength(64).IsFixedLength();
         builder.Property(k => k.Scope).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(k => k.Hash).IsUnique();
+        builder.HasOne(k => k.Team).WithMany().HasForeignKey(k => k.TeamId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -8,6 +8,7 @@ public sealed class CheckpointEntityTypeConfiguration : IEntityTypeConfiguration
     {
         builder.ToTable("checkpoints");
         builder.HasKey(c => c.Id);
+        builder.HasOne<Team>().WithMany().HasForeignKey(c => c.TeamId).OnDelete(DeleteBehavior.Restrict);
         builder.Property(c => c.FileName).HasMaxLength(255);
         builder.Property(c => c.Format).HasConversion<string>().HasMaxLength(16);
         builder.Property(c => c.Model).HasMaxLength(64);

@@ -13,6 +13,7 @@ public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfigur
     {
         builder.ToTable("jobs");
         builder.HasKey(j => j.Id);
+        builder.HasOne<Team>().WithMany().HasForeignKey(j => j.TeamId).OnDelete(DeleteBehavior.Restrict);
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.CurrentStage).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Model).HasMaxLength(64);

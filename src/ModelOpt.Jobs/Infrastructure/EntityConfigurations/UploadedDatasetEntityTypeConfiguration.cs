@@ -10,6 +10,7 @@ public sealed class UploadedDatasetEntityTypeConfiguration : IEntityTypeConfigur
     {
         builder.ToTable("datasets");
         builder.HasKey(d => d.Id);
+        builder.HasOne<Team>().WithMany().HasForeignKey(d => d.TeamId).OnDelete(DeleteBehavior.Restrict);
         builder.Property(d => d.Name).HasMaxLength(128);
         builder.Property(d => d.FileName).HasMaxLength(255);
         builder.Property(d => d.Format).HasConversion<string>().HasMaxLength(16);

@@ -55,10 +55,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("TeamId");
 
                     b.ToTable("api_keys", (string)null);
                 });
@@ -116,6 +121,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -124,6 +132,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("Sha256");
+
+                    b.HasIndex("TeamId");
 
                     b.ToTable("checkpoints", (string)null);
                 });
@@ -391,6 +401,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("uuid");
+
                     b.Property<bool>("TrainFirst")
                         .HasColumnType("boolean");
 
@@ -409,6 +422,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("TeamId");
 
                     b.HasIndex("DispatchPending", "CreatedAt")
                         .HasFilter("\"DispatchPending\"");
@@ -564,6 +579,36 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.ToTable("stage_results", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.Team", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("teams", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = new Guid("00000000-0000-0000-0000-000000000001"),
+                            CreatedAt = new DateTime(2026, 12, 7, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Name = "default"
+                        });
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
                 {
                     b.Property<Guid>("Id")
@@ -623,6 +668,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("uuid");
+
                     b.Property<int>("TestImages")
                         .HasColumnType("integer");
 
@@ -638,7 +686,29 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
 
                     b.HasIndex("Sha256");
 
+                    b.HasIndex("TeamId");
+
                     b.ToTable("datasets", (string)null);
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.ApiKey", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", "Team")
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Team");
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.Checkpoint", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobArtifact", b =>
@@ -680,6 +750,12 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
                     b.Navigation("Checkpoint");
 
                     b.Navigation("UploadedDataset");
@@ -691,6 +767,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Postgres
                         .WithMany("Results")
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -50,10 +50,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Hash")
                         .IsUnique();
+
+                    b.HasIndex("TeamId");
 
                     b.ToTable("api_keys", (string)null);
                 });
@@ -111,6 +116,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<long>("SizeBytes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -119,6 +127,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("Sha256");
+
+                    b.HasIndex("TeamId");
 
                     b.ToTable("checkpoints", (string)null);
                 });
@@ -380,6 +390,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("TrainFirst")
                         .HasColumnType("INTEGER");
 
@@ -398,6 +411,8 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("TeamId");
 
                     b.HasIndex("DispatchPending", "CreatedAt")
                         .HasFilter("\"DispatchPending\"");
@@ -551,6 +566,36 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.ToTable("stage_results", (string)null);
                 });
 
+            modelBuilder.Entity("ModelOpt.Jobs.Model.Team", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("teams", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = new Guid("00000000-0000-0000-0000-000000000001"),
+                            CreatedAt = new DateTime(2026, 12, 7, 0, 0, 0, 0, DateTimeKind.Utc),
+                            Name = "default"
+                        });
+                });
+
             modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
                 {
                     b.Property<Guid>("Id")
@@ -610,6 +655,9 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                     b.Property<long>("SizeBytes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("TeamId")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("TestImages")
                         .HasColumnType("INTEGER");
 
@@ -625,7 +673,29 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
 
                     b.HasIndex("Sha256");
 
+                    b.HasIndex("TeamId");
+
                     b.ToTable("datasets", (string)null);
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.ApiKey", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", "Team")
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.Navigation("Team");
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.Checkpoint", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ModelOpt.Jobs.Model.JobArtifact", b =>
@@ -667,6 +737,12 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.SetNull);
 
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
                     b.Navigation("Checkpoint");
 
                     b.Navigation("UploadedDataset");
@@ -678,6 +754,15 @@ namespace ModelOpt.Jobs.Infrastructure.Migrations.Sqlite
                         .WithMany("Results")
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ModelOpt.Jobs.Model.UploadedDataset", b =>
+                {
+                    b.HasOne("ModelOpt.Jobs.Model.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
