@@ -296,7 +296,7 @@ public sealed class DatasetApiTests : PostgresApiTest
         Assert.Contains("predicts 10", classError);
 
         var unknown = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = Guid.NewGuid() });
-        // 404, as for another team's dataset: the two cannot be told apart (ADR-023).
+        // 404, as for another team's dataset: the two cannot be told apart (ADR-024).
         Assert.Contains("does not exist", (await unknown.ProblemAsync(HttpStatusCode.NotFound)).GetProperty("detail").GetString());
         var badTransform = await Client.PostAsJsonAsync("/api/jobs", new { model = ModelZoo.ResNet20, dataset = rgb.Id, preprocessing = new { mean = new[] { 0.5, 0.5 } } });
         Assert.Contains("mean has 2 values", (await badTransform.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("preprocessing")[0].GetString());

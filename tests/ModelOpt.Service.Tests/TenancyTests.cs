@@ -12,7 +12,7 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Service.Tests;
 
 /// <summary>
-/// Tenancy on PostgreSQL (ADR-023): team B's key on team A's checkpoint, dataset, job and its artifact through every
+/// Tenancy on PostgreSQL (ADR-024): team B's key on team A's checkpoint, dataset, job and its artifact through every
 /// operation of the live OpenAPI document and every page (read from the routing table), so that a new endpoint is
 /// covered without editing this test; admin keys see and move both teams' work. No job runs: the job is submitted
 /// with no worker, and its artifact and layer rows are written as <c>StageRecorder</c> writes them.
@@ -189,7 +189,7 @@ public sealed class TenancyTests : PostgresApiTest
     /// <summary>Why an operation is not a team's data, or null when it is.</summary>
     private static string? NotTeamData(string path) =>
         path.StartsWith("/api/keys", StringComparison.Ordinal) ? "keys are the admin's (AuthTests), not a team's work"
-        : path.StartsWith("/api/workers", StringComparison.Ordinal) ? "workers are shared by every team (ADR-023); WorkerFileApiTests covers what a worker may write"
+        : path.StartsWith("/api/workers", StringComparison.Ordinal) ? "workers are shared by every team (ADR-024); WorkerFileApiTests covers what a worker may write"
         : path == "/api/models" ? "the zoo catalogue is the same for every team"
         : null;
 

@@ -23,7 +23,7 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
                 return new JobDataset(uploaded.Name, uploaded.Channels, uploaded.ClassNames.Count,
                     uploaded.ImageHeight is { } h && uploaded.ImageWidth is { } w ? (h, w) : null, uploaded, uploaded.Labeled);
             }
-            // Another team's upload is not found either (ADR-023).
+            // Another team's upload is not found either (ADR-024).
             throw new NotFoundException($"Dataset {id} does not exist.");
         }
         if (builtIn.Find(value) is { } dataset)

@@ -121,7 +121,7 @@ public static class JobEndpoints
         Checkpoint? checkpoint = null;
         if (request.CheckpointId is { } checkpointId)
         {
-            // Another team's checkpoint is not found either (ADR-023).
+            // Another team's checkpoint is not found either (ADR-024).
             checkpoint = await services.Db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == checkpointId, cancellationToken)
                          ?? throw new NotFoundException($"Checkpoint {checkpointId} does not exist.");
             if (checkpoint.Model is not null && request.Model is not null && checkpoint.Model != request.Model)

@@ -3,7 +3,7 @@ using ModelOpt.Jobs.Infrastructure;
 namespace ModelOpt.Api.Security;
 
 /// <summary>
-/// The request's team, read at each query from its key's claims (ADR-023): a key sees and creates its own team's work;
+/// The request's team, read at each query from its key's claims (ADR-024): a key sees and creates its own team's work;
 /// an admin key sees every team's and creates in its own; a request without a key (the embedded default's open
 /// access, <c>/health</c>) is the default team's. The worker endpoints (<see cref="AllTeamsEndpoint"/>) serve every
 /// team's jobs. Work outside a request (the embedded worker, the relay, the sweeper) sees every team.

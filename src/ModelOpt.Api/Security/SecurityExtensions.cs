@@ -19,7 +19,7 @@ public static class SecurityExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<OpenAccess>();
         services.AddHttpContextAccessor();
-        // Replaces the service's all-teams scope: a request's queries see its key's team (ADR-023).
+        // Replaces the service's all-teams scope: a request's queries see its key's team (ADR-024).
         services.Replace(ServiceDescriptor.Scoped<ITeamScope, CallerTeamScope>());
         services.AddSingleton<IAuthorizationHandler, ScopeAuthorizationHandler>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)

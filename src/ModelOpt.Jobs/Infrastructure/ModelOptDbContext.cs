@@ -56,7 +56,7 @@ public abstract class ModelOptDbContext(DbContextOptions options) : DbContext(op
     }
 
     /// <summary>
-    /// Tenancy in one place (ADR-023): every query on a team's rows, and on a job's stages, results, layers and artifacts
+    /// Tenancy in one place (ADR-024): every query on a team's rows, and on a job's stages, results, layers and artifacts
     /// through their job, sees only <see cref="VisibleTeamId"/>'s rows, so an endpoint or page that looks a row up by id
     /// finds nothing (404) for another team's. The filters live here because they read this context's scope.
     /// </summary>

@@ -2,7 +2,7 @@ namespace ModelOpt.Jobs.Model;
 
 /// <summary>
 /// A tenant: every API key belongs to one, and every checkpoint, dataset and job to the team whose key created it.
-/// Other teams' keys get 404 for them; admin keys see every team (ADR-023).
+/// Other teams' keys get 404 for them; admin keys see every team (ADR-024).
 /// </summary>
 public sealed class Team
 {
