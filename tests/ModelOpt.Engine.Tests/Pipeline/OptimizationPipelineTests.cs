@@ -104,6 +104,9 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         var covered = firstEight.Labels.data<long>().ToArray().Distinct().Count();
         Assert.Equal((10, covered), (sample.Classes, sample.ClassesCovered));
         Assert.Contains($"calibration sample (first, 8 images) covers only {covered} of the 10 classes", Assert.Single(convert.Results).Note);
+        // The manifest, the result a user downloads, says how much of the data the sample covered.
+        var manifest = Int8Manifest.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Int8Manifest)));
+        Assert.Equal((10, covered), (manifest.Calibration!.Classes, manifest.Calibration.ClassesCovered));
     }
 
     [Fact]
