@@ -84,7 +84,7 @@ public sealed class ScaleOutWithoutSharedFolderTests(ITestOutputHelper output) :
         }
         // Inputs and artifacts moved through the API: each worker downloaded the checkpoint, the second fetched calibrate's files.
         Assert.Contains("Uploaded jobs/", firstOutput);
-        Assert.Contains($"Fetched {JobWorkspace.Int8SafeTensors} (", second.Output);
+        Assert.Contains($"Fetched {JobWorkspace.CalibratedActivations} (", second.Output);
         foreach (var root in workerRoots)
         {
             Assert.True(File.Exists(Path.Combine(root, "worker", "inputs", "checkpoints", checkpoint.Id.ToString("N"), "resnet20.pth")));
