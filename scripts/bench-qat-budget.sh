@@ -7,7 +7,7 @@
 # then the search on the fine-tuned model). Each run's converted row gives the drop on the validation split and on the
 # test set; the note names the layers kept FP32 (the "all int8" row, when there is one, is the fine-tuned all-int8 model).
 #   scripts/bench-qat-budget.sh [OUT]     Environment: THREADS (2), TEST_SUBSET (10000), QAT_EPOCHS (1), QAT_SUBSET
-#                                         (20000), QAT_LR (0.0001), SKIP_PYTORCH (keep OUT's ONNX file), LOCK (a flock file
+#                                         (20000), QAT_LR (0.001: the job default 0.0001 did not recover this model, docs/BENCHMARKS.md), SKIP_PYTORCH (keep OUT's ONNX file), LOCK (a flock file
 #                                         each step runs under, e.g. /tmp/modelopt-cpu.lock on a shared machine),
 #                                         VARIANTS ("ptq budget-0.3 budget-0.3-qat-auto"), TAG (appended to work folders)
 set -euo pipefail
@@ -26,7 +26,7 @@ locked dotnet build -c Release bench/ModelOpt.Bench -v q >/dev/null
 common=(--model onnx:inception_like.onnx --checkpoint "$out/inception_like.onnx" --dataset fashion-mnist --threads "$threads"
   --test-subset "${TEST_SUBSET:-10000}" --compile false --timed-runs 10)
 budget=(--max-accuracy-drop 0.3 --sensitivity-images 1000)
-qat=(--qat-epochs "${QAT_EPOCHS:-1}" --qat-subset "${QAT_SUBSET:-20000}" --qat-lr "${QAT_LR:-0.0001}")
+qat=(--qat-epochs "${QAT_EPOCHS:-1}" --qat-subset "${QAT_SUBSET:-20000}" --qat-lr "${QAT_LR:-0.001}")
 for variant in ${VARIANTS:-ptq budget-0.3 budget-0.3-qat-auto}; do
   case "$variant" in
     ptq) extra=() ;;

@@ -101,7 +101,7 @@ public sealed class ScaleOutWithoutSharedFolderTests(ITestOutputHelper output) :
             Assert.Equal(artifact.Sha256, served);
             Assert.Equal(served, await ContentDigest.OfFileAsync(Path.Combine(work, artifact.Name), CancellationToken.None));
         }
-        Assert.True(File.Exists(Path.Combine(firstRoot, "worker", "jobs", job.Id.ToString("N"), "work", JobWorkspace.Int8SafeTensors)));
+        Assert.True(File.Exists(Path.Combine(firstRoot, "worker", "jobs", job.Id.ToString("N"), "work", JobWorkspace.CalibratedActivations)));
 
         var workers = await client.GetFromJsonAsync<List<WorkerDto>>("/api/workers", ApiClient.Json);
         Assert.Equal([WorkerState.Live, WorkerState.Lost], workers!.Select(w => w.State));
