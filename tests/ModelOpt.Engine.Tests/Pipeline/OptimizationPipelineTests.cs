@@ -156,10 +156,12 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
             Qat = new QatOptions(Enabled: true, Epochs: 1, TrainSubset: 256, BatchSize: 64),
         };
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
+        // One pipeline: its memory keeps the data and FP32 model between stages (fresh pipelines: the test above).
+        var pipeline = new OptimizationPipeline();
         var outcomes = new Dictionary<PipelineStage, StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
         {
-            outcomes[stage] = await new OptimizationPipeline().RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None);
+            outcomes[stage] = await pipeline.RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None);
         }
 
         Assert.Contains(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.Qat);
