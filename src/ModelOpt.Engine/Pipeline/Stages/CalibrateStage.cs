@@ -4,13 +4,10 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
-using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
-using ModelOpt.Engine.Quantization.Sensitivity;
-using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 namespace ModelOpt.Engine.Pipeline.Stages;
 

@@ -1,15 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using ModelOpt.Engine.Data;
-using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
-using ModelOpt.Engine.Quantization.Algorithms;
-using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Config;
-using ModelOpt.Engine.Quantization.Convert;
-using ModelOpt.Engine.Quantization.Fusion;
 using ModelOpt.Engine.Quantization.Qat;
-using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 namespace ModelOpt.Engine.Pipeline.Stages;
 
