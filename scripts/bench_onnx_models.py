@@ -5,6 +5,7 @@ training images, as ModelOpt's default) on the same test images with ModelOpt's 
 Normalize(0.5, 0.5)) and ModelOpt's latency protocol.
 
 Sets: `cnn` (default): the fixture architectures of scripts/make_onnx_fixtures.py and torchvision's mobilenet_v2, opset 13;
+`budget`: the Inception-style net alone (issue 24's budget case, scripts/bench-qat-budget.sh);
 `modern` (issue 22): the ConvNeXt-, ViT- and ShuffleNetV2-style nets of make_onnx_fixtures.py, opset 17
 (LayerNormalization), the ConvNeXt-style net also at opset 13 (LayerNorm decomposed), all from one training.
 
@@ -90,6 +91,8 @@ MODEL_SETS = {
     "cnn": {"mobilenet_v2_like": (fixtures.MobileNetV2Like, (13,)), "vgg_like": (fixtures.VggLike, (13,)),
             "inception_like": (fixtures.InceptionLike, (13,)), "squeeze_excite": (fixtures.SqueezeExciteNet, (13,)),
             "torchvision_mobilenet_v2": (torchvision_mobilenet_v2, (13,))},
+    # Issue 24's budget case (scripts/bench-qat-budget.sh): the Inception-style CNN alone, trained as in `cnn`.
+    "budget": {"inception_like": (fixtures.InceptionLike, (13,))},
     "modern": {"convnext_like": (fixtures.ConvNeXtLike, (17, 13)), "vit_like": (fixtures.VitLike, (17,)),
                "shufflenet_v2_like": (fixtures.ShuffleNetV2Like, (17,))},
 }

@@ -18,7 +18,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
-        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-lr X] [--qat-subset N] [--qat-distillation false] " +
+        "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-auto true (QAT only when --max-accuracy-drop is missed all-int8)] [--qat-lr X] [--qat-subset N] [--qat-distillation false] " +
         "[--npz FILE.npz (an uploaded dataset file, as a job's; replaces --dataset)] [--task classification|generic] [--class-axis N]";
 
     private static readonly string[] Known =
@@ -26,7 +26,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
         "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
-        "qat-epochs", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis", "color",
+        "qat-epochs", "qat-auto", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis", "color",
     ];
 
     public static BenchArguments Parse(IReadOnlyList<string> args)
@@ -88,9 +88,10 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                     Color: values.TryGetValue("color", out var color) ? Enum.Parse<ColorConversion>(color, ignoreCase: true) : ColorConversion.None)
                 : null,
             Qat: Int("qat-epochs") is { } qatEpochs
-                ? new QatOptions(Enabled: true, Epochs: qatEpochs,
+                ? new QatOptions(Enabled: values.GetValueOrDefault("qat-auto") != "true", Epochs: qatEpochs,
                     LearningRate: values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
-                    TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false")
+                    TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false",
+                    Auto: values.GetValueOrDefault("qat-auto") == "true")
                 : null,
             UploadedDataset: uploaded,
             Task: values.TryGetValue("task", out var task) ? Enum.Parse<JobTask>(task, ignoreCase: true) : null,

@@ -84,7 +84,7 @@ public sealed class ScaleOutWithoutSharedFolderTests(ITestOutputHelper output) :
         }
         // Inputs and artifacts moved through the API: each worker downloaded the checkpoint, the second fetched calibrate's files.
         Assert.Contains("Uploaded jobs/", firstOutput);
-        Assert.Contains($"Fetched {JobWorkspace.Int8SafeTensors} (", second.Output);
+        Assert.Contains($"Fetched {JobWorkspace.CalibratedActivations} (", second.Output);
         foreach (var root in workerRoots)
         {
             Assert.True(File.Exists(Path.Combine(root, "worker", "inputs", "checkpoints", checkpoint.Id.ToString("N"), "resnet20.pth")));
@@ -101,7 +101,7 @@ public sealed class ScaleOutWithoutSharedFolderTests(ITestOutputHelper output) :
             Assert.Equal(artifact.Sha256, served);
             Assert.Equal(served, await ContentDigest.OfFileAsync(Path.Combine(work, artifact.Name), CancellationToken.None));
         }
-        Assert.True(File.Exists(Path.Combine(firstRoot, "worker", "jobs", job.Id.ToString("N"), "work", JobWorkspace.Int8SafeTensors)));
+        Assert.True(File.Exists(Path.Combine(firstRoot, "worker", "jobs", job.Id.ToString("N"), "work", JobWorkspace.CalibratedActivations)));
 
         var workers = await client.GetFromJsonAsync<List<WorkerDto>>("/api/workers", ApiClient.Json);
         Assert.Equal([WorkerState.Live, WorkerState.Lost], workers!.Select(w => w.State));

@@ -73,9 +73,9 @@ public static class JobEndpoints
         group.MapGet("{id:guid}/layers", ListLayersAsync)
             .WithName("ListJobLayers")
             .WithSummary("The per-layer sensitivity report, most sensitive first")
-            .WithDescription("For every int8 conv / linear layer, measured at calibration: SQNR (dB) and MSE of its own output against FP32 "
+            .WithDescription("For every int8 conv / linear layer, measured at conversion (on the fine-tuned model after QAT): SQNR (dB) and MSE of its own output against FP32 "
                              + "on the calibration images, its FP32 output range and output qparams, and, with quantization.sensitivityImages, "
-                             + "the top-1 gain in points of leaving only it in FP32. Sorted by that gain, then by SQNR; empty until calibrate completes.")
+                             + "the top-1 gain in points of leaving only it in FP32. Sorted by that gain, then by SQNR; empty until convert completes.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("{id:guid}/artifacts", ListArtifactsAsync)
             .WithName("ListJobArtifacts")

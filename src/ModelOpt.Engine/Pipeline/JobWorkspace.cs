@@ -29,6 +29,10 @@ public sealed class JobWorkspace(string directory)
     public const string CrossLayerEqualization = "cross-layer-equalization.json";
     /// <summary>What quantization-aware fine-tuning gained (<see cref="Stages.QatOutcome"/>).</summary>
     public const string Qat = "qat.json";
+    /// <summary>The calibrate stage's product: every observed activation's qparams (<see cref="Quantization.Calibration.CalibratedActivations"/>).</summary>
+    public const string CalibratedActivations = "calibrated-activations.json";
+    /// <summary>The Qat stage's product: each int8 layer's fine-tuned float weight and bias, which convert quantizes.</summary>
+    public const string QatWeights = "qat-weights.safetensors";
     /// <summary>Every layer int8: written only when the accuracy budget kept layers FP32, so convert can time both.</summary>
     public const string Int8AllLayersSafeTensors = "model-int8-all-layers.safetensors";
 

@@ -10,7 +10,8 @@ using ModelOpt.Engine.Runtime;
 namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
-/// The notebook as stages: train (when no checkpoint is given) → evaluate FP32 → calibrate → convert → compile.
+/// The notebook as stages: train (when no checkpoint is given) → evaluate FP32 → calibrate (observers and their qparams)
+/// → QAT (when asked) → convert (the int8 graph and its kernels, the per-layer report, the accuracy budget) → compile.
 /// Stages communicate only through files in the job's <see cref="JobWorkspace"/>, so any stage can run in a fresh
 /// process after the ones before it completed. Within one process the pipeline also keeps what a job's stages loaded
 /// (<see cref="JobMemory"/>) for its next stage, until the job's last stage ends, a stage fails, or
@@ -25,12 +26,13 @@ public sealed class OptimizationPipeline
     private readonly List<(string Directory, JobMemory Memory)> memories = [];
     private readonly Dictionary<string, int> running = [];
 
-    /// <summary>The stages in order; Train only when the job starts without a checkpoint, Qat when enabled, Compile unless it is disabled.</summary>
+    /// <summary>The stages in order; Train only when the job starts without a checkpoint, Qat when enabled (or automatic with a budget), Compile unless it is disabled.</summary>
     public static IReadOnlyList<PipelineStage> StagesFor(bool trainFirst, bool compile = true, bool qat = false) =>
         [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile) && (qat || s != PipelineStage.Qat))];
 
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
-        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile, qat: request.Qat?.Enabled == true);
+        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile,
+            qat: Quantization.Qat.QatOptions.RunsStage(request.Qat, request.Quantization.MaxAccuracyDrop));
 
     /// <summary>Runs one stage on a worker thread.</summary>
     /// <exception cref="PipelineInputException">The checkpoint, data or options are unusable; retrying will not help.</exception>

@@ -161,7 +161,7 @@ internal sealed class StageContext(
         return decided;
     }
 
-    /// <summary>The calibrate stage's int8 graph, rebuilt from its safetensors file. The job's memory owns it: do not dispose it.</summary>
+    /// <summary>The convert stage's int8 graph, rebuilt from its safetensors file. The job's memory owns it: do not dispose it.</summary>
     public Int8CheckpointInMemory OpenInt8()
     {
         var path = Workspace.PathOf(JobWorkspace.Int8SafeTensors);

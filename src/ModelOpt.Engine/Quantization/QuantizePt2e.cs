@@ -112,13 +112,24 @@ public static class QuantizePt2e
         }
     }
 
+    /// <summary>Each observed activation's qparams as its observer computes them now: what calibration hands to convert.</summary>
+    public static IReadOnlyDictionary<GraphValue, ActivationQuantization> ActivationQParams(PreparedModel prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        return prepared.ActivationObservers.ToDictionary(kv => kv.Key, kv => ActivationQParams(kv.Value));
+    }
+
     /// <summary>
     /// Computes each activation's qparams from its observer and quantizes every conv / linear weight with its weight
     /// observer (int_repr, float64 scales, int64 zero points, fp32 bias); layers without a weight observer (kept FP32)
     /// keep their float weights in the graph. The returned graph takes over the prepared
     /// model's graph tensors; dispose the prepared model afterwards to free the observers. Converts once.
     /// </summary>
-    public static QuantizedGraph Convert(PreparedModel prepared)
+    /// <param name="calibrated">
+    /// Qparams an earlier calibration computed (<see cref="ActivationQParams"/>), used instead of the observer's for the values
+    /// they cover: a calibration persisted by one stage and converted by another.
+    /// </param>
+    public static QuantizedGraph Convert(PreparedModel prepared, IReadOnlyDictionary<GraphValue, ActivationQuantization>? calibrated = null)
     {
         ArgumentNullException.ThrowIfNull(prepared);
         if (prepared.IsConverted)
@@ -131,7 +142,7 @@ public static class QuantizePt2e
         {
             foreach (var (value, observer) in prepared.ActivationObservers)
             {
-                activations[value] = ActivationQParams(observer);
+                activations[value] = calibrated is not null && calibrated.TryGetValue(value, out var given) ? given : ActivationQParams(observer);
             }
             foreach (var node in prepared.Graph.Nodes)
             {

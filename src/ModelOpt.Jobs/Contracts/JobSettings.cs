@@ -144,6 +144,11 @@ public sealed class QatSettings
     [Description("Run the Qat stage between calibrate and convert. Off by default; a job whose accuracy budget is not met says so in its note.")]
     public bool Enabled { get; set; }
 
+    [Description("Run the Qat stage only when quantization.maxAccuracyDrop is not met with every layer int8 after PTQ (judged on the " +
+        "validation split); the budget's search then runs on the fine-tuned model. Off by default: fine-tuning costs training time. " +
+        "Ignored when enabled is true or without a budget.")]
+    public bool Auto { get; set; }
+
     [Range(1, 100), Description("Epochs over the training images outside the validation split (or trainSubset of them).")]
     public int Epochs { get; set; } = 1;
 
@@ -162,7 +167,7 @@ public sealed class QatSettings
     [Range(0, int.MaxValue), Description("Seed of the batch order.")]
     public int Seed { get; set; }
 
-    public QatOptions ToEngine() => new(Enabled, Epochs, LearningRate, BatchSize, Distillation, TrainSubset, Seed);
+    public QatOptions ToEngine() => new(Enabled, Epochs, LearningRate, BatchSize, Distillation, TrainSubset, Seed, Auto);
 }
 
 /// <summary>Which of the model's outputs the job reads, and what it is for.</summary>

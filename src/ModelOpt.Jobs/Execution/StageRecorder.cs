@@ -78,7 +78,7 @@ public sealed class StageRecorder(IServiceScopeFactory scopes, IArtifactTransfer
         }
         if (outcome.Layers is { } layers)
         {
-            // A re-run calibrate stage replaces the report.
+            // A re-run convert stage replaces the report.
             await db.JobLayers.Where(l => l.JobId == job.Id).ExecuteDeleteAsync(cancellationToken);
             db.JobLayers.AddRange(layers.Select((l, rank) => new JobLayer
             {

@@ -231,10 +231,10 @@ public class GenericJobTests(ITestOutputHelper output)
             new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, SensitivityImages: 32, BiasCorrection: true, MinSqnrDb: 20),
             new EvaluationOptions(TestSubset: 16, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Preprocessing: Preprocessing);
 
-        StageOutcome? calibrate = null;
-        foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate })
+        StageOutcome? convert = null;
+        foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert })
         {
-            calibrate = await new OptimizationPipeline().RunStageAsync(stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+            convert = await new OptimizationPipeline().RunStageAsync(stage, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
         }
 
         var selection = ActivationObserverSelection.FromJson(File.ReadAllText(work.File(JobWorkspace.ObserverSelection)));
@@ -243,8 +243,8 @@ public class GenericJobTests(ITestOutputHelper output)
         Assert.Equal(selection.Accuracies.MaxBy(a => a.Value).Key, selection.Winner);
         Assert.Contains(" dB", selection.Describe());
         // The report ranks by each layer's own SQNR: no top-1 gain without labels.
-        Assert.NotEmpty(calibrate!.Layers!);
-        Assert.All(calibrate.Layers!, l => Assert.Null(l.AccuracyGainWhenFloat));
+        Assert.NotEmpty(convert!.Layers!);
+        Assert.All(convert.Layers!, l => Assert.Null(l.AccuracyGainWhenFloat));
         var budget = FidelityBudgetOutcome.FromJson(File.ReadAllText(work.File(JobWorkspace.FidelityBudget)));
         Assert.True(budget.WithinBudget);
         Assert.Equal(32, budget.ValidationImages);

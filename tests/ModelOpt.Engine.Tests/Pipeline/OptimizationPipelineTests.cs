@@ -2,7 +2,13 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Pipeline.Stages;
+using ModelOpt.Engine.Quantization;
+using ModelOpt.Engine.Quantization.Calibration;
+using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Qat;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
 
@@ -98,32 +104,91 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         var covered = firstEight.Labels.data<long>().ToArray().Distinct().Count();
         Assert.Equal((10, covered), (sample.Classes, sample.ClassesCovered));
         Assert.Contains($"calibration sample (first, 8 images) covers only {covered} of the 10 classes", Assert.Single(convert.Results).Note);
+        // The manifest, the result a user downloads, says how much of the data the sample covered.
+        var manifest = Int8Manifest.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Int8Manifest)));
+        Assert.Equal((10, covered), (manifest.Calibration!.Classes, manifest.Calibration.ClassesCovered));
     }
 
     [Fact]
-    public async Task Qat_fine_tunes_the_calibrated_model_between_calibrate_and_convert_on_training_images_outside_the_validation_split()
+    public async Task Calibrate_persists_only_the_observers_qparams_and_convert_builds_from_them_the_model_one_PTQ_call_builds()
+    {
+        var request = FashionMnistJob(trained.CheckpointPath) with
+        {
+            Quantization = new QuantizationOptions(CalibrationImages: 128),
+            Evaluation = new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
+            Compile = false,
+        };
+        // A new pipeline per stage, as after a worker restart: convert reads only what calibrate wrote.
+        await new OptimizationPipeline().RunStageAsync(PipelineStage.EvaluateFp32, request, workDirectory, Ignore(), CancellationToken.None);
+        var calibrate = await new OptimizationPipeline().RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
+
+        Assert.Contains(calibrate.Artifacts, a => a.Name == JobWorkspace.CalibratedActivations);
+        Assert.False(File.Exists(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors)), "calibrate converted: it left an int8 model");
+        Assert.Null(calibrate.Layers);
+        var calibrated = CalibratedActivations.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.CalibratedActivations)));
+        Assert.Equal((128L, ActivationObserverNames.Histogram), (calibrated.Images, calibrated.Observer));
+
+        var convert = await new OptimizationPipeline().RunStageAsync(PipelineStage.Convert, request, workDirectory, Ignore(), CancellationToken.None);
+
+        Assert.NotEmpty(convert.Layers!);
+        var (delivered, _) = Int8SafeTensorsCheckpoint.Load(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+        using (delivered)
+        {
+            // prepare -> calibrate -> convert_pt2e in one go on the same sample gives the same qparams and int8 weights.
+            var sample = CalibrateStage.RecordedSample(new JobWorkspace(workDirectory))!;
+            using var images = trained.Data.Train.Subset(sample.Indices);
+            using var captured = GraphBuilder.Capture(trained.Model, [1, 1, 32, 32]);
+            using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(request.Quantization));
+            QuantizePt2e.Calibrate(prepared, images.Batches(128).Select(b => b.Images));
+            using var direct = QuantizePt2e.Convert(prepared);
+            Assert.Equal(direct.Activations.OrderBy(a => a.Key.Id), delivered.Activations.OrderBy(a => a.Key.Id));
+            Assert.All(direct.Weights, w => Assert.True(Same(w.Value.IntWeight, delivered.Weights[w.Key].IntWeight), w.Key));
+        }
+    }
+
+    [Fact]
+    public async Task Qat_fine_tunes_from_the_calibrated_state_and_convert_quantizes_the_weights_it_trained()
     {
         var request = FashionMnistJob(trained.CheckpointPath) with
         {
             Evaluation = new EvaluationOptions(TestSubset: 200, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
             Compile = false,
-            Qat = new ModelOpt.Engine.Quantization.Qat.QatOptions(Enabled: true, Epochs: 1, TrainSubset: 256, BatchSize: 64),
+            Qat = new QatOptions(Enabled: true, Epochs: 1, TrainSubset: 256, BatchSize: 64),
         };
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
+        // One pipeline: its memory keeps the data and FP32 model between stages (fresh pipelines: the test above).
         var pipeline = new OptimizationPipeline();
-        await pipeline.RunStageAsync(PipelineStage.EvaluateFp32, request, workDirectory, Ignore(), CancellationToken.None);
-        await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
-        var calibrated = await File.ReadAllBytesAsync(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+        var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes[stage] = await pipeline.RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None);
+        }
 
-        var qat = await pipeline.RunStageAsync(PipelineStage.Qat, request, workDirectory, Ignore(), CancellationToken.None);
-        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, Ignore(), CancellationToken.None);
-
-        Assert.Contains(qat.Artifacts, a => a.Name == JobWorkspace.Qat);
-        Assert.NotEqual(calibrated, await File.ReadAllBytesAsync(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors)));
+        Assert.Contains(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.Qat);
+        Assert.Contains(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.QatWeights);
         var outcome = QatOutcome.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Qat)));
-        Assert.Equal((1, 256, QuantizationOptions.DefaultValidationImages), (outcome.EpochLosses.Count, outcome.TrainingImages, outcome.ValidationImages));
+        Assert.Equal((1, 256, QuantizationOptions.DefaultValidationImages, true), (outcome.EpochLosses.Count, outcome.TrainingImages, outcome.ValidationImages, outcome.FineTuned));
         Assert.InRange(outcome.AccuracyAfter, outcome.Fp32Accuracy - 0.05, 1.0);
-        Assert.Contains(outcome.Describe(), Assert.Single(convert.Results).Note);
+        Assert.Contains(outcome.Describe(), Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
+
+        // The delivered int8 weights are the fine-tuned float weights quantized, not the calibrated model's.
+        var trainedWeights = Int8Build.TrainedWeights(new JobWorkspace(workDirectory))!;
+        var (delivered, _) = Int8SafeTensorsCheckpoint.Load(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+        using (delivered)
+        {
+            var qconfig = QConfigFactory.FromOptions(request.Quantization);
+            Assert.Equal(delivered.Weights.Keys.Order(), trainedWeights.Keys.Order());
+            foreach (var (layer, (weight, bias)) in trainedWeights)
+            {
+                var expected = QuantizePt2e.QuantizeWeight(qconfig, weight, bias);
+                Assert.True(Same(expected.IntWeight, delivered.Weights[layer].IntWeight), layer);
+            }
+            using var captured = GraphBuilder.Capture(trained.Model, [1, 1, 32, 32]);
+            var folded = Int8Build.FoldedFloatWeights(captured);
+            Assert.Contains(folded, f => !Same(f.Value.Weight, trainedWeights[f.Key].Weight));
+            Int8Build.Dispose(folded);
+        }
+        Int8Build.Dispose(trainedWeights);
     }
 
     [Fact]
@@ -173,6 +238,8 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     public void Dispose() => Directory.Delete(workDirectory, recursive: true);
 
     private static SynchronousProgress<PipelineProgress> Ignore() => new(_ => { });
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     private double Top1Agreement(Func<Tensor, Tensor> int8)
     {

@@ -11,6 +11,7 @@ using ModelOpt.Engine.Pipeline.Stages;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Qat;
 using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
@@ -27,6 +28,8 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
     private const string DamagedLayer = DamagedResNet20.Layer;
     private const int ValidationImages = 500;
     private const double Budget = 1.5;
+    // The qat.auto tests check what runs, not how well: a smaller split keeps the per-layer report's passes short.
+    private const int QatValidationImages = 200;
 
     private readonly string workDirectory = Directory.CreateTempSubdirectory("modelopt-budget-").FullName;
 
@@ -54,7 +57,8 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         Assert.True(100 * (fp32.Accuracy - delivered.Accuracy) <= Budget, $"delivered {delivered.Accuracy:P2} vs FP32 {fp32.Accuracy:P2}");
         Assert.True(delivered.Accuracy > allInt8.Accuracy, $"delivered {delivered.Accuracy:P2} vs all int8 {allInt8.Accuracy:P2}");
         Assert.Contains("met with 1 layer(s) (layer2.0.conv2)", delivered.Note);
-        Assert.Contains(outcomes[PipelineStage.Calibrate].Artifacts, a => a.Name == JobWorkspace.AccuracyBudget);
+        // Searched on the converted model, by the stage that builds it.
+        Assert.Contains(outcomes[PipelineStage.Convert].Artifacts, a => a.Name == JobWorkspace.AccuracyBudget);
         // Decided on training images, never the test images it is scored on; the note gives the drop on both.
         var split = JsonSerializer.Deserialize<ValidationSplit>(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.ValidationSplit)), CalibrateStage.SampleJson)!;
         Assert.Equal(ValidationImages, split.Count);
@@ -75,6 +79,48 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
             Assert.Equal((int)DataType.Float, onnx.Graph.Initializer.Single(t => t.Name == $"{DamagedLayer}.weight").DataType);
             Assert.DoesNotContain(onnx.Graph.Initializer, t => t.Name == $"{DamagedLayer}.weight_quantized");
         }
+    }
+
+    [Fact]
+    public async Task Qat_auto_fine_tunes_when_the_budget_is_missed_all_int8_and_convert_searches_the_budget_on_the_fine_tuned_model()
+    {
+        var request = Job(DamagedCheckpoint(), Budget, QatValidationImages) with { Qat = new QatOptions(Auto: true, Epochs: 1, TrainSubset: 128) };
+        Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert, PipelineStage.Compile],
+            OptimizationPipeline.StagesFor(request));
+        var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+        foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert })
+        {
+            outcomes[stage] = await new OptimizationPipeline().RunStageAsync(stage, request, workDirectory, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+        }
+
+        var qat = QatOutcome.FromJson(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.Qat)));
+        var budget = AccuracyBudgetOutcome.FromJson(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.AccuracyBudget)));
+        var delivered = Assert.Single(outcomes[PipelineStage.Convert].Results, m => m.Selected);
+        output.WriteLine(delivered.Note);
+        // The damaged layer misses the budget all-int8: qat.auto fine-tunes.
+        Assert.Equal((true, true), (qat.Automatic, qat.FineTuned));
+        Assert.True(100 * (qat.Fp32Accuracy - qat.AccuracyBefore) > Budget);
+        // The search starts from the model QAT delivered: its all-int8 accuracy on the same split is QAT's result.
+        Assert.Equal((qat.Fp32Accuracy, qat.AccuracyAfter), (budget.Fp32Accuracy, budget.Int8Accuracy));
+        Assert.Contains("QAT (qat.auto: every layer int8 after PTQ dropped", delivered.Note);
+    }
+
+    [Fact]
+    public async Task Qat_auto_does_not_fine_tune_when_PTQ_meets_the_budget_all_int8()
+    {
+        var request = Job(trained.CheckpointPath, 5.0, QatValidationImages) with { Qat = new QatOptions(Auto: true), Compile = false };
+        var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes[stage] = await new OptimizationPipeline().RunStageAsync(stage, request, workDirectory, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None);
+        }
+
+        var qat = QatOutcome.FromJson(File.ReadAllText(Path.Combine(workDirectory, JobWorkspace.Qat)));
+        Assert.Equal((true, false, 0), (qat.Automatic, qat.FineTuned, qat.TrainingImages));
+        Assert.DoesNotContain(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.QatWeights);
+        Assert.False(File.Exists(Path.Combine(workDirectory, JobWorkspace.QatWeights)));
+        Assert.Contains("QAT not needed (qat.auto)", Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
+        Assert.False(QatOptions.RunsStage(new QatOptions(Auto: true), maxAccuracyDrop: null));
     }
 
     [Fact]
@@ -110,14 +156,15 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         Assert.Equal([[], [ranking[0].Layer], [ranking[0].Layer, ranking[1].Layer]], tried);
     }
 
-    private static OptimizationRequest Job(string checkpoint, double maxAccuracyDrop) => new(
+    private static OptimizationRequest Job(string checkpoint, double maxAccuracyDrop, int validationImages = ValidationImages) => new(
         ModelZoo.ResNet20,
         DatasetCatalog.FashionMnistName,
         DataPath: null,
         CheckpointPath: checkpoint,
         new TrainingOptions(),
-        new QuantizationOptions(SensitivityImages: ValidationImages, MaxAccuracyDrop: maxAccuracyDrop),
-        new EvaluationOptions(TestSubset: ValidationImages, LatencyBatchSize: 32, WarmupRuns: 1, TimedRuns: 5));
+        new QuantizationOptions(SensitivityImages: validationImages, MaxAccuracyDrop: maxAccuracyDrop),
+        new EvaluationOptions(TestSubset: validationImages, LatencyBatchSize: 32, WarmupRuns: validationImages == ValidationImages ? 1 : 0,
+            TimedRuns: validationImages == ValidationImages ? 5 : 1));
 
     private static QuantizedGraph Quantize(ModelGraph captured, ImageDataset calibration)
     {

@@ -14,7 +14,7 @@ public sealed class DetailsModel(JobServices services) : PageModel
 
     public IReadOnlyList<MeasuredForm> Forms { get; private set; } = [];
 
-    /// <summary>The per-layer sensitivity report, most sensitive first (empty until the calibrate stage has run).</summary>
+    /// <summary>The per-layer sensitivity report, most sensitive first (empty until the convert stage has run).</summary>
     public IReadOnlyList<JobLayerDto> Layers { get; private set; } = [];
 
     /// <summary>The job's settings as the user gave them, the sections that applied (see <see cref="JobSettingsView"/>).</summary>

@@ -4,24 +4,20 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization;
-using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
-using ModelOpt.Engine.Quantization.Sensitivity;
-using ModelOpt.Engine.Runtime.Int8Checkpoint;
 
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// The whole of PyTorch's PTQ, in its three calls: prepare (BN folding, fusion, observers), calibration on N training
-/// images (N stratified by class by default), and PyTorch's <c>convert_pt2e</c> (<c>QuantizePt2e.Convert</c>, in
-/// <c>Quantization/Convert/</c>: int8 weights and qparams in a <c>QuantizedGraph</c>). The converted graph is persisted as
-/// the plain int8 safetensors form. The pipeline stage named Convert, after this one, does not quantize: it lowers that
-/// graph to LibTorch's int8 kernels (<c>Runtime/TorchScript/</c>) and measures it. The per-layer sensitivity report is measured here,
-/// while the FP32 weights are at hand, and so are the <c>auto</c> observer's choice and the accuracy budget's search
-/// (which layers to leave in FP32), all three on a validation split of the training images (<see cref="ValidationSplit"/>).
+/// PyTorch's PTQ up to, not including, <c>convert_pt2e</c>: prepare (BN folding, fusion, observers) and calibration on N
+/// training images (N stratified by class by default). Its product is the observers' qparams
+/// (<see cref="CalibratedActivations"/>, <c>calibrated-activations.json</c>), with the sample and the validation split
+/// (<see cref="ValidationSplit"/>) it drew from the training images. The <c>auto</c> observer is chosen here: each candidate
+/// calibrates, is converted in memory and scored on the validation split, and only the winner's qparams are kept. Building
+/// the int8 graph, the per-layer report and the accuracy budget are the Convert stage's (after QAT when it runs).
 /// </summary>
 internal static class CalibrateStage
 {
@@ -57,8 +53,12 @@ internal static class CalibrateStage
         }
         var artifacts = new List<StageArtifact>
         {
-            context.Workspace.Artifact(JobWorkspace.Int8SafeTensors), context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json"),
+            context.Workspace.Artifact(JobWorkspace.CalibratedActivations, "application/json"),
+            context.Workspace.Artifact(JobWorkspace.CalibrationSample, "application/json"),
         };
+        // What later stages built from an earlier calibration no longer holds.
+        context.Workspace.Delete(JobWorkspace.QatWeights);
+        context.Workspace.Delete(JobWorkspace.Qat);
         // Decisions are made on training images; the test set is only scored, by the stages that measure (ADR-009).
         context.Workspace.Delete(JobWorkspace.ValidationSplit);
         var split = options.ValidationImages is { } splitSize ? ValidationSplit.Draw(context.Data.Train, splitSize, options.CalibrationSeed, sample) : null;
@@ -67,98 +67,50 @@ internal static class CalibrateStage
             context.Workspace.Write(JobWorkspace.ValidationSplit, path => File.WriteAllText(path, JsonSerializer.Serialize(split, SampleJson)));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ValidationSplit, "application/json"));
         }
-        using var validation = split is null ? null : context.Data.Train.Subset(split.Indices);
-        // A generic job's auto observer and target decide on fidelity to the FP32 outputs of the split's images (at most
-        // Fp32Outputs.MaxElements values), computed here once and not stored.
-        var decidesOnFidelity = generic && validation is not null && (options.ActivationObserver == ActivationObserverNames.Auto || options.HasFidelityBudget);
-        using var fidelityImages = decidesOnFidelity ? validation!.Take(Fp32Outputs.Within(validation.Count, model.Outputs)) : null;
-        using var fidelityReference = fidelityImages is null ? null
-            : FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
-        OutputFidelity FidelityOf(QuantizedGraph candidate) => DeliveredFidelity.Measure(
-            candidate, fidelityImages!, fidelityReference!, model.Outputs, context.ClassAxis, options.CalibrationBatchSize, context.CancellationToken);
         context.Workspace.Delete(JobWorkspace.CrossLayerEqualization);
         // Every quantization below starts from the equalized weights; the FP32 row stays the user's model (ADR-013).
         using var equalized = options.CrossLayerEqualization ? Equalize(context, model.Graph, artifacts) : null;
         var fp32Graph = equalized ?? model.Graph;
         context.Workspace.Delete(JobWorkspace.ObserverSelection);
-        QuantizedGraph? autoWinner = null;
+        CalibratedActivations calibrated;
         if (options.ActivationObserver == ActivationObserverNames.Auto)
         {
             context.Report(0, $"observer auto: trying {string.Join(", ", ActivationObserverNames.AutoCandidates)} on {split!.Describe()}");
-            (var selection, autoWinner) = ActivationObserverSelection.Select(
+            using var validation = context.Data.Train.Subset(split.Indices);
+            // A generic job decides on fidelity to the FP32 outputs of the split's images (at most Fp32Outputs.MaxElements values),
+            // computed here once and not stored.
+            using var fidelityImages = generic ? validation.Take(Fp32Outputs.Within(validation.Count, model.Outputs)) : null;
+            using var fidelityReference = fidelityImages is null ? null
+                : FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
+            var candidates = new Dictionary<string, CalibratedActivations>();
+            QuantizedGraph Candidate(string observer)
+            {
+                var qconfig = QConfigFactory.FromOptions(options with { ActivationObserver = observer });
+                candidates[observer] = Calibrate(fp32Graph, qconfig, options.KeepFloat, Batches(), observer, progress, context.CancellationToken);
+                // Converted in memory only, to be scored as the Convert stage will build it.
+                return Int8Build.Build(fp32Graph, qconfig, options.KeepFloat, candidates[observer], null, Batches, options.BiasCorrection, progress, context.CancellationToken);
+            }
+            var (selection, winner) = ActivationObserverSelection.Select(
                 ActivationObserverNames.AutoCandidates,
-                observer => Quantize(fp32Graph, QConfigFactory.FromOptions(options with { ActivationObserver = observer }), options.KeepFloat, Batches(),
-                    options.BiasCorrection, progress, context.CancellationToken),
-                candidate => generic ? FidelityOf(candidate).SqnrDb : DeliveredAccuracy.Measure(candidate, validation!, options.CalibrationBatchSize, context.CancellationToken),
+                Candidate,
+                candidate => generic
+                    ? DeliveredFidelity.Measure(candidate, fidelityImages!, fidelityReference!, model.Outputs, context.ClassAxis, options.CalibrationBatchSize,
+                        context.CancellationToken).SqnrDb
+                    : DeliveredAccuracy.Measure(candidate, validation, options.CalibrationBatchSize, context.CancellationToken),
                 generic ? fidelityImages!.Count : split.Count,
                 generic ? ActivationObserverSelection.SqnrDb : ActivationObserverSelection.Top1);
+            winner.Dispose();
             context.Workspace.Write(JobWorkspace.ObserverSelection, path => File.WriteAllText(path, selection.ToJson()));
             artifacts.Add(context.Workspace.Artifact(JobWorkspace.ObserverSelection, "application/json"));
-            options = options with { ActivationObserver = selection.Winner };
-        }
-        var qconfig = QConfigFactory.FromOptions(options);
-        // auto's winner is already calibrated and converted with these options.
-        using var quantized = autoWinner ?? Quantize(fp32Graph, qconfig, options.KeepFloat, Batches(), options.BiasCorrection, progress, context.CancellationToken);
-        // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
-        // The report's top-1 gains need labels: a generic job's ranks layers by their own SQNR.
-        var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), generic ? null : validation, options.CalibrationBatchSize, context.CancellationToken);
-        context.Workspace.Delete(JobWorkspace.AccuracyBudget);
-        context.Workspace.Delete(JobWorkspace.FidelityBudget);
-        IReadOnlyList<string>? budgetLayers = null;
-        if (options.MaxAccuracyDrop is { } maxDrop)
-        {
-            context.Report(1, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {split!.Describe()}");
-            // A budget always has a split (ValidationImages).
-            var images = validation!;
-            var fp32 = AccuracyEvaluator.Measure(model.Forward, images, batchSize: options.CalibrationBatchSize, cancellationToken: context.CancellationToken).Accuracy;
-            double AccuracyWithFloatLayers(IReadOnlyList<string> floatLayers)
-            {
-                if (floatLayers.Count == 0)
-                {
-                    return DeliveredAccuracy.Measure(quantized, images, options.CalibrationBatchSize, context.CancellationToken);
-                }
-                // Calibrated again as the delivered mixed model is, below.
-                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
-                return DeliveredAccuracy.Measure(mixed, images, options.CalibrationBatchSize, context.CancellationToken);
-            }
-            var budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
-            context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
-            artifacts.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
-            budgetLayers = budget.FloatLayers;
-        }
-        if (generic && options.HasFidelityBudget)
-        {
-            context.Report(1, $"fidelity target: leaving layers in FP32 by sensitivity on {split!.Describe()}");
-            OutputFidelity FidelityWithFloatLayers(IReadOnlyList<string> floatLayers)
-            {
-                if (floatLayers.Count == 0)
-                {
-                    return FidelityOf(quantized);
-                }
-                // Calibrated again as the delivered mixed model is, below.
-                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
-                return FidelityOf(mixed);
-            }
-            var budget = FidelityBudgetSearch.Search(
-                layers, FidelityWithFloatLayers, options.MinSqnrDb, options.MinAgreement, fidelityImages!.Count, context.CancellationToken);
-            context.Workspace.Write(JobWorkspace.FidelityBudget, path => File.WriteAllText(path, budget.ToJson()));
-            artifacts.Add(context.Workspace.Artifact(JobWorkspace.FidelityBudget, "application/json"));
-            budgetLayers = budget.FloatLayers;
-        }
-        context.Workspace.Delete(JobWorkspace.Int8AllLayersSafeTensors);
-        if (budgetLayers is { Count: > 0 })
-        {
-            // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
-            context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
-            // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
-            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. budgetLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
-            context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
+            calibrated = candidates[selection.Winner];
         }
         else
         {
-            context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+            calibrated = Calibrate(fp32Graph, QConfigFactory.FromOptions(options), options.KeepFloat, Batches(), options.ActivationObserver, progress,
+                context.CancellationToken);
         }
-        return new StageProducts([], artifacts, layers, sample);
+        context.Workspace.Write(JobWorkspace.CalibratedActivations, path => File.WriteAllText(path, calibrated.ToJson()));
+        return new StageProducts([], artifacts, Calibration: sample);
     }
 
     private static ModelGraph Equalize(StageContext context, ModelGraph captured, List<StageArtifact> artifacts)
@@ -185,28 +137,13 @@ internal static class CalibrateStage
         }
     }
 
-    private static QuantizedGraph Quantize(
-        ModelGraph captured, QConfig qconfig, IReadOnlyCollection<string>? keepFloat, IEnumerable<Tensor> batches,
-        bool biasCorrection, IProgress<CalibrationProgress> progress, CancellationToken cancellationToken)
+    /// <summary>Prepare and calibration, PyTorch's <c>prepare_pt2e</c> and the calibration loop: the observers' qparams, nothing converted.</summary>
+    private static CalibratedActivations Calibrate(
+        ModelGraph captured, QConfig qconfig, IReadOnlyCollection<string>? keepFloat, IEnumerable<Tensor> batches, string observer,
+        IProgress<CalibrationProgress> progress, CancellationToken cancellationToken)
     {
         using var prepared = QuantizePt2e.Prepare(captured, qconfig, keepFloat);
         QuantizePt2e.Calibrate(prepared, batches, progress, cancellationToken);
-        var quantized = QuantizePt2e.Convert(prepared);
-        try
-        {
-            if (biasCorrection)
-            {
-                foreach (var shift in FastBiasCorrection.Apply(quantized, batches, cancellationToken).Values)
-                {
-                    shift.Dispose();
-                }
-            }
-            return quantized;
-        }
-        catch
-        {
-            quantized.Dispose();
-            throw;
-        }
+        return CalibratedActivations.From(prepared, observer);
     }
 }

@@ -4,6 +4,10 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Algorithms;
+using ModelOpt.Engine.Quantization.Calibration;
+using ModelOpt.Engine.Quantization.Config;
+using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Runtime;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
@@ -11,14 +15,19 @@ using ModelOpt.Engine.Runtime.TorchScript;
 namespace ModelOpt.Engine.Pipeline.Stages;
 
 /// <summary>
-/// The notebook's convert step as a deployable model: the graph calibrate already converted to int8 (PyTorch's
-/// <c>convert_pt2e</c> runs there) is lowered to a TorchScript module over LibTorch's quantized CPU kernels and measured the
-/// notebook's way. Its archive (self-contained, loads in LibTorch and PyTorch) and manifest are the int8 download.
+/// PyTorch's <c>convert_pt2e</c> and the notebook's convert step as a deployable model: the int8 graph is built from the
+/// activation qparams calibrate persisted and the FP32 weights (the Qat stage's fine-tuned weights when it ran), quantized
+/// with the job's weight observer (<see cref="Int8Build"/>). On that model, as delivered, the per-layer sensitivity report
+/// is measured and the accuracy budget (or a generic job's fidelity target) searches which layers to leave in FP32, on the
+/// validation split of the training images. The delivered graph is persisted as the plain int8 safetensors form, lowered to
+/// a TorchScript module over LibTorch's quantized CPU kernels and measured the notebook's way. Its archive
+/// (self-contained, loads in LibTorch and PyTorch) and manifest are the int8 download.
 /// </summary>
 internal static class ConvertStage
 {
     public static StageProducts Run(StageContext context)
     {
+        var (layers, decisions) = Quantize(context);
         var (quantized, descriptor) = context.OpenInt8();
         var engine = QuantizedEngine.For(quantized.Graph);
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
@@ -47,7 +56,97 @@ internal static class ConvertStage
                     context.Workspace.Artifact(JobWorkspace.Int8TorchScript),
                     context.Workspace.Artifact(JobWorkspace.Int8Manifest, "application/json"),
                     context.Workspace.Artifact(JobWorkspace.Int8SafeTensors),
-                ]);
+                    .. decisions,
+                ],
+                layers);
+        }
+    }
+
+    /// <summary>
+    /// Builds the all-int8 graph from calibrate's qparams (and QAT's weights), measures the per-layer report on it, runs
+    /// the budget's search when the job has one, and writes the delivered graph (and, when the budget kept layers FP32,
+    /// the all-int8 one beside it).
+    /// </summary>
+    private static (IReadOnlyList<LayerSensitivity> Layers, List<StageArtifact> Decisions) Quantize(StageContext context)
+    {
+        var calibration = Int8Build.Calibration(context.Workspace);
+        var options = Int8Build.Options(context, calibration);
+        var model = context.OpenFp32();
+        var generic = context.IsGeneric;
+        var sample = Int8Build.Sample(context.Workspace);
+        using var images = context.Data.Train.Subset(sample.Indices);
+        IEnumerable<Tensor> Batches() => images.Batches(options.CalibrationBatchSize).Select(b => b.Images);
+        var progress = new SynchronousProgress<CalibrationProgress>(p => context.Report(0, $"calibrating a mixed model on {p.Images} images"));
+        var split = Int8Build.Split(context.Workspace);
+        using var validation = split is null ? null : context.Data.Train.Subset(split.Indices);
+        var (fp32Graph, equalized) = Int8Build.Fp32Graph(context);
+        var trained = Int8Build.TrainedWeights(context.Workspace);
+        try
+        {
+            var qconfig = QConfigFactory.FromOptions(options);
+            QuantizedGraph Build(IReadOnlyList<string> floatLayers) => Int8Build.Build(
+                fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], calibration, trained, Batches, options.BiasCorrection, progress,
+                context.CancellationToken);
+            var decisions = new List<StageArtifact>();
+            using var quantized = Build([]);
+            // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
+            // The report's top-1 gains need labels: a generic job's ranks layers by their own SQNR.
+            var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), generic ? null : validation, options.CalibrationBatchSize, context.CancellationToken);
+            context.Workspace.Delete(JobWorkspace.AccuracyBudget);
+            context.Workspace.Delete(JobWorkspace.FidelityBudget);
+            IReadOnlyList<string>? budgetLayers = null;
+            if (options.MaxAccuracyDrop is { } maxDrop)
+            {
+                context.Report(0, $"accuracy budget {maxDrop} pt: leaving layers in FP32 by sensitivity on {split!.Describe()}");
+                // A budget always has a split (ValidationImages).
+                var fp32 = AccuracyEvaluator.Measure(model.Forward, validation!, batchSize: options.CalibrationBatchSize, cancellationToken: context.CancellationToken).Accuracy;
+                double AccuracyWithFloatLayers(IReadOnlyList<string> floatLayers)
+                {
+                    using var mixed = floatLayers.Count == 0 ? null : Build(floatLayers);
+                    return DeliveredAccuracy.Measure(mixed ?? quantized, validation!, options.CalibrationBatchSize, context.CancellationToken);
+                }
+                var budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
+                context.Workspace.Write(JobWorkspace.AccuracyBudget, path => File.WriteAllText(path, budget.ToJson()));
+                decisions.Add(context.Workspace.Artifact(JobWorkspace.AccuracyBudget, "application/json"));
+                budgetLayers = budget.FloatLayers;
+            }
+            if (generic && options.HasFidelityBudget)
+            {
+                context.Report(0, $"fidelity target: leaving layers in FP32 by sensitivity on {split!.Describe()}");
+                // Fidelity to the FP32 outputs of the split's images (at most Fp32Outputs.MaxElements values), computed here once and not stored.
+                using var fidelityImages = validation!.Take(Fp32Outputs.Within(validation.Count, model.Outputs));
+                using var fidelityReference = FidelityEvaluator.Outputs(model.Forward, fidelityImages, options.CalibrationBatchSize, context.CancellationToken);
+                OutputFidelity FidelityWithFloatLayers(IReadOnlyList<string> floatLayers)
+                {
+                    using var mixed = floatLayers.Count == 0 ? null : Build(floatLayers);
+                    return DeliveredFidelity.Measure(
+                        mixed ?? quantized, fidelityImages, fidelityReference, model.Outputs, context.ClassAxis, options.CalibrationBatchSize, context.CancellationToken);
+                }
+                var budget = FidelityBudgetSearch.Search(
+                    layers, FidelityWithFloatLayers, options.MinSqnrDb, options.MinAgreement, fidelityImages.Count, context.CancellationToken);
+                context.Workspace.Write(JobWorkspace.FidelityBudget, path => File.WriteAllText(path, budget.ToJson()));
+                decisions.Add(context.Workspace.Artifact(JobWorkspace.FidelityBudget, "application/json"));
+                budgetLayers = budget.FloatLayers;
+            }
+            context.Workspace.Delete(JobWorkspace.Int8AllLayersSafeTensors);
+            if (budgetLayers is { Count: > 0 })
+            {
+                // The all-int8 model stays beside the delivered one, which is measured against it for the latency the kept layers cost.
+                context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+                // The delivered model is a keepFloat one: a kept layer's output is observed only where an int8 kernel reads it.
+                using var mixed = Build(budgetLayers);
+                context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
+            }
+            else
+            {
+                context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
+            }
+            return (layers, decisions);
+        }
+        finally
+        {
+            Int8Build.Dispose(trained);
+            equalized?.Dispose();
         }
     }
 
@@ -68,7 +167,7 @@ internal static class ConvertStage
             Read(JobWorkspace.CrossLayerEqualization, json => CrossLayerEqualizationResult.FromJson(json).Describe()),
             Read(JobWorkspace.ObserverSelection, json => ActivationObserverSelection.FromJson(json).Describe()),
             Read(JobWorkspace.AccuracyBudget, json => AccuracyBudgetOutcome.FromJson(json) is var budget && !budget.WithinBudget && !workspace.Has(JobWorkspace.Qat)
-                ? budget.Describe() + " (quantization-aware fine-tuning, qat.enabled, may recover the rest)"
+                ? budget.Describe() + " (quantization-aware fine-tuning, qat.enabled or qat.auto, may recover the rest)"
                 : budget.Describe()),
             Read(JobWorkspace.Qat, json => QatOutcome.FromJson(json).Describe()),
             Read(JobWorkspace.FidelityBudget, json => FidelityBudgetOutcome.FromJson(json).Describe()),

@@ -2,6 +2,10 @@ namespace ModelOpt.Engine.Quantization.Qat;
 
 /// <summary>Quantization-aware fine-tuning after calibration: SGD (momentum 0.9) through fake quantization.</summary>
 /// <param name="Enabled">Whether the job fine-tunes; off by default.</param>
+/// <param name="Auto">
+/// Fine-tune only when the job's accuracy budget (<c>maxAccuracyDrop</c>) is not met with every layer int8 after PTQ, on
+/// the validation split; off by default (ADR-021). Ignored when <paramref name="Enabled"/>, or without a budget.
+/// </param>
 /// <param name="Epochs">Passes over the training images (or <paramref name="TrainSubset"/>).</param>
 /// <param name="LearningRate">SGD learning rate: a fine-tuning rate, far below a training one.</param>
 /// <param name="Distillation">Match the FP32 model's outputs (no labels needed) instead of the labels.</param>
@@ -14,4 +18,10 @@ public sealed record QatOptions(
     int BatchSize = 64,
     bool Distillation = true,
     int? TrainSubset = null,
-    int Seed = 0);
+    int Seed = 0,
+    bool Auto = false)
+{
+    /// <summary>Whether a job with these options (null: none) and this accuracy budget runs the Qat stage.</summary>
+    public static bool RunsStage(QatOptions? options, double? maxAccuracyDrop) =>
+        options is not null && (options.Enabled || (options.Auto && maxAccuracyDrop is not null));
+}

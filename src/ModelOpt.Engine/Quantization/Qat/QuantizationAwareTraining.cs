@@ -25,6 +25,7 @@ public static class QuantizationAwareTraining
     /// <param name="quantized">The calibrated model; its int8 weights are replaced by the fine-tuned ones.</param>
     /// <param name="floatWeights">Each int8 layer's BN-folded FP32 weight and bias, by layer name: where training starts (not modified).</param>
     /// <param name="teacher">The FP32 model's forward, for distillation; null trains against the labels.</param>
+    /// <returns>The epochs, and the fine-tuned float weights (owned by the caller), which quantize to the model's new int8 weights.</returns>
     /// <exception cref="OperationCanceledException">Checked before every batch; the model is left as it was.</exception>
     public static QatResult FineTune(
         QuantizedGraph quantized,
@@ -59,12 +60,14 @@ public static class QuantizationAwareTraining
             }
             var epochs = Train(quantized, parameters, qconfig, data, teacher, options, shuffle, progress, cancellationToken);
             var trained = new Dictionary<string, WeightQuantization>();
+            var floats = new Dictionary<string, (Tensor Weight, Tensor? Bias)>();
             foreach (var (layer, (weight, bias)) in parameters)
             {
                 trained[layer] = QuantizePt2e.QuantizeWeight(qconfig, weight, bias);
+                floats[layer] = (weight.detach().clone(), bias?.detach().clone());
             }
             quantized.ReplaceWeights(trained);
-            return new QatResult(epochs, data.Count);
+            return new QatResult(epochs, data.Count, floats);
         }
         finally
         {
