@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using ModelOpt.Api.Security;
 
 namespace ModelOpt.Service.Tests;
@@ -50,8 +51,11 @@ public sealed class ContractEnforcementTests : PostgresApiTest
         var choices = await PostJsonAsync("/api/jobs",
             """{"model":"resnet20","dataset":"synthetic","quantization":{"activationObserver":"Moving_Average_MinMax","calibrationSampling":"Stratified"},"preprocessing":{"color":"RGB"}}""");
         Assert.True(choices.StatusCode == HttpStatusCode.Accepted, await choices.Content.ReadAsStringAsync());
-        var spec = (await choices.ReadAsync<JobDto>()).Spec;
-        Assert.Equal(("moving_average_minmax", "stratified", "rgb"), (spec.Quantization.ActivationObserver, spec.Quantization.CalibrationSampling, spec.Preprocessing.Color));
+        var spec = JsonDocument.Parse(await choices.Content.ReadAsStringAsync()).RootElement.GetProperty("spec");
+        // The choices come back in the spelling the document lists, whatever the case they were sent in.
+        Assert.Equal(("moving_average_minmax", "stratified", "rgb"),
+            (spec.GetProperty("quantization").GetProperty("activationObserver").GetString(), spec.GetProperty("quantization").GetProperty("calibrationSampling").GetString(),
+             spec.GetProperty("preprocessing").GetProperty("color").GetString()));
 
         var query = await (await Client.GetAsync("/api/jobs?status=succeded")).ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("Queued, Running, Succeeded, Failed, Cancelled", query.GetProperty("errors").GetProperty("status")[0].GetString());

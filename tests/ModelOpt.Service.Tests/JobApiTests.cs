@@ -81,10 +81,8 @@ public sealed class JobApiTests : PostgresApiTest
 
         var stored = await (await Client.GetAsync($"/api/jobs/{budgeted.Id}")).ReadAsync<JobDto>();
         Assert.Equal(0.3, stored.Spec.Quantization.MaxAccuracyDrop);
-        Assert.Equal(0.3, stored.Spec.Quantization.ToEngine().MaxAccuracyDrop);
         Assert.True(stored.Spec.Quantization.BiasCorrection);
         Assert.True(stored.Spec.Quantization.CrossLayerEqualization);
-        Assert.True(stored.Spec.Quantization.ToEngine().CrossLayerEqualization);
         Assert.Equal("auto", stored.Spec.Quantization.ActivationObserver);
         Assert.Null(plain.Spec.Quantization.MaxAccuracyDrop);
         Assert.False(plain.Spec.Quantization.BiasCorrection);

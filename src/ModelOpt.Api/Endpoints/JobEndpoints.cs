@@ -146,7 +146,7 @@ public static class JobEndpoints
         if (errors.Count == 0)
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
-            var preprocessing = request.Preprocessing.ToEngine();
+            var preprocessing = request.Preprocessing;
             dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
             if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name, services.Store), dataset, preprocessing) is { } mismatch)
             {

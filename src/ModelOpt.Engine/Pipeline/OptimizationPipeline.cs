@@ -30,7 +30,7 @@ public sealed class OptimizationPipeline
         [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile) && (qat || s != PipelineStage.Qat))];
 
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
-        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile, qat: request.Qat?.Enabled == true);
+        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.CompileEnabled, qat: request.Qat?.Enabled == true);
 
     /// <summary>Runs one stage on a worker thread.</summary>
     /// <exception cref="PipelineInputException">The checkpoint, data or options are unusable; retrying will not help.</exception>

@@ -1,5 +1,9 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Data.Uploaded;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization.Qat;
 
 namespace ModelOpt.Jobs.Contracts;
 
@@ -22,14 +26,14 @@ public sealed class CreateJobRequest
      Description("Device whose worker queue runs the job: cpu, cuda or cuda:N.")]
     public string Device { get; set; } = "cpu";
 
-    public TrainingSettings Training { get; set; } = new();
-    public QuantizationSettings Quantization { get; set; } = new();
-    public EvaluationSettings Evaluation { get; set; } = new();
-    public CompileSettings Compile { get; set; } = new();
-    public PreprocessingSettings Preprocessing { get; set; } = new();
-    public SplitSettings Split { get; set; } = new();
-    public OutputSettings Output { get; set; } = new();
-    public QatSettings Qat { get; set; } = new();
+    public TrainingOptions Training { get; set; } = new();
+    public QuantizationOptions Quantization { get; set; } = new();
+    public EvaluationOptions Evaluation { get; set; } = new();
+    public CompileOptions Compile { get; set; } = new();
+    public ImagePreprocessing Preprocessing { get; set; } = new();
+    public DatasetSplitOptions Split { get; set; } = new();
+    public OutputOptions Output { get; set; } = new();
+    public QatOptions Qat { get; set; } = new();
 
     public JobSpec ToSpec() => new()
     {

@@ -116,8 +116,8 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         DataPath: null,
         CheckpointPath: checkpoint,
         new TrainingOptions(),
-        new QuantizationOptions(SensitivityImages: ValidationImages, MaxAccuracyDrop: maxAccuracyDrop),
-        new EvaluationOptions(TestSubset: ValidationImages, LatencyBatchSize: 32, WarmupRuns: 1, TimedRuns: 5));
+        new QuantizationOptions { SensitivityImages = ValidationImages, MaxAccuracyDrop = maxAccuracyDrop },
+        new EvaluationOptions { TestSubset = ValidationImages, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 });
 
     private static QuantizedGraph Quantize(ModelGraph captured, ImageDataset calibration)
     {

@@ -118,7 +118,7 @@ internal static class CalibrateStage
                     return DeliveredAccuracy.Measure(quantized, images, options.CalibrationBatchSize, context.CancellationToken);
                 }
                 // Calibrated again as the delivered mixed model is, below.
-                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat, .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
                 return DeliveredAccuracy.Measure(mixed, images, options.CalibrationBatchSize, context.CancellationToken);
             }
             var budget = AccuracyBudgetSearch.Search(fp32, layers, AccuracyWithFloatLayers, maxDrop, split.Count, context.CancellationToken);
@@ -136,7 +136,7 @@ internal static class CalibrateStage
                     return FidelityOf(quantized);
                 }
                 // Calibrated again as the delivered mixed model is, below.
-                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+                using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat, .. floatLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
                 return FidelityOf(mixed);
             }
             var budget = FidelityBudgetSearch.Search(
@@ -151,7 +151,7 @@ internal static class CalibrateStage
             // The all-int8 model stays for convert, which measures what the kept layers cost in latency.
             context.Workspace.Write(JobWorkspace.Int8AllLayersSafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
             // The delivered model is a keepFloat one, calibrated again: a kept layer's output is observed only where an int8 kernel reads it.
-            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. budgetLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
+            using var mixed = Quantize(fp32Graph, qconfig, [.. options.KeepFloat, .. budgetLayers], Batches(), options.BiasCorrection, progress, context.CancellationToken);
             context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(mixed, context.Descriptor, path));
         }
         else
