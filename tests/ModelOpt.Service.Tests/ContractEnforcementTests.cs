@@ -133,7 +133,18 @@ public sealed class ContractEnforcementTests : PostgresApiTest
         Assert.Equal((2, 2, 3, 1), (checkpoints!.Page, checkpoints.PageSize, checkpoints.TotalCount, checkpoints.Items.Count));
         Assert.Equal("c0.safetensors", checkpoints.Items[0].FileName);
         Assert.Equal((1, 2, 3, 2), (datasets!.Page, datasets.PageSize, datasets.TotalCount, datasets.Items.Count));
-        foreach (var list in new[] { "/api/jobs", "/api/checkpoints", "/api/datasets" })
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync("/api/keys", $$"""{"name":"k{{i}}","scope":"read"}""")).StatusCode);
+        }
+        var allKeys = (await Client.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys?pageSize=200", ApiClient.Json))!;
+        var secondKey = (await Client.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys?page=2&pageSize=1", ApiClient.Json))!;
+        Assert.True(allKeys.TotalCount >= 3, $"{allKeys.TotalCount} keys");
+        Assert.Equal((2, 1, allKeys.TotalCount, allKeys.Items[1].Id), (secondKey.Page, secondKey.PageSize, secondKey.TotalCount, Assert.Single(secondKey.Items).Id));
+        var workers = (await Client.GetFromJsonAsync<PagedResult<WorkerDto>>("/api/workers?page=1&pageSize=1", ApiClient.Json))!;
+        Assert.Equal((1, 1), (workers.Page, workers.PageSize));
+        Assert.Equal(Math.Min(1, workers.TotalCount), workers.Items.Count);
+        foreach (var list in new[] { "/api/jobs", "/api/checkpoints", "/api/datasets", "/api/workers", "/api/keys", $"/api/jobs/{Guid.NewGuid()}/artifacts" })
         {
             var problem = await (await Client.GetAsync($"{list}?pageSize=201")).ProblemAsync(HttpStatusCode.BadRequest);
             Assert.True(problem.GetProperty("errors").TryGetProperty("pageSize", out _), list);

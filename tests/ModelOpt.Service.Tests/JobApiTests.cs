@@ -124,6 +124,8 @@ public sealed class JobApiTests : PostgresApiTest
 
         await (await Client.GetAsync($"/api/jobs/{Guid.NewGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
         await (await Client.GetAsync($"/api/jobs/{job.Id}/artifacts/nothing.pt")).ProblemAsync(HttpStatusCode.NotFound);
-        Assert.Empty((await Client.GetFromJsonAsync<List<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!);
+        var artifacts = (await Client.GetFromJsonAsync<PagedResult<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!;
+        Assert.Empty(artifacts.Items);
+        Assert.Equal(0, artifacts.TotalCount);
     }
 }

@@ -46,7 +46,10 @@ public sealed class JobSettingsTests
         Assert.Equal(new EvaluationOptions { TestSubset = 500, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 5 }, spec.Evaluation);
         Assert.False(spec.Compile.Enabled);
         Assert.Equal((ColorConversion.Grayscale, ChannelOrder.Bgr, true), (spec.Preprocessing.Color, spec.Preprocessing.ChannelOrder, spec.Preprocessing.Antialias));
-        Assert.Equal(([36], [32, 30], [0.2], [0.3]), (spec.Preprocessing.Resize!.ToArray(), spec.Preprocessing.CenterCrop!.ToArray(), spec.Preprocessing.Mean!.ToArray(), spec.Preprocessing.Std!.ToArray()));
+        Assert.Equal([36], spec.Preprocessing.Resize!);
+        Assert.Equal([32, 30], spec.Preprocessing.CenterCrop!);
+        Assert.Equal([0.2], spec.Preprocessing.Mean!);
+        Assert.Equal([0.3], spec.Preprocessing.Std!);
         Assert.Equal((0.1, 9), (spec.Split.TestFraction, spec.Split.Seed));
         Assert.Equal(new OutputOptions { Name = "sequence_logits", Task = JobTask.Generic, ClassAxis = -1 }, spec.Output);
         Assert.Equal(new ModelOpt.Engine.Quantization.Qat.QatOptions { Enabled = true, Epochs = 2, LearningRate = 0.001, BatchSize = 32, Distillation = false, TrainSubset = 1000, Seed = 4 }, spec.Qat);
@@ -102,11 +105,11 @@ public sealed class JobSettingsTests
                 var restatement = new Regex(
                     $@"\b{section.Name}""?\]?\s*[:=]\s*(?:new\b[^{{}};]*)?\{{[^{{}}]*?\b{property.Name}""?\]?\s*[:=]\s*""?{Regex.Escape(literal)}""?(?![\w.])",
                     RegexOptions.IgnoreCase);
-                // A fallback such as "options.ActivationObserver ?? "histogram"" is a second default.
+                // A fallback in the engine such as "options.ActivationObserver ?? "histogram"" is a second default.
                 var fallback = new Regex($@"\.{property.Name}\s*\?\?");
                 restated.AddRange(files
                     .Where(f => !f.Text.Contains($"record {section.PropertyType.Name}", StringComparison.Ordinal))
-                    .Where(f => restatement.IsMatch(f.Text) || (f.Path.EndsWith(".cs", StringComparison.Ordinal) && fallback.IsMatch(f.Text)))
+                    .Where(f => restatement.IsMatch(f.Text) || (f.Path.Contains($"{Path.DirectorySeparatorChar}ModelOpt.Engine{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && fallback.IsMatch(f.Text)))
                     .Select(f => $"{Path.GetRelativePath(RepositoryPaths.Root, f.Path)}: {section.Name.ToLowerInvariant()}.{property.Name} = {literal}"));
             }
         }

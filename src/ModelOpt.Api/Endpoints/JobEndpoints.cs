@@ -312,10 +312,13 @@ public static class JobEndpoints
         return TypedResults.Text(JobReportWriter.Write(job), plainOnly ? PlainTextContentType : ReportContentType);
     }
 
-    public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    public static async Task<Ok<PagedResult<ArtifactDto>>> ListArtifactsAsync(
+        Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
     {
+        Paging.Check(page, pageSize);
         var job = await LoadAsync(services.Db, id, cancellationToken);
-        return TypedResults.Ok(job.ArtifactDtos());
+        return TypedResults.Ok(Paging.Of(job.ArtifactDtos(), page, pageSize));
     }
 
     public static async Task<Ok<IReadOnlyList<JobLayerDto>>> ListLayersAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)

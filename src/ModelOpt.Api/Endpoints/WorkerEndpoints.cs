@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using ModelOpt.Api.Infrastructure;
 using ModelOpt.Jobs.Workers;
 
 namespace ModelOpt.Api.Endpoints;
@@ -16,6 +18,11 @@ public static class WorkerEndpoints
         return group;
     }
 
-    public static async Task<Ok<IReadOnlyList<WorkerDto>>> ListWorkersAsync(WorkerRegistry workers, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await workers.ListAsync(cancellationToken));
+    public static async Task<Ok<PagedResult<WorkerDto>>> ListWorkersAsync(
+        WorkerRegistry workers, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
+    {
+        Paging.Check(page, pageSize);
+        return TypedResults.Ok(Paging.Of(await workers.ListAsync(cancellationToken), page, pageSize));
+    }
 }
