@@ -26,7 +26,6 @@ public static class JobEndpoints
 {
     private const string ReportContentType = "text/markdown; charset=utf-8";
     private const string PlainTextContentType = "text/plain; charset=utf-8";
-    private static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -377,7 +376,7 @@ public static class JobEndpoints
         && (string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath) == job.DataPath
         && request.CheckpointId == job.CheckpointId
         && request.Device == job.Device
-        && JsonSerializer.Serialize(request.ToSpec(), SpecJson) == JsonSerializer.Serialize(job.Spec, SpecJson);
+        && JsonSerializer.Serialize(request.ToSpec(), JobSpec.Json) == JsonSerializer.Serialize(job.Spec, JobSpec.Json);
 
 
     /// <summary>

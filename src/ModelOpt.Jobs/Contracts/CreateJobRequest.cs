@@ -1,14 +1,12 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using ModelOpt.Engine.Data;
-using ModelOpt.Engine.Data.Uploaded;
-using ModelOpt.Engine.Pipeline;
-using ModelOpt.Engine.Quantization.Qat;
+using System.Text.Json;
 
 namespace ModelOpt.Jobs.Contracts;
 
 /// <summary>An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.</summary>
-public sealed class CreateJobRequest
+/// <remarks>Its settings sections (training, quantization, …) are <see cref="JobSpec"/>'s, inherited: one list of them.</remarks>
+public sealed class CreateJobRequest : JobSpec
 {
     [Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20; left out for an ONNX checkpoint, which carries its own.")]
     public string? Model { get; set; }
@@ -26,17 +24,6 @@ public sealed class CreateJobRequest
      Description("Device whose worker queue runs the job: cpu, cuda or cuda:N.")]
     public string Device { get; set; } = "cpu";
 
-    public TrainingOptions Training { get; set; } = new();
-    public QuantizationOptions Quantization { get; set; } = new();
-    public EvaluationOptions Evaluation { get; set; } = new();
-    public CompileOptions Compile { get; set; } = new();
-    public ImagePreprocessing Preprocessing { get; set; } = new();
-    public DatasetSplitOptions Split { get; set; } = new();
-    public OutputOptions Output { get; set; } = new();
-    public QatOptions Qat { get; set; } = new();
-
-    public JobSpec ToSpec() => new()
-    {
-        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split, Output = Output, Qat = Qat,
-    };
+    /// <summary>The request's settings sections, as stored with the job: a copy through the stored JSON, which holds them alone.</summary>
+    public JobSpec ToSpec() => JsonSerializer.Deserialize<JobSpec>(JsonSerializer.SerializeToUtf8Bytes<JobSpec>(this, Json), Json)!;
 }

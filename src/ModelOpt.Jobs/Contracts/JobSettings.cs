@@ -12,7 +12,7 @@ namespace ModelOpt.Jobs.Contracts;
 /// engine's own options record (defaults, ranges, allowed values and descriptions written once, there: ADR-025), so the
 /// request, the stored spec and what the engine receives are one shape.
 /// </summary>
-public sealed class JobSpec
+public class JobSpec
 {
     /// <summary>How the spec is stored in the jobs table: the API's names (camelCase, enums by their wire names).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
