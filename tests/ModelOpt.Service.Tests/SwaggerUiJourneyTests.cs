@@ -80,7 +80,7 @@ public sealed class SwaggerUiJourneyTests(ITestOutputHelper output) : IAsyncLife
         var list = page.Operation("Jobs", "ListJobArtifacts").TryItOut();
         Assert.Equal(jobId, list.Parameter("id"));
         Assert.Equal(200, list.Execute());
-        var int8 = list.ResponseJson.EnumerateArray().Single(a => a.GetProperty("name").GetString() == "model-int8.pt");
+        var int8 = list.ResponseJson.GetProperty("items").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "model-int8.pt");
 
         var download = page.Operation("Jobs", "DownloadJobArtifact").TryItOut();
         Assert.Equal("model-int8.pt", download.Parameter("name"));
