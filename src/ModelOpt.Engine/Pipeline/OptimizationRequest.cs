@@ -11,7 +11,7 @@ namespace ModelOpt.Engine.Pipeline;
 /// <param name="CheckpointPath">FP32 checkpoint to start from; null trains first.</param>
 /// <param name="UploadedDataset">The uploaded dataset file when the job uses one; <paramref name="Dataset"/> is then only its display name.</param>
 /// <param name="Preprocessing">The input transform; null is the notebook's.</param>
-/// <param name="Split">How an uploaded single set is split into train and test; null is 20 % test, seed 0.</param>
+/// <param name="Split">How an uploaded single set is split into train and test; null takes <see cref="DatasetSplitOptions"/>'s defaults.</param>
 /// <param name="Compile">Whether the compile stage runs; without it the job ends after Convert. Null runs it.</param>
 /// <param name="Output">Which output the job measures and whether by top-1 or fidelity to FP32; null decides as its defaults do.</param>
 /// <param name="Qat">Quantization-aware fine-tuning after calibration; null or disabled skips the Qat stage.</param>

@@ -57,6 +57,6 @@ public static class EnumNames
     {
         public static readonly IReadOnlyDictionary<TEnum, string> ByMember = Enum.GetValues<TEnum>().Distinct().ToDictionary(
             member => member,
-            member => typeof(TEnum).GetField(member.ToString())!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? member.ToString());
+            member => WireName((Enum)member));
     }
 }
