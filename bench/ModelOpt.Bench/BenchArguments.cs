@@ -56,12 +56,14 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
             uploaded is not null ? Path.GetFileNameWithoutExtension(uploaded.FileName) : values.GetValueOrDefault("dataset", DatasetCatalog.FashionMnistName),
             uploaded is not null ? null : values.GetValueOrDefault("data"),
             values.GetValueOrDefault("checkpoint"),
-            new TrainingOptions(
-                Epochs: Int("epochs") ?? training.Epochs,
-                LearningRate: values.TryGetValue("lr", out var lr) ? double.Parse(lr, CultureInfo.InvariantCulture) : training.LearningRate,
-                BatchSize: Int("batch-size") ?? training.BatchSize,
-                TrainSubset: Int("train-subset"),
-                Seed: Int("seed") ?? training.Seed),
+            new TrainingOptions
+            {
+                Epochs = Int("epochs") ?? training.Epochs,
+                LearningRate = values.TryGetValue("lr", out var lr) ? double.Parse(lr, CultureInfo.InvariantCulture) : training.LearningRate,
+                BatchSize = Int("batch-size") ?? training.BatchSize,
+                TrainSubset = Int("train-subset"),
+                Seed = Int("seed") ?? training.Seed,
+            },
             quantization with
             {
                 ActivationObserver = values.GetValueOrDefault("observer", quantization.ActivationObserver),
@@ -75,27 +77,38 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 MaxAccuracyDrop = values.TryGetValue("max-accuracy-drop", out var drop) ? double.Parse(drop, CultureInfo.InvariantCulture) : null,
                 SensitivityImages = Int("sensitivity-images"),
             },
-            new EvaluationOptions(
-                TestSubset: Int("test-subset"),
-                LatencyBatchSize: Int("latency-batch") ?? evaluation.LatencyBatchSize,
-                WarmupRuns: Int("warmup") ?? evaluation.WarmupRuns,
-                TimedRuns: Int("timed-runs") ?? evaluation.TimedRuns),
+            new EvaluationOptions
+            {
+                TestSubset = Int("test-subset"),
+                LatencyBatchSize = Int("latency-batch") ?? evaluation.LatencyBatchSize,
+                WarmupRuns = Int("warmup") ?? evaluation.WarmupRuns,
+                TimedRuns = Int("timed-runs") ?? evaluation.TimedRuns,
+            },
             // The job's preprocessing Resize (e.g. 224,224 for a full-size torchvision model on the synthetic images)
             // and its colour conversion (rgb for a 3-channel model on a grey uploaded set)
             Preprocessing: values.ContainsKey("resize") || values.ContainsKey("color")
-                ? new ImagePreprocessing(
-                    Resize: values.TryGetValue("resize", out var resize) ? [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : null,
-                    Color: values.TryGetValue("color", out var color) ? Enum.Parse<ColorConversion>(color, ignoreCase: true) : ColorConversion.None)
+                ? new ImagePreprocessing
+                  {
+                      Resize = values.TryGetValue("resize", out var resize) ? [.. resize.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] : null,
+                      Color = values.TryGetValue("color", out var color) ? Enum.Parse<ColorConversion>(color, ignoreCase: true) : ColorConversion.None,
+                  }
                 : null,
             Qat: Int("qat-epochs") is { } qatEpochs
-                ? new QatOptions(Enabled: values.GetValueOrDefault("qat-auto") != "true", Epochs: qatEpochs,
-                    LearningRate: values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
-                    TrainSubset: Int("qat-subset"), Distillation: values.GetValueOrDefault("qat-distillation") != "false",
-                    Auto: values.GetValueOrDefault("qat-auto") == "true")
+                ? new QatOptions
+                  {
+                      Enabled = values.GetValueOrDefault("qat-auto") != "true",
+                      Auto = values.GetValueOrDefault("qat-auto") == "true",
+                      Epochs = qatEpochs,
+                      LearningRate = values.TryGetValue("qat-lr", out var qatLr) ? double.Parse(qatLr, CultureInfo.InvariantCulture) : new QatOptions().LearningRate,
+                      TrainSubset = Int("qat-subset"),
+                      Distillation = values.GetValueOrDefault("qat-distillation") != "false",
+                  }
                 : null,
             UploadedDataset: uploaded,
-            Task: values.TryGetValue("task", out var task) ? Enum.Parse<JobTask>(task, ignoreCase: true) : null,
-            ClassAxis: Int("class-axis"));
+            Output: new OutputOptions
+            {
+                Task = values.TryGetValue("task", out var task) ? Enum.Parse<JobTask>(task, ignoreCase: true) : null, ClassAxis = Int("class-axis"),
+            });
         return new BenchArguments(
             request, values.GetValueOrDefault("fp32-only") == "true", values.GetValueOrDefault("compile") != "false", values.GetValueOrDefault("work"), Int("threads"));
     }

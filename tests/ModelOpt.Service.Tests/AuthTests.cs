@@ -91,7 +91,7 @@ public sealed class AuthTests : IAsyncLifetime
             var problem = await (await client.SendAsync(Request(method, path))).ProblemAsync(HttpStatusCode.Unauthorized);
             Assert.Contains("revoked", problem.GetProperty("detail").GetString());
         }
-        var listed = await admin.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json);
+        var listed = (await admin.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys", ApiClient.Json))?.Items;
         Assert.NotNull(listed!.Single(k => k.Id == created.Id).RevokedAt);
     }
 
@@ -103,7 +103,7 @@ public sealed class AuthTests : IAsyncLifetime
         var problem = await (await admin.PostAsJsonAsync("/api/keys", new { name = "no scope" }, ApiClient.Json)).ProblemAsync(HttpStatusCode.BadRequest);
 
         Assert.StartsWith("Required", problem.GetProperty("errors").GetProperty("scope")[0].GetString());
-        Assert.DoesNotContain((await admin.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json))!, k => k.Name == "no scope");
+        Assert.DoesNotContain((await admin.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys", ApiClient.Json))!.Items, k => k.Name == "no scope");
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class AuthTests : IAsyncLifetime
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("NUL", problem.GetProperty("detail").GetString());
         Assert.False(response.Headers.Contains("Retry-After"));
-        Assert.DoesNotContain((await admin.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json))!, k => k.Name.StartsWith("nul", StringComparison.Ordinal));
+        Assert.DoesNotContain((await admin.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys", ApiClient.Json))!.Items, k => k.Name.StartsWith("nul", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using ModelOpt.Api.Security;
 
 namespace ModelOpt.Service.Tests;
@@ -50,8 +51,11 @@ public sealed class ContractEnforcementTests : PostgresApiTest
         var choices = await PostJsonAsync("/api/jobs",
             """{"model":"resnet20","dataset":"synthetic","quantization":{"activationObserver":"Moving_Average_MinMax","calibrationSampling":"Stratified"},"preprocessing":{"color":"RGB"}}""");
         Assert.True(choices.StatusCode == HttpStatusCode.Accepted, await choices.Content.ReadAsStringAsync());
-        var spec = (await choices.ReadAsync<JobDto>()).Spec;
-        Assert.Equal(("moving_average_minmax", "stratified", "rgb"), (spec.Quantization.ActivationObserver, spec.Quantization.CalibrationSampling, spec.Preprocessing.Color));
+        var spec = JsonDocument.Parse(await choices.Content.ReadAsStringAsync()).RootElement.GetProperty("spec");
+        // The choices come back in the spelling the document lists, whatever the case they were sent in.
+        Assert.Equal(("moving_average_minmax", "stratified", "rgb"),
+            (spec.GetProperty("quantization").GetProperty("activationObserver").GetString(), spec.GetProperty("quantization").GetProperty("calibrationSampling").GetString(),
+             spec.GetProperty("preprocessing").GetProperty("color").GetString()));
 
         var query = await (await Client.GetAsync("/api/jobs?status=succeded")).ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("Queued, Running, Succeeded, Failed, Cancelled", query.GetProperty("errors").GetProperty("status")[0].GetString());
@@ -129,7 +133,18 @@ public sealed class ContractEnforcementTests : PostgresApiTest
         Assert.Equal((2, 2, 3, 1), (checkpoints!.Page, checkpoints.PageSize, checkpoints.TotalCount, checkpoints.Items.Count));
         Assert.Equal("c0.safetensors", checkpoints.Items[0].FileName);
         Assert.Equal((1, 2, 3, 2), (datasets!.Page, datasets.PageSize, datasets.TotalCount, datasets.Items.Count));
-        foreach (var list in new[] { "/api/jobs", "/api/checkpoints", "/api/datasets" })
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostJsonAsync("/api/keys", $$"""{"name":"k{{i}}","scope":"read"}""")).StatusCode);
+        }
+        var allKeys = (await Client.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys?pageSize=200", ApiClient.Json))!;
+        var secondKey = (await Client.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys?page=2&pageSize=1", ApiClient.Json))!;
+        Assert.True(allKeys.TotalCount >= 3, $"{allKeys.TotalCount} keys");
+        Assert.Equal((2, 1, allKeys.TotalCount, allKeys.Items[1].Id), (secondKey.Page, secondKey.PageSize, secondKey.TotalCount, Assert.Single(secondKey.Items).Id));
+        var workers = (await Client.GetFromJsonAsync<PagedResult<WorkerDto>>("/api/workers?page=1&pageSize=1", ApiClient.Json))!;
+        Assert.Equal((1, 1), (workers.Page, workers.PageSize));
+        Assert.Equal(Math.Min(1, workers.TotalCount), workers.Items.Count);
+        foreach (var list in new[] { "/api/jobs", "/api/checkpoints", "/api/datasets", "/api/workers", "/api/keys", $"/api/jobs/{Guid.NewGuid()}/artifacts" })
         {
             var problem = await (await Client.GetAsync($"{list}?pageSize=201")).ProblemAsync(HttpStatusCode.BadRequest);
             Assert.True(problem.GetProperty("errors").TryGetProperty("pageSize", out _), list);

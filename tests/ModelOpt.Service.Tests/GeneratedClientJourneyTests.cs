@@ -54,8 +54,8 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         {
             Model = "resnet20", Dataset = dataset.Id!.Value.ToString(), CheckpointId = checkpoint.Id,
             // Every setting object as the generated client builds it: its defaults are the document's, so the server's.
-            Quantization = new Gen.QuantizationSettings(), Preprocessing = new Gen.PreprocessingSettings(), Split = new Gen.SplitSettings(),
-            Compile = new Gen.CompileSettings(), Evaluation = new Gen.EvaluationSettings { TestSubset = 20 },
+            Quantization = new Gen.QuantizationOptions(), Preprocessing = new Gen.ImagePreprocessing(), Split = new Gen.DatasetSplitOptions(),
+            Compile = new Gen.CompileOptions(), Evaluation = new Gen.EvaluationOptions { TestSubset = 20 },
         });
         Assert.Equal(Gen.JobStatus.Queued, created.Status);
         Assert.Null(created.CurrentStage);
@@ -69,17 +69,18 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         Assert.Contains(succeeded.Stages, s => s.Stage == Gen.PipelineStage.Calibrate && s.State == Gen.StageState.Completed);
         Assert.All(succeeded.Stages.Where(s => s.Stage != Gen.PipelineStage.Calibrate), s => Assert.Null(s.Calibration));
 
-        var artifacts = await api.ListJobArtifactsAsync(succeeded.Id);
-        Assert.NotEmpty(artifacts);
-        foreach (var artifact in artifacts)
+        var artifacts = await api.ListJobArtifactsAsync(succeeded.Id, 1, 200);
+        Assert.Equal(artifacts.TotalCount, artifacts.Items.Count);
+        Assert.NotEmpty(artifacts.Items);
+        foreach (var artifact in artifacts.Items)
         {
             using var file = await api.DownloadJobArtifactAsync(succeeded.Id, artifact.Name);
             Assert.Equal(artifact.Sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(file.Stream)));
         }
         var report = await api.GetJobReportAsync(succeeded.Id);
         Assert.Contains(succeeded.Id.ToString(), report);
-        var workers = await api.ListWorkersAsync();
-        Assert.Contains(workers, w => w.State == Gen.WorkerState.Live);
+        var workers = await api.ListWorkersAsync(1, 200);
+        Assert.Contains(workers.Items, w => w.State == Gen.WorkerState.Live);
 
         // Cancelled inside a stage, then retried to the end.
         runner.BlockStage = Engine.Pipeline.PipelineStage.Calibrate;
@@ -111,7 +112,7 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
             api.CreateJobAsync(null, new Gen.CreateJobRequest { Model = "resnet20", Dataset = "synthetic", Device = "tpu" }));
         Assert.True(invalid.Result.Errors!.ContainsKey("device"));
         var anonymous = new Gen.ModelOptClient(factory.CreateAnonymousClient());
-        var unauthorized = await Assert.ThrowsAsync<Gen.ModelOptApiException<Gen.ProblemDetails>>(() => anonymous.ListWorkersAsync());
+        var unauthorized = await Assert.ThrowsAsync<Gen.ModelOptApiException<Gen.ProblemDetails>>(() => anonymous.ListWorkersAsync(null, null));
         Assert.Equal(401, unauthorized.StatusCode);
     }
 
@@ -136,7 +137,7 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         var created = await api.Api.Jobs.PostAsync(new Kiota.Models.CreateJobRequest
         {
             Model = "resnet20", Dataset = dataset.Id!.Value.ToString(), CheckpointId = checkpoint.Id,
-            Evaluation = new Kiota.Models.EvaluationSettings { TestSubset = 20 },
+            Evaluation = new Kiota.Models.EvaluationOptions { TestSubset = 20 },
         });
         Assert.Equal(Kiota.Models.JobStatus.Queued, created!.Status);
         Assert.Null(created.CurrentStage);
@@ -145,9 +146,10 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
         Assert.NotNull(succeeded.Headline);
 
         var job = api.Api.Jobs[succeeded.Id!.Value];
-        var artifacts = await job.Artifacts.GetAsync();
-        Assert.NotEmpty(artifacts!);
-        foreach (var artifact in artifacts!)
+        var artifacts = (await job.Artifacts.GetAsync(q => q.QueryParameters.PageSize = 200))!;
+        Assert.Equal(artifacts.TotalCount, artifacts.Items!.Count);
+        Assert.NotEmpty(artifacts.Items);
+        foreach (var artifact in artifacts.Items)
         {
             // Kiota types a download whose operation also declares 304 as void (its no-content rule), so the stream is read
             // through the generated request builder's request and the same adapter.
@@ -156,7 +158,7 @@ public sealed class GeneratedClientJourneyTests : IAsyncLifetime
             Assert.Equal(artifact.Sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(file!)));
         }
         Assert.Contains(succeeded.Id.ToString()!, await job.Report.GetAsync());
-        Assert.Contains((await api.Api.Workers.GetAsync())!, w => w.State == Kiota.Models.WorkerState.Live);
+        Assert.Contains((await api.Api.Workers.GetAsync())!.Items!, w => w.State == Kiota.Models.WorkerState.Live);
 
         runner.BlockStage = Engine.Pipeline.PipelineStage.Calibrate;
         var second = await api.Api.Jobs.PostAsync(new Kiota.Models.CreateJobRequest { Model = "resnet20", Dataset = "synthetic" });

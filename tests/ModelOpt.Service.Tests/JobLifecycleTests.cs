@@ -159,7 +159,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
             Id = Guid.CreateVersion7(),
             Model = "resnet20",
             Dataset = "synthetic",
-            Spec = new JobSpec { Training = new TrainingSettings { TrainSubset = 64 } },
+            Spec = new JobSpec { Training = new ModelOpt.Engine.Pipeline.TrainingOptions { TrainSubset = 64 } },
             TrainFirst = true,
             Device = "cpu",
             Queue = "cpu",

@@ -87,7 +87,7 @@ public sealed class ProcessStartedPagesTests
             "libtorch-int8-onednn-fused" => "model-int8-onednn-fused.pt",
             _ => "model-int8.pt",
         };
-        var artifacts = (await client.GetFromJsonAsync<List<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!;
+        var artifacts = (await client.GetFromJsonAsync<PagedResult<ArtifactDto>>($"/api/jobs/{job.Id}/artifacts", ApiClient.Json))!.Items;
         Assert.Equal([deliveredFile], artifacts.Where(a => a.Delivered).Select(a => a.Name));
         Assert.Equal([deliveredFile], job.Artifacts.Where(a => a.Delivered).Select(a => a.Name));
         Assert.Equal([deliveredFile], driver.FindElements(By.CssSelector("#artifacts tr.delivered")).Select(r => r.GetAttribute("data-artifact")));

@@ -103,7 +103,7 @@ public sealed class ScaleOutWithoutSharedFolderTests(ITestOutputHelper output) :
         }
         Assert.True(File.Exists(Path.Combine(firstRoot, "worker", "jobs", job.Id.ToString("N"), "work", JobWorkspace.CalibratedActivations)));
 
-        var workers = await client.GetFromJsonAsync<List<WorkerDto>>("/api/workers", ApiClient.Json);
+        var workers = (await client.GetFromJsonAsync<PagedResult<WorkerDto>>("/api/workers", ApiClient.Json))?.Items;
         Assert.Equal([WorkerState.Live, WorkerState.Lost], workers!.Select(w => w.State));
         Assert.All(workers!, w => Assert.Equal("Api", w.ArtifactAccess));
     }

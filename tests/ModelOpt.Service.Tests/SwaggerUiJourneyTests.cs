@@ -48,7 +48,7 @@ public sealed class SwaggerUiJourneyTests(ITestOutputHelper output) : IAsyncLife
         var request = JsonNode.Parse(create.Body)!.AsObject();
         Assert.Equal(checkpointId, request["checkpointId"]!.GetValue<string>());
         Assert.Equal(ModelZoo.ResNet20, request["model"]!.GetValue<string>());
-        request["quantization"]!["calibrationImages"] = 64;
+        request["quantization"] = new JsonObject { ["calibrationImages"] = 64 };
         request["evaluation"] = new JsonObject { ["testSubset"] = TestImages, ["latencyBatchSize"] = 32, ["warmupRuns"] = 1, ["timedRuns"] = 3 };
         create.SetBody(request.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Assert.Equal(202, create.Execute());
@@ -80,7 +80,7 @@ public sealed class SwaggerUiJourneyTests(ITestOutputHelper output) : IAsyncLife
         var list = page.Operation("Jobs", "ListJobArtifacts").TryItOut();
         Assert.Equal(jobId, list.Parameter("id"));
         Assert.Equal(200, list.Execute());
-        var int8 = list.ResponseJson.EnumerateArray().Single(a => a.GetProperty("name").GetString() == "model-int8.pt");
+        var int8 = list.ResponseJson.GetProperty("items").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "model-int8.pt");
 
         var download = page.Operation("Jobs", "DownloadJobArtifact").TryItOut();
         Assert.Equal("model-int8.pt", download.Parameter("name"));

@@ -39,8 +39,8 @@ public sealed class WorkerRegistryTests : IAsyncLifetime
         return factory;
     }
 
-    private static async Task<List<WorkerDto>> WorkersAsync(HttpClient client) =>
-        (await client.GetFromJsonAsync<List<WorkerDto>>("/api/workers", ApiClient.Json))!;
+    private static async Task<IReadOnlyList<WorkerDto>> WorkersAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<PagedResult<WorkerDto>>("/api/workers", ApiClient.Json))!.Items;
 
     [Fact]
     public async Task A_cuda_job_with_only_a_cpu_worker_is_accepted_with_a_warning_and_waits_then_runs_when_a_cuda_worker_joins()
@@ -116,7 +116,7 @@ public sealed class WorkerRegistryTests : IAsyncLifetime
         var client = factory.CreateClient();
         using var worker = WorkerProcess.Start(db, factory.DataRoot);
         var deadline = DateTime.UtcNow + Timeout;
-        List<WorkerDto> workers;
+        IReadOnlyList<WorkerDto> workers;
         while ((workers = await WorkersAsync(client)).Count == 0 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);

@@ -6,6 +6,7 @@ using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.Json;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Api.Presentation;
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Dispatch;
@@ -26,7 +27,6 @@ public static class JobEndpoints
 {
     private const string ReportContentType = "text/markdown; charset=utf-8";
     private const string PlainTextContentType = "text/plain; charset=utf-8";
-    private static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -146,14 +146,14 @@ public static class JobEndpoints
         if (errors.Count == 0)
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
-            var preprocessing = request.Preprocessing.ToEngine();
+            var preprocessing = request.Preprocessing;
             dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
             if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name, services.Store), dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
             // A classification job measures one output (ADR-023): a model with several needs the logits named.
-            if (onnx && errors.Count == 0 && request.Output is { Task: "classification", Name: null }
+            if (onnx && errors.Count == 0 && request.Output is { Task: JobTask.Classification, Name: null }
                 && OnnxCheckpointInspector.OutputNames(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName) is { Count: > 1 } outputs)
             {
                 errors["output.name"] = [$"A classification job measures one output, its logits; this model has {outputs.Count} ({string.Join(", ", outputs)}). " +
@@ -319,10 +319,13 @@ public static class JobEndpoints
         return TypedResults.Text(JobReportWriter.Write(job), plainOnly ? PlainTextContentType : ReportContentType);
     }
 
-    public static async Task<Ok<IReadOnlyList<ArtifactDto>>> ListArtifactsAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
+    public static async Task<Ok<PagedResult<ArtifactDto>>> ListArtifactsAsync(
+        Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
     {
+        Paging.Check(page, pageSize);
         var job = await LoadAsync(services.Db, id, cancellationToken);
-        return TypedResults.Ok(job.ArtifactDtos());
+        return TypedResults.Ok(Paging.Of(job.ArtifactDtos(), page, pageSize));
     }
 
     public static async Task<Ok<IReadOnlyList<JobLayerDto>>> ListLayersAsync(Guid id, [AsParameters] JobServices services, CancellationToken cancellationToken)
@@ -381,7 +384,7 @@ public static class JobEndpoints
         && (string.IsNullOrWhiteSpace(request.DataPath) ? null : request.DataPath) == job.DataPath
         && request.CheckpointId == job.CheckpointId
         && request.Device == job.Device
-        && JsonSerializer.Serialize(request.ToSpec(), SpecJson) == JsonSerializer.Serialize(job.Spec, SpecJson);
+        && JsonSerializer.Serialize(request.ToSpec(), JobSpec.Json) == JsonSerializer.Serialize(job.Spec, JobSpec.Json);
 
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Security;
 using ModelOpt.Jobs.Workers;
 
@@ -18,6 +20,11 @@ public static class WorkerEndpoints
         return group;
     }
 
-    public static async Task<Ok<IReadOnlyList<WorkerDto>>> ListWorkersAsync(WorkerRegistry workers, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await workers.ListAsync(cancellationToken));
+    public static async Task<Ok<PagedResult<WorkerDto>>> ListWorkersAsync(
+        WorkerRegistry workers, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
+    {
+        Paging.Check(page, pageSize);
+        return TypedResults.Ok(Paging.Of(await workers.ListAsync(cancellationToken), page, pageSize));
+    }
 }

@@ -36,8 +36,9 @@ public static class RequestValidator
         }
     }
 
+    /// <summary>A nested settings section: the engine's options records (<c>training</c>, <c>quantization</c>, …), never a list or a string.</summary>
     private static bool IsSettings(Type type) =>
-        type.IsClass && type != typeof(string) && type.Namespace == typeof(ModelOpt.Jobs.Contracts.JobSpec).Namespace;
+        type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("ModelOpt.", StringComparison.Ordinal) == true;
 
     private static void Walk(object value, string prefix, Dictionary<string, List<string>> errors)
     {

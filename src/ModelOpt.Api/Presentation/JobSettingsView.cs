@@ -3,7 +3,9 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using ModelOpt.Api.Infrastructure.Json;
 using ModelOpt.Engine.Data;
 
 namespace ModelOpt.Api.Presentation;
@@ -31,7 +33,9 @@ public static partial class JobSettingsView
                 continue;
             }
             var settings = section.GetValue(job.Spec)!;
+            // What the engine derives from the settings ([JsonIgnore]) is not a setting the user gave.
             var values = section.PropertyType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p => p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
                 .Select(p => Shown(JsonNamingPolicy.CamelCase.ConvertName(p.Name), p.GetValue(settings), p))
                 .ToList();
             sections.Add(new ShownSettingsSection(JsonNamingPolicy.CamelCase.ConvertName(section.Name), values));
@@ -52,6 +56,7 @@ public static partial class JobSettingsView
         null => new ShownSetting(key, UnsetMeaning(property) is { } meaning ? $"— ({meaning})" : "—", Unset: true),
         bool b => new ShownSetting(key, b ? "yes" : "no"),
         string s => new ShownSetting(key, s),
+        Enum e => new ShownSetting(key, EnumNames.WireName(e)),
         IFormattable f => new ShownSetting(key, f.ToString(null, CultureInfo.InvariantCulture)),
         IEnumerable list => list.Cast<object>().Select(o => Convert.ToString(o, CultureInfo.InvariantCulture)).ToList() is { Count: > 0 } items
             ? new ShownSetting(key, string.Join(", ", items))

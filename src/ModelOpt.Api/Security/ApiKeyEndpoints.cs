@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using ModelOpt.Api.Infrastructure;
 
 namespace ModelOpt.Api.Security;
@@ -58,10 +59,13 @@ public static class ApiKeyEndpoints
         return TypedResults.Created($"/api/keys/{row.Id}", new CreatedApiKeyDto(row.Id, row.Name, row.Prefix, row.Scope, row.Team!.Name, row.CreatedAt, key));
     }
 
-    public static async Task<Ok<IReadOnlyList<ApiKeyDto>>> ListKeysAsync(ApiKeyStore keys, CancellationToken cancellationToken)
+    public static async Task<Ok<PagedResult<ApiKeyDto>>> ListKeysAsync(
+        ApiKeyStore keys, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
     {
+        Paging.Check(page, pageSize);
         IReadOnlyList<ApiKeyDto> rows = (await keys.ListAsync(cancellationToken)).Select(ToDto).ToList();
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(Paging.Of(rows, page, pageSize));
     }
 
     public static async Task<NoContent> RevokeKeyAsync(Guid id, ApiKeyStore keys, CancellationToken cancellationToken) =>

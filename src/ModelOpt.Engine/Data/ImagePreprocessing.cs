@@ -1,33 +1,48 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+
 namespace ModelOpt.Engine.Data;
 
 /// <summary>
 /// A job's input transform in torchvision's vocabulary, applied in its usual order: colour conversion, <c>Resize</c>
-/// (bilinear), <c>CenterCrop</c>, <c>ToTensor</c> (uint8 / 255), <c>Normalize(mean, std)</c>.
+/// (bilinear), <c>CenterCrop</c>, <c>ToTensor</c> (uint8 / 255), <c>Normalize(mean, std)</c>; stored with the job and written
+/// into the int8 manifest.
 /// </summary>
-/// <param name="Resize">Null: the model's input size (32x32). One value: the shorter side, the longer one scaled as torchvision does
-/// (truncated). Two values: exact height and width.</param>
-/// <param name="CenterCrop">Null: none. One value: a square; two: height and width.</param>
-/// <param name="Mean">Per channel, or one value for every channel.</param>
-/// <param name="Std">Per channel, or one value for every channel.</param>
-/// <param name="Antialias">torchvision's <c>antialias</c> for downscaling; off by default, as the notebook's fixture was made.</param>
-/// <param name="ChannelOrder">BGR reverses the three channels before Normalize (mean and std are in the model's order).</param>
-public sealed record ImagePreprocessing(
-    IReadOnlyList<int>? Resize = null,
-    IReadOnlyList<int>? CenterCrop = null,
-    ColorConversion Color = ColorConversion.None,
-    IReadOnlyList<double>? Mean = null,
-    IReadOnlyList<double>? Std = null,
-    bool Antialias = false,
-    ChannelOrder ChannelOrder = ChannelOrder.Rgb)
+public sealed record ImagePreprocessing
 {
+    /// <summary>One value: the shorter side, the longer one scaled as torchvision does (truncated). Two values: exact height and width.</summary>
+    [MinLength(1), MaxLength(2), Description("Resize (bilinear): [size] sets the shorter side, keeping the aspect ratio; [height, width] is exact. Null: the model's 32x32.")]
+    public IReadOnlyList<int>? Resize { get; init; }
+
+    [MinLength(1), MaxLength(2), Description("CenterCrop after the resize: [size] for a square, or [height, width]. Null: no crop.")]
+    public IReadOnlyList<int>? CenterCrop { get; init; }
+
+    [Description("Colour conversion first: none | grayscale (torchvision's Grayscale(1): 0.2989 R + 0.587 G + 0.114 B) | rgb (grey repeated to 3 channels).")]
+    public ColorConversion Color { get; init; } = ColorConversion.None;
+
+    [MinLength(1), MaxLength(3), Description("Normalize mean, one value for all channels or one per channel. Null: the notebook's 0.5.")]
+    public IReadOnlyList<double>? Mean { get; init; }
+
+    [MinLength(1), MaxLength(3), Description("Normalize std, one value for all channels or one per channel. Null: the notebook's 0.5.")]
+    public IReadOnlyList<double>? Std { get; init; }
+
+    [Description("Antialiased downscaling, as torchvision's antialias=True. Off by default, as the notebook's reference was made.")]
+    public bool Antialias { get; init; }
+
+    [Description("Channel order the model expects: rgb | bgr (a model trained on OpenCV's images; the channels are reversed before Normalize, so mean and std are given in BGR order).")]
+    public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
+
     public const double DefaultMean = 0.5;
     public const double DefaultStd = 0.5;
 
     /// <summary>The notebook's transform: Resize(32), ToTensor, Normalize((0.5,), (0.5,)).</summary>
     public static ImagePreprocessing Notebook { get; } = new();
 
+    [JsonIgnore]
     public IReadOnlyList<double> MeanOrDefault => Mean ?? [DefaultMean];
 
+    [JsonIgnore]
     public IReadOnlyList<double> StdOrDefault => Std ?? [DefaultStd];
 
     /// <summary>Channels after the colour conversion of images with <paramref name="inputChannels"/> channels.</summary>
@@ -51,6 +66,7 @@ public sealed record ImagePreprocessing(
     }
 
     /// <summary>Whether every image leaves the transform at the same size, whatever its own size.</summary>
+    [JsonIgnore]
     public bool HasFixedOutputSize => CenterCrop is { Count: > 0 } || Resize is not [_];
 
     /// <summary>The problem with these settings for images of <paramref name="channels"/> channels, or null when they are usable.</summary>

@@ -31,7 +31,7 @@ public sealed class OptimizationPipeline
         [.. Enum.GetValues<PipelineStage>().Where(s => (trainFirst || s != PipelineStage.Train) && (compile || s != PipelineStage.Compile) && (qat || s != PipelineStage.Qat))];
 
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationRequest request) =>
-        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.Compile,
+        StagesFor(trainFirst: request.CheckpointPath is null, compile: request.CompileEnabled,
             qat: Quantization.Qat.QatOptions.RunsStage(request.Qat, request.Quantization.MaxAccuracyDrop));
 
     /// <summary>Runs one stage on a worker thread.</summary>

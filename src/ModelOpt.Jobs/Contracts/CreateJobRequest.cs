@@ -1,10 +1,12 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 
 namespace ModelOpt.Jobs.Contracts;
 
 /// <summary>An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.</summary>
-public sealed class CreateJobRequest
+/// <remarks>Its settings sections (training, quantization, …) are <see cref="JobSpec"/>'s, inherited: one list of them.</remarks>
+public sealed class CreateJobRequest : JobSpec
 {
     [Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20; left out for an ONNX checkpoint, which carries its own.")]
     public string? Model { get; set; }
@@ -22,17 +24,6 @@ public sealed class CreateJobRequest
      Description("Device whose worker queue runs the job: cpu, cuda or cuda:N.")]
     public string Device { get; set; } = "cpu";
 
-    public TrainingSettings Training { get; set; } = new();
-    public QuantizationSettings Quantization { get; set; } = new();
-    public EvaluationSettings Evaluation { get; set; } = new();
-    public CompileSettings Compile { get; set; } = new();
-    public PreprocessingSettings Preprocessing { get; set; } = new();
-    public SplitSettings Split { get; set; } = new();
-    public OutputSettings Output { get; set; } = new();
-    public QatSettings Qat { get; set; } = new();
-
-    public JobSpec ToSpec() => new()
-    {
-        Training = Training, Quantization = Quantization, Evaluation = Evaluation, Compile = Compile, Preprocessing = Preprocessing, Split = Split, Output = Output, Qat = Qat,
-    };
+    /// <summary>The request's settings sections, as stored with the job: a copy through the stored JSON, which holds them alone.</summary>
+    public JobSpec ToSpec() => JsonSerializer.Deserialize<JobSpec>(JsonSerializer.SerializeToUtf8Bytes<JobSpec>(this, Json), Json)!;
 }

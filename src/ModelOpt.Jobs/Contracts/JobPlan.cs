@@ -7,5 +7,5 @@ namespace ModelOpt.Jobs.Contracts;
 public static class JobPlan
 {
     public static IReadOnlyList<PipelineStage> StagesFor(OptimizationJob job) =>
-        OptimizationPipeline.StagesFor(trainFirst: job.TrainFirst, compile: job.Spec.Compile.Enabled, qat: QatOptions.RunsStage(job.Spec.Qat.ToEngine(), job.Spec.Quantization.MaxAccuracyDrop));
+        OptimizationPipeline.StagesFor(trainFirst: job.TrainFirst, compile: job.Spec.Compile.Enabled, qat: QatOptions.RunsStage(job.Spec.Qat, job.Spec.Quantization.MaxAccuracyDrop));
 }

@@ -29,10 +29,9 @@ public sealed class JobRequestFactory(IArtifactTransfer files, DatasetLocations 
         var spec = job.Spec;
         var uploaded = await UploadedDatasetOfAsync(job, cancellationToken);
         var dataPath = uploaded is not null ? null : job.DataPath ?? (datasets.Find(job.Dataset) is { } dataset ? datasets.DefaultPath(dataset) : null);
-        return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath,
-            spec.Training.ToEngine(), spec.Quantization.ToEngine(), spec.Evaluation.ToEngine(), job.Device,
-            uploaded, spec.Preprocessing.ToEngine(), spec.Split.ToEngine(), spec.Compile.Enabled, spec.Output.Name,
-            spec.Output.TaskToEngine(), spec.Output.ClassAxis, spec.Qat.ToEngine());
+        // The stored sections are the engine's records: passed as they are, never mapped.
+        return new OptimizationRequest(job.Model, job.Dataset, dataPath, checkpointPath, spec.Training, spec.Quantization, spec.Evaluation,
+            job.Device, uploaded, spec.Preprocessing, spec.Split, spec.Compile, spec.Output, spec.Qat);
     }
 
     private async Task<UploadedDatasetFile?> UploadedDatasetOfAsync(OptimizationJob job, CancellationToken cancellationToken)

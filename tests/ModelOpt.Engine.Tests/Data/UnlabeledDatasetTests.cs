@@ -41,7 +41,7 @@ public class UnlabeledDatasetTests
         Assert.False(description.IsLabeled, layout);
         Assert.Empty(description.ClassNames);
         Assert.Equal((3, train, test, Height, Width), (description.Channels, description.TrainCount, description.TestCount, description.Height, description.Width));
-        using var splits = UploadedDatasets.Open(Accepted(path, description), new DatasetSplitOptions(0.4, Seed: 1), Limits);
+        using var splits = UploadedDatasets.Open(Accepted(path, description), new DatasetSplitOptions { TestFraction = 0.4, Seed = 1 }, Limits);
         Assert.Equal(test == 0 ? (3, 2) : (train, test), (splits.Train.Count, splits.Test.Count));
         foreach (var set in new[] { splits.Train, splits.Test })
         {
@@ -68,9 +68,9 @@ public class UnlabeledDatasetTests
         using var folder = new TemporaryFolder();
         var path = WriteZip(folder, ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]);
         var file = Accepted(path, UploadedDatasets.Inspect(path, "images.zip", Limits));
-        var (expectedTrain, expectedTest) = new DatasetSplitOptions(0.5, Seed: 3).Split(6);
+        var (expectedTrain, expectedTest) = new DatasetSplitOptions { TestFraction = 0.5, Seed = 3 }.Split(6);
 
-        using var splits = UploadedDatasets.Open(file, new DatasetSplitOptions(0.5, Seed: 3), Limits);
+        using var splits = UploadedDatasets.Open(file, new DatasetSplitOptions { TestFraction = 0.5, Seed = 3 }, Limits);
 
         using var scope = NewDisposeScope();
         using var all = ImageDataset.Unlabeled("raw", RawImages(0, 6));
@@ -85,8 +85,8 @@ public class UnlabeledDatasetTests
     {
         using var folder = new TemporaryFolder();
         var path = WriteZip(folder, ["a.png", "b.png", "c.png", "d.png"]);
-        var preprocessing = new ImagePreprocessing(Resize: [6, 10], Mean: [0.4, 0.5, 0.6], Std: [0.2, 0.25, 0.3], ChannelOrder: ChannelOrder.Bgr);
-        using var splits = UploadedDatasets.Open(Accepted(path, UploadedDatasets.Inspect(path, "images.zip", Limits)), new DatasetSplitOptions(0.25), Limits);
+        var preprocessing = new ImagePreprocessing { Resize = [6, 10], Mean = [0.4, 0.5, 0.6], Std = [0.2, 0.25, 0.3], ChannelOrder = ChannelOrder.Bgr };
+        using var splits = UploadedDatasets.Open(Accepted(path, UploadedDatasets.Inspect(path, "images.zip", Limits)), new DatasetSplitOptions { TestFraction = 0.25 }, Limits);
         using var train = splits.Train.WithPreprocessing(preprocessing);
 
         using var scope = NewDisposeScope();
@@ -96,7 +96,7 @@ public class UnlabeledDatasetTests
         Assert.Equal(3, batch.Count);
         Assert.Throws<InvalidOperationException>(() => batch.Labels);
         using var raw = RawImages(0, 4);
-        var (trainIndices, _) = new DatasetSplitOptions(0.25).Split(4);
+        var (trainIndices, _) = new DatasetSplitOptions { TestFraction = 0.25 }.Split(4);
         TensorAssert.BitIdentical(ImageTransform.ToModelInput(raw.Read(trainIndices).Single(), preprocessing), batch.Images);
         Assert.Equal([3L, 3, 6, 10], batch.Images.shape);
     }

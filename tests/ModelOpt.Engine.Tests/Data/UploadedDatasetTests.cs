@@ -107,9 +107,9 @@ public class UploadedDatasetTests(FashionMnistFixture fashionMnist) : IClassFixt
         Assert.True(description.IsSingleSet);
         Assert.Equal(100, description.TrainCount);
         var file = Accepted(rooted, "rooted.zip", description);
-        using var a = UploadedDatasets.Open(file, new DatasetSplitOptions(0.25, Seed: 1), Limits);
-        using var b = UploadedDatasets.Open(file, new DatasetSplitOptions(0.25, Seed: 1), Limits);
-        using var c = UploadedDatasets.Open(file, new DatasetSplitOptions(0.25, Seed: 2), Limits);
+        using var a = UploadedDatasets.Open(file, new DatasetSplitOptions { TestFraction = 0.25, Seed = 1 }, Limits);
+        using var b = UploadedDatasets.Open(file, new DatasetSplitOptions { TestFraction = 0.25, Seed = 1 }, Limits);
+        using var c = UploadedDatasets.Open(file, new DatasetSplitOptions { TestFraction = 0.25, Seed = 2 }, Limits);
 
         Assert.Equal((75, 25), (a.Train.Count, a.Test.Count));
         Assert.Equal(a.Test.Labels.data<long>().ToArray(), b.Test.Labels.data<long>().ToArray());
@@ -139,7 +139,7 @@ public class UploadedDatasetTests(FashionMnistFixture fashionMnist) : IClassFixt
     [Fact]
     public void Preprocessing_matches_torchvision_on_grey_images()
     {
-        using var subset = fashionMnist.Splits.Test.Take(16).WithPreprocessing(new ImagePreprocessing(Resize: [36], CenterCrop: [32], Mean: [0.2860], Std: [0.3530]));
+        using var subset = fashionMnist.Splits.Test.Take(16).WithPreprocessing(new ImagePreprocessing { Resize = [36], CenterCrop = [32], Mean = [0.2860], Std = [0.3530] });
         AssertMatches("preprocessed_fmnist_resize36_crop32.f32", subset, [16, 1, 32, 32]);
     }
 
@@ -152,8 +152,8 @@ public class UploadedDatasetTests(FashionMnistFixture fashionMnist) : IClassFixt
         var description = UploadedDatasets.Inspect(Fixture(fixture), fixture, Limits);
         Assert.Equal((3, 3, 50, 44), (description.Channels, description.Classes, description.Height, description.Width));
         var preprocessing = expected.Contains("grayscale")
-            ? new ImagePreprocessing(Resize: [24, 20], Color: ColorConversion.Grayscale)
-            : new ImagePreprocessing(Resize: [40], CenterCrop: [30, 28], Mean: [0.485, 0.456, 0.406], Std: [0.229, 0.224, 0.225]);
+            ? new ImagePreprocessing { Resize = [24, 20], Color = ColorConversion.Grayscale }
+            : new ImagePreprocessing { Resize = [40], CenterCrop = [30, 28], Mean = [0.485, 0.456, 0.406], Std = [0.229, 0.224, 0.225] };
         using var uploaded = UploadedDatasets.Open(Accepted(Fixture(fixture), fixture, description), new DatasetSplitOptions(), Limits);
         using var test = uploaded.Test.WithPreprocessing(preprocessing);
         AssertMatches(expected, test, expected.Contains("grayscale") ? [6, 1, 24, 20] : [6, 3, 30, 28]);
@@ -165,9 +165,9 @@ public class UploadedDatasetTests(FashionMnistFixture fashionMnist) : IClassFixt
         using var scope = NewDisposeScope();
         using var test = fashionMnist.Splits.Test.Take(8);
         var images = test.RawImages;
-        TensorAssert.BitIdentical(ImageTransform.ToModelInput(images), ImageTransform.ToModelInput(images, new ImagePreprocessing(Resize: [32, 32], Mean: [0.5], Std: [0.5])));
+        TensorAssert.BitIdentical(ImageTransform.ToModelInput(images), ImageTransform.ToModelInput(images, new ImagePreprocessing { Resize = [32, 32], Mean = [0.5], Std = [0.5] }));
         Assert.Equal("Resize((32, 32))[antialias=False] → ToTensor() → Normalize((0.5,), (0.5,))", ImagePreprocessing.Notebook.Describe());
-        using var rgb = ImageTransform.ToModelInput(images, new ImagePreprocessing(Color: ColorConversion.Rgb));
+        using var rgb = ImageTransform.ToModelInput(images, new ImagePreprocessing { Color = ColorConversion.Rgb });
         Assert.Equal([8L, 3, 32, 32], rgb.shape);
         TensorAssert.BitIdentical(rgb[.., 0], rgb[.., 2]);
     }

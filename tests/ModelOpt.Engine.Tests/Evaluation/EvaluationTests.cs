@@ -44,7 +44,7 @@ public class EvaluationTests
         }
         model.eval();
 
-        var result = LatencyEvaluator.Measure(CountedForward, 1, new EvaluationOptions(LatencyBatchSize: 2));
+        var result = LatencyEvaluator.Measure(CountedForward, 1, new EvaluationOptions { LatencyBatchSize = 2 });
 
         Assert.Equal(55, calls);
         Assert.Equal(50, result.TimingsMs.Count);

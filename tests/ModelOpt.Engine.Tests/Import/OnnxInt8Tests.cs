@@ -64,7 +64,7 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     [MemberData(nameof(TorchScriptInt8ModelTests.EveryQuantizationOption), MemberType = typeof(TorchScriptInt8ModelTests))]
     public void New_ops_build_and_match_the_fake_quant_reference_under_every_quantization_option(string observer, bool perChannel, bool symmetric)
     {
-        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions(ActivationObserver: observer, PerChannelWeights: perChannel, SymmetricActivations: symmetric));
+        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions { ActivationObserver = observer, PerChannelWeights = perChannel, SymmetricActivations = symmetric });
         using var inputs = OnnxFixtures.Inputs();
         foreach (var file in new[] { "inception_like_opset13_dynamic.onnx", "squeeze_excite_opset14_nofold_dynamic.onnx" })
         {

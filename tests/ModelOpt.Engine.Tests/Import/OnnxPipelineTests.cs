@@ -22,8 +22,8 @@ public class OnnxPipelineTests
         using var work = new TempDirectory();
         var request = new OptimizationRequest(
             OnnxModelName.Of(file), DatasetCatalog.FashionMnistName, null, OnnxFixtures.PathOf(file),
-            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 64, CalibrationBatchSize: 32),
-            new EvaluationOptions(TestSubset: 256, LatencyBatchSize: 16, WarmupRuns: 1, TimedRuns: 2));
+            new TrainingOptions(), new QuantizationOptions { CalibrationImages = 64, CalibrationBatchSize = 32 },
+            new EvaluationOptions { TestSubset = 256, LatencyBatchSize = 16, WarmupRuns = 1, TimedRuns = 2 });
 
         var outcomes = new List<StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
@@ -61,8 +61,8 @@ public class OnnxPipelineTests
         var path = ZooOnnxFixtures.PathOf(file);
         var request = new OptimizationRequest(
             OnnxModelName.Of(file), DatasetCatalog.SyntheticName, null, path,
-            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
-            new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Compile: false);
+            new TrainingOptions(), new QuantizationOptions { CalibrationImages = 32, CalibrationBatchSize = 32 },
+            new EvaluationOptions { TestSubset = 64, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 }, Compile: new CompileOptions { Enabled = false });
 
         foreach (var stage in OptimizationPipeline.StagesFor(request))
         {
@@ -84,7 +84,7 @@ public class OnnxPipelineTests
         var file = "mobilenet_v2_like_opset13_dynamic.onnx";
         var request = new OptimizationRequest(
             OnnxModelName.Of(file), DatasetCatalog.SyntheticName, null, OnnxFixtures.PathOf(file),
-            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(TestSubset: 16));
+            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions { TestSubset = 16 });
 
         var error = await Assert.ThrowsAsync<PipelineInputException>(() => new OptimizationPipeline().RunStageAsync(
             PipelineStage.EvaluateFp32, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));

@@ -14,7 +14,7 @@ public sealed class CompileScreeningTests : IDisposable
 
     private const int DelayMs = 250;
 
-    private static readonly EvaluationOptions Options = new(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 3, TimedRuns: 8);
+    private static readonly EvaluationOptions Options = new() { TestSubset = TestImages, LatencyBatchSize = 32, WarmupRuns = 3, TimedRuns = 8 };
 
     private readonly TrainedResNet20 trained;
     private readonly TorchScriptInt8Model converted;

@@ -25,7 +25,7 @@ public class GenericJobTests(ITestOutputHelper output)
     private const int EvaluationImages = 48;
 
     // The fixture takes 3 x 32 x 48 images: the synthetic set's 32 x 32 ones resized, as a user's preprocessing would.
-    private static readonly ImagePreprocessing Preprocessing = new(Resize: [32, 48]);
+    private static readonly ImagePreprocessing Preprocessing = new() { Resize = [32, 48] };
 
     [Fact]
     public async Task A_segmentation_job_reports_fidelity_that_the_delivered_files_reproduce()
@@ -33,8 +33,8 @@ public class GenericJobTests(ITestOutputHelper output)
         using var work = new TempDirectory();
         var request = new OptimizationRequest(
             OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
-            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
-            new EvaluationOptions(TestSubset: EvaluationImages, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2),
+            new TrainingOptions(), new QuantizationOptions { CalibrationImages = 32, CalibrationBatchSize = 32 },
+            new EvaluationOptions { TestSubset = EvaluationImages, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 },
             Preprocessing: Preprocessing);
 
         var outcomes = new List<StageOutcome>();
@@ -96,8 +96,8 @@ public class GenericJobTests(ITestOutputHelper output)
         // auto and the fidelity target decide on the worst output.
         var request = new OptimizationRequest(
             OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
-            new TrainingOptions(), new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, MinSqnrDb: 20),
-            new EvaluationOptions(TestSubset: images, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2));
+            new TrainingOptions(), new QuantizationOptions { ActivationObserver = "auto", CalibrationImages = 32, CalibrationBatchSize = 32, MinSqnrDb = 20 },
+            new EvaluationOptions { TestSubset = images, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 });
 
         var outcomes = new List<StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
@@ -176,7 +176,7 @@ public class GenericJobTests(ITestOutputHelper output)
         using var work = new TempDirectory();
         var request = new OptimizationRequest(
             OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
-            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(TestSubset: 8), Task: JobTask.Classification);
+            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions { TestSubset = 8 }, Output: new OutputOptions { Task = JobTask.Classification });
 
         var error = await Assert.ThrowsAsync<PipelineInputException>(() => new OptimizationPipeline().RunStageAsync(
             PipelineStage.EvaluateFp32, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
@@ -190,12 +190,12 @@ public class GenericJobTests(ITestOutputHelper output)
         const string recognizer = "recognizer_net_opset13.onnx";
         using var work = new TempDirectory();
         // The recognizer reads 1 x 32 x 64 images: the synthetic set's in grayscale, resized.
-        var preprocessing = new ImagePreprocessing(Resize: [32, 64], Color: ColorConversion.Grayscale);
+        var preprocessing = new ImagePreprocessing { Resize = [32, 64], Color = ColorConversion.Grayscale };
         var request = new OptimizationRequest(
             OnnxModelName.Of(recognizer), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(recognizer),
-            new TrainingOptions(), new QuantizationOptions(CalibrationImages: 32, CalibrationBatchSize: 32),
-            new EvaluationOptions(TestSubset: 16, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Preprocessing: preprocessing,
-            Compile: false, ClassAxis: -1);
+            new TrainingOptions(), new QuantizationOptions { CalibrationImages = 32, CalibrationBatchSize = 32 },
+            new EvaluationOptions { TestSubset = 16, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 }, Preprocessing: preprocessing,
+            Compile: new CompileOptions { Enabled = false }, Output: new OutputOptions { ClassAxis = -1 });
 
         var outcomes = new List<StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
@@ -228,8 +228,8 @@ public class GenericJobTests(ITestOutputHelper output)
         var request = new OptimizationRequest(
             OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
             new TrainingOptions(),
-            new QuantizationOptions(ActivationObserver: "auto", CalibrationImages: 32, CalibrationBatchSize: 32, SensitivityImages: 32, BiasCorrection: true, MinSqnrDb: 20),
-            new EvaluationOptions(TestSubset: 16, LatencyBatchSize: 8, WarmupRuns: 1, TimedRuns: 2), Preprocessing: Preprocessing);
+            new QuantizationOptions { ActivationObserver = "auto", CalibrationImages = 32, CalibrationBatchSize = 32, SensitivityImages = 32, BiasCorrection = true, MinSqnrDb = 20 },
+            new EvaluationOptions { TestSubset = 16, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 }, Preprocessing: Preprocessing);
 
         StageOutcome? convert = null;
         foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert })
@@ -257,8 +257,8 @@ public class GenericJobTests(ITestOutputHelper output)
         using var work = new TempDirectory();
         var request = new OptimizationRequest(
             OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
-            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(TestSubset: 8), Preprocessing: Preprocessing,
-            Task: JobTask.Classification);
+            new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions { TestSubset = 8 }, Preprocessing: Preprocessing,
+            Output: new OutputOptions { Task = JobTask.Classification });
 
         var error = await Assert.ThrowsAsync<PipelineInputException>(() => new OptimizationPipeline().RunStageAsync(
             PipelineStage.EvaluateFp32, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));
@@ -272,7 +272,7 @@ public class GenericJobTests(ITestOutputHelper output)
         using var work = new TempDirectory();
         var request = new OptimizationRequest(
             OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
-            new TrainingOptions(), new QuantizationOptions(MaxAccuracyDrop: 1), new EvaluationOptions(TestSubset: 8), Preprocessing: Preprocessing);
+            new TrainingOptions(), new QuantizationOptions { MaxAccuracyDrop = 1 }, new EvaluationOptions { TestSubset = 8 }, Preprocessing: Preprocessing);
 
         var error = await Assert.ThrowsAsync<PipelineInputException>(() => new OptimizationPipeline().RunStageAsync(
             PipelineStage.EvaluateFp32, request, work.Path, new SynchronousProgress<PipelineProgress>(_ => { }), CancellationToken.None));

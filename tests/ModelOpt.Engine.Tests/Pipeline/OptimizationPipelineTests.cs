@@ -26,9 +26,9 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         DatasetCatalog.FashionMnistName,
         DataPath: null,
         CheckpointPath: checkpoint,
-        new TrainingOptions(Epochs: 1, BatchSize: 64, TrainSubset: 256, Seed: 1),
+        new TrainingOptions { Epochs = 1, BatchSize = 64, TrainSubset = 256, Seed = 1 },
         new QuantizationOptions(),
-        new EvaluationOptions(TestSubset: TestImages, LatencyBatchSize: 32, WarmupRuns: 1, TimedRuns: 3));
+        new EvaluationOptions { TestSubset = TestImages, LatencyBatchSize = 32, WarmupRuns = 1, TimedRuns = 3 });
 
     [Fact]
     public async Task Stages_after_training_run_in_fresh_pipelines_and_int8_keeps_the_trained_model_s_predictions()
@@ -92,8 +92,8 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         // The first 8 training images cannot cover Fashion-MNIST's 10 classes.
         var request = FashionMnistJob(trained.CheckpointPath) with
         {
-            Quantization = new QuantizationOptions(CalibrationImages: 8, CalibrationBatchSize: 8, CalibrationSampling: CalibrationSampling.First),
-            Evaluation = new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
+            Quantization = new QuantizationOptions { CalibrationImages = 8, CalibrationBatchSize = 8, CalibrationSampling = CalibrationSampling.First },
+            Evaluation = new EvaluationOptions { TestSubset = 64, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
         };
         var pipeline = new OptimizationPipeline();
         var calibrate = await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
@@ -114,9 +114,9 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     {
         var request = FashionMnistJob(trained.CheckpointPath) with
         {
-            Quantization = new QuantizationOptions(CalibrationImages: 128),
-            Evaluation = new EvaluationOptions(TestSubset: 64, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
-            Compile = false,
+            Quantization = new QuantizationOptions { CalibrationImages = 128 },
+            Evaluation = new EvaluationOptions { TestSubset = 64, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
+            Compile = new CompileOptions { Enabled = false },
         };
         // A new pipeline per stage, as after a worker restart: convert reads only what calibrate wrote.
         await new OptimizationPipeline().RunStageAsync(PipelineStage.EvaluateFp32, request, workDirectory, Ignore(), CancellationToken.None);
@@ -151,9 +151,9 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     {
         var request = FashionMnistJob(trained.CheckpointPath) with
         {
-            Evaluation = new EvaluationOptions(TestSubset: 200, LatencyBatchSize: 8, WarmupRuns: 0, TimedRuns: 1),
-            Compile = false,
-            Qat = new QatOptions(Enabled: true, Epochs: 1, TrainSubset: 256, BatchSize: 64),
+            Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
+            Compile = new CompileOptions { Enabled = false },
+            Qat = new ModelOpt.Engine.Quantization.Qat.QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64 },
         };
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
         // One pipeline: its memory keeps the data and FP32 model between stages (fresh pipelines: the test above).

@@ -12,7 +12,7 @@ public class PipelinePlanTests
 {
     private static OptimizationRequest Job(string? checkpoint, bool compile, bool qat = false) => new(
         ModelZoo.ResNet20, DatasetCatalog.FashionMnistName, DataPath: null, CheckpointPath: checkpoint,
-        new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(), Compile: compile, Qat: new ModelOpt.Engine.Quantization.Qat.QatOptions(Enabled: qat));
+        new TrainingOptions(), new QuantizationOptions(), new EvaluationOptions(), Compile: new CompileOptions { Enabled = compile }, Qat: new ModelOpt.Engine.Quantization.Qat.QatOptions { Enabled = qat });
 
     [Fact]
     public void A_job_from_a_checkpoint_with_compile_disabled_ends_at_convert()

@@ -84,7 +84,7 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
     [Fact]
     public async Task Qat_auto_fine_tunes_when_the_budget_is_missed_all_int8_and_convert_searches_the_budget_on_the_fine_tuned_model()
     {
-        var request = Job(DamagedCheckpoint(), Budget, QatValidationImages) with { Qat = new QatOptions(Auto: true, Epochs: 1, TrainSubset: 128) };
+        var request = Job(DamagedCheckpoint(), Budget, QatValidationImages) with { Qat = new QatOptions { Auto = true, Epochs = 1, TrainSubset = 128 } };
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert, PipelineStage.Compile],
             OptimizationPipeline.StagesFor(request));
         var outcomes = new Dictionary<PipelineStage, StageOutcome>();
@@ -108,7 +108,7 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
     [Fact]
     public async Task Qat_auto_does_not_fine_tune_when_PTQ_meets_the_budget_all_int8()
     {
-        var request = Job(trained.CheckpointPath, 5.0, QatValidationImages) with { Qat = new QatOptions(Auto: true), Compile = false };
+        var request = Job(trained.CheckpointPath, 5.0, QatValidationImages) with { Qat = new QatOptions { Auto = true }, Compile = new CompileOptions { Enabled = false } };
         var outcomes = new Dictionary<PipelineStage, StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
         {
@@ -120,7 +120,7 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         Assert.DoesNotContain(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.QatWeights);
         Assert.False(File.Exists(Path.Combine(workDirectory, JobWorkspace.QatWeights)));
         Assert.Contains("QAT not needed (qat.auto)", Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
-        Assert.False(QatOptions.RunsStage(new QatOptions(Auto: true), maxAccuracyDrop: null));
+        Assert.False(QatOptions.RunsStage(new QatOptions { Auto = true }, maxAccuracyDrop: null));
     }
 
     [Fact]
@@ -162,9 +162,12 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         DataPath: null,
         CheckpointPath: checkpoint,
         new TrainingOptions(),
-        new QuantizationOptions(SensitivityImages: validationImages, MaxAccuracyDrop: maxAccuracyDrop),
-        new EvaluationOptions(TestSubset: validationImages, LatencyBatchSize: 32, WarmupRuns: validationImages == ValidationImages ? 1 : 0,
-            TimedRuns: validationImages == ValidationImages ? 5 : 1));
+        new QuantizationOptions { SensitivityImages = validationImages, MaxAccuracyDrop = maxAccuracyDrop },
+        new EvaluationOptions
+        {
+            TestSubset = validationImages, LatencyBatchSize = 32, WarmupRuns = validationImages == ValidationImages ? 1 : 0,
+            TimedRuns = validationImages == ValidationImages ? 5 : 1,
+        });
 
     private static QuantizedGraph Quantize(ModelGraph captured, ImageDataset calibration)
     {

@@ -21,8 +21,8 @@ public class ActivationObserverSelectionTests(TrainedResNet20 trained, ITestOutp
     {
         var request = new OptimizationRequest(
             ModelZoo.ResNet20, DatasetCatalog.FashionMnistName, DataPath: null, CheckpointPath: trained.CheckpointPath, new TrainingOptions(),
-            new QuantizationOptions(ActivationObserver: ActivationObserverNames.Auto, CalibrationImages: 128, SensitivityImages: ValidationImages),
-            new EvaluationOptions(TestSubset: ValidationImages, LatencyBatchSize: 16, WarmupRuns: 1, TimedRuns: 2));
+            new QuantizationOptions { ActivationObserver = ActivationObserverNames.Auto, CalibrationImages = 128, SensitivityImages = ValidationImages },
+            new EvaluationOptions { TestSubset = ValidationImages, LatencyBatchSize = 16, WarmupRuns = 1, TimedRuns = 2 });
         var outcomes = new List<StageOutcome>();
         foreach (var stage in new[] { PipelineStage.Calibrate, PipelineStage.Convert })
         {

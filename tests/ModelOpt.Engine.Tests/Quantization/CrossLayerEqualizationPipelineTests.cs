@@ -24,8 +24,8 @@ public class CrossLayerEqualizationPipelineTests(TrainedResNet20 trained, ITestO
     {
         var request = new OptimizationRequest(
             ModelZoo.ResNet20, DatasetCatalog.FashionMnistName, DataPath: null, CheckpointPath: trained.CheckpointPath, new TrainingOptions(),
-            new QuantizationOptions(PerChannelWeights: false, CalibrationImages: 128, CrossLayerEqualization: true),
-            new EvaluationOptions(TestSubset: TestImages, LatencyBatchSize: 16, WarmupRuns: 1, TimedRuns: 2));
+            new QuantizationOptions { PerChannelWeights = false, CalibrationImages = 128, CrossLayerEqualization = true },
+            new EvaluationOptions { TestSubset = TestImages, LatencyBatchSize = 16, WarmupRuns = 1, TimedRuns = 2 });
         var outcomes = new Dictionary<PipelineStage, StageOutcome>();
         foreach (var stage in new[] { PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Convert })
         {

@@ -22,8 +22,8 @@ public class GenericClassifierTests(TrainedResNet20 trained, ITestOutputHelper o
     [Fact]
     public async Task A_classifier_run_as_generic_reports_the_agreement_its_raw_predictions_give()
     {
-        var classification = await Run("classification", trained.CheckpointPath, new QuantizationOptions(CalibrationImages: 128), task: null);
-        var generic = await Run("generic", trained.CheckpointPath, new QuantizationOptions(CalibrationImages: 128), JobTask.Generic);
+        var classification = await Run("classification", trained.CheckpointPath, new QuantizationOptions { CalibrationImages = 128 }, task: null);
+        var generic = await Run("generic", trained.CheckpointPath, new QuantizationOptions { CalibrationImages = 128 }, JobTask.Generic);
 
         // The same calibration sample and int8 model either way: only the measure differs.
         Assert.Equal(
@@ -59,7 +59,7 @@ public class GenericClassifierTests(TrainedResNet20 trained, ITestOutputHelper o
     {
         const double minSqnrDb = 20;
         var checkpoint = DamagedResNet20.Checkpoint(trained, workDirectory);
-        var results = await Run("budget", checkpoint, new QuantizationOptions(CalibrationImages: 128, SensitivityImages: 200, MinSqnrDb: minSqnrDb), JobTask.Generic);
+        var results = await Run("budget", checkpoint, new QuantizationOptions { CalibrationImages = 128, SensitivityImages = 200, MinSqnrDb = minSqnrDb }, JobTask.Generic);
 
         var budget = FidelityBudgetOutcome.FromJson(File.ReadAllText(Path.Combine(workDirectory, "budget", JobWorkspace.FidelityBudget)));
         var delivered = Assert.Single(results[PipelineStage.Convert], m => m.Selected);
@@ -79,7 +79,7 @@ public class GenericClassifierTests(TrainedResNet20 trained, ITestOutputHelper o
     {
         var request = new OptimizationRequest(
             ModelZoo.ResNet20, DatasetCatalog.FashionMnistName, null, checkpoint, new TrainingOptions(), quantization,
-            new EvaluationOptions(TestSubset: TestImages, LatencyBatchSize: 16, WarmupRuns: 1, TimedRuns: 2), Compile: false, Task: task);
+            new EvaluationOptions { TestSubset = TestImages, LatencyBatchSize = 16, WarmupRuns = 1, TimedRuns = 2 }, Compile: new CompileOptions { Enabled = false }, Output: new OutputOptions { Task = task });
         var results = new Dictionary<PipelineStage, IReadOnlyList<StageMetrics>>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
         {

@@ -76,7 +76,7 @@ public class QuantizationAwareTrainingTests(ITestOutputHelper output)
         var before = Divergence(model, quantized, data.Test);
 
         var result = QuantizationAwareTraining.FineTune(
-            quantized, FloatWeights(quantized), qconfig, data.Train, model.call, new QatOptions(Enabled: true, Epochs: 2, LearningRate: 1e-4, BatchSize: 32));
+            quantized, FloatWeights(quantized), qconfig, data.Train, model.call, new QatOptions { Enabled = true, Epochs = 2, LearningRate = 1e-4, BatchSize = 32 });
 
         var after = Divergence(model, quantized, data.Test);
         output.WriteLine($"KL(FP32 || int8) on 64 held-out images: {before:E3} after PTQ, {after:E3} after QAT ({string.Join(", ", result.Epochs.Select(e => $"epoch {e.Epoch} loss {e.MeanLoss:E3}"))})");

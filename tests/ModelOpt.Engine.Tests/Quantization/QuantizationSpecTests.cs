@@ -77,7 +77,7 @@ public class QuantizationSpecTests
     [InlineData("mse", typeof(MseObserver))]
     public void Options_select_the_activation_observer(string name, Type expected)
     {
-        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions(ActivationObserver: name));
+        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions { ActivationObserver = name });
         using var observer = qconfig.Activation();
 
         Assert.IsType(expected, observer);
@@ -86,7 +86,7 @@ public class QuantizationSpecTests
     [Fact]
     public void Options_map_symmetric_activations_and_per_tensor_weights()
     {
-        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions(PerChannelWeights: false, SymmetricActivations: true, ActivationObserver: "percentile", Percentile: 99.5));
+        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions { PerChannelWeights = false, SymmetricActivations = true, ActivationObserver = "percentile", Percentile = 99.5 });
         using var activation = Assert.IsType<PercentileObserver>(qconfig.Activation());
         using var weight = Assert.IsType<MinMaxObserver>(qconfig.Weight());
 
@@ -99,10 +99,10 @@ public class QuantizationSpecTests
     [Fact]
     public void Unknown_observer_names_and_bad_percentiles_are_rejected()
     {
-        var unknown = Assert.Throws<ArgumentException>(() => QConfigFactory.FromOptions(new QuantizationOptions(ActivationObserver: "kl")));
+        var unknown = Assert.Throws<ArgumentException>(() => QConfigFactory.FromOptions(new QuantizationOptions { ActivationObserver = "kl" }));
         Assert.Contains("minmax, moving_average_minmax, histogram, percentile, entropy, mse", unknown.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions(Percentile: 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions(Percentile: 100.01)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions(Percentile: double.NaN)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions { Percentile = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions { Percentile = 100.01 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => QConfigFactory.FromOptions(new QuantizationOptions { Percentile = double.NaN }));
     }
 }

@@ -54,7 +54,7 @@ public class QuantizePt2eTests
     {
         using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 3);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
-        using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new(ActivationObserver: "minmax")));
+        using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new() { ActivationObserver = "minmax" }));
         using var calibration = randn(16, 3, 32, 32);
         QuantizePt2e.Calibrate(prepared, [calibration]);
 
@@ -85,7 +85,7 @@ public class QuantizePt2eTests
     {
         using var model = TestModels.RandomZooModel(ModelZoo.ResNet20, 3, seed: 4);
         using var captured = GraphBuilder.Capture(model, [1, 3, 32, 32]);
-        using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new(ActivationObserver: "minmax")));
+        using var prepared = QuantizePt2e.Prepare(captured, QConfigFactory.FromOptions(new() { ActivationObserver = "minmax" }));
         using var cancellation = new CancellationTokenSource();
         var reports = new List<CalibrationProgress>();
         var progress = new SynchronousProgress<CalibrationProgress>(p =>

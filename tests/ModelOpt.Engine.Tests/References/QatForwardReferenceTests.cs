@@ -32,7 +32,7 @@ public class QatForwardReferenceTests(ITestOutputHelper output)
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
         CheckpointLoader.LoadInto(model, Fixtures.TestData(reference.Checkpoint));
         model.eval();
-        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions(ActivationObserver: ActivationObserverNames.MinMax, PerChannelWeights: false));
+        var qconfig = QConfigFactory.FromOptions(new QuantizationOptions { ActivationObserver = ActivationObserverNames.MinMax, PerChannelWeights = false });
         using var captured = GraphBuilder.Capture(model, [1, 1, 32, 32]);
         using var prepared = QuantizePt2e.Prepare(captured, qconfig);
         using var calibration = PyTorchQuantizationReferences.Read(Fx.Calibration);

@@ -65,7 +65,7 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
     {
         manual_seed(17);
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
-        var options = new QuantizationOptions(ActivationObserver: observer, PerChannelWeights: perChannel, SymmetricActivations: symmetric);
+        var options = new QuantizationOptions { ActivationObserver = observer, PerChannelWeights = perChannel, SymmetricActivations = symmetric };
         using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QConfigFactory.FromOptions(options), batches: 2, batchSize: 4);
 
         AssertMatchesFakeQuant(quantized, randn(64, 1, 32, 32), $"resnet20 1ch {observer} {(perChannel ? "per-channel" : "per-tensor")} {(symmetric ? "symmetric" : "affine")}");

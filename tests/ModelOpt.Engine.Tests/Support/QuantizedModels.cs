@@ -11,7 +11,7 @@ internal static class QuantizedModels
 {
     /// <summary>The job's default recipe (histogram activations) with per-channel or per-tensor weights.</summary>
     public static QConfig Default(bool perChannelWeights = true) =>
-        QConfigFactory.FromOptions(new QuantizationOptions(PerChannelWeights: perChannelWeights));
+        QConfigFactory.FromOptions(new QuantizationOptions { PerChannelWeights = perChannelWeights });
 
     /// <summary>
     /// Puts <paramref name="model"/> in eval mode and quantizes it with <paramref name="qconfig"/>, calibrated on

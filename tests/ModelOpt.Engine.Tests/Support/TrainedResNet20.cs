@@ -14,7 +14,7 @@ namespace ModelOpt.Engine.Tests.Support;
 /// </summary>
 public sealed class TrainedResNet20 : IDisposable
 {
-    public static readonly TrainingOptions Options = new(Epochs: 1, LearningRate: 0.01, BatchSize: 32, TrainSubset: 8_000, Seed: 0);
+    public static readonly TrainingOptions Options = new() { Epochs = 1, LearningRate = 0.01, BatchSize = 32, TrainSubset = 8_000, Seed = 0 };
 
     private readonly string directory = Directory.CreateTempSubdirectory("modelopt-trained-").FullName;
 

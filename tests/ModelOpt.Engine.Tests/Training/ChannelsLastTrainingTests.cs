@@ -12,7 +12,7 @@ namespace ModelOpt.Engine.Tests.Training;
 /// </summary>
 public class ChannelsLastTrainingTests
 {
-    private static readonly TrainingOptions Options = new(Epochs: 1, LearningRate: 0.05, BatchSize: 8, Seed: 3);
+    private static readonly TrainingOptions Options = new() { Epochs = 1, LearningRate = 0.05, BatchSize = 8, Seed = 3 };
 
     [Fact]
     public void Three_channels_last_steps_of_the_trainer_give_the_nchw_weights_and_statistics_in_float64()

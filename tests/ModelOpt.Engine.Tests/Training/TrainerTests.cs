@@ -30,7 +30,7 @@ public class TrainerTests(TrainedResNet20 trained)
         using var model = ModelZoo.Create(ModelZoo.ResNet20, 1, 10);
         var reports = new List<TrainingProgress>();
 
-        var result = Trainer.Train(model, splits.Train, new TrainingOptions(Epochs: 2, BatchSize: 32, TrainSubset: 70), new SynchronousProgress<TrainingProgress>(reports.Add));
+        var result = Trainer.Train(model, splits.Train, new TrainingOptions { Epochs = 2, BatchSize = 32, TrainSubset = 70 }, new SynchronousProgress<TrainingProgress>(reports.Add));
 
         Assert.Equal(6, reports.Count);
         Assert.Equal([(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)], reports.Select(r => (r.Epoch, r.Batch)));
@@ -55,7 +55,7 @@ public class TrainerTests(TrainedResNet20 trained)
         });
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            Trainer.Train(model, splits.Train, new TrainingOptions(Epochs: 3, BatchSize: 20), progress, cancellation.Token));
+            Trainer.Train(model, splits.Train, new TrainingOptions { Epochs = 3, BatchSize = 20 }, progress, cancellation.Token));
         Assert.Equal(1, batchesRun);
     }
 
@@ -63,7 +63,7 @@ public class TrainerTests(TrainedResNet20 trained)
     public void Same_seed_gives_the_same_weights()
     {
         using var splits = SyntheticDataset.Create(channels: 1, trainCount: 64);
-        var options = new TrainingOptions(Epochs: 1, BatchSize: 32, Seed: 11);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 32, Seed = 11 };
 
         float TrainedFcSum()
         {

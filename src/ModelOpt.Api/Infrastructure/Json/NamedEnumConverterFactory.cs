@@ -22,6 +22,6 @@ public sealed class NamedEnumConverterFactory : JsonConverterFactory
             return EnumNames.TryParse<TEnum>(text, out var value) ? value : throw new JsonException(EnumNames.Expected<TEnum>(text));
         }
 
-        public override void Write(Utf8JsonWriter writer, TEnum value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+        public override void Write(Utf8JsonWriter writer, TEnum value, JsonSerializerOptions options) => writer.WriteStringValue(EnumNames.WireName(value));
     }
 }

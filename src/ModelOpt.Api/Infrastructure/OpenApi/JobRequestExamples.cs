@@ -3,7 +3,10 @@ using ModelOpt.Jobs.Catalog;
 
 namespace ModelOpt.Api.Infrastructure.OpenApi;
 
-/// <summary>The named examples of POST /api/jobs that Swagger UI offers in its "Examples" list; each one runs as it stands.</summary>
+/// <summary>
+/// The named examples of POST /api/jobs that Swagger UI offers in its "Examples" list; each one runs as it stands. They
+/// give only what differs from the settings' defaults, which the schema declares (written once, in the engine's records).
+/// </summary>
 public static class JobRequestExamples
 {
     public const string UploadedCheckpoint = "uploaded-checkpoint";
@@ -27,12 +30,12 @@ public static class JobRequestExamples
             "No checkpoint: trains one epoch on 6 000 images first (tens of minutes on a CPU), then evaluates, calibrates, converts "
             + "and compiles as the notebook does.",
             Request(ModelCatalog.NotebookModel, checkpointId: null,
-                training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.01, ["batchSize"] = 128, ["trainSubset"] = 6000, ["seed"] = 0 },
+                training: new JsonObject { ["trainSubset"] = 6000 },
                 testSubset: null)),
         new(QuickTraining, "A quick run: train ResNet-20 briefly, quantize, score 1 000 images",
             "A few minutes on two CPU cores: the whole pipeline on a small model, with accuracy that only shows the flow.",
             Request(ModelCatalog.SmallModel, checkpointId: null,
-                training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["trainSubset"] = 3000, ["seed"] = 0 },
+                training: new JsonObject { ["learningRate"] = 0.05, ["batchSize"] = 64, ["trainSubset"] = 3000 },
                 testSubset: 1000)),
         new(UploadedDataset, "Train and quantize on your own images, with their transform",
             "Set dataset to the id that POST /api/datasets returned (Swagger UI fills in the newest upload). Resizes the shorter side "
@@ -44,17 +47,12 @@ public static class JobRequestExamples
     private static JsonObject UploadedDatasetRequest()
     {
         var request = Request(ModelCatalog.SmallModel, checkpointId: null,
-            training: new JsonObject { ["epochs"] = 1, ["learningRate"] = 0.05, ["batchSize"] = 64, ["seed"] = 0 }, testSubset: null);
+            training: new JsonObject { ["learningRate"] = 0.05, ["batchSize"] = 64 }, testSubset: null);
         request["dataset"] = DatasetPlaceholder.ToString();
         request["preprocessing"] = new JsonObject
         {
-            ["resize"] = new JsonArray(36), ["centerCrop"] = new JsonArray(32), ["color"] = "none",
-            ["mean"] = new JsonArray(0.5), ["std"] = new JsonArray(0.5), ["antialias"] = false,
+            ["resize"] = new JsonArray(36), ["centerCrop"] = new JsonArray(32), ["mean"] = new JsonArray(0.5), ["std"] = new JsonArray(0.5),
         };
-        request["split"] = new JsonObject { ["testFraction"] = 0.2, ["seed"] = 0 };
-        var quantization = request["quantization"]!.AsObject();
-        quantization["calibrationSampling"] = "stratified";
-        quantization["calibrationSeed"] = 0;
         return request;
     }
 
@@ -69,13 +67,10 @@ public static class JobRequestExamples
         {
             request["training"] = training;
         }
-        request["quantization"] = new JsonObject
+        if (testSubset is not null)
         {
-            ["activationObserver"] = "histogram", ["perChannelWeights"] = true, ["symmetricActivations"] = false,
-            ["calibrationImages"] = 256, ["calibrationBatchSize"] = 128,
-        };
-        request["evaluation"] = new JsonObject { ["testSubset"] = testSubset, ["latencyBatchSize"] = 128, ["warmupRuns"] = 5, ["timedRuns"] = 50 };
-        request["compile"] = new JsonObject { ["enabled"] = true };
+            request["evaluation"] = new JsonObject { ["testSubset"] = testSubset };
+        }
         return request;
     }
 }

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Presentation;
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization.Qat;
 using ModelOpt.Engine.Quantization.Config;
 
 namespace ModelOpt.Api.Pages.Jobs;
@@ -29,11 +31,11 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
     public const int LightTestSubset = 1000;
 
     /// <summary>Defaults of the other fields: the API's own defaults.</summary>
-    public QuantizationSettings Quantization { get; } = new();
+    public QuantizationOptions Quantization { get; } = new();
 
-    public TrainingSettings Training { get; } = new();
+    public TrainingOptions Training { get; } = new();
 
-    public QatSettings Qat { get; } = new();
+    public QatOptions Qat { get; } = new();
 
     /// <summary>An upload as the list names it: file, model, when, the start of its SHA-256 and its id's random tail, so that uploads of one file (even the same bytes in the same second) differ.</summary>
     public static string CheckpointLabel(CheckpointDto checkpoint) =>

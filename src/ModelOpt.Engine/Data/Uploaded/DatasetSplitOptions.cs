@@ -1,10 +1,17 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+
 namespace ModelOpt.Engine.Data.Uploaded;
 
-/// <summary>How a dataset uploaded as one set (class folders at the zip's root) is split into train and test.</summary>
-/// <param name="TestFraction">Share of the images held out for test, in (0, 1).</param>
-/// <param name="Seed">Seed of the split's random draw: the same seed gives the same split.</param>
-public sealed record DatasetSplitOptions(double TestFraction = 0.2, int Seed = 0)
+/// <summary>How a dataset uploaded as one set (class folders at the zip's root) is split into train and test for a job.</summary>
+public sealed record DatasetSplitOptions
 {
+    [Range(0.01, 0.99), Description("Share of the images held out as the test split.")]
+    public double TestFraction { get; init; } = 0.2;
+
+    [Range(0, int.MaxValue), Description("Seed of the split: the same seed gives the same split.")]
+    public int Seed { get; init; }
+
     /// <summary>Ascending train and test indices of a set of <paramref name="count"/> images.</summary>
     public (long[] Train, long[] Test) Split(int count)
     {

@@ -85,7 +85,7 @@ internal static class ConvertStage
         {
             var qconfig = QConfigFactory.FromOptions(options);
             QuantizedGraph Build(IReadOnlyList<string> floatLayers) => Int8Build.Build(
-                fp32Graph, qconfig, [.. options.KeepFloat ?? [], .. floatLayers], calibration, trained, Batches, options.BiasCorrection, progress,
+                fp32Graph, qconfig, [.. options.KeepFloat, .. floatLayers], calibration, trained, Batches, options.BiasCorrection, progress,
                 context.CancellationToken);
             var decisions = new List<StageArtifact>();
             using var quantized = Build([]);

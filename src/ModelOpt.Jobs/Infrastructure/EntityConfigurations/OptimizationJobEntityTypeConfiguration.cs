@@ -7,7 +7,7 @@ namespace ModelOpt.Jobs.Infrastructure.EntityConfigurations;
 
 public sealed class OptimizationJobEntityTypeConfiguration : IEntityTypeConfiguration<OptimizationJob>
 {
-    private static readonly JsonSerializerOptions SpecJson = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions SpecJson = JobSpec.Json;
 
     public void Configure(EntityTypeBuilder<OptimizationJob> builder)
     {

@@ -1,13 +1,12 @@
 using System.ComponentModel;
 using System.Globalization;
-using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.Config;
 
-namespace ModelOpt.Jobs.Contracts;
+namespace ModelOpt.Engine.Pipeline;
 
 /// <summary>
 /// A field's description that names the engine's facts by token — {observers}, {auto}, {auto-candidates},
-/// {validation-images} — so the API's documentation never repeats a list or a number of its own.
+/// {validation-images} — so the documentation never repeats a list or a number of its own.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class EngineDescriptionAttribute(string text) : DescriptionAttribute(text
