@@ -137,7 +137,7 @@ public sealed class TenancyTests : PostgresApiTest
         var created = await (await Client.PostAsJsonAsync("/api/keys", new { name = "ci", scope = "write", team = "team-c" })).ReadAsync<CreatedApiKeyDto>();
         Assert.Equal("team-c", created.Team);
         var second = await (await Client.PostAsJsonAsync("/api/keys", new { name = "ci 2", scope = "read", team = "team-c" })).ReadAsync<CreatedApiKeyDto>();
-        Assert.Contains((await Client.GetFromJsonAsync<List<ApiKeyDto>>("/api/keys", ApiClient.Json))!, k => k.Id == second.Id && k.Team == "team-c");
+        Assert.Contains((await Client.GetFromJsonAsync<PagedResult<ApiKeyDto>>("/api/keys?pageSize=200", ApiClient.Json))!.Items, k => k.Id == second.Id && k.Team == "team-c");
         var adminOwn = await (await Client.PostAsJsonAsync("/api/keys", new { name = "no team named", scope = "read" })).ReadAsync<CreatedApiKeyDto>();
         Assert.Equal(Team.DefaultName, adminOwn.Team);
         var refused = await Client.PostAsJsonAsync("/api/keys", new { name = "bad", scope = "read", team = "a\u0000b" });
