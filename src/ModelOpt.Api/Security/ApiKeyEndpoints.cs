@@ -42,9 +42,9 @@ public static class ApiKeyEndpoints
     public static async Task<Created<CreatedApiKeyDto>> CreateKeyAsync(
         CreateApiKeyRequest request, ApiKeyStore keys, HttpContext context, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 100)
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 100 || request.Name.Any(char.IsControl))
         {
-            throw new RequestValidationException("name", "A key needs a name of 1-100 characters.");
+            throw new RequestValidationException("name", "A key needs a name of 1-100 printable characters (no control characters such as NUL).");
         }
         if (!Enum.IsDefined(request.Scope))
         {
