@@ -148,13 +148,15 @@ public static class JobEndpoints
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing;
             dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
-            if (onnx && errors.Count == 0 && OnnxInputMismatch(OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name, services.Store), dataset, preprocessing) is { } mismatch)
+            var onnxModel = onnx && errors.Count == 0 ? OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name, services.Store) : null;
+            if (onnxModel is not null && OnnxInputMismatch(onnxModel, dataset, preprocessing) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
             // A classification job measures one output (ADR-023): a model with several needs the logits named.
-            if (onnx && errors.Count == 0 && request.Output is { Task: JobTask.Classification, Name: null }
-                && OnnxCheckpointInspector.OutputNames(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName) is { Count: > 1 } outputs)
+            // The file is read here only when the size check above did not read it.
+            if (onnxModel is not null && errors.Count == 0 && request.Output is { Task: JobTask.Classification, Name: null }
+                && (onnxModel.OutputNames ?? OnnxCheckpointInspector.OutputNames(services.Store.FullPath(checkpoint!.RelativePath), checkpoint.FileName)) is { Count: > 1 } outputs)
             {
                 errors["output.name"] = [$"A classification job measures one output, its logits; this model has {outputs.Count} ({string.Join(", ", outputs)}). " +
                     "Name the logits with output.name, or set output.task to \"generic\" to measure every output's fidelity to FP32."];

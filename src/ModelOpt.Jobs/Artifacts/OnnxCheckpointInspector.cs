@@ -15,7 +15,8 @@ public static class OnnxCheckpointInspector
     /// <param name="Model">The model name a job uses for the file.</param>
     /// <param name="InputShape">[C, H, W]; H and W null where the graph leaves them dynamic.</param>
     /// <param name="OutputShape">The measured output's shape after the batch axis; null until the graph is imported at a size.</param>
-    public sealed record Summary(string Model, long Channels, long? Height, long? Width, long[]? OutputShape)
+    /// <param name="OutputNames">Every graph output by name, in the file's order; null where the file was not read.</param>
+    public sealed record Summary(string Model, long Channels, long? Height, long? Width, long[]? OutputShape, IReadOnlyList<string>? OutputNames = null)
     {
         /// <summary>The logits' width when the output is (N, C); null for any other output (or one not imported yet).</summary>
         public long? NumClasses => OutputShape is [var classes] ? classes : null;
@@ -42,12 +43,14 @@ public static class OnnxCheckpointInspector
     {
         var proto = Parse(path, fileName);
         using var model = OnnxImporter.Import(proto, fileName, new OnnxImportOptions(height, width, outputName, AnyOutputShape: true));
-        return new Summary(OnnxModelName.Of(fileName), model.InputShape[0], model.InputShape[1], model.InputShape[2], model.OutputShape);
+        return new Summary(OnnxModelName.Of(fileName), model.InputShape[0], model.InputShape[1], model.InputShape[2], model.OutputShape, OutputNames(proto));
     }
 
     /// <summary>The graph's outputs by name, in the file's order (a generic job measures each; ADR-023).</summary>
     /// <inheritdoc cref="Inspect" path="/exception"/>
-    public static IReadOnlyList<string> OutputNames(string path, string fileName) => [.. Parse(path, fileName).Graph.Output.Select(o => o.Name)];
+    public static IReadOnlyList<string> OutputNames(string path, string fileName) => OutputNames(Parse(path, fileName));
+
+    private static IReadOnlyList<string> OutputNames(Onnx.ModelProto proto) => [.. proto.Graph.Output.Select(o => o.Name)];
 
     private static Onnx.ModelProto Parse(string path, string fileName)
     {
