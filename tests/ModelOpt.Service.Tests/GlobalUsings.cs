@@ -1,6 +1,7 @@
 global using Microsoft.EntityFrameworkCore;
 global using System.Net;
 global using System.Net.Http.Json;
+global using ModelOpt.Api.Contracts;
 global using ModelOpt.Jobs.Contracts;
 global using ModelOpt.Jobs.Model;
 global using CheckpointFormat = ModelOpt.Engine.Checkpoints.CheckpointFormat;

@@ -1,4 +1,4 @@
-using ModelOpt.Jobs.Catalog;
+using ModelOpt.Api.Application.Catalog;
 
 namespace ModelOpt.Api.Endpoints;
 

@@ -1,10 +1,12 @@
 using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using ModelOpt.Api.Application.Catalog;
+using ModelOpt.Api.Application.Checkpoints;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Checkpoints;
-using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Artifacts;
 using ModelOpt.Jobs.Infrastructure;
 using ModelOpt.Jobs.Options;
@@ -73,14 +75,13 @@ public static class CheckpointEndpoints
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
         {
             // The same key with another file or model is another request (IETF Idempotency-Key draft: 422).
-            var stored = earlier.Value!;
-            if (stored.Sha256 != temp.Sha256 || (model is not null && model != stored.Model))
+            if (earlier.Sha256 != temp.Sha256 || (model is not null && model != earlier.Model))
             {
                 throw new IdempotencyKeyMismatchException(
-                    $"The {IdempotencyKey.Header} was first used to upload checkpoint {stored.Id} ({stored.FileName}, SHA-256 {stored.Sha256}); "
+                    $"The {IdempotencyKey.Header} was first used to upload checkpoint {earlier.Id} ({earlier.FileName}, SHA-256 {earlier.Sha256}); "
                     + "this request sends another file or model. Send a new key for a new upload.");
             }
-            return earlier;
+            return Created(earlier);
         }
         CheckpointFormat format;
         long? channels = null, height = null, width = null, classes = null;
@@ -133,7 +134,7 @@ public static class CheckpointEndpoints
             IdempotencyKey = idempotencyKey,
         };
         checkpoint.RelativePath = ArtifactStore.CheckpointPath(checkpoint.Id, fileName);
-        var concurrent = await upload.KeepAsync<Created<CheckpointDto>>(services.Store, checkpoint.RelativePath, async () =>
+        var concurrent = await upload.KeepAsync<CheckpointDto>(services.Store, checkpoint.RelativePath, async () =>
             {
                 services.Db.Checkpoints.Add(checkpoint);
                 await services.Db.SaveChangesAsync(CancellationToken.None);
@@ -141,39 +142,24 @@ public static class CheckpointEndpoints
             idempotencyKey is null ? null : () => FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None));
         if (concurrent is not null)
         {
-            return concurrent;
+            return Created(concurrent);
         }
         services.Logger.LogInformation("Checkpoint {CheckpointId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}",
             checkpoint.Id, fileName, checkpoint.SizeBytes, checkpoint.Sha256);
-        return TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint));
+        return Created(CheckpointQueries.ToDto(checkpoint));
     }
 
     public static async Task<Ok<PagedResult<CheckpointDto>>> ListCheckpointsPageAsync(
-        [AsParameters] CheckpointServices services, CancellationToken cancellationToken,
-        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
-    {
-        Paging.Check(page, pageSize);
-        var query = services.Db.Checkpoints.AsNoTracking();
-        var total = await query.CountAsync(cancellationToken);
-        var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<CheckpointDto>(rows.Select(ToDto).ToList(), page, pageSize, total));
-    }
+        [FromServices] CheckpointQueries checkpoints, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize) =>
+        TypedResults.Ok(await checkpoints.ListAsync(page, pageSize, cancellationToken));
 
-    /// <summary>Every checkpoint, newest first (the new-job page's list).</summary>
-    public static async Task<Ok<IReadOnlyList<CheckpointDto>>> ListCheckpointsAsync([AsParameters] CheckpointServices services, CancellationToken cancellationToken)
-    {
-        var rows = await services.Db.Checkpoints.AsNoTracking().OrderByDescending(c => c.CreatedAt).ToListAsync(cancellationToken);
-        IReadOnlyList<CheckpointDto> result = rows.Select(ToDto).ToList();
-        return TypedResults.Ok(result);
-    }
-
-    public static async Task<Ok<CheckpointDto>> GetCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken) =>
-        TypedResults.Ok(ToDto(await LoadAsync(services.Db, id, cancellationToken)));
+    public static async Task<Ok<CheckpointDto>> GetCheckpointAsync(Guid id, [FromServices] CheckpointQueries checkpoints, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await checkpoints.GetAsync(id, cancellationToken));
 
     public static async Task<PhysicalFileHttpResult> DownloadCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
-        var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
+        var checkpoint = await CheckpointQueries.LoadAsync(services.Db, id, cancellationToken);
         var path = services.Store.FullPath(checkpoint.RelativePath);
         if (!File.Exists(path))
         {
@@ -185,7 +171,7 @@ public static class CheckpointEndpoints
 
     public static async Task<NoContent> DeleteCheckpointAsync(Guid id, [AsParameters] CheckpointServices services, CancellationToken cancellationToken)
     {
-        var checkpoint = await LoadAsync(services.Db, id, cancellationToken);
+        var checkpoint = await CheckpointQueries.LoadAsync(services.Db, id, cancellationToken);
         // Every team's jobs: one an admin moved to another team may still use it.
         await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.IgnoreQueryFilters([ModelOptDbContext.TeamFilter]).Where(j => j.CheckpointId == id), $"Checkpoint {id}", cancellationToken);
         await services.Db.Checkpoints.Where(c => c.Id == id).ExecuteDeleteAsync(cancellationToken);
@@ -193,17 +179,12 @@ public static class CheckpointEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Created<CheckpointDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
+    private static async Task<CheckpointDto?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
         await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.IdempotencyKey == idempotencyKey, cancellationToken) is { } checkpoint
-            ? TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", ToDto(checkpoint))
+            ? CheckpointQueries.ToDto(checkpoint)
             : null;
 
-    private static async Task<Checkpoint> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
-        await db.Checkpoints.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, cancellationToken)
-        ?? throw new NotFoundException($"Checkpoint {id} does not exist.");
-
-    private static CheckpointDto ToDto(Checkpoint c) =>
-        new(c.Id, c.FileName, c.Format, c.Model, c.SizeBytes, c.Sha256, c.CreatedAt, $"/api/checkpoints/{c.Id}/content");
+    private static Created<CheckpointDto> Created(CheckpointDto checkpoint) => TypedResults.Created($"/api/checkpoints/{checkpoint.Id}", checkpoint);
 
     private static ModelDimensions? TryInferDimensions(CheckpointLayout layout)
     {

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using ModelOpt.Api.Application.Datasets;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.OpenApi;
 using ModelOpt.Engine.Data;
@@ -71,14 +73,13 @@ public static class DatasetEndpoints
         if (idempotencyKey is not null && await FindByIdempotencyKeyAsync(services.Db, idempotencyKey, cancellationToken) is { } earlier)
         {
             // The same key with another file or name is another request (IETF Idempotency-Key draft: 422).
-            var stored = earlier.Value!;
-            if (stored.Sha256 != upload.File.Sha256 || name != stored.Name)
+            if (earlier.Sha256 != upload.File.Sha256 || name != earlier.Name)
             {
                 throw new IdempotencyKeyMismatchException(
-                    $"The {IdempotencyKey.Header} was first used to upload dataset {stored.Id} ('{stored.Name}', SHA-256 {stored.Sha256}); "
+                    $"The {IdempotencyKey.Header} was first used to upload dataset {earlier.Id} ('{earlier.Name}', SHA-256 {earlier.Sha256}); "
                     + "this request sends another file or name. Send a new key for a new upload.");
             }
-            return earlier;
+            return Created(earlier);
         }
         if (name.Length > MaxNameLength || name.Any(char.IsControl))
         {
@@ -118,7 +119,7 @@ public static class DatasetEndpoints
             IdempotencyKey = idempotencyKey,
         };
         dataset.RelativePath = ArtifactStore.DatasetPath(dataset.Id, upload.FileName);
-        var concurrent = await upload.KeepAsync<Created<DatasetDto>>(services.Store, dataset.RelativePath, async () =>
+        var concurrent = await upload.KeepAsync<DatasetDto>(services.Store, dataset.RelativePath, async () =>
             {
                 services.Db.Datasets.Add(dataset);
                 await services.Db.SaveChangesAsync(CancellationToken.None);
@@ -126,41 +127,24 @@ public static class DatasetEndpoints
             idempotencyKey is null ? null : () => FindByIdempotencyKeyAsync(services.Db, idempotencyKey, CancellationToken.None));
         if (concurrent is not null)
         {
-            return concurrent;
+            return Created(concurrent);
         }
         services.Logger.LogInformation("Dataset {DatasetId} stored: {FileName}, {SizeBytes} bytes, SHA-256 {Sha256}, labeled {Labeled}, {Classes} classes, {Train}/{Test} images",
             dataset.Id, dataset.FileName, dataset.SizeBytes, dataset.Sha256, dataset.Labeled, dataset.ClassNames.Count, dataset.TrainImages, dataset.TestImages);
-        return TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset));
+        return Created(DatasetQueries.ToDto(dataset));
     }
 
     public static async Task<Ok<PagedResult<DatasetDto>>> ListDatasetsPageAsync(
-        [AsParameters] DatasetServices services, CancellationToken cancellationToken,
-        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize)
-    {
-        Paging.Check(page, pageSize);
-        return TypedResults.Ok(Paging.Of((await ListDatasetsAsync(services, cancellationToken)).Value!, page, pageSize));
-    }
+        [FromServices] DatasetQueries datasets, CancellationToken cancellationToken,
+        [Description(Paging.PageDescription)] int page = 1, [Description(Paging.PageSizeDescription)] int pageSize = Paging.DefaultPageSize) =>
+        TypedResults.Ok(await datasets.ListAsync(page, pageSize, cancellationToken));
 
-    /// <summary>Built-in datasets, then uploads newest first (the new-job page's list).</summary>
-    public static async Task<Ok<IReadOnlyList<DatasetDto>>> ListDatasetsAsync([AsParameters] DatasetServices services, CancellationToken cancellationToken)
-    {
-        var uploaded = await services.Db.Datasets.AsNoTracking().OrderByDescending(d => d.CreatedAt).ToListAsync(cancellationToken);
-        IReadOnlyList<DatasetDto> result =
-        [
-            .. services.BuiltIn.All.Select(d => new DatasetDto(d.Name, d.Description, d.Channels, d.Classes, services.BuiltIn.DefaultPath(d),
-                services.BuiltIn.IsAvailable(d), ClassNames: d.ClassNames, TrainImages: d.TrainImages, TestImages: d.TestImages,
-                ImageHeight: d.ImageSide, ImageWidth: d.ImageSide)),
-            .. uploaded.Select(ToDto),
-        ];
-        return TypedResults.Ok(result);
-    }
-
-    public static async Task<Ok<DatasetDto>> GetDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken) =>
-        TypedResults.Ok(ToDto(await LoadAsync(services.Db, id, cancellationToken)));
+    public static async Task<Ok<DatasetDto>> GetDatasetAsync(Guid id, [FromServices] DatasetQueries datasets, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await datasets.GetAsync(id, cancellationToken));
 
     public static async Task<NoContent> DeleteDatasetAsync(Guid id, [AsParameters] DatasetServices services, CancellationToken cancellationToken)
     {
-        var dataset = await LoadAsync(services.Db, id, cancellationToken);
+        var dataset = await DatasetQueries.LoadAsync(services.Db, id, cancellationToken);
         // Every team's jobs: one an admin moved to another team may still use it.
         await ActiveJobs.RefuseWhileUsedAsync(services.Db.Jobs.IgnoreQueryFilters([ModelOptDbContext.TeamFilter]).Where(j => j.DatasetId == id), $"Dataset {id}", cancellationToken);
         await services.Db.Datasets.Where(d => d.Id == id).ExecuteDeleteAsync(cancellationToken);
@@ -168,27 +152,10 @@ public static class DatasetEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Created<DatasetDto>?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
+    private static async Task<DatasetDto?> FindByIdempotencyKeyAsync(ModelOptDbContext db, string idempotencyKey, CancellationToken cancellationToken) =>
         await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.IdempotencyKey == idempotencyKey, cancellationToken) is { } dataset
-            ? TypedResults.Created($"/api/datasets/{dataset.Id}", ToDto(dataset))
+            ? DatasetQueries.ToDto(dataset)
             : null;
 
-    /// <summary>The uploaded dataset with that id, or a 404.</summary>
-    private static async Task<UploadedDataset> LoadAsync(ModelOptDbContext db, Guid id, CancellationToken cancellationToken) =>
-        await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken)
-        ?? throw new NotFoundException($"Dataset {id} does not exist.");
-
-    private static DatasetDto ToDto(UploadedDataset d) => new(
-        d.Name,
-        d.IsSingleSet() ? $"Uploaded {Describe(d.Format)}: one set of {d.TrainImages}{Unlabeled(d)} images, split by each job"
-            : $"Uploaded {Describe(d.Format)}: {d.TrainImages} train / {d.TestImages} test{Unlabeled(d)} images",
-        d.Channels, d.ClassNames.Count, null, true,
-        d.Id, DatasetDto.Uploaded, d.ClassNames, d.TrainImages, d.TestImages, d.ImageHeight, d.ImageWidth, d.FileName,
-        d.Format == DatasetFileFormat.Npz ? "npz" : "imagefolder-zip", d.SizeBytes, d.Sha256, d.CreatedAt, d.Labeled);
-
-    private static string Unlabeled(UploadedDataset d) => d.Labeled ? "" : " unlabeled";
-
-    private static string Describe(DatasetFileFormat format) => format == DatasetFileFormat.Npz ? "NumPy .npz" : "ImageFolder zip";
-
-    private static bool IsSingleSet(this UploadedDataset d) => d.TestImages == 0;
+    private static Created<DatasetDto> Created(DatasetDto dataset) => TypedResults.Created($"/api/datasets/{dataset.Id}", dataset);
 }

@@ -1,13 +1,11 @@
 using System.ComponentModel;
-using ModelOpt.Api.Infrastructure;
-using ModelOpt.Api.Presentation;
+using Microsoft.AspNetCore.Mvc;
+using ModelOpt.Api.Application.Jobs;
 
 namespace ModelOpt.Api.Endpoints;
 
 public static class JobComparisonEndpoints
 {
-    private const int MaxJobs = 20;
-
     public static RouteHandlerBuilder MapJobComparisonEndpoints(this IEndpointRouteBuilder routes) =>
         routes.MapGet("api/jobs/compare", CompareJobsAsync)
             .WithTags("Jobs")
@@ -22,23 +20,14 @@ public static class JobComparisonEndpoints
 
     public static async Task<Ok<IReadOnlyList<JobComparisonDto>>> CompareJobsAsync(
         [Description("Job ids, comma-separated, 1-20; the first is the reference.")] string ids,
-        [AsParameters] JobServices services, CancellationToken cancellationToken)
+        [FromServices] JobQueries jobs, CancellationToken cancellationToken)
     {
         var parsed = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(text => Guid.TryParse(text, out var id) ? id : (Guid?)null).ToList();
-        if (parsed.Count is 0 or > MaxJobs || parsed.Any(id => id is null))
+        if (parsed.Any(id => id is null))
         {
-            throw new RequestValidationException("ids", $"Give 1 to {MaxJobs} job ids, comma-separated.");
+            throw JobQueries.CompareIdsInvalid();
         }
-        var jobs = new List<JobDto>();
-        foreach (var id in parsed.Distinct())
-        {
-            jobs.Add((await JobEndpoints.GetJobAsync(id!.Value, services, cancellationToken)).Value!);
-        }
-        IReadOnlyList<JobComparisonDto> rows = jobs
-            .Select(j => new JobComparisonDto(j.Id, j.Status, j.Model, j.Dataset, MeasuredCpus.Of(j), MeasuredCpus.DifferFrom(jobs[0], j), j.Headline,
-                MeasuredForm.Measure(j), MeasuredForm.MeasuredOtherwise(jobs[0], j)))
-            .ToList();
-        return TypedResults.Ok(rows);
+        return TypedResults.Ok(await jobs.CompareAsync(parsed.Select(id => id!.Value).ToList(), cancellationToken));
     }
 }

@@ -6,6 +6,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
+using ModelOpt.Api.Application.Checkpoints;
+using ModelOpt.Api.Application.Datasets;
+using ModelOpt.Api.Application.Jobs;
 using ModelOpt.Api.Endpoints;
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Infrastructure.Json;
@@ -54,8 +57,13 @@ public static class ApiExtensions
             .AddCheck<ArtifactStoreHealthCheck>("artifact-store");
         builder.Services.AddRazorPages();
         builder.ServeStaticFilesFromAnyDirectory();
-        // The handlers' [AsParameters] bundles, so that the pages render the very DTOs the endpoints return.
-        builder.Services.AddScoped<JobServices>();
+        // The use cases the endpoints and the pages both call (ADR-026), and the upload handlers' [AsParameters] bundles.
+        builder.Services.AddScoped<SubmitJobHandler>();
+        builder.Services.AddScoped<CancelJobHandler>();
+        builder.Services.AddScoped<RetryJobHandler>();
+        builder.Services.AddScoped<JobQueries>();
+        builder.Services.AddScoped<CheckpointQueries>();
+        builder.Services.AddScoped<DatasetQueries>();
         builder.Services.AddScoped<CheckpointServices>();
         builder.Services.AddScoped<DatasetServices>();
         builder.Services.AddEndpointsApiExplorer();

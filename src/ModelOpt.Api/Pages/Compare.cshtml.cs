@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Application.Jobs;
 using ModelOpt.Api.Presentation;
-using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Pages.Charts;
 
 namespace ModelOpt.Api.Pages;
@@ -11,7 +10,7 @@ namespace ModelOpt.Api.Pages;
 /// Two or more jobs side by side (e.g. one checkpoint under different observers): headline table with the images and
 /// batch behind each figure, one scatter of all forms, and a warning for every way the rows are not comparable.
 /// </summary>
-public sealed class CompareModel(JobServices services) : PageModel
+public sealed class CompareModel(JobQueries queries) : PageModel
 {
     /// <summary>Job ids, repeated (<c>?ids=a&amp;ids=b</c>) or comma-separated (<c>?ids=a,b</c>).</summary>
     [BindProperty(SupportsGet = true)]
@@ -32,11 +31,11 @@ public sealed class CompareModel(JobServices services) : PageModel
                 missing.Add(text);
                 continue;
             }
-            try
+            if (await queries.FindAsync(id, cancellationToken) is { } job)
             {
-                jobs.Add((await JobEndpoints.GetJobAsync(id, services, cancellationToken)).Value!);
+                jobs.Add(job);
             }
-            catch (NotFoundException)
+            else
             {
                 missing.Add(text);
             }

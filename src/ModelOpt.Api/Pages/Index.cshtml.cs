@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
-using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Application.Jobs;
 using ModelOpt.Api.Presentation;
 
 namespace ModelOpt.Api.Pages;
@@ -10,7 +9,7 @@ namespace ModelOpt.Api.Pages;
 /// The jobs list: every job, newest first, a page at a time, filtered by status, model, dataset and device (the filters
 /// GET /api/jobs takes), with its headline result; rows update themselves while jobs run.
 /// </summary>
-public sealed class IndexModel(JobServices services) : PageModel
+public sealed class IndexModel(JobQueries queries) : PageModel
 {
     public const int PageSize = 50;
 
@@ -43,11 +42,9 @@ public sealed class IndexModel(JobServices services) : PageModel
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         PageNumber = Math.Max(1, PageNumber);
-        Jobs = (await JobEndpoints.ListJobsAsync(services, Status, cancellationToken, PageNumber, PageSize, ModelName, Dataset, Device)).Value!;
-        var jobs = services.Db.Jobs.AsNoTracking();
-        Models = await jobs.Select(j => j.Model).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
-        Datasets = await jobs.Select(j => j.Dataset).Distinct().OrderBy(d => d).ToListAsync(cancellationToken);
-        Devices = await jobs.Select(j => j.Device).Distinct().OrderBy(d => d).ToListAsync(cancellationToken);
+        Jobs = await queries.ListAsync(
+            new JobListQuery(Status is { } status ? [status] : [], PageNumber, PageSize, ModelName, Dataset, Device), cancellationToken);
+        (Models, Datasets, Devices) = await queries.FilterChoicesAsync(cancellationToken);
     }
 
     /// <summary>This list's address with the same filters on another page.</summary>

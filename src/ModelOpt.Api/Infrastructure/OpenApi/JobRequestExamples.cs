@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using ModelOpt.Jobs.Catalog;
+using ModelOpt.Api.Application.Catalog;
 
 namespace ModelOpt.Api.Infrastructure.OpenApi;
 

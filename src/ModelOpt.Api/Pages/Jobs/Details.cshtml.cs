@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Application.Jobs;
 using ModelOpt.Api.Presentation;
-using ModelOpt.Api.Infrastructure;
 using ModelOpt.Api.Pages.Charts;
 
 namespace ModelOpt.Api.Pages.Jobs;
 
 /// <summary>One job: the notebook's table for every stage and compile candidate, charts of the forms, settings, artifacts.</summary>
-public sealed class DetailsModel(JobServices services) : PageModel
+public sealed class DetailsModel(JobQueries queries) : PageModel
 {
     public JobDto Job { get; private set; } = null!;
 
@@ -37,17 +36,14 @@ public sealed class DetailsModel(JobServices services) : PageModel
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
-        try
-        {
-            Job = (await JobEndpoints.GetJobAsync(id, services, cancellationToken)).Value!;
-        }
-        catch (NotFoundException)
+        if (await queries.FindAsync(id, cancellationToken) is not { } job)
         {
             return NotFound();
         }
+        Job = job;
         Forms = MeasuredForm.Of(Job);
         Outputs = MeasuredForm.FidelityOutputs(Job);
-        Layers = (await JobEndpoints.ListLayersAsync(id, services, cancellationToken)).Value!;
+        Layers = await queries.ListLayersAsync(id, cancellationToken);
         Settings = JobSettingsView.Of(Job);
         return Page();
     }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using ModelOpt.Api.Endpoints;
+using ModelOpt.Api.Application.Catalog;
+using ModelOpt.Api.Application.Checkpoints;
+using ModelOpt.Api.Application.Datasets;
 using ModelOpt.Api.Presentation;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
@@ -12,7 +14,7 @@ namespace ModelOpt.Api.Pages.Jobs;
 /// The common job as a form. The page posts the same JSON a client would to POST /api/jobs and shows the API's own
 /// validation messages next to the fields, so the form and the API never disagree.
 /// </summary>
-public sealed class NewModel(CheckpointServices checkpoints, DatasetServices datasets) : PageModel
+public sealed class NewModel(CheckpointQueries checkpoints, DatasetQueries datasets) : PageModel
 {
     public IReadOnlyList<ModelDto> Models { get; private set; } = [];
 
@@ -49,8 +51,8 @@ public sealed class NewModel(CheckpointServices checkpoints, DatasetServices dat
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Models = CatalogEndpoints.ListModels().Value!;
-        Datasets = (await DatasetEndpoints.ListDatasetsAsync(datasets, cancellationToken)).Value!;
-        Checkpoints = (await CheckpointEndpoints.ListCheckpointsAsync(checkpoints, cancellationToken)).Value!;
+        Models = ModelCatalog.Models;
+        Datasets = await datasets.ListAllAsync(cancellationToken);
+        Checkpoints = await checkpoints.ListAllAsync(cancellationToken);
     }
 }

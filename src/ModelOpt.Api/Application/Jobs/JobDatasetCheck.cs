@@ -3,7 +3,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Infrastructure;
 
-namespace ModelOpt.Api.Endpoints;
+namespace ModelOpt.Api.Application.Jobs;
 
 /// <summary>
 /// The dataset a job request names (a built-in name or an uploaded dataset's id), and whether it fits the job.

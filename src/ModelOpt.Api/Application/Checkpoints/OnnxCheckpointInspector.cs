@@ -1,7 +1,7 @@
 using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
 
-namespace ModelOpt.Jobs.Artifacts;
+namespace ModelOpt.Api.Application.Checkpoints;
 
 /// <summary>
 /// Checks an uploaded ONNX model the way a job will read it. A graph with a fixed input size is imported whole (and run
@@ -13,7 +13,9 @@ public static class OnnxCheckpointInspector
 {
     /// <summary>What a job checks its data against.</summary>
     /// <param name="Model">The model name a job uses for the file.</param>
-    /// <param name="InputShape">[C, H, W]; H and W null where the graph leaves them dynamic.</param>
+    /// <param name="Channels">The input's C.</param>
+    /// <param name="Height">The input's H; null where the graph leaves it dynamic.</param>
+    /// <param name="Width">The input's W; null where the graph leaves it dynamic.</param>
     /// <param name="OutputShape">The measured output's shape after the batch axis; null until the graph is imported at a size.</param>
     /// <param name="OutputNames">Every graph output by name, in the file's order; null where the file was not read.</param>
     public sealed record Summary(string Model, long Channels, long? Height, long? Width, long[]? OutputShape, IReadOnlyList<string>? OutputNames = null)

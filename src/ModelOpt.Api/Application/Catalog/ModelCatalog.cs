@@ -1,7 +1,6 @@
 using ModelOpt.Engine.Models;
-using ModelOpt.Jobs.Contracts;
 
-namespace ModelOpt.Jobs.Catalog;
+namespace ModelOpt.Api.Application.Catalog;
 
 /// <summary>The models a job or an upload can name, as the API lists and checks them; the engine's zoo is behind it.</summary>
 public static class ModelCatalog

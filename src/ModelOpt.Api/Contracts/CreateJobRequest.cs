@@ -2,10 +2,12 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 
-namespace ModelOpt.Jobs.Contracts;
+namespace ModelOpt.Api.Contracts;
 
-/// <summary>An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.</summary>
-/// <remarks>Its settings sections (training, quantization, …) are <see cref="JobSpec"/>'s, inherited: one list of them.</remarks>
+// Plain comments, not XML docs: the API's XML file feeds Swashbuckle, and these would change the OpenAPI document (ADR-026).
+
+// An optimization job: quantize a model to int8 (training it first when no checkpoint is given) and measure every form.
+// Its settings sections (training, quantization, …) are JobSpec's, inherited: one list of them.
 public sealed class CreateJobRequest : JobSpec
 {
     [Description("A model name from GET /api/models, e.g. resnet18-cifar or resnet20; left out for an ONNX checkpoint, which carries its own.")]
@@ -24,6 +26,6 @@ public sealed class CreateJobRequest : JobSpec
      Description("Device whose worker queue runs the job: cpu, cuda or cuda:N.")]
     public string Device { get; set; } = "cpu";
 
-    /// <summary>The request's settings sections, as stored with the job: a copy through the stored JSON, which holds them alone.</summary>
+    // The request's settings sections, as stored with the job: a copy through the stored JSON, which holds them alone.
     public JobSpec ToSpec() => JsonSerializer.Deserialize<JobSpec>(JsonSerializer.SerializeToUtf8Bytes<JobSpec>(this, Json), Json)!;
 }

@@ -1,23 +1,23 @@
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Model;
 
-namespace ModelOpt.Jobs.Contracts;
+namespace ModelOpt.Api.Contracts;
 
-/// <summary>
-/// A job's result in one line: the FP32 model, the converted int8 model, and the form the job delivers (the compile
-/// stage's pick, or the converted model when the job did not compile). Null until the FP32 and converted forms are measured.
-/// </summary>
-/// <param name="Fp32Accuracy">Top-1 on the test images; the three accuracies are null for a generic job, whose forms carry fidelity instead.</param>
-/// <param name="SpeedUp">The FP32 eager model's latency (the notebook's baseline) over the delivered form's, same batch size.</param>
-/// <param name="SizeRatio">The delivered form's size over the FP32 size.</param>
-/// <param name="FastestFp32Backend">The fastest FP32 form measured: the eager model, or ONNX Runtime's optimized FP32 model when the job compiled.</param>
-/// <param name="SpeedUpOverFastestFp32">The fastest FP32 form's latency over the delivered form's: the gain over the best FP32 model one could already deploy.</param>
-/// <param name="ImagesScored">Test images the delivered form's accuracy was measured on.</param>
-/// <param name="Fp32ImagesScored">Test images the FP32 accuracy was measured on (the same images when it equals <c>ImagesScored</c>).</param>
-/// <param name="DeliveredArtifact">The artifact that holds the delivered form (e.g. <c>model-int8.onnx</c>).</param>
-/// <param name="Int8Fidelity">The converted int8 form's fidelity to FP32, one entry per graph output the job measured; null when the
-/// job compared no outputs (a classification job).</param>
-/// <param name="DeliveredFidelity">The delivered form's, likewise (the same as <paramref name="Int8Fidelity"/> when the job did not compile).</param>
+// Plain comments, not XML docs: the API's XML file feeds Swashbuckle, and these would change the OpenAPI document (ADR-026).
+
+// A job's result in one line: the FP32 model, the converted int8 model, and the form the job delivers (the compile
+// stage's pick, or the converted model when the job did not compile). Null until the FP32 and converted forms are measured.
+// Fp32Accuracy: Top-1 on the test images; the three accuracies are null for a generic job, whose forms carry fidelity instead.
+// SpeedUp: The FP32 eager model's latency (the notebook's baseline) over the delivered form's, same batch size.
+// SizeRatio: The delivered form's size over the FP32 size.
+// FastestFp32Backend: The fastest FP32 form measured: the eager model, or ONNX Runtime's optimized FP32 model when the job compiled.
+// SpeedUpOverFastestFp32: The fastest FP32 form's latency over the delivered form's: the gain over the best FP32 model one could already deploy.
+// ImagesScored: Test images the delivered form's accuracy was measured on.
+// Fp32ImagesScored: Test images the FP32 accuracy was measured on (the same images when it equals ImagesScored).
+// DeliveredArtifact: The artifact that holds the delivered form (e.g. model-int8.onnx).
+// Int8Fidelity: The converted int8 form's fidelity to FP32, one entry per graph output the job measured; null when the
+// job compared no outputs (a classification job).
+// DeliveredFidelity: The delivered form's, likewise (the same as Int8Fidelity when the job did not compile).
 public sealed record JobHeadline(
     double? Fp32Accuracy, double? Int8Accuracy, double? DeliveredAccuracy, double Fp32LatencyMs, double DeliveredLatencyMs,
     double SpeedUp, double SizeRatio, string DeliveredBackend,

@@ -1,6 +1,6 @@
 using ModelOpt.Engine.Pipeline;
 
-namespace ModelOpt.Api.Endpoints;
+namespace ModelOpt.Api.Application.Jobs;
 
 internal static class JobMapping
 {
