@@ -2,7 +2,7 @@ namespace ModelOpt.Jobs.Options;
 
 /// <summary>
 /// What a configuration key means: the one place the configuration tables of <c>docs/service.md</c> and the README are
-/// generated from (<see cref="ConfigurationReference"/>), with the default read from the property's initial value.
+/// generated from (the API's <c>ConfigurationReference</c>), with the default read from the property's initial value.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SettingAttribute(string meaning) : Attribute

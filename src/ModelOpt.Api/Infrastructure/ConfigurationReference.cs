@@ -1,8 +1,9 @@
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
+using ModelOpt.Jobs.Options;
 
-namespace ModelOpt.Jobs.Options;
+namespace ModelOpt.Api.Infrastructure;
 
 /// <summary>One configuration key as the documentation lists it.</summary>
 public sealed record ConfigurationSetting(string Key, string Default, string Meaning, bool Essential);
