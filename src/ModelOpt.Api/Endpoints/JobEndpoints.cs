@@ -94,11 +94,11 @@ public static class JobEndpoints
     public static async Task<Ok<JobDto>> GetJobAsync(Guid id, [FromServices] JobQueries jobs, CancellationToken cancellationToken) =>
         TypedResults.Ok(await jobs.GetAsync(id, cancellationToken));
 
-    public static async Task<Accepted<JobDto>> CancelJobAsync(Guid id, [FromServices] CancelJobHandler cancel, CancellationToken cancellationToken) =>
-        Accepted(await cancel.HandleAsync(id, cancellationToken));
+    public static async Task<Accepted<JobDto>> CancelJobAsync(Guid id, [FromServices] JobCommands commands, CancellationToken cancellationToken) =>
+        Accepted(await commands.CancelAsync(id, cancellationToken));
 
-    public static async Task<Accepted<JobDto>> RetryJobAsync(Guid id, [FromServices] RetryJobHandler retry, CancellationToken cancellationToken) =>
-        Accepted(await retry.HandleAsync(id, cancellationToken));
+    public static async Task<Accepted<JobDto>> RetryJobAsync(Guid id, [FromServices] JobCommands commands, CancellationToken cancellationToken) =>
+        Accepted(await commands.RetryAsync(id, cancellationToken));
 
     public static async Task<ContentHttpResult> GetReportAsync(
         Guid id, HttpRequest request, [FromServices] JobQueries jobs, CancellationToken cancellationToken)

@@ -59,8 +59,7 @@ public static class ApiExtensions
         builder.ServeStaticFilesFromAnyDirectory();
         // The use cases the endpoints and the pages both call (ADR-026), and the upload handlers' [AsParameters] bundles.
         builder.Services.AddScoped<SubmitJobHandler>();
-        builder.Services.AddScoped<CancelJobHandler>();
-        builder.Services.AddScoped<RetryJobHandler>();
+        builder.Services.AddScoped<JobCommands>();
         builder.Services.AddScoped<JobQueries>();
         builder.Services.AddScoped<CheckpointQueries>();
         builder.Services.AddScoped<DatasetQueries>();
