@@ -8,6 +8,7 @@ using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Qat;
+using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
@@ -170,6 +171,11 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         Assert.Equal((1, 256, QuantizationOptions.DefaultValidationImages, true), (outcome.EpochLosses.Count, outcome.TrainingImages, outcome.ValidationImages, outcome.FineTuned));
         Assert.InRange(outcome.AccuracyAfter, outcome.Fp32Accuracy - 0.05, 1.0);
         Assert.Contains(outcome.Describe(), Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
+        // The split QAT holds out judges QAT only: without sensitivityImages, a budget or `auto`, Convert's report is SQNR
+        // and MSE, as without QAT, not a run of the split per layer.
+        var report = Assert.IsAssignableFrom<IReadOnlyList<LayerSensitivity>>(outcomes[PipelineStage.Convert].Layers);
+        Assert.NotEmpty(report);
+        Assert.All(report, l => Assert.Null(l.AccuracyGainWhenFloat));
 
         // The delivered int8 weights are the fine-tuned float weights quantized, not the calibrated model's.
         var trainedWeights = Int8Build.TrainedWeights(new JobWorkspace(workDirectory))!;

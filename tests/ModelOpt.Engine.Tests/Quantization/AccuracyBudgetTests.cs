@@ -103,6 +103,8 @@ public class AccuracyBudgetTests(TrainedResNet20 trained, ITestOutputHelper outp
         // The search starts from the model QAT delivered: its all-int8 accuracy on the same split is QAT's result.
         Assert.Equal((qat.Fp32Accuracy, qat.AccuracyAfter), (budget.Fp32Accuracy, budget.Int8Accuracy));
         Assert.Contains("QAT (qat.auto: every layer int8 after PTQ dropped", delivered.Note);
+        // A budget asks for the report's top-1 gains (its search walks their ranking), QAT or not.
+        Assert.All(Assert.IsAssignableFrom<IReadOnlyList<LayerSensitivity>>(outcomes[PipelineStage.Convert].Layers), l => Assert.NotNull(l.AccuracyGainWhenFloat));
     }
 
     [Fact]
