@@ -108,6 +108,10 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         // The manifest, the result a user downloads, says how much of the data the sample covered.
         var manifest = Int8Manifest.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Int8Manifest)));
         Assert.Equal((10, covered), (manifest.Calibration!.Classes, manifest.Calibration.ClassesCovered));
+        // And how much another sample moved top-1 on the benchmark models, since the job does not measure it for its own.
+        var spread = Assert.IsType<CalibrationSpread>(manifest.Calibration.Spread);
+        Assert.Contains("not measured for this model", spread.Note);
+        Assert.Contains(spread.Benchmarks, b => (b.Model, b.Images, b.Seeds) == (ModelZoo.MobileNetV2Cifar, 256, 5));
     }
 
     [Fact]

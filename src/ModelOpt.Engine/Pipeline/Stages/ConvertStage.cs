@@ -42,7 +42,10 @@ internal static class ConvertStage
             {
                 Metrics = MetricsOf(metrics),
                 InputTransform = Int8InputTransform.From(context.Preprocessing),
-                Calibration = sample is null ? null : Int8CalibrationRecord.From(sample),
+                Calibration = sample is null ? null : Int8CalibrationRecord.From(sample) with
+                {
+                    Spread = context.IsGeneric ? null : CalibrationSpread.OnBenchmarkModels,
+                },
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             context.Workspace.Delete(JobWorkspace.Int8Fidelity);
