@@ -13,7 +13,7 @@ namespace ModelOpt.Engine.Quantization.Calibration;
 /// <param name="Note">What the figures are, in words.</param>
 public sealed record CalibrationSpread(string Note, IReadOnlyList<CalibrationSpreadBenchmark> Benchmarks)
 {
-    public const string Source = "docs/BENCHMARKS.md, \"Calibration sample spread\" (issue 24)";
+    public const string Source = "docs/BENCHMARKS.md, \"Calibration sample spread\" and \"Calibration sample size\" (issue 24)";
 
     /// <summary>
     /// The measured rows: one checkpoint each (ModelOpt, 1 epoch on 20 000 Fashion-MNIST images), 5 seeds of the
