@@ -24,6 +24,7 @@ public sealed record CalibrationSpread(string Note, IReadOnlyList<CalibrationSpr
         [
             Stratified(ModelZoo.ResNet20, 256, 0.25),
             Stratified(ModelZoo.ResNet20, 1024, 0.25),
+            Stratified(ModelZoo.ResNet20, 2048, 0.35),
             Stratified(ModelZoo.MobileNetV2Cifar, 256, 0.70),
             Stratified(ModelZoo.MobileNetV2Cifar, 1024, 0.45),
             Stratified(ModelZoo.MobileNetV2Cifar, 2048, 0.35),
