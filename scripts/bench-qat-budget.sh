@@ -7,7 +7,7 @@
 # then the search on the fine-tuned model). Each run's converted row gives the drop on the validation split and on the
 # test set; the note names the layers kept FP32 (the "all int8" row, when there is one, is the fine-tuned all-int8 model).
 #   scripts/bench-qat-budget.sh [OUT]     Environment: THREADS (2), TEST_SUBSET (10000), QAT_EPOCHS (1), QAT_SUBSET
-#                                         (20000), QAT_LR (0.001: the job default 0.0001 did not recover this model, docs/BENCHMARKS.md), SKIP_PYTORCH (keep OUT's ONNX file), LOCK (a flock file
+#                                         (20000), QAT_LR (unset: the job's default qat.learningRate), SKIP_PYTORCH (keep OUT's ONNX file), LOCK (a flock file
 #                                         each step runs under, e.g. /tmp/modelopt-cpu.lock on a shared machine),
 #                                         VARIANTS ("ptq budget-0.3 budget-0.3-qat-auto"), TAG (appended to work folders)
 set -euo pipefail
@@ -26,7 +26,7 @@ locked dotnet build -c Release bench/ModelOpt.Bench -v q >/dev/null
 common=(--model onnx:inception_like.onnx --checkpoint "$out/inception_like.onnx" --dataset fashion-mnist --threads "$threads"
   --test-subset "${TEST_SUBSET:-10000}" --compile false --timed-runs 10)
 budget=(--max-accuracy-drop 0.3 --sensitivity-images 1000)
-qat=(--qat-epochs "${QAT_EPOCHS:-1}" --qat-subset "${QAT_SUBSET:-20000}" --qat-lr "${QAT_LR:-0.001}")
+qat=(--qat-epochs "${QAT_EPOCHS:-1}" --qat-subset "${QAT_SUBSET:-20000}" ${QAT_LR:+--qat-lr "$QAT_LR"})
 for variant in ${VARIANTS:-ptq budget-0.3 budget-0.3-qat-auto}; do
   case "$variant" in
     ptq) extra=() ;;
@@ -40,7 +40,7 @@ for variant in ${VARIANTS:-ptq budget-0.3 budget-0.3-qat-auto}; do
     | grep -v -E '^(EvaluateFp32|Calibrate|Qat|Convert) +[0-9]'
   echo "== $variant done in $(( $(date +%s) - start )) s (load $(cut -d' ' -f1-3 /proc/loadavg))"
   if [ -f "$work/qat.json" ]; then
-    python3 -c "import json; d=json.load(open('$work/qat.json')); print('qat.json:', {k: d[k] for k in ('fine_tuned','automatic','training_images','fp32_accuracy','accuracy_before','accuracy_after','validation_images')})"
+    python3 -c "import json; d=json.load(open('$work/qat.json')); print('qat.json:', {k: d[k] for k in ('learning_rate','fine_tuned','automatic','training_images','fp32_accuracy','accuracy_before','accuracy_after','validation_images')})"
   fi
   if [ -f "$work/accuracy-budget.json" ]; then
     python3 -c "import json; d=json.load(open('$work/accuracy-budget.json')); print('accuracy-budget.json:', {k: d[k] for k in ('fp32_accuracy','int8_accuracy','accuracy','float_layers','within_budget')})"

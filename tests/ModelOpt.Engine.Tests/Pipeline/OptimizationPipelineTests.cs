@@ -8,6 +8,7 @@ using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Calibration;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Qat;
+using ModelOpt.Engine.Quantization.Sensitivity;
 using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
@@ -107,6 +108,10 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         // The manifest, the result a user downloads, says how much of the data the sample covered.
         var manifest = Int8Manifest.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Int8Manifest)));
         Assert.Equal((10, covered), (manifest.Calibration!.Classes, manifest.Calibration.ClassesCovered));
+        // And how much another sample moved top-1 on the benchmark models, since the job does not measure it for its own.
+        var spread = Assert.IsType<CalibrationSpread>(manifest.Calibration.Spread);
+        Assert.Contains("not measured for this model", spread.Note);
+        Assert.Contains(spread.Benchmarks, b => (b.Model, b.Images, b.Seeds) == (ModelZoo.MobileNetV2Cifar, 256, 5));
     }
 
     [Fact]
@@ -153,7 +158,9 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         {
             Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
             Compile = new CompileOptions { Enabled = false },
-            Qat = new ModelOpt.Engine.Quantization.Qat.QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64 },
+            // A rate at which 4 steps do not lower the split (the default 0.001 lowered it by 0.1 pt here: the PTQ weights
+            // would be delivered, the next test's case).
+            Qat = new QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64, LearningRate = 0.0001 },
         };
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
         // One pipeline: its memory keeps the data and FP32 model between stages (fresh pipelines: the test above).
@@ -169,7 +176,13 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         var outcome = QatOutcome.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Qat)));
         Assert.Equal((1, 256, QuantizationOptions.DefaultValidationImages, true), (outcome.EpochLosses.Count, outcome.TrainingImages, outcome.ValidationImages, outcome.FineTuned));
         Assert.InRange(outcome.AccuracyAfter, outcome.Fp32Accuracy - 0.05, 1.0);
+        Assert.True(outcome.DeliversFineTunedWeights, $"fine-tuned {outcome.AccuracyAfter:P2} vs PTQ {outcome.AccuracyBefore:P2}");
         Assert.Contains(outcome.Describe(), Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
+        // The split QAT holds out judges QAT only: without sensitivityImages, a budget or `auto`, Convert's report is SQNR
+        // and MSE, as without QAT, not a run of the split per layer.
+        var report = Assert.IsAssignableFrom<IReadOnlyList<LayerSensitivity>>(outcomes[PipelineStage.Convert].Layers);
+        Assert.NotEmpty(report);
+        Assert.All(report, l => Assert.Null(l.AccuracyGainWhenFloat));
 
         // The delivered int8 weights are the fine-tuned float weights quantized, not the calibrated model's.
         var trainedWeights = Int8Build.TrainedWeights(new JobWorkspace(workDirectory))!;
@@ -189,6 +202,46 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
             Int8Build.Dispose(folded);
         }
         Int8Build.Dispose(trainedWeights);
+    }
+
+    [Fact]
+    public async Task Qat_weights_that_score_below_PTQ_on_the_validation_split_are_not_delivered()
+    {
+        // A rate far above a fine-tuning one: one epoch on 256 images moves the weights away from the FP32 model's.
+        var request = FashionMnistJob(trained.CheckpointPath) with
+        {
+            Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
+            Compile = new CompileOptions { Enabled = false },
+            Qat = new QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64, LearningRate = 0.3 },
+        };
+        var pipeline = new OptimizationPipeline();
+        var outcomes = new Dictionary<PipelineStage, StageOutcome>();
+        foreach (var stage in OptimizationPipeline.StagesFor(request))
+        {
+            outcomes[stage] = await pipeline.RunStageAsync(stage, request, workDirectory, Ignore(), CancellationToken.None);
+        }
+
+        var outcome = QatOutcome.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Qat)));
+        Assert.True(outcome.AccuracyAfter < outcome.AccuracyBefore, $"fine-tuned {outcome.AccuracyAfter:P2} vs PTQ {outcome.AccuracyBefore:P2}");
+        Assert.False(outcome.DeliversFineTunedWeights);
+        Assert.DoesNotContain(outcomes[PipelineStage.Qat].Artifacts, a => a.Name == JobWorkspace.QatWeights);
+        Assert.False(File.Exists(Path.Combine(workDirectory, JobWorkspace.QatWeights)));
+        Assert.Contains("below PTQ, so the PTQ weights are delivered", Assert.Single(outcomes[PipelineStage.Convert].Results).Note);
+
+        // The delivered int8 weights are the FP32 model's folded weights quantized, as without QAT.
+        var (delivered, _) = Int8SafeTensorsCheckpoint.Load(Path.Combine(workDirectory, JobWorkspace.Int8SafeTensors));
+        using (delivered)
+        {
+            var qconfig = QConfigFactory.FromOptions(request.Quantization);
+            using var captured = GraphBuilder.Capture(trained.Model, [1, 1, 32, 32]);
+            var folded = Int8Build.FoldedFloatWeights(captured);
+            Assert.Equal(delivered.Weights.Keys.Order(), folded.Keys.Order());
+            foreach (var (layer, (weight, bias)) in folded)
+            {
+                Assert.True(Same(QuantizePt2e.QuantizeWeight(qconfig, weight, bias).IntWeight, delivered.Weights[layer].IntWeight), layer);
+            }
+            Int8Build.Dispose(folded);
+        }
     }
 
     [Fact]

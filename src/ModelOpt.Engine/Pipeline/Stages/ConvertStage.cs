@@ -42,7 +42,10 @@ internal static class ConvertStage
             {
                 Metrics = MetricsOf(metrics),
                 InputTransform = Int8InputTransform.From(context.Preprocessing),
-                Calibration = sample is null ? null : Int8CalibrationRecord.From(sample),
+                Calibration = sample is null ? null : Int8CalibrationRecord.From(sample) with
+                {
+                    Spread = context.IsGeneric ? null : CalibrationSpread.OnBenchmarkModels,
+                },
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
             context.Workspace.Delete(JobWorkspace.Int8Fidelity);
@@ -90,8 +93,11 @@ internal static class ConvertStage
             var decisions = new List<StageArtifact>();
             using var quantized = Build([]);
             // Before saving: the report compares the int8 layers with the FP32 weights the graph still holds.
-            // The report's top-1 gains need labels: a generic job's ranks layers by their own SQNR.
-            var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), generic ? null : validation, options.CalibrationBatchSize, context.CancellationToken);
+            // The report's top-1 gains need labels (a generic job's ranks layers by their own SQNR) and cost one run of the
+            // split per layer, so they are measured only when the job asks for a split (sensitivityImages, a budget, `auto`;
+            // the request's options: `options` holds auto's winner): the split QAT holds out for itself does not ask for them.
+            var reportImages = generic || context.Request.Quantization.ValidationImages is null ? null : validation;
+            var layers = LayerSensitivityAnalysis.Analyze(quantized, Batches(), reportImages, options.CalibrationBatchSize, context.CancellationToken);
             context.Workspace.Delete(JobWorkspace.AccuracyBudget);
             context.Workspace.Delete(JobWorkspace.FidelityBudget);
             IReadOnlyList<string>? budgetLayers = null;

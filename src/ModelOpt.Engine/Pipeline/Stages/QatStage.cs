@@ -13,6 +13,7 @@ namespace ModelOpt.Engine.Pipeline.Stages;
 /// outside the validation split, and the trained weights (<c>qat-weights.safetensors</c>) are this stage's product, which
 /// Convert quantizes. The validation split is measured before and after, on the delivered kernels. With <c>qat.auto</c>
 /// (and not <c>qat.enabled</c>) it fine-tunes only when the all-int8 PTQ model misses the accuracy budget on the split.
+/// Fine-tuned weights that score below PTQ on the split are not written: Convert then delivers the PTQ model.
 /// The budget's search (which layers to leave in FP32) runs after, in Convert, on the fine-tuned model.
 /// </summary>
 internal static class QatStage
@@ -70,10 +71,13 @@ internal static class QatStage
                     result = QuantizationAwareTraining.FineTune(
                         quantized, floatWeights, qconfig, train, options.Distillation ? model.Forward : null, options, progress, context.CancellationToken);
                     var after = DeliveredAccuracy.Measure(quantized, validation, batchSize, context.CancellationToken);
-                    context.Workspace.Write(JobWorkspace.QatWeights, path => Int8Build.SaveTrainedWeights(result.Weights, path));
-                    artifacts.Add(context.Workspace.Artifact(JobWorkspace.QatWeights));
                     outcome = new QatOutcome("int8 model", options.Epochs, options.LearningRate, options.Distillation, result.Images,
                         [.. result.Epochs.Select(e => e.MeanLoss)], fp32, before, after, split.Count, budget, automatic);
+                    if (outcome.DeliversFineTunedWeights)
+                    {
+                        context.Workspace.Write(JobWorkspace.QatWeights, path => Int8Build.SaveTrainedWeights(result.Weights, path));
+                        artifacts.Add(context.Workspace.Artifact(JobWorkspace.QatWeights));
+                    }
                 }
                 finally
                 {
@@ -115,6 +119,13 @@ public sealed record QatOutcome(
     /// <summary>Top-1 points fine-tuning gained on the validation split.</summary>
     public double Gain => 100 * (AccuracyAfter - AccuracyBefore);
 
+    /// <summary>
+    /// Whether Convert quantizes the fine-tuned weights: fine-tuning ran and did not lower the validation split's top-1
+    /// below PTQ's. Otherwise the PTQ model is delivered (no <c>qat-weights.safetensors</c>): QAT must not cost accuracy
+    /// where PTQ lost none (ADR-021; mobilenet_v2-cifar at lr 0.001, docs/BENCHMARKS.md).
+    /// </summary>
+    public bool DeliversFineTunedWeights => FineTuned && AccuracyAfter >= AccuracyBefore;
+
     public string Describe()
     {
         var invariant = CultureInfo.InvariantCulture;
@@ -126,8 +137,9 @@ public sealed record QatOutcome(
         }
         var source = Distillation ? "distilled from FP32" : "labels";
         var why = Automatic ? string.Format(invariant, " (qat.auto: every layer int8 after PTQ dropped {0:F2} pt, over the {1} pt budget)", ptqDrop, Budget) : "";
-        return string.Format(invariant, "QAT{0} ({1} epoch(s), {2} training images, {3}) on the {4}: {5:F2} -> {6:F2} % on {7} validation images (FP32 {8:F2} %, gain {9:+0.00;-0.00} pt)",
-            why, Epochs, TrainingImages, source, Model, 100 * AccuracyBefore, 100 * AccuracyAfter, ValidationImages, 100 * Fp32Accuracy, Gain);
+        var kept = DeliversFineTunedWeights ? "" : "; below PTQ, so the PTQ weights are delivered";
+        return string.Format(invariant, "QAT{0} ({1} epoch(s), {2} training images, {3}) on the {4}: {5:F2} -> {6:F2} % on {7} validation images (FP32 {8:F2} %, gain {9:+0.00;-0.00} pt){10}",
+            why, Epochs, TrainingImages, source, Model, 100 * AccuracyBefore, 100 * AccuracyAfter, ValidationImages, 100 * Fp32Accuracy, Gain, kept);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
