@@ -13,7 +13,8 @@ namespace ModelOpt.Engine.Pipeline;
 /// median first, until one keeps the accuracy (<see cref="CandidateSelection.KeepsAccuracy"/>). A candidate whose logits on the first <see cref="ProbeImages"/> test
 /// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
 /// scoring the test set; every other one is scored on the converted form's test images, so that every accuracy in the
-/// table is on the same images (issue 24).
+/// table is on the same images (issue 24). The other forms (slower ones, the FP32 baseline, contenders behind the chosen
+/// one) are not scored and carry no accuracy: their score could not change the choice (issue 28).
 /// </summary>
 internal static class CompileScreening
 {
@@ -45,6 +46,7 @@ internal static class CompileScreening
 
     /// <param name="convertedAccuracy">The converted form's accuracy as the convert stage scored it.</param>
     /// <param name="report">Progress within the screening, in [0, 1], and what is running.</param>
+    /// <param name="scoreEveryForm">Score every candidate, not only those whose score can change the choice (<see cref="CompileOptions.ScoreEveryForm"/>).</param>
     /// <returns>The converted form's row first, then one per candidate; exactly one is <c>Selected</c>.</returns>
     public static IReadOnlyList<CompileCandidate> Run(
         CompileForm converted,
@@ -55,12 +57,15 @@ internal static class CompileScreening
         EvaluationOptions options,
         string device,
         Action<double, string> report,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken,
+        bool scoreEveryForm = false) =>
         Run(converted, FormScore.Of(convertedAccuracy), candidates, test, inputShape, options, device, report,
-            forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, options.TestSubset, cancellationToken: cancellationToken)), cancellationToken);
+            forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, options.TestSubset, cancellationToken: cancellationToken)), cancellationToken,
+            scoreEveryForm);
 
     /// <param name="convertedScore">The converted form's top-1 or fidelity as the convert stage measured it.</param>
     /// <param name="score">Scores a candidate as the converted form was scored (same images).</param>
+    /// <param name="scoreEveryForm">Score every candidate, not only those whose score can change the choice (<see cref="CompileOptions.ScoreEveryForm"/>).</param>
     public static IReadOnlyList<CompileCandidate> Run(
         CompileForm converted,
         FormScore convertedScore,
@@ -71,7 +76,8 @@ internal static class CompileScreening
         string device,
         Action<double, string> report,
         Func<Func<Tensor, Tensor>, FormScore> score,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool scoreEveryForm = false)
     {
         IReadOnlyList<CompileForm> forms = [converted, .. candidates];
         var screening = options with { WarmupRuns = Math.Min(options.WarmupRuns, MaxWarmups), TimedRuns = Math.Min(options.TimedRuns, MaxRounds) };
@@ -85,26 +91,6 @@ internal static class CompileScreening
             DecisionRounds, (reference, latency) => CandidateSelection.IsFasterInEveryRun(latency, reference));
         var reference = latencies[0];
 
-        // Never more images than the job scores: a job on a test subset compares forms on that subset.
-        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
-        report(0.6, $"comparing logits on the first {probe.Count} test images");
-        using var referenceLogits = Logits(converted.Forward, probe);
-        var identical = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
-
-        var scores = new FormScore[candidates.Count];
-        var sources = new string[candidates.Count];
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            if (identical[i])
-            {
-                scores[i] = convertedScore;
-                sources[i] = $"{(convertedScore.Accuracy is null ? "fidelity" : "accuracy")} inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
-                continue;
-            }
-            report(0.6 + 0.3 * i / candidates.Count, $"{candidates[i].Backend}: scoring the test set");
-            scores[i] = score(candidates[i].Forward);
-            sources[i] = $"scored on the test set ({scores[i].ImagesScored} images, as the converted form)";
-        }
         var rejected = new bool[candidates.Count];
         int? chosen = null;
         // A settled form's rounds stopped before the converted form's: compared with rounds it did not share, it cannot win.
@@ -115,15 +101,57 @@ internal static class CompileScreening
         string Won(int i) => $"faster in {CandidateSelection.RoundsWon(latencies[i + 1], reference)} of {CandidateSelection.SharedRounds(latencies[i + 1], reference)} rounds";
         var contenders = Enumerable.Range(0, candidates.Count)
             .Where(Contends)
-            .OrderBy(i => latencies[i + 1].MedianMs);
-        foreach (var i in contenders)
+            .OrderBy(i => latencies[i + 1].MedianMs)
+            .ToList();
+
+        // Only a contender's score can change the choice, so only contenders are scored, fastest first, until one keeps
+        // the accuracy (issue 28: scoring every form on the test set was 8 of resnet20's 11 s compile stage, the FP32
+        // baseline alone about 5 s); compile.scoreEveryForm scores the rest after the choice. An unscored form carries no
+        // score: a figure on other images would not be comparable (issue 24).
+        // Never more images than the job scores: a job on a test subset compares forms on that subset.
+        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
+        Tensor? referenceLogits = null;
+        var scores = new FormScore?[candidates.Count];
+        var sources = new string?[candidates.Count];
+        var toScore = scoreEveryForm ? [.. contenders, .. Enumerable.Range(0, candidates.Count).Except(contenders)] : contenders;
+        try
         {
-            if (scores[i].Keeps(convertedScore))
+            foreach (var (i, rank) in toScore.Select((i, rank) => (i, rank)))
             {
-                chosen = i;
-                break;
+                report(0.6 + 0.3 * rank / toScore.Count, $"{candidates[i].Backend}: comparing logits on the first {probe.Count} test images");
+                referenceLogits ??= Logits(converted.Forward, probe);
+                if (Probe(candidates[i].Forward, probe, referenceLogits))
+                {
+                    scores[i] = convertedScore;
+                    sources[i] = $"{Measure(convertedScore)} inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
+                }
+                else
+                {
+                    report(0.6 + 0.3 * rank / toScore.Count, $"{candidates[i].Backend}: scoring the test set");
+                    scores[i] = score(candidates[i].Forward);
+                    sources[i] = $"scored on the test set ({scores[i]!.ImagesScored} images, as the converted form)";
+                }
+                if (chosen is not null || !contenders.Contains(i))
+                {
+                    continue;
+                }
+                if (scores[i]!.Keeps(convertedScore))
+                {
+                    chosen = i;
+                    if (!scoreEveryForm)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    rejected[i] = true;
+                }
             }
-            rejected[i] = true;
+        }
+        finally
+        {
+            referenceLogits?.Dispose();
         }
 
         var rows = new List<CompileCandidate>
@@ -137,11 +165,12 @@ internal static class CompileScreening
             var candidate = candidates[i];
             var latency = latencies[i + 1];
             var verdict = i == chosen ? $"selected: faster than the converted form {(BeyondSpread(i) ? "beyond the spread" : "round by round")}, {Won(i)}"
-                : rejected[i] ? Rejection(scores[i], convertedScore)
+                : rejected[i] ? Rejection(scores[i]!, convertedScore)
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : $"not faster than the converted form beyond the spread or round by round ({Won(i)})";
-            rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
+            var source = sources[i] ?? $"not scored: {(candidate.Deliverable ? "it could not be delivered" : "it is never delivered")}, so its {Measure(convertedScore)} would decide nothing";
+            rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {source}"));
         }
         return rows;
 
@@ -165,9 +194,10 @@ internal static class CompileScreening
         }
     }
 
-    private static CompileCandidate Row(CompileForm form, FormScore score, LatencyResult latency, string device, bool selected, string note) => new(
-        new StageMetrics(form.Backend, device, form.SizeBytes, score.Accuracy?.Accuracy, score.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
-            selected, note, score.Fidelity),
+    // An unscored form (score null) has no accuracy or fidelity and 0 images scored.
+    private static CompileCandidate Row(CompileForm form, FormScore? score, LatencyResult latency, string device, bool selected, string note) => new(
+        new StageMetrics(form.Backend, device, form.SizeBytes, score?.Accuracy?.Accuracy, score?.ImagesScored ?? 0, latency.MeanMs, latency.StdMs, latency.BatchSize,
+            selected, note, score?.Fidelity),
         form.Artifact);
 
     private static string Measure(FormScore score) => score.Accuracy is null ? "fidelity" : "accuracy";
