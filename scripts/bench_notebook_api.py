@@ -35,4 +35,5 @@ for i, s in enumerate(stages):
     print(f"  {s['stage']:<13} {s['durationMs'] / 1000:6.2f} s   then {gap:5.2f} s to the {'next stage' if i + 1 < len(stages) else 'job end'}")
 for s in stages:
     for r in s["results"]:
-        print(f"  {s['stage']:<13} {'*' if r['selected'] else ' '} {r['backend']:<30} {100 * r['accuracy']:6.2f} % {r['latencyMeanMs']:8.2f} ± {r['latencyStdMs']:.2f} ms  {r['note'] or ''}")
+        accuracy = "   -    " if r["accuracy"] is None else f"{100 * r['accuracy']:6.2f} %"
+        print(f"  {s['stage']:<13} {'*' if r['selected'] else ' '} {r['backend']:<30} {accuracy} {r['latencyMeanMs']:8.2f} ± {r['latencyStdMs']:.2f} ms  {r['note'] or ''}")
