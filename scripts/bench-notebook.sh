@@ -12,7 +12,8 @@
 # VIA=bench: the earlier protocol, through bench/ModelOpt.Bench (no service), with a ModelOpt training epoch beside PyTorch's.
 #
 # CPU_LOCK=FILE takes flock FILE around each timed step (never around the service itself, which would inherit the lock).
-#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK)
+# PYTORCH=0 (api only) runs ModelOpt's jobs alone; TIMELINE=1 prints each job's progress messages as the poll saw them.
+#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK, PYTORCH, TIMELINE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-resnet20}"
@@ -79,8 +80,10 @@ request="{\"model\":\"$model\",\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",
  \"evaluation\":{\"testSubset\":null,\"latencyBatchSize\":128,\"warmupRuns\":5,\"timedRuns\":50}}"
 
 for run in $(seq "$repeats"); do
-  echo "== run $run, PyTorch job: $(uptime)"
-  locked /usr/bin/python3 scripts/bench_notebook_pytorch.py job "$model" "$out" 2>&1 | grep -v -i warning
+  if [ "${PYTORCH:-1}" = 1 ]; then
+    echo "== run $run, PyTorch job: $(uptime)"
+    locked /usr/bin/python3 scripts/bench_notebook_pytorch.py job "$model" "$out" 2>&1 | grep -v -i warning
+  fi
   echo "== run $run, ModelOpt job through the API: $(uptime)"
   locked python3 scripts/bench_notebook_api.py "$base" "$request" "$out/$model-api-$run.json"
 done

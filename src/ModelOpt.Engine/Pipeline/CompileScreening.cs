@@ -41,6 +41,7 @@ internal static class CompileScreening
     /// From this many rounds on, the rounds end once every candidate still timed was faster than the converted form in
     /// every run (<see cref="CandidateSelection.IsFasterInEveryRun"/>): by chance 0.03 % of the time for two forms of the
     /// same speed, less than the quartile rule's 0.07 % at <see cref="MaxRounds"/>. A clear winner then costs 7 rounds, not 20.
+    /// From this many rounds on, too, a candidate stops being timed once it cannot win (<see cref="CannotWin"/>).
     /// </summary>
     public const int DecisionRounds = 7;
 
@@ -87,7 +88,8 @@ internal static class CompileScreening
             round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
             cancellationToken, SettlingRounds,
             (form, reference, latency) => !forms[form].Deliverable
-                || (latency.MedianMs >= reference.LowerQuartileMs && 2 * CandidateSelection.RoundsWon(latency, reference) <= reference.TimingsMs.Count),
+                || (latency.MedianMs >= reference.LowerQuartileMs && 2 * CandidateSelection.RoundsWon(latency, reference) <= reference.TimingsMs.Count)
+                || (latency.TimingsMs.Count >= DecisionRounds && CannotWin(latency, reference, screening.TimedRuns)),
             DecisionRounds, (reference, latency) => CandidateSelection.IsFasterInEveryRun(latency, reference));
         var reference = latencies[0];
 
@@ -169,7 +171,7 @@ internal static class CompileScreening
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : $"not faster than the converted form beyond the spread or round by round ({Won(i)})";
-            var source = sources[i] ?? $"not scored: {(candidate.Deliverable ? "it could not be delivered" : "it is never delivered")}, so its {Measure(convertedScore)} would decide nothing";
+            var source = sources[i] ?? $"not scored: {(!candidate.Deliverable ? "a baseline" : Contends(i) ? "a faster form was selected first" : "it cannot replace the converted form")}, so its {Measure(convertedScore)} would decide nothing";
             rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {source}"));
         }
         return rows;
@@ -195,6 +197,21 @@ internal static class CompileScreening
     }
 
     // An unscored form (score null) has no accuracy or fidelity and 0 images scored.
+    /// <summary>
+    /// Whether a candidate timed alongside <paramref name="reference"/> for some rounds so far can no longer win: it has
+    /// lost so many rounds that it cannot pass <see cref="CandidateSelection.IsFasterInMostRounds"/> even if it wins all
+    /// of the <paramref name="rounds"/> that are left, and its slower quarter is not faster than the converted form's
+    /// faster quarter now. The second half is a judgement, as the median rule of <see cref="SettlingRounds"/> is: later
+    /// rounds could still separate the quartiles; the stage gives that chance up for the rounds it saves (issue 28).
+    /// </summary>
+    internal static bool CannotWin(LatencyResult candidate, LatencyResult reference, int rounds)
+    {
+        var shared = CandidateSelection.SharedRounds(candidate, reference);
+        var bestWins = CandidateSelection.RoundsWon(candidate, reference) + Math.Max(0, rounds - shared);
+        return CandidateSelection.SignTestTail(Math.Max(rounds, shared), bestWins) > CandidateSelection.RoundsSignificance
+            && !CandidateSelection.IsFasterBeyondSpread(candidate, reference);
+    }
+
     private static CompileCandidate Row(CompileForm form, FormScore? score, LatencyResult latency, string device, bool selected, string note) => new(
         new StageMetrics(form.Backend, device, form.SizeBytes, score?.Accuracy?.Accuracy, score?.ImagesScored ?? 0, latency.MeanMs, latency.StdMs, latency.BatchSize,
             selected, note, score?.Fidelity),

@@ -45,7 +45,7 @@ public sealed class CompileScreeningTests : IDisposable
         Assert.False(candidate.Selected);
         Assert.StartsWith("not faster than the converted form beyond the spread", candidate.Note);
         // Its accuracy could not change the choice: no figure rather than one on other images (issue 28).
-        Assert.Contains("not scored: it could not be delivered", candidate.Note);
+        Assert.Contains("not scored: it cannot replace the converted form", candidate.Note);
         Assert.Null(candidate.Accuracy);
         Assert.Equal(0, candidate.ImagesScored);
     }
@@ -89,7 +89,7 @@ public sealed class CompileScreeningTests : IDisposable
 
         Assert.True(rows[0].Metrics.Selected);
         Assert.StartsWith("FP32 baseline", rows[1].Metrics.Note);
-        Assert.Contains("not scored: it is never delivered", rows[1].Metrics.Note);
+        Assert.Contains("not scored: a baseline", rows[1].Metrics.Note);
         Assert.Null(rows[1].Metrics.Accuracy);
         // A baseline cannot win, so it is timed only until the rounds settle, and then nothing is left to compare with.
         Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[1].Metrics.Note);
