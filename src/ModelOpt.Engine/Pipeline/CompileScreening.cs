@@ -13,7 +13,8 @@ namespace ModelOpt.Engine.Pipeline;
 /// median first, until one keeps the accuracy (<see cref="CandidateSelection.KeepsAccuracy"/>). A candidate whose logits on the first <see cref="ProbeImages"/> test
 /// images (fewer when the job scores fewer) are bit-identical to the converted form's inherits its accuracy instead of
 /// scoring the test set; every other one is scored on the converted form's test images, so that every accuracy in the
-/// table is on the same images (issue 24).
+/// table is on the same images (issue 24). The other forms (slower ones, the FP32 baseline, contenders behind the chosen
+/// one) are not scored and carry no accuracy: their score could not change the choice (issue 28).
 /// </summary>
 internal static class CompileScreening
 {
@@ -40,11 +41,13 @@ internal static class CompileScreening
     /// From this many rounds on, the rounds end once every candidate still timed was faster than the converted form in
     /// every run (<see cref="CandidateSelection.IsFasterInEveryRun"/>): by chance 0.03 % of the time for two forms of the
     /// same speed, less than the quartile rule's 0.07 % at <see cref="MaxRounds"/>. A clear winner then costs 7 rounds, not 20.
+    /// From this many rounds on, too, a candidate stops being timed once it cannot win (<see cref="CannotWin"/>).
     /// </summary>
     public const int DecisionRounds = 7;
 
     /// <param name="convertedAccuracy">The converted form's accuracy as the convert stage scored it.</param>
     /// <param name="report">Progress within the screening, in [0, 1], and what is running.</param>
+    /// <param name="scoreEveryForm">Score every candidate, not only those whose score can change the choice (<see cref="CompileOptions.ScoreEveryForm"/>).</param>
     /// <returns>The converted form's row first, then one per candidate; exactly one is <c>Selected</c>.</returns>
     public static IReadOnlyList<CompileCandidate> Run(
         CompileForm converted,
@@ -55,12 +58,15 @@ internal static class CompileScreening
         EvaluationOptions options,
         string device,
         Action<double, string> report,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken,
+        bool scoreEveryForm = false) =>
         Run(converted, FormScore.Of(convertedAccuracy), candidates, test, inputShape, options, device, report,
-            forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, options.TestSubset, cancellationToken: cancellationToken)), cancellationToken);
+            forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, options.TestSubset, cancellationToken: cancellationToken)), cancellationToken,
+            scoreEveryForm);
 
     /// <param name="convertedScore">The converted form's top-1 or fidelity as the convert stage measured it.</param>
     /// <param name="score">Scores a candidate as the converted form was scored (same images).</param>
+    /// <param name="scoreEveryForm">Score every candidate, not only those whose score can change the choice (<see cref="CompileOptions.ScoreEveryForm"/>).</param>
     public static IReadOnlyList<CompileCandidate> Run(
         CompileForm converted,
         FormScore convertedScore,
@@ -71,7 +77,8 @@ internal static class CompileScreening
         string device,
         Action<double, string> report,
         Func<Func<Tensor, Tensor>, FormScore> score,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool scoreEveryForm = false)
     {
         IReadOnlyList<CompileForm> forms = [converted, .. candidates];
         var screening = options with { WarmupRuns = Math.Min(options.WarmupRuns, MaxWarmups), TimedRuns = Math.Min(options.TimedRuns, MaxRounds) };
@@ -81,30 +88,11 @@ internal static class CompileScreening
             round => report(0.6 * round / screening.TimedRuns, $"timing {forms.Count} forms, round {round}/{screening.TimedRuns}"),
             cancellationToken, SettlingRounds,
             (form, reference, latency) => !forms[form].Deliverable
-                || (latency.MedianMs >= reference.LowerQuartileMs && 2 * CandidateSelection.RoundsWon(latency, reference) <= reference.TimingsMs.Count),
+                || (latency.MedianMs >= reference.LowerQuartileMs && 2 * CandidateSelection.RoundsWon(latency, reference) <= reference.TimingsMs.Count)
+                || (latency.TimingsMs.Count >= DecisionRounds && CannotWin(latency, reference, screening.TimedRuns)),
             DecisionRounds, (reference, latency) => CandidateSelection.IsFasterInEveryRun(latency, reference));
         var reference = latencies[0];
 
-        // Never more images than the job scores: a job on a test subset compares forms on that subset.
-        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
-        report(0.6, $"comparing logits on the first {probe.Count} test images");
-        using var referenceLogits = Logits(converted.Forward, probe);
-        var identical = candidates.Select(c => Probe(c.Forward, probe, referenceLogits)).ToList();
-
-        var scores = new FormScore[candidates.Count];
-        var sources = new string[candidates.Count];
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            if (identical[i])
-            {
-                scores[i] = convertedScore;
-                sources[i] = $"{(convertedScore.Accuracy is null ? "fidelity" : "accuracy")} inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
-                continue;
-            }
-            report(0.6 + 0.3 * i / candidates.Count, $"{candidates[i].Backend}: scoring the test set");
-            scores[i] = score(candidates[i].Forward);
-            sources[i] = $"scored on the test set ({scores[i].ImagesScored} images, as the converted form)";
-        }
         var rejected = new bool[candidates.Count];
         int? chosen = null;
         // A settled form's rounds stopped before the converted form's: compared with rounds it did not share, it cannot win.
@@ -115,15 +103,57 @@ internal static class CompileScreening
         string Won(int i) => $"faster in {CandidateSelection.RoundsWon(latencies[i + 1], reference)} of {CandidateSelection.SharedRounds(latencies[i + 1], reference)} rounds";
         var contenders = Enumerable.Range(0, candidates.Count)
             .Where(Contends)
-            .OrderBy(i => latencies[i + 1].MedianMs);
-        foreach (var i in contenders)
+            .OrderBy(i => latencies[i + 1].MedianMs)
+            .ToList();
+
+        // Only a contender's score can change the choice, so only contenders are scored, fastest first, until one keeps
+        // the accuracy (issue 28: on resnet20 at 2 threads the stage took 11.3-12.4 s scoring every form, 4.1 s scoring
+        // only contenders); compile.scoreEveryForm scores the rest after the choice. An unscored form carries no
+        // score: a figure on other images would not be comparable (issue 24).
+        // Never more images than the job scores: a job on a test subset compares forms on that subset.
+        using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));
+        Tensor? referenceLogits = null;
+        var scores = new FormScore?[candidates.Count];
+        var sources = new string?[candidates.Count];
+        var toScore = scoreEveryForm ? [.. contenders, .. Enumerable.Range(0, candidates.Count).Except(contenders)] : contenders;
+        try
         {
-            if (scores[i].Keeps(convertedScore))
+            foreach (var (i, rank) in toScore.Select((i, rank) => (i, rank)))
             {
-                chosen = i;
-                break;
+                report(0.6 + 0.3 * rank / toScore.Count, $"{candidates[i].Backend}: comparing logits on the first {probe.Count} test images");
+                referenceLogits ??= Logits(converted.Forward, probe);
+                if (Probe(candidates[i].Forward, probe, referenceLogits))
+                {
+                    scores[i] = convertedScore;
+                    sources[i] = $"{Measure(convertedScore)} inherited from {converted.Backend}: logits bit-identical on the first {probe.Count} test images";
+                }
+                else
+                {
+                    report(0.6 + 0.3 * rank / toScore.Count, $"{candidates[i].Backend}: scoring the test set");
+                    scores[i] = score(candidates[i].Forward);
+                    sources[i] = $"scored on the test set ({scores[i]!.ImagesScored} images, as the converted form)";
+                }
+                if (chosen is not null || !contenders.Contains(i))
+                {
+                    continue;
+                }
+                if (scores[i]!.Keeps(convertedScore))
+                {
+                    chosen = i;
+                    if (!scoreEveryForm)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    rejected[i] = true;
+                }
             }
-            rejected[i] = true;
+        }
+        finally
+        {
+            referenceLogits?.Dispose();
         }
 
         var rows = new List<CompileCandidate>
@@ -137,11 +167,12 @@ internal static class CompileScreening
             var candidate = candidates[i];
             var latency = latencies[i + 1];
             var verdict = i == chosen ? $"selected: faster than the converted form {(BeyondSpread(i) ? "beyond the spread" : "round by round")}, {Won(i)}"
-                : rejected[i] ? Rejection(scores[i], convertedScore)
+                : rejected[i] ? Rejection(scores[i]!, convertedScore)
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
                 : $"not faster than the converted form beyond the spread or round by round ({Won(i)})";
-            rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {sources[i]}"));
+            var source = sources[i] ?? $"not scored: {(!candidate.Deliverable ? "a baseline" : Contends(i) ? "a faster form was selected first" : "it cannot replace the converted form")}, so its {Measure(convertedScore)} would decide nothing";
+            rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {source}"));
         }
         return rows;
 
@@ -165,9 +196,25 @@ internal static class CompileScreening
         }
     }
 
-    private static CompileCandidate Row(CompileForm form, FormScore score, LatencyResult latency, string device, bool selected, string note) => new(
-        new StageMetrics(form.Backend, device, form.SizeBytes, score.Accuracy?.Accuracy, score.ImagesScored, latency.MeanMs, latency.StdMs, latency.BatchSize,
-            selected, note, score.Fidelity),
+    // An unscored form (score null) has no accuracy or fidelity and 0 images scored.
+    /// <summary>
+    /// Whether a candidate timed alongside <paramref name="reference"/> for some rounds so far can no longer win: it has
+    /// lost so many rounds that it cannot pass <see cref="CandidateSelection.IsFasterInMostRounds"/> even if it wins all
+    /// of the <paramref name="rounds"/> that are left, and its slower quarter is not faster than the converted form's
+    /// faster quarter now. The second half is a judgement, as the median rule of <see cref="SettlingRounds"/> is: later
+    /// rounds could still separate the quartiles; the stage gives that chance up for the rounds it saves (issue 28).
+    /// </summary>
+    internal static bool CannotWin(LatencyResult candidate, LatencyResult reference, int rounds)
+    {
+        var shared = CandidateSelection.SharedRounds(candidate, reference);
+        var bestWins = CandidateSelection.RoundsWon(candidate, reference) + Math.Max(0, rounds - shared);
+        return CandidateSelection.SignTestTail(Math.Max(rounds, shared), bestWins) > CandidateSelection.RoundsSignificance
+            && !CandidateSelection.IsFasterBeyondSpread(candidate, reference);
+    }
+
+    private static CompileCandidate Row(CompileForm form, FormScore? score, LatencyResult latency, string device, bool selected, string note) => new(
+        new StageMetrics(form.Backend, device, form.SizeBytes, score?.Accuracy?.Accuracy, score?.ImagesScored ?? 0, latency.MeanMs, latency.StdMs, latency.BatchSize,
+            selected, note, score?.Fidelity),
         form.Artifact);
 
     private static string Measure(FormScore score) => score.Accuracy is null ? "fidelity" : "accuracy";

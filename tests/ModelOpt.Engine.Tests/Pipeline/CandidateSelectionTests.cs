@@ -86,6 +86,24 @@ public class CandidateSelectionTests
         Assert.False(CandidateSelection.IsFasterInMostRounds(Timings(Won(5, 5)), Reference(20)));
     }
 
+    [Fact]
+    public void A_candidate_cannot_win_once_it_lost_too_many_rounds_unless_its_quartiles_are_already_apart()
+    {
+        // 20 rounds need 18 wins: after 7 rounds with 3 lost, winning the 13 left gives 17.
+        var reference = Timings(10, 10.1, 10.2, 10.3, 10.4, 10.5, 10.6);
+        var lostThree = Timings(9.8, 9.9, 9.7, 9.6, 10.7, 10.8, 10.9);
+        var lostTwo = Timings(9.8, 9.9, 9.7, 9.6, 9.5, 10.8, 10.9);
+        Assert.True(CompileScreening.CannotWin(lostThree, reference, 20));
+        Assert.False(CompileScreening.CannotWin(lostTwo, reference, 20));
+        // 3 of 13 rounds lost, each against one of the reference's fastest runs: 0.5 ms upper quartile against 10 ms lower
+        // quartile, so the quartile rule may still take it.
+        var spreadReference = Timings([1, 2, 3, .. Enumerable.Repeat(10.0, 10)]);
+        var apartButLostThree = Timings([1.5, 2.5, 3.5, .. Enumerable.Repeat(0.5, 10)]);
+        Assert.Equal(10, CandidateSelection.RoundsWon(apartButLostThree, spreadReference));
+        Assert.True(CandidateSelection.IsFasterBeyondSpread(apartButLostThree, spreadReference));
+        Assert.False(CompileScreening.CannotWin(apartButLostThree, spreadReference, 20));
+    }
+
     // Against a reference of 5 ms in every round, a form that takes 4 ms in its first `wins` rounds and 6 ms after.
     private static double[] Won(int rounds, int wins) => [.. Enumerable.Range(0, rounds).Select(r => r < wins ? 4.0 : 6.0)];
 

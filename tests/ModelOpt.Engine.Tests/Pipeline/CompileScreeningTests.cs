@@ -31,7 +31,7 @@ public sealed class CompileScreeningTests : IDisposable
     }
 
     [Fact]
-    public void A_form_only_as_fast_as_the_converted_one_leaves_the_converted_form_selected_and_inherits_its_accuracy()
+    public void A_form_only_as_fast_as_the_converted_one_leaves_the_converted_form_selected_and_is_not_scored()
     {
         // The same module twice: any difference is noise. At 20 rounds two identical forms pass the rule by chance
         // 0.07 % of the time (numpy simulation of the quartile rule on identical distributions; 3 % at 8 rounds).
@@ -44,9 +44,10 @@ public sealed class CompileScreeningTests : IDisposable
         var candidate = rows[1].Metrics;
         Assert.False(candidate.Selected);
         Assert.StartsWith("not faster than the converted form beyond the spread", candidate.Note);
-        Assert.Contains("accuracy inherited from converted: logits bit-identical", candidate.Note);
-        Assert.Equal(convertedAccuracy.Accuracy, candidate.Accuracy);
-        Assert.Equal(convertedAccuracy.ImagesScored, candidate.ImagesScored);
+        // Its accuracy could not change the choice: no figure rather than one on other images (issue 28).
+        Assert.Contains("not scored: it cannot replace the converted form", candidate.Note);
+        Assert.Null(candidate.Accuracy);
+        Assert.Equal(0, candidate.ImagesScored);
     }
 
     [Fact]
@@ -88,9 +89,24 @@ public sealed class CompileScreeningTests : IDisposable
 
         Assert.True(rows[0].Metrics.Selected);
         Assert.StartsWith("FP32 baseline", rows[1].Metrics.Note);
+        Assert.Contains("not scored: a baseline", rows[1].Metrics.Note);
+        Assert.Null(rows[1].Metrics.Accuracy);
         // A baseline cannot win, so it is timed only until the rounds settle, and then nothing is left to compare with.
         Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[1].Metrics.Note);
         Assert.Contains($"over {CompileScreening.SettlingRounds} rounds", rows[0].Metrics.Note);
+    }
+
+    [Fact]
+    public void Score_every_form_scores_a_form_that_cannot_win_on_the_converted_form_s_test_images()
+    {
+        // A baseline is never delivered, so only compile.scoreEveryForm scores it; negated logits are not bit-identical.
+        var rows = Screen(Form("converted", converted.Run), Form("negated-fp32", x => reloaded.Run(x).neg(), deliverable: false), scoreEveryForm: true);
+
+        Assert.True(rows[0].Metrics.Selected, rows[0].Metrics.Note);
+        var baseline = rows[1].Metrics;
+        Assert.Contains("scored on the test set", baseline.Note);
+        Assert.Equal(TestImages, baseline.ImagesScored);
+        Assert.Equal(AccuracyEvaluator.Measure(x => reloaded.Run(x).neg(), trained.Data.Test, TestImages).Accuracy, baseline.Accuracy);
     }
 
     [Fact]
@@ -126,14 +142,14 @@ public sealed class CompileScreeningTests : IDisposable
         reloaded.Dispose();
     }
 
-    private IReadOnlyList<CompileCandidate> Screen(CompileForm reference, CompileForm candidate, EvaluationOptions? options = null)
+    private IReadOnlyList<CompileCandidate> Screen(CompileForm reference, CompileForm candidate, EvaluationOptions? options = null, bool scoreEveryForm = false)
     {
         using (reference)
         using (candidate)
         {
             return CompileScreening.Run(
                 reference, convertedAccuracy, [candidate], trained.Data.Test, [FashionMnist.Channels, 32, 32], options ?? Options, "cpu",
-                (_, _) => { }, CancellationToken.None);
+                (_, _) => { }, CancellationToken.None, scoreEveryForm);
         }
     }
 

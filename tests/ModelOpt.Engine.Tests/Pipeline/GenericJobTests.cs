@@ -35,7 +35,9 @@ public class GenericJobTests(ITestOutputHelper output)
             OnnxModelName.Of(Segmentation), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(Segmentation),
             new TrainingOptions(), new QuantizationOptions { CalibrationImages = 32, CalibrationBatchSize = 32 },
             new EvaluationOptions { TestSubset = EvaluationImages, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 },
-            Preprocessing: Preprocessing);
+            Preprocessing: Preprocessing,
+            // Every compile row scored, so that the QDQ row's reported fidelity can be checked.
+            Compile: new CompileOptions { ScoreEveryForm = true });
 
         var outcomes = new List<StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
@@ -97,7 +99,8 @@ public class GenericJobTests(ITestOutputHelper output)
         var request = new OptimizationRequest(
             OnnxModelName.Of(twoOutputs), DatasetCatalog.SyntheticName, null, ZooOnnxFixtures.PathOf(twoOutputs),
             new TrainingOptions(), new QuantizationOptions { ActivationObserver = "auto", CalibrationImages = 32, CalibrationBatchSize = 32, MinSqnrDb = 20 },
-            new EvaluationOptions { TestSubset = images, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 });
+            new EvaluationOptions { TestSubset = images, LatencyBatchSize = 8, WarmupRuns = 1, TimedRuns = 2 },
+            Compile: new CompileOptions { ScoreEveryForm = true });
 
         var outcomes = new List<StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))

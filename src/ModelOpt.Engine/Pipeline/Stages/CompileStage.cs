@@ -69,7 +69,8 @@ internal static class CompileStage
                 : forward => FormScore.Of(AccuracyEvaluator.Measure(forward, test, evaluation.TestSubset, cancellationToken: context.CancellationToken));
             var selected = CompileScreening.Run(
                 forms[0], convertedScore, forms[1..], test, context.InputShape, evaluation, context.Request.Device,
-                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), score, context.CancellationToken);
+                (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), score, context.CancellationToken,
+                context.Request.Compile?.ScoreEveryForm ?? false);
             QuantizedEngine.Current = engine;
             return new StageProducts(
                 [.. selected.Select(c => c.Metrics)],
