@@ -9,6 +9,6 @@ public sealed record CompileOptions
     public bool Enabled { get; init; } = true;
 
     /// <summary>Off by default: only the forms whose score can change the choice are scored (issue 28).</summary>
-    [Description("Score every compile form on the test images (a generic job: its evaluation images), not only those whose score can change the choice: a complete comparison table for one test-set pass per form more (resnet20 through the API at 2 threads: compile took 11.3-12.4 s with every form scored, 4.1 s without).")]
+    [Description("Score every compile form on the test images (a generic job: its evaluation images), not only those whose score can change the choice: a complete comparison table for one test-set pass per form more.")]
     public bool ScoreEveryForm { get; init; }
 }
