@@ -107,8 +107,7 @@ internal static class CompileScreening
             .ToList();
 
         // Only a contender's score can change the choice, so only contenders are scored, fastest first, until one keeps
-        // the accuracy (issue 28: on resnet20 at 2 threads the stage took 11.3-12.4 s scoring every form, 4.1 s scoring
-        // only contenders); compile.scoreEveryForm scores the rest after the choice. An unscored form carries no
+        // the accuracy (issue 28; the cost of scoring every form is in docs/BENCHMARKS.md); compile.scoreEveryForm scores the rest after the choice. An unscored form carries no
         // score: a figure on other images would not be comparable (issue 24).
         // Never more images than the job scores: a job on a test subset compares forms on that subset.
         using var probe = test.Take(Math.Min(ProbeImages, options.TestSubset ?? ProbeImages));

@@ -86,8 +86,8 @@ public static class ServiceCollectionExtensions
                     .UseRecommendedSerializerSettings()
                     .UseSQLiteStorage(hangfireDb, new SQLiteStorageOptions
                     {
-                        // The default 15 s poll makes a fresh job wait visibly; at 1 s a resnet20 job through the API waited
-                        // 0.3-0.6 s before its first stage (issue 28). An idle worker's poll of a local file costs little, and
+                        // The default 15 s poll makes a fresh job wait visibly, and 1 s still showed in a whole job's time
+                        // (docs/BENCHMARKS.md, issue 28). An idle worker's poll of a local file costs little, and
                         // a busy one (one Hangfire worker) does not poll.
                         QueuePollInterval = TimeSpan.FromMilliseconds(200),
                     }));
