@@ -207,8 +207,8 @@ public static class TorchScriptFusedInt8Generator
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     rawNames[maxPool.Output] = $"u{output[1..]}";
                     break;
-                case AvgPool2dNode avgPool:
-                    Emit($"    {output} = {AvgPoolInFloat(avgPool, Quantized(avgPool.Input), QParams(avgPool.Output))}");
+                case AvgPool2dNode avgPool when AvgPoolInFloat(avgPool, Quantized(avgPool.Input), QParams(avgPool.Output)) is { } averaged:
+                    Emit($"    {output} = {averaged}");
                     quantizedNames[avgPool.Output] = output;
                     break;
                 default:

@@ -109,8 +109,9 @@ public static class TorchScriptInt8Generator
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     forward.AppendLine($"    {output} = torch._make_per_tensor_quantized_tensor(u{output[1..]}, {Float(pooled.Scale)}, {pooled.ZeroPoint})");
                     break;
-                case AvgPool2dNode avgPool when quantized.TryQuantizationOf(avgPool.Input) is not null:
-                    forward.AppendLine($"    {output} = {AvgPoolInFloat(avgPool, names[avgPool.Input], Quantization(quantized, avgPool.Output))}");
+                case AvgPool2dNode avgPool when quantized.TryQuantizationOf(avgPool.Input) is not null
+                    && AvgPoolInFloat(avgPool, names[avgPool.Input], Quantization(quantized, avgPool.Output)) is { } averaged:
+                    forward.AppendLine($"    {output} = {averaged}");
                     break;
                 case var shared when X86InductorQuantizer.SharesInputQuantization(shared):
                     // The same call on an int8 input (LibTorch's quantized kernel, input qparams kept) or an FP32 one.
@@ -249,13 +250,21 @@ public static class TorchScriptInt8Generator
     }
 
     /// <summary>
-    /// An average pool of a quantized tensor run in FP32 and quantized back to <paramref name="output"/>: the same
-    /// averages, rounded once (the reals a padded zero adds are zero either way). LibTorch's quantized average pool on
-    /// NHWC is slower than the three passes: 8.8 against 3.3 ms for a 3x3 pool on [128, 24, 32, 32] (issue 28 probe),
-    /// with identical values on that probe's random input.
+    /// An average pool of a quantized tensor run in FP32 and quantized back to <paramref name="output"/>, where that gives
+    /// LibTorch's quantized average pool's values: one divisor for every window (padding counted, or none) and an odd one,
+    /// so that no average of integers lies halfway between two steps (LibTorch's integer kernel and FP32 rounding break
+    /// such ties differently). LibTorch's NHWC kernel is slower than these three passes: 8.8 against 3.3 ms for a 3x3 pool
+    /// on [128, 24, 32, 32] (issue 28 probe). Null for another pool, which keeps LibTorch's kernel.
     /// </summary>
-    internal static string AvgPoolInFloat(AvgPool2dNode pool, string q, ActivationQuantization output) =>
-        $"torch.quantize_per_tensor({SharedOp(pool, $"torch.dequantize({q})")}, {Float(output.Scale)}, {output.ZeroPoint}, {DtypeCode(output.Dtype)})";
+    internal static string? AvgPoolInFloat(AvgPool2dNode pool, string q, ActivationQuantization output)
+    {
+        var padded = pool.Padding.Any(p => p != 0);
+        var oneOddDivisor = pool.KernelSize.Length == 2 && pool.KernelSize.Aggregate(1L, (a, k) => a * k) % 2 == 1
+            && !pool.CeilMode && (pool.CountIncludePad || !padded);
+        return oneOddDivisor
+            ? $"torch.quantize_per_tensor({SharedOp(pool, $"torch.dequantize({q})")}, {Float(output.Scale)}, {output.ZeroPoint}, {DtypeCode(output.Dtype)})"
+            : null;
+    }
 
     private static string FloatOp(GraphNode node, Func<GraphValue, string> floatOf) => node switch
     {
