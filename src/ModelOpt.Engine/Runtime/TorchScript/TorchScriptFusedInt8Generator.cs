@@ -202,6 +202,8 @@ public static class TorchScriptFusedInt8Generator
                     quantizedNames[linear.Output] = output;
                     linearLayers.Add(linear.Name);
                     break;
+                // Raw and Quantized emit their conversion line first; when the pool is then refused (ceil mode, an even
+                // avg divisor) the default arm reuses that conversion or leaves an unused int_repr.
                 case MaxPool2dNode maxPool when SameQParams(QParams(maxPool.Input), QParams(maxPool.Output))
                     && MaxPoolOnRaw(maxPool, Raw(maxPool.Input), $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));

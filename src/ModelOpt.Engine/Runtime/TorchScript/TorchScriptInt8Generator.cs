@@ -212,8 +212,8 @@ public static class TorchScriptInt8Generator
     /// A max pool on the plain uint8 values of a quantized tensor (same qparams in and out, so the order of the values is
     /// the order of the reals): the window's maximum as elementwise maxima of shifted, strided slices, along W and then H,
     /// after padding with 0, the smallest uint8 (PyTorch requires padding &lt;= half the kernel, so every window holds a
-    /// real value). Bit-identical to <c>quantized::max_pool2d</c>, whose NHWC kernel goes scalar when the channels do not
-    /// fill a vector: on [128, 24, 32, 32] 15 ms against 0.5 ms for this (issue 28 probe). Returns the lines that assign
+    /// real value). Bit-identical to <c>quantized::max_pool2d</c>, whose NHWC kernel is slow at few channels: on
+    /// [128, 24, 32, 32] 15 ms against 0.5 ms for this (issue 28 probe, docs/BENCHMARKS.md). Returns the lines that assign
     /// <paramref name="result"/> from <paramref name="raw"/>, using names that start with <paramref name="temp"/>; null
     /// for a pool it does not cover (ceil mode, other ranks of the lists), which keeps LibTorch's kernel.
     /// </summary>
