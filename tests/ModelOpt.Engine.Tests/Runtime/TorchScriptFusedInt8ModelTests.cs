@@ -122,6 +122,44 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.True(steps <= 2, $"{steps:F2} output steps from the simulation");
     }
 
+    /// <summary>
+    /// The fused form's pools (issue 28): an average pool in FP32 between dequantize and quantize, a strided max pool on
+    /// the plain uint8 values its conv wrote; within 2 output steps of the fake-quant reference and of the converted form.
+    /// </summary>
+    [Fact]
+    public void Pools_run_on_plain_uint8_or_in_fp32_within_two_output_steps_of_the_fake_quant_reference()
+    {
+        manual_seed(47);
+        var v = Enumerable.Range(0, 8).Select(i => new GraphValue(i)).ToArray();
+        using var graph = new ModelGraph(
+        [
+            new InputNode(v[0], [1, 4, 12, 12]),
+            new Conv2dNode(v[1], "a", v[0], randn(24, 4, 3, 3), randn(24) * 0.1, [1, 1], [1, 1], [1, 1], 1),
+            new ClampNode(v[2], v[1], 0, 6),
+            new AvgPool2dNode(v[3], v[2], [3, 3], [1, 1], [1, 1], CountIncludePad: true),
+            new Conv2dNode(v[4], "b", v[3], randn(8, 24, 1, 1), randn(8) * 0.1, [1, 1], [0, 0], [1, 1], 1),
+            new MaxPool2dNode(v[5], v[4], [3, 3], [2, 2], [1, 1]),
+            new FlattenNode(v[6], v[5], 1),
+        ], v[0], v[6]);
+        using var inputs = randn(16, 4, 12, 12);
+        using var quantized = Calibrated(graph, inputs);
+        var generated = TorchScriptFusedInt8Generator.Generate(quantized);
+        using var fused = TorchScriptFusedInt8Model.Build(quantized);
+        using var converted = TorchScriptInt8Model.Build(quantized, QEngine.OneDnn);
+
+        using var actual = fused.Run(inputs);
+        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
+        using var kernels = converted.Run(inputs);
+        QuantizedEngine.Current = QuantizedEngine.Default;
+
+        var steps = Steps(actual, simulated, quantized);
+        output.WriteLine($"{steps:F2} output steps from fake-quant, {Steps(actual, kernels, quantized):F2} from the converted form\n{generated.Source}");
+        Assert.DoesNotContain("torch.max_pool2d(", generated.Source);
+        Assert.Contains("torch.avg_pool2d(torch.dequantize(", generated.Source);
+        Assert.True(steps <= 2, $"{steps:F2} output steps from the fake-quant reference");
+        Assert.True(Steps(actual, kernels, quantized) <= 2, "more than 2 output steps from the converted form");
+    }
+
     [Fact]
     public void Saved_archive_packs_its_weights_when_loaded_and_reproduces_the_outputs_bit_for_bit()
     {

@@ -1,5 +1,7 @@
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
+using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Convert;
 using ModelOpt.Engine.Quantization.Quantizers;
@@ -138,6 +140,64 @@ public class TorchScriptInt8ModelTests(ITestOutputHelper output)
         Assert.Contains("q_layer2_0_downsample_0 = ops.quantized.conv2d(", source);
         Assert.Contains("q_fc = ops.quantized.linear(q_flatten_", source);
         Assert.Contains("return torch.dequantize(q_fc)", source);
+    }
+
+    /// <summary>
+    /// Max pools run on the plain uint8 values and average pools with one odd divisor in FP32 between dequantize and
+    /// quantize (issue 28): every pool gives LibTorch's quantized pools' values, bit for bit, on the conv output it reads
+    /// (an output of the graph too), and each output is within 2 steps of the fake-quant reference. 24 channels: a count
+    /// at which LibTorch's NHWC max pool kernel goes scalar.
+    /// </summary>
+    [Fact]
+    public void Pools_on_plain_uint8_and_in_fp32_give_the_values_of_libtorch_quantized_pools()
+    {
+        manual_seed(43);
+        var v = Enumerable.Range(0, 8).Select(i => new GraphValue(i)).ToArray();
+        using var graph = new ModelGraph(
+        [
+            new InputNode(v[0], [1, 3, 12, 12]),
+            new Conv2dNode(v[1], "conv", v[0], randn(24, 3, 3, 3), randn(24) * 0.1, [1, 1], [1, 1], [1, 1], 1),
+            new ClampNode(v[2], v[1], 0, 6),
+            new MaxPool2dNode(v[3], v[2], [3, 3], [1, 1], [1, 1]),
+            new MaxPool2dNode(v[4], v[2], [3, 3], [2, 2], [1, 1]),
+            new AvgPool2dNode(v[5], v[2], [3, 3], [1, 1], [1, 1], CountIncludePad: true),
+            new AvgPool2dNode(v[6], v[2], [3, 3], [1, 1], [1, 1], CountIncludePad: false),
+            new AvgPool2dNode(v[7], v[2], [2, 2], [2, 2], [0, 0], CountIncludePad: false),
+        ], v[0], [v[2], v[3], v[4], v[5], v[6], v[7]], ["conv", "max3s1", "max3s2", "avg3", "avg3-no-pad", "avg2s2"]);
+        using var inputs = randn(16, 3, 12, 12);
+        using var prepared = QuantizePt2e.Prepare(graph, X86InductorQuantizer.GetDefaultQuantizationConfig());
+        QuantizePt2e.Calibrate(prepared, [inputs]);
+        using var quantized = QuantizePt2e.Convert(prepared);
+        var source = TorchScriptInt8Generator.Generate(quantized).Source;
+
+        foreach (var engine in new[] { QEngine.X86, QEngine.OneDnn })
+        {
+            using var int8 = TorchScriptInt8Model.Build(quantized, engine);
+            var outputs = int8.RunAll(inputs);
+            var q = quantized.QuantizationOf(v[2]);
+            using var conv = quantize_per_tensor(outputs[0], q.Scale, q.ZeroPoint, ScalarType.QUInt8);
+            Tensor[] kernels =
+            [
+                nn.functional.max_pool2d(conv, [3, 3], [1, 1], [1, 1]).dequantize(),
+                nn.functional.max_pool2d(conv, [3, 3], [2, 2], [1, 1]).dequantize(),
+                nn.functional.avg_pool2d(conv, [3, 3], [1, 1], [1, 1], count_include_pad: true).dequantize(),
+                nn.functional.avg_pool2d(conv, [3, 3], [1, 1], [1, 1], count_include_pad: false).dequantize(),
+                nn.functional.avg_pool2d(conv, [2, 2], [2, 2], [0, 0], count_include_pad: false).dequantize(),
+            ];
+            var simulated = FakeQuantizedGraphInterpreter.RunAll(quantized, inputs);
+            for (var i = 1; i < outputs.Count; i++)
+            {
+                var steps = (outputs[i] - simulated[i]).abs().max().item<float>() / q.Scale;
+                output.WriteLine($"{engine} {quantized.Graph.OutputNames[i]}: {steps:F2} steps from fake-quant");
+                Assert.Equal(kernels[i - 1].data<float>().ToArray(), outputs[i].data<float>().ToArray());
+                Assert.True(steps <= 2, $"{quantized.Graph.OutputNames[i]}: {steps:F2} output steps from the fake-quant reference");
+            }
+        }
+        QuantizedEngine.Current = QuantizedEngine.Default;
+        Assert.DoesNotContain("torch.max_pool2d(", source);
+        // The two pools with even divisors, where FP32 would round ties differently, keep LibTorch's kernel.
+        Assert.Single(source.Split('\n'), line => line.Contains("torch.avg_pool2d(torch.dequantize("));
+        Assert.Equal(2, source.Split('\n').Count(line => line.Contains("torch.avg_pool2d(q_")));
     }
 
     /// <summary>

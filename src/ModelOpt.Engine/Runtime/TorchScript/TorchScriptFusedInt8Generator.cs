@@ -202,6 +202,17 @@ public static class TorchScriptFusedInt8Generator
                     quantizedNames[linear.Output] = output;
                     linearLayers.Add(linear.Name);
                     break;
+                // Raw and Quantized emit their conversion line first; when the pool is then refused (ceil mode, an even
+                // avg divisor) the default arm reuses that conversion or leaves an unused int_repr.
+                case MaxPool2dNode maxPool when SameQParams(QParams(maxPool.Input), QParams(maxPool.Output))
+                    && MaxPoolOnRaw(maxPool, Raw(maxPool.Input), $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
+                    forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
+                    rawNames[maxPool.Output] = $"u{output[1..]}";
+                    break;
+                case AvgPool2dNode avgPool when AvgPoolInFloat(avgPool, Quantized(avgPool.Input), QParams(avgPool.Output)) is { } averaged:
+                    Emit($"    {output} = {averaged}");
+                    quantizedNames[avgPool.Output] = output;
+                    break;
                 default:
                     Emit($"    {output} = {SharedOp(node, Quantized(node.Inputs[0]))}");
                     quantizedNames[node.Output] = output;
@@ -246,9 +257,6 @@ public static class TorchScriptFusedInt8Generator
             .ToString();
         return new TorchScriptFusedInt8Source(ClassName, source, layers, linearLayers, [.. accumulators.Select(a => a.Conv.Name)], fusedClamps, concatenated);
     }
-
-    private static bool SameQParams(ActivationQuantization left, ActivationQuantization right) =>
-        left.Scale == right.Scale && left.ZeroPoint == right.ZeroPoint;
 
     /// <summary>
     /// The clamps that run as their conv's hardtanh post-op: finite bounds, the conv's output read by nothing else and

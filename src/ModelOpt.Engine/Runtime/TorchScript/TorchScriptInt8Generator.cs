@@ -102,6 +102,17 @@ public static class TorchScriptInt8Generator
                     forward.AppendLine($"    {output} = ops.quantized.{(linear.Relu ? "linear_relu" : "linear")}({Int8(linear.Input)}, " +
                         $"self.{LinearPacked}[{linearCount++}], {Float(linearOut.Scale)}, {linearOut.ZeroPoint})");
                     break;
+                case MaxPool2dNode maxPool when quantized.TryQuantizationOf(maxPool.Input) is { } pooled
+                    && SameQParams(pooled, Quantization(quantized, maxPool.Output))
+                    && MaxPoolOnRaw(maxPool, $"r{output[1..]}", $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
+                    forward.AppendLine($"    r{output[1..]} = torch.int_repr({names[maxPool.Input]})");
+                    forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
+                    forward.AppendLine($"    {output} = torch._make_per_tensor_quantized_tensor(u{output[1..]}, {Float(pooled.Scale)}, {pooled.ZeroPoint})");
+                    break;
+                case AvgPool2dNode avgPool when quantized.TryQuantizationOf(avgPool.Input) is not null
+                    && AvgPoolInFloat(avgPool, names[avgPool.Input], Quantization(quantized, avgPool.Output)) is { } averaged:
+                    forward.AppendLine($"    {output} = {averaged}");
+                    break;
                 case var shared when X86InductorQuantizer.SharesInputQuantization(shared):
                     // The same call on an int8 input (LibTorch's quantized kernel, input qparams kept) or an FP32 one.
                     var data = names[shared.Inputs[0]];
@@ -193,6 +204,67 @@ public static class TorchScriptInt8Generator
         ReLUNode => $"torch.relu({x})",
         _ => throw new NotSupportedException($"No TorchScript op for {node.GetType().Name}."),
     };
+
+    internal static bool SameQParams(ActivationQuantization left, ActivationQuantization right) =>
+        left.Scale == right.Scale && left.ZeroPoint == right.ZeroPoint;
+
+    /// <summary>
+    /// A max pool on the plain uint8 values of a quantized tensor (same qparams in and out, so the order of the values is
+    /// the order of the reals): the window's maximum as elementwise maxima of shifted, strided slices, along W and then H,
+    /// after padding with 0, the smallest uint8 (PyTorch requires padding &lt;= half the kernel, so every window holds a
+    /// real value). Bit-identical to <c>quantized::max_pool2d</c>, whose NHWC kernel is slow at few channels (issue 28 probe,
+    /// docs/BENCHMARKS.md). Returns the lines that assign
+    /// <paramref name="result"/> from <paramref name="raw"/>, using names that start with <paramref name="temp"/>; null
+    /// for a pool it does not cover (ceil mode, other ranks of the lists), which keeps LibTorch's kernel.
+    /// </summary>
+    internal static IReadOnlyList<string>? MaxPoolOnRaw(MaxPool2dNode pool, string raw, string result, string temp)
+    {
+        var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
+        if (pool.CeilMode || pool.KernelSize.Length != 2 || stride.Length != 2 || pool.Padding.Length != 2
+            || pool.KernelSize.Any(k => k < 1) || stride.Any(s => s < 1)
+            || pool.Padding[0] < 0 || pool.Padding[1] < 0 || 2 * pool.Padding[0] > pool.KernelSize[0] || 2 * pool.Padding[1] > pool.KernelSize[1])
+        {
+            return null;
+        }
+        var lines = new List<string>();
+        var padded = raw;
+        if (pool.Padding[0] > 0 || pool.Padding[1] > 0)
+        {
+            padded = $"{temp}_pad";
+            lines.Add($"{padded} = torch.constant_pad_nd({raw}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], 0.)");
+        }
+        // Slice j of k along an axis starts at j and stops k - 1 - j before the end: one element per output position.
+        static string Maximum(string source, string prefix, long kernel, long step)
+        {
+            string Slice(long j) => $"{source}[{prefix}{j}:{(j - kernel + 1 < 0 ? (j - kernel + 1).ToString(CultureInfo.InvariantCulture) : "")}:{step}]";
+            var expression = Slice(0);
+            for (var j = 1L; j < kernel; j++)
+            {
+                expression = $"torch.maximum({expression}, {Slice(j)})";
+            }
+            return expression;
+        }
+        lines.Add($"{temp}_w = {Maximum(padded, ":, :, :, ", pool.KernelSize[1], stride[1])}");
+        lines.Add($"{result} = {Maximum($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0])}");
+        return lines;
+    }
+
+    /// <summary>
+    /// An average pool of a quantized tensor run in FP32 and quantized back to <paramref name="output"/>, where that gives
+    /// LibTorch's quantized average pool's values: one divisor for every window (padding counted, or none) and an odd one,
+    /// so that no average of integers lies halfway between two steps (LibTorch's integer kernel and FP32 rounding break
+    /// such ties differently). LibTorch's NHWC kernel is slower than these three passes (issue 28 probe,
+    /// docs/BENCHMARKS.md). Null for another pool, which keeps LibTorch's kernel.
+    /// </summary>
+    internal static string? AvgPoolInFloat(AvgPool2dNode pool, string q, ActivationQuantization output)
+    {
+        var padded = pool.Padding.Any(p => p != 0);
+        var oneOddDivisor = pool.KernelSize.Length == 2 && pool.KernelSize.Aggregate(1L, (a, k) => a * k) % 2 == 1
+            && !pool.CeilMode && (pool.CountIncludePad || !padded);
+        return oneOddDivisor
+            ? $"torch.quantize_per_tensor({SharedOp(pool, $"torch.dequantize({q})")}, {Float(output.Scale)}, {output.ZeroPoint}, {DtypeCode(output.Dtype)})"
+            : null;
+    }
 
     private static string FloatOp(GraphNode node, Func<GraphValue, string> floatOf) => node switch
     {

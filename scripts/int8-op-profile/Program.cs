@@ -1,0 +1,68 @@
+// Op-by-op timing of a ModelOpt int8 TorchScript archive that opsplit.py rewrote: forward once for every intermediate
+// value, then each line of forward alone (the archive's op(k, vals)) on those values, median of ROUNDS calls, with the
+// value's shape, dtype and layout. A line's helper lines (names other than q_/u_/f_) are inlined into it by opsplit.py,
+// so a line built from several helpers (the max pool's) is timed with its helpers re-run: an upper bound.
+//   Int8OpProfile ARCHIVE.pt X86|OneDnn [ROUNDS]
+using System.Diagnostics;
+using System.Globalization;
+using ModelOpt.Engine.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+var path = args[0];
+var engine = Enum.Parse<QEngine>(args[1]);
+var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+var steps = File.ReadAllLines(path + ".steps");
+set_num_threads(2);
+QuantizedEngine.Current = engine;
+using var module = jit.load(path);
+module.eval();
+using var noGrad = no_grad();
+manual_seed(0);
+using var x = rand(128, 1, 32, 32);
+
+static double Median(List<double> values)
+{
+    values.Sort();
+    return values[values.Count / 2];
+}
+
+var whole = new List<double>();
+for (var r = 0; r < rounds + 3; r++)
+{
+    var clock = Stopwatch.StartNew();
+    using var y = (Tensor)module.forward(x);
+    if (r >= 3)
+    {
+        whole.Add(clock.Elapsed.TotalMilliseconds);
+    }
+}
+var values = new List<Tensor> { x };
+for (var k = 0; k < steps.Length; k++)
+{
+    values.Add((Tensor)module.invoke("op", (long)k, values.ToArray()));
+}
+var times = new double[steps.Length];
+var operands = values.ToArray();
+for (var k = 0; k < steps.Length; k++)
+{
+    var calls = new List<double>();
+    for (var r = 0; r < rounds + 2; r++)
+    {
+        var clock = Stopwatch.StartNew();
+        using var y = (Tensor)module.invoke("op", (long)k, operands);
+        if (r >= 2)
+        {
+            calls.Add(clock.Elapsed.TotalMilliseconds);
+        }
+    }
+    times[k] = Median(calls);
+}
+var sum = times.Sum();
+Console.WriteLine($"forward median {Median(whole):F2} ms; sum of line medians {sum:F2} ms");
+for (var k = 0; k < steps.Length; k++)
+{
+    var v = values[k + 1];
+    var layout = v.dim() != 4 ? "-" : v.stride(1) == 1 && v.shape[1] > 1 ? "NHWC" : "NCHW";
+    Console.WriteLine($"{k,3} {times[k],8:F3} ms {100 * times[k] / sum,5:F1} % {layout} [{string.Join(",", v.shape)}] {v.dtype} {steps[k]}");
+}
