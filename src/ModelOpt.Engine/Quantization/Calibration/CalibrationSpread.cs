@@ -56,13 +56,16 @@ public sealed record MeasuredCalibrationSpread(
 {
     public const string Top1 = "top1_percent";
     public const string SqnrDb = "sqnr_db";
+    private const int Decimals = 6;
 
     public static MeasuredCalibrationSpread From(string metric, int images, string imagesDescription, IReadOnlyList<CalibrationSeedScore> values)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(values.Count, 2);
-        // An SQNR of +inf (exact outputs) leaves the spread undefined in JSON: such a value counts as the finite maximum.
-        var finite = values.Select(v => v.Value).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
-        return new(metric, images, imagesDescription, values, finite.Max() - finite.Min());
+        // Rounded past what N images or a dB figure resolve, so the manifest reads 79.6, not 79.60000000000001.
+        var rounded = values.Select(v => v with { Value = Math.Round(v.Value, Decimals) }).ToList();
+        // An SQNR of +inf (exact outputs) is left out of the spread: the others' range is what moved.
+        var finite = rounded.Select(v => v.Value).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        return new(metric, images, imagesDescription, rounded, Math.Round(finite.Max() - finite.Min(), Decimals));
     }
 
     /// <summary>"calibration spread: 0.40 pt over 3 seeds on 1000 validation images (...)".</summary>
