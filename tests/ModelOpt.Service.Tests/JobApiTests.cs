@@ -28,6 +28,7 @@ public sealed class JobApiTests : PostgresApiTest
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"percentile":101}}""", "quantization.percentile" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"calibrationSpreadSeeds":11}}""", "quantization.calibrationSpreadSeeds" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"calibrationSpreadSeeds":1}}""", "quantization.calibrationSpreadSeeds" },
+        { """{"model":"resnet20","dataset":"synthetic","quantization":{"calibrationSpreadSeeds":3,"calibrationSampling":"first"}}""", "quantization.calibrationSpreadSeeds" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":-0.1}}""", "quantization.maxAccuracyDrop" },
         { """{"model":"resnet20","dataset":"synthetic","quantization":{"maxAccuracyDrop":100.5}}""", "quantization.maxAccuracyDrop" },
         { """{"model":"resnet20","dataset":"synthetic","device":"tpu"}""", "device" },
