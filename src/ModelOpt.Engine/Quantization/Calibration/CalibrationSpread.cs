@@ -7,10 +7,10 @@ using ModelOpt.Engine.Quantization.Config;
 namespace ModelOpt.Engine.Quantization.Calibration;
 
 /// <summary>
-/// How much the calibration sample alone moved int8 top-1 on the benchmark models: a job does not measure it for its own
-/// model (a calibration and a scoring per seed), so its manifest carries these figures instead of implying its accuracy
-/// does not hang on which images calibrated it. No affordable default sample brought mobilenet_v2-cifar under issue 24's
-/// 0.3 pt target (ADR-018).
+/// How much the calibration sample alone moved int8 top-1: by default on the benchmark models, since a job measures it
+/// for its own model only when asked (<c>calibrationSpreadSeeds</c>: a calibration, a build and a scoring per seed), so
+/// its manifest does not imply its accuracy does not hang on which images calibrated it. No affordable default sample
+/// brought mobilenet_v2-cifar under issue 24's 0.3 pt target (ADR-018).
 /// </summary>
 /// <param name="Note">What the figures are, in words.</param>
 /// <param name="Measured">The spread measured for the job's own model when it asked (<c>calibrationSpreadSeeds</c>); the benchmarks are then empty.</param>
