@@ -15,7 +15,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
     public static readonly string Usage =
         "usage: ModelOpt.Bench [--model resnet20|resnet18-cifar|...|onnx:NAME (with --checkpoint FILE.onnx)] [--dataset fashion-mnist|cifar10|synthetic] [--data PATH] " +
         "[--checkpoint FILE] [--epochs N] [--train-subset N] [--lr X] [--batch-size N] [--seed N] " +
-        $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] " +
+        $"[--observer {string.Join("|", ActivationObserverNames.Choices)}] [--calibration N] [--calibration-sampling stratified|first|random] [--calibration-seed N] [--calibration-spread-seeds N] " +
         "[--bias-correction true] [--cross-layer-equalization true] [--per-channel-weights false] [--max-accuracy-drop POINTS] [--sensitivity-images N] " +
         "[--test-subset N] [--latency-batch N] [--warmup N] [--timed-runs N] [--threads N] [--work DIR] [--fp32-only true] [--compile false] " +
         "[--resize SIDE|HEIGHT,WIDTH] [--color none|grayscale|rgb] [--qat-epochs N (enables QAT)] [--qat-auto true (QAT only when --max-accuracy-drop is missed all-int8)] [--qat-lr X] [--qat-subset N] [--qat-distillation false] " +
@@ -24,7 +24,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
     private static readonly string[] Known =
     [
         "model", "dataset", "data", "checkpoint", "epochs", "train-subset", "lr", "batch-size", "seed", "observer", "calibration", "calibration-sampling", "calibration-seed",
-        "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
+        "calibration-spread-seeds",        "test-subset", "latency-batch", "warmup", "timed-runs", "threads", "work", "fp32-only", "compile",
         "bias-correction", "cross-layer-equalization", "per-channel-weights", "max-accuracy-drop", "sensitivity-images", "resize",
         "qat-epochs", "qat-auto", "qat-lr", "qat-subset", "qat-distillation", "npz", "task", "class-axis", "color",
     ];
@@ -71,6 +71,7 @@ internal sealed record BenchArguments(OptimizationRequest Request, bool Fp32Only
                 CalibrationSampling = values.TryGetValue("calibration-sampling", out var sampling)
                     ? Enum.Parse<CalibrationSampling>(sampling, ignoreCase: true) : quantization.CalibrationSampling,
                 CalibrationSeed = Int("calibration-seed") ?? quantization.CalibrationSeed,
+                CalibrationSpreadSeeds = Int("calibration-spread-seeds") ?? quantization.CalibrationSpreadSeeds,
                 BiasCorrection = values.GetValueOrDefault("bias-correction") == "true",
                 CrossLayerEqualization = values.GetValueOrDefault("cross-layer-equalization") == "true",
                 PerChannelWeights = values.GetValueOrDefault("per-channel-weights") != "false",

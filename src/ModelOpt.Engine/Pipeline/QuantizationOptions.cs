@@ -77,6 +77,15 @@ public sealed record QuantizationOptions : IValidatableObject
     [Range(0, int.MaxValue), Description("Seed of the random and stratified calibration draws.")]
     public int CalibrationSeed { get; init; }
 
+    [Range(0, MaxCalibrationSpreadSeeds), Description("Measure how much the calibration sample moves this model's int8 result: the convert stage " +
+        "rebuilds the all-int8 model from this many samples (calibrationSeed, calibrationSeed+1, ...; same sampling, size and observer), scores each " +
+        "on the validation split (the evaluation images without one; top-1, or a generic job's worst-output SQNR) and records the values and their " +
+        "spread in the int8 manifest and the converted row's note. Costs one calibration, build and scoring per extra seed. 0: not measured " +
+        "(the manifest quotes the benchmark models' spread); otherwise 2-10 with random or stratified sampling.")]
+    public int CalibrationSpreadSeeds { get; init; }
+
+    public const int MaxCalibrationSpreadSeeds = 10;
+
     /// <summary>
     /// This many training images, drawn by <see cref="ValidationSplit.Draw"/> (never test images), form the validation split
     /// of the per-layer accuracy gains, of the budget search (which walks the report's ranking, so it needs those gains) and
@@ -101,6 +110,17 @@ public sealed record QuantizationOptions : IValidatableObject
                 "maxAccuracyDrop is a classification job's budget (top-1 against labels), minSqnrDb and minAgreement a generic job's " +
                 "(fidelity to FP32): give one or the other.",
                 [nameof(MaxAccuracyDrop)]);
+        }
+        if (CalibrationSpreadSeeds == 1)
+        {
+            yield return new ValidationResult(
+                "calibrationSpreadSeeds is the number of calibration samples compared: 0 (not measured) or 2-10.", [nameof(CalibrationSpreadSeeds)]);
+        }
+        if (CalibrationSpreadSeeds > 0 && CalibrationSampling == CalibrationSampling.First)
+        {
+            yield return new ValidationResult(
+                "calibrationSpreadSeeds needs calibrationSampling random or stratified: with 'first' every seed draws the same images.",
+                [nameof(CalibrationSpreadSeeds)]);
         }
     }
 }

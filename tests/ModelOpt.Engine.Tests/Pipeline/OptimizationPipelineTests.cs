@@ -97,9 +97,14 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
             Evaluation = new EvaluationOptions { TestSubset = 64, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
         };
         var pipeline = new OptimizationPipeline();
-        var calibrate = await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, Ignore(), CancellationToken.None);
-        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, Ignore(), CancellationToken.None);
+        var messages = new List<string>();
+        var progress = new SynchronousProgress<PipelineProgress>(p => messages.Add(p.Message));
+        var calibrate = await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, progress, CancellationToken.None);
+        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, progress, CancellationToken.None);
 
+        // calibrationSpreadSeeds not set: no extra calibration ran, none is reported.
+        Assert.Contains(messages, m => m.StartsWith("calibrated on ", StringComparison.Ordinal));
+        Assert.DoesNotContain(messages, m => m.Contains("calibration spread", StringComparison.Ordinal));
         var sample = calibrate.Calibration!;
         using var firstEight = trained.Data.Train.Take(8);
         var covered = firstEight.Labels.data<long>().ToArray().Distinct().Count();
@@ -112,6 +117,38 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         var spread = Assert.IsType<CalibrationSpread>(manifest.Calibration.Spread);
         Assert.Contains("not measured for this model", spread.Note);
         Assert.Contains(spread.Benchmarks, b => (b.Model, b.Images, b.Seeds) == (ModelZoo.MobileNetV2Cifar, 256, 5));
+    }
+
+    [Fact]
+    public async Task Calibration_spread_seeds_rebuild_the_int8_model_per_seed_and_the_manifest_records_the_values_and_their_spread()
+    {
+        var request = FashionMnistJob(trained.CheckpointPath) with
+        {
+            Quantization = new QuantizationOptions { CalibrationImages = 16, CalibrationBatchSize = 16, CalibrationSeed = 4, CalibrationSpreadSeeds = 3 },
+            Evaluation = new EvaluationOptions { TestSubset = 64, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
+        };
+        var pipeline = new OptimizationPipeline();
+        var messages = new List<string>();
+        var progress = new SynchronousProgress<PipelineProgress>(p => messages.Add(p.Message));
+        await pipeline.RunStageAsync(PipelineStage.Calibrate, request, workDirectory, progress, CancellationToken.None);
+        var convert = await pipeline.RunStageAsync(PipelineStage.Convert, request, workDirectory, progress, CancellationToken.None);
+
+        var manifest = Int8Manifest.FromJson(await File.ReadAllTextAsync(Path.Combine(workDirectory, JobWorkspace.Int8Manifest)));
+        var measured = Assert.IsType<MeasuredCalibrationSpread>(manifest.Calibration!.Spread!.Measured);
+        Assert.Empty(manifest.Calibration.Spread.Benchmarks);
+        Assert.Equal([4, 5, 6], measured.Values.Select(v => v.Seed));
+        Assert.Equal((MeasuredCalibrationSpread.Top1, 64), (measured.Metric, measured.Images));
+        var values = measured.Values.Select(v => v.Value).ToList();
+        Assert.Equal(values.Max() - values.Min(), measured.Spread, 6);
+        // No split: the job's own sample is scored on the converted row's images, so its value is the delivered model's top-1.
+        var converted = Assert.Single(convert.Results);
+        Assert.Equal(100 * converted.Accuracy!.Value, values[0], 6);
+        Assert.Contains(measured.Describe(), converted.Note);
+        Assert.StartsWith("calibration spread: ", measured.Describe());
+        Assert.Contains("over 3 seeds on the first 64 test images", measured.Describe());
+        // Each extra seed calibrated and was scored, with progress.
+        Assert.Contains(messages, m => m.StartsWith("calibration spread: seed 5 (1/2), calibrated on 16 of 16 images", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("calibration spread: seed 6 (2/2), scoring", StringComparison.Ordinal));
     }
 
     [Fact]

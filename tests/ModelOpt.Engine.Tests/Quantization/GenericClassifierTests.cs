@@ -2,6 +2,8 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Quantization.AccuracyControl;
+using ModelOpt.Engine.Quantization.Calibration;
+using ModelOpt.Engine.Runtime.Int8Checkpoint;
 using ModelOpt.Engine.Runtime.TorchScript;
 using ModelOpt.Engine.Tests.Support;
 using Xunit.Abstractions;
@@ -23,7 +25,8 @@ public class GenericClassifierTests(TrainedResNet20 trained, ITestOutputHelper o
     public async Task A_classifier_run_as_generic_reports_the_agreement_its_raw_predictions_give()
     {
         var classification = await Run("classification", trained.CheckpointPath, new QuantizationOptions { CalibrationImages = 128 }, task: null);
-        var generic = await Run("generic", trained.CheckpointPath, new QuantizationOptions { CalibrationImages = 128 }, JobTask.Generic);
+        // The generic run also measures its calibration spread (a second seed): it must leave the delivered model as it was.
+        var generic = await Run("generic", trained.CheckpointPath, new QuantizationOptions { CalibrationImages = 128, CalibrationSpreadSeeds = 2 }, JobTask.Generic);
 
         // The same calibration sample and int8 model either way: only the measure differs.
         Assert.Equal(
@@ -34,6 +37,12 @@ public class GenericClassifierTests(TrainedResNet20 trained, ITestOutputHelper o
         var fidelity = Assert.Single(generic[PipelineStage.Convert][0].Fidelity!);
         Assert.Equal(1, fidelity.ClassAxis);
         Assert.Equal(TestImages, fidelity.Images);
+        // A generic job's spread is its worst output's SQNR on the evaluation images; its own seed's is the converted row's.
+        var spread = Int8Manifest.FromJson(File.ReadAllText(Path.Combine(workDirectory, "generic", JobWorkspace.Int8Manifest))).Calibration!.Spread!.Measured!;
+        Assert.Equal((MeasuredCalibrationSpread.SqnrDb, TestImages), (spread.Metric, spread.Images));
+        Assert.Equal([0, 1], spread.Values.Select(v => v.Seed));
+        Assert.Equal(fidelity.SqnrDb, spread.Values[0].Value, 6);
+        Assert.Contains(spread.Describe(), generic[PipelineStage.Convert][0].Note);
 
         // Raw predictions of both forms as the jobs ran them: the FP32 model the job opens, the int8 file it delivered.
         using var fp32 = Fp32Model.Open(ModelZoo.ResNet20, [FashionMnist.Channels, 32, 32], FashionMnist.Classes, trained.CheckpointPath);

@@ -138,7 +138,7 @@ internal static class CalibrateStage
     }
 
     /// <summary>Prepare and calibration, PyTorch's <c>prepare_pt2e</c> and the calibration loop: the observers' qparams, nothing converted.</summary>
-    private static CalibratedActivations Calibrate(
+    public static CalibratedActivations Calibrate(
         ModelGraph captured, QConfig qconfig, IReadOnlyCollection<string>? keepFloat, IEnumerable<Tensor> batches, string observer,
         IProgress<CalibrationProgress> progress, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Evaluation;
+using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Quantization.AccuracyControl;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Calibration;
@@ -27,7 +28,7 @@ internal static class ConvertStage
 {
     public static StageProducts Run(StageContext context)
     {
-        var (layers, decisions) = Quantize(context);
+        var (layers, decisions, spread) = Quantize(context);
         var (quantized, descriptor) = context.OpenInt8();
         var engine = QuantizedEngine.For(quantized.Graph);
         using (var model = TorchScriptInt8Model.Build(quantized, engine))
@@ -37,14 +38,14 @@ internal static class ConvertStage
             var allLayersInt8 = context.Workspace.Has(JobWorkspace.Int8AllLayersSafeTensors);
             var measured = ModelMeasurement.Measure(context, Backend(engine), model.Run, size, progressTo: allLayersInt8 ? 0.5 : 1);
             var sample = CalibrateStage.RecordedSample(context.Workspace);
-            var metrics = measured with { Note = Note(context.Workspace, sample, measured) };
+            var metrics = measured with { Note = Note(context.Workspace, sample, measured, spread) };
             var manifest = Int8Manifest.Create(quantized, descriptor, engine) with
             {
                 Metrics = MetricsOf(metrics),
                 InputTransform = Int8InputTransform.From(context.Preprocessing),
                 Calibration = sample is null ? null : Int8CalibrationRecord.From(sample) with
                 {
-                    Spread = context.IsGeneric ? null : CalibrationSpread.OnBenchmarkModels,
+                    Spread = spread is not null ? CalibrationSpread.For(spread) : context.IsGeneric ? null : CalibrationSpread.OnBenchmarkModels,
                 },
             };
             context.Workspace.Write(JobWorkspace.Int8Manifest, path => File.WriteAllText(path, manifest.ToJson()));
@@ -68,9 +69,9 @@ internal static class ConvertStage
     /// <summary>
     /// Builds the all-int8 graph from calibrate's qparams (and QAT's weights), measures the per-layer report on it, runs
     /// the budget's search when the job has one, and writes the delivered graph (and, when the budget kept layers FP32,
-    /// the all-int8 one beside it).
+    /// the all-int8 one beside it). When the job asks, it measures how much the calibration sample moves the all-int8 model.
     /// </summary>
-    private static (IReadOnlyList<LayerSensitivity> Layers, List<StageArtifact> Decisions) Quantize(StageContext context)
+    private static (IReadOnlyList<LayerSensitivity> Layers, List<StageArtifact> Decisions, MeasuredCalibrationSpread? Spread) Quantize(StageContext context)
     {
         var calibration = Int8Build.Calibration(context.Workspace);
         var options = Int8Build.Options(context, calibration);
@@ -147,13 +148,74 @@ internal static class ConvertStage
             {
                 context.Workspace.Write(JobWorkspace.Int8SafeTensors, path => Int8SafeTensorsCheckpoint.Save(quantized, context.Descriptor, path));
             }
-            return (layers, decisions);
+            var spread = options.CalibrationSpreadSeeds > 0
+                ? MeasureCalibrationSpread(context, options, fp32Graph, quantized, trained, validation, split)
+                : null;
+            return (layers, decisions, spread);
         }
         finally
         {
             Int8Build.Dispose(trained);
             equalized?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Issue 24's "how much the calibration sample moves int8 top-1", for this model: the all-int8 model built from the job's
+    /// sample (<paramref name="quantized"/>) and from samples drawn with the next seeds (same sampling, size, observer, QAT
+    /// weights and bias correction), each scored where the job decides (the validation split, else the evaluation images).
+    /// </summary>
+    private static MeasuredCalibrationSpread MeasureCalibrationSpread(
+        StageContext context, QuantizationOptions options, ModelGraph fp32Graph, QuantizedGraph quantized,
+        IReadOnlyDictionary<string, (Tensor Weight, Tensor? Bias)>? trained, ImageDataset? validation, ValidationSplit? split)
+    {
+        var model = context.OpenFp32();
+        var generic = context.IsGeneric;
+        var (batchSize, cancellationToken) = (options.CalibrationBatchSize, context.CancellationToken);
+        // A generic job's split is compared with its own FP32 outputs, computed here once (at most Fp32Outputs.MaxElements values).
+        using var fidelityImages = generic && validation is not null ? validation.Take(Fp32Outputs.Within(validation.Count, model.Outputs)) : null;
+        using var fidelityReference = fidelityImages is null ? null : FidelityEvaluator.Outputs(model.Forward, fidelityImages, batchSize, cancellationToken);
+        var metric = generic ? MeasuredCalibrationSpread.SqnrDb : MeasuredCalibrationSpread.Top1;
+        var test = context.Data.Test.Count;
+        var images = fidelityImages?.Count ?? validation?.Count
+            ?? (generic ? Fp32Outputs.ImageCount(context) : Math.Min(context.Request.Evaluation.TestSubset ?? test, test));
+        var described = validation is null ? $"the first {images} test images" : $"{images} validation images (training split, seed {split!.Seed})";
+        // Scored as the converted row and the budget score: LibTorch's int8 kernels under the engine Convert picks.
+        double Score(QuantizedGraph candidate)
+        {
+            if (validation is not null)
+            {
+                return generic
+                    ? DeliveredFidelity.Measure(candidate, fidelityImages!, fidelityReference!, model.Outputs, context.ClassAxis, batchSize, cancellationToken).SqnrDb
+                    : 100 * DeliveredAccuracy.Measure(candidate, validation, batchSize, cancellationToken);
+            }
+            using var lowered = TorchScriptInt8Model.Build(candidate, QuantizedEngine.For(candidate.Graph));
+            return generic
+                ? FidelityEvaluator.Worst(Fp32Outputs.Measure(context, lowered.Run)).SqnrDb
+                : 100 * AccuracyEvaluator.Measure(lowered.Run, context.Data.Test, context.Request.Evaluation.TestSubset, cancellationToken: cancellationToken).Accuracy;
+        }
+        var extra = options.CalibrationSpreadSeeds - 1;
+        context.Report(0, $"calibration spread: scoring the all-int8 model of calibration seed {options.CalibrationSeed} on {described}");
+        var values = new List<CalibrationSeedScore> { new(options.CalibrationSeed, Score(quantized)) };
+        var qconfig = QConfigFactory.FromOptions(options);
+        var datasetSha256 = context.DatasetSha256();
+        for (var k = 1; k <= extra; k++)
+        {
+            // The next seeds, wrapping past int.MaxValue.
+            var seed = (int)(((long)options.CalibrationSeed + k) % ((long)int.MaxValue + 1));
+            var sample = CalibrationSample.Draw(context.Data.Train, options.CalibrationImages, options.CalibrationSampling, seed, datasetSha256);
+            using var calibration = context.Data.Train.Subset(sample.Indices);
+            IEnumerable<Tensor> Batches() => calibration.Batches(batchSize).Select(b => b.Images);
+            var progress = new SynchronousProgress<CalibrationProgress>(p =>
+                context.Report(0, $"calibration spread: seed {seed} ({k}/{extra}), calibrated on {p.Images} of {sample.Count} images"));
+            var calibrated = CalibrateStage.Calibrate(fp32Graph, qconfig, options.KeepFloat, Batches(), options.ActivationObserver, progress, cancellationToken);
+            using var rebuilt = Int8Build.Build(fp32Graph, qconfig, options.KeepFloat, calibrated, trained, Batches, options.BiasCorrection, progress, cancellationToken);
+            context.Report(0, $"calibration spread: seed {seed} ({k}/{extra}), scoring on {described}");
+            values.Add(new(seed, Score(rebuilt)));
+        }
+        var spread = MeasuredCalibrationSpread.From(metric, images, described, values);
+        context.Report(0, spread.Describe());
+        return spread;
     }
 
     public const string AccuracyMetric = "accuracy";
@@ -164,7 +226,7 @@ internal static class ConvertStage
     /// decided on the validation split, the drop on the test images beside the split's; a calibration sample that misses
     /// classes is warned about. In words; null when nothing.
     /// </summary>
-    private static string? Note(JobWorkspace workspace, CalibrationSample? sample, StageMetrics int8)
+    private static string? Note(JobWorkspace workspace, CalibrationSample? sample, StageMetrics int8, MeasuredCalibrationSpread? spread)
     {
         string? Read(string file, Func<string, string> describe) => workspace.Has(file) ? describe(File.ReadAllText(workspace.PathOf(file))) : null;
         var notes = new[]
@@ -178,6 +240,7 @@ internal static class ConvertStage
             Read(JobWorkspace.Qat, json => QatOutcome.FromJson(json).Describe()),
             Read(JobWorkspace.FidelityBudget, json => FidelityBudgetOutcome.FromJson(json).Describe()),
             workspace.Has(JobWorkspace.ValidationSplit) ? Read(JobWorkspace.Fp32TestAccuracy, json => TestDrop(json, int8)) : null,
+            spread?.Describe(),
         }.OfType<string>().ToList();
         return notes.Count == 0 ? null : string.Join("; ", notes);
     }
