@@ -53,10 +53,11 @@ public sealed class JobSettingsTests
         Assert.Equal((0.1, 9), (spec.Split.TestFraction, spec.Split.Seed));
         Assert.Equal(new OutputOptions { Name = "sequence_logits", Task = JobTask.Generic, ClassAxis = -1 }, spec.Output);
         Assert.Equal(new ModelOpt.Engine.Quantization.Qat.QatOptions { Enabled = true, Epochs = 2, LearningRate = 0.001, BatchSize = 32, Distillation = false, TrainSubset = 1000, Seed = 4 }, spec.Qat);
-        // Written back as it was, but for qat.auto and quantization.calibrationSpreadSeeds, added since that spec was stored: written with their defaults.
+        // Written back as it was, but for qat.auto, quantization.calibrationSpreadSeeds and compile.scoreEveryForm, added since that spec was stored: written with their defaults.
         Assert.Equal(
             StoredSpec.Replace("""{"enabled":true,"epochs":2""", """{"enabled":true,"auto":false,"epochs":2""")
-                .Replace("\"calibrationSeed\":3}", "\"calibrationSeed\":3,\"calibrationSpreadSeeds\":0}"),
+                .Replace("\"calibrationSeed\":3}", "\"calibrationSeed\":3,\"calibrationSpreadSeeds\":0}")
+                .Replace("\"compile\":{\"enabled\":false}", "\"compile\":{\"enabled\":false,\"scoreEveryForm\":false}"),
             JsonSerializer.Serialize(spec, JobSpec.Json));
     }
 
