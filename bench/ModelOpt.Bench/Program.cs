@@ -10,6 +10,7 @@ if (args.Contains("--help"))
     Console.WriteLine(InterpreterMemoryBench.Usage);
     Console.WriteLine(OnnxEqualityCheck.Usage);
     Console.WriteLine(Int8Outputs.Usage);
+    Console.WriteLine(Fp32LatencyBench.Usage);
     return 0;
 }
 if (args.FirstOrDefault() == OnnxEqualityCheck.Command)
@@ -19,6 +20,10 @@ if (args.FirstOrDefault() == OnnxEqualityCheck.Command)
 if (args.FirstOrDefault() == Int8Outputs.Command)
 {
     return Int8Outputs.Run(args[1..]);
+}
+if (args.FirstOrDefault() == Fp32LatencyBench.Command)
+{
+    return Fp32LatencyBench.Run(args[1..]);
 }
 if (args.FirstOrDefault() == InterpreterMemoryBench.Command)
 {

@@ -29,13 +29,18 @@ public static class GraphInterpreter
     }
 
     // The outputs' values remain; everything else is freed after its last use. The caller's scope owns them.
+    // Without an observer (which may keep aliases) and without autograd (clamp's gradient reads its input), a ReLU or
+    // clamp overwrites the fresh output it alone reads (ModelGraph.InPlaceActivations) instead of allocating another.
     private static Dictionary<GraphValue, Tensor> Values(ModelGraph graph, Tensor input, Action<GraphValue, Tensor>? observe)
     {
         var values = new Dictionary<GraphValue, Tensor>();
+        var inPlace = observe is null && !is_grad_enabled() ? graph.InPlaceActivations : null;
         for (var i = 0; i < graph.Nodes.Count; i++)
         {
             var node = graph.Nodes[i];
-            var output = node is InputNode ? input.alias() : EvaluateAndFreeTemporaries(node, v => values[v]);
+            var output = node is InputNode ? input.alias()
+                : inPlace?[i] == true ? ActivateInPlace(node, values)
+                : EvaluateAndFreeTemporaries(node, v => values[v]);
             values[node.Output] = output;
             observe?.Invoke(node.Output, output);
             FreeLastUses(values, graph.LastUses[i]);
@@ -99,11 +104,24 @@ public static class GraphInterpreter
         _ => throw new NotSupportedException($"No FP32 kernel for {node.Function}."),
     };
 
+    // The input leaves the table: the node's output is the same tensor, which its last-use entry must not free.
+    private static Tensor ActivateInPlace(GraphNode node, Dictionary<GraphValue, Tensor> values)
+    {
+        values.Remove(node.Inputs[0], out var x);
+        return node switch
+        {
+            ReLUNode => x!.relu_(),
+            ClampNode clamp => x!.clamp_(clamp.Min, clamp.Max),
+            _ => throw new InvalidOperationException($"{node.GetType().Name} has no in-place form."),
+        };
+    }
+
     private static Tensor EvaluateAndFreeTemporaries(GraphNode node, Func<GraphValue, Tensor> value)
     {
         using var scope = NewDisposeScope();
         return Evaluate(node, value).MoveToOuterDisposeScope();
     }
 
-    private static Tensor Relu(bool apply, Tensor x) => apply ? functional.relu(x) : x;
+    // x is the conv's, add's or linear's own fresh output: overwriting it saves an allocation.
+    private static Tensor Relu(bool apply, Tensor x) => apply ? x.relu_() : x;
 }

@@ -10,6 +10,7 @@ public sealed class ModelGraph : IDisposable
 {
     private readonly List<Tensor> ownedTensors;
     private IReadOnlyList<IReadOnlyList<GraphValue>>? lastUses;
+    private IReadOnlyList<bool>? inPlaceActivations;
 
     /// <summary>The name a graph's only output has when its source gives none (a traced zoo model's logits).</summary>
     public const string DefaultOutputName = "output";
@@ -77,12 +78,27 @@ public sealed class ModelGraph : IDisposable
     /// </summary>
     public IReadOnlyList<IReadOnlyList<GraphValue>> LastUses => lastUses ??= ComputeLastUses();
 
+    /// <summary>
+    /// For each node, by position, whether it is a ReLU or clamp that may overwrite its input: the input is a conv's,
+    /// BN's, add's or linear's fresh output (never a view of another value, a constant or the graph's input) and this node
+    /// is its only reader (a graph output counts as one). Computed once per graph.
+    /// </summary>
+    public IReadOnlyList<bool> InPlaceActivations => inPlaceActivations ??= ComputeInPlaceActivations();
+
     /// <summary>Hands this graph's tensors to a graph a pass derived from it; this graph then owns nothing.</summary>
     public IReadOnlyList<Tensor> TakeOwnedTensors()
     {
         var taken = ownedTensors.ToList();
         ownedTensors.Clear();
         return taken;
+    }
+
+    private bool[] ComputeInPlaceActivations()
+    {
+        var uses = UseCounts();
+        var producers = Nodes.ToDictionary(n => n.Output);
+        return [.. Nodes.Select(node => node is ReLUNode or ClampNode && uses[node.Inputs[0]] == 1
+            && producers[node.Inputs[0]] is Conv2dNode or BatchNorm2dNode or AddNode or LinearNode)];
     }
 
     private GraphValue[][] ComputeLastUses()

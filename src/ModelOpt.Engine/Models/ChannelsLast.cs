@@ -18,7 +18,11 @@ namespace ModelOpt.Engine.Models;
 public static class ChannelsLast
 {
     /// <summary>Re-strides every 4-D parameter of <paramref name="module"/> in place (the same tensor objects, as an optimizer expects).</summary>
-    public static void Apply(nn.Module module) => Restride(module, ToChannelsLast);
+    /// <remarks>
+    /// A one-channel weight keeps NCHW strides here (the permute leaves it as it is); the next conv's weight makes its
+    /// output channels-last. Training reads these parameters, so they are left as they were measured.
+    /// </remarks>
+    public static void Apply(nn.Module module) => Restride(module, weight => weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2));
 
     /// <summary>
     /// A copy of <paramref name="graph"/> whose conv weights are channels-last copies (it owns them; every other tensor
@@ -45,7 +49,21 @@ public static class ChannelsLast
     /// <summary>Back to contiguous NCHW strides, in place: what checkpoint writers and the graph capture read.</summary>
     public static void Revert(nn.Module module) => Restride(module, weight => weight.contiguous());
 
-    private static Tensor ToChannelsLast(Tensor weight) => weight.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    /// <summary>
+    /// A channels-last view of a 4-D activation (a copy unless it has one channel): the eager interpreter's input, so
+    /// that ops before or beside the first conv (pools, cat) run NHWC too. Other ranks come back as an alias.
+    /// </summary>
+    public static Tensor Input(Tensor x) => x.dim() == 4 ? ToChannelsLast(x) : x.alias();
+
+    // The strides PyTorch's channels_last gives, set explicitly: with one channel (a stem conv's weight, a grey image)
+    // the NHWC copy is the NCHW tensor itself, and a permute back would leave NCHW strides, which LibTorch reads as
+    // NCHW, so the conv's output, and every pool and cat after it, would stay NCHW (inception_style: 4x ONNX Runtime).
+    private static Tensor ToChannelsLast(Tensor weight)
+    {
+        var (channels, height, width) = (weight.shape[1], weight.shape[2], weight.shape[3]);
+        using var nhwc = weight.permute(0, 2, 3, 1).contiguous();
+        return nhwc.as_strided(weight.shape, [height * width * channels, 1, width * channels, channels]);
+    }
 
     private static void Restride(nn.Module module, Func<Tensor, Tensor> layout)
     {

@@ -110,12 +110,18 @@ public sealed class Fp32Model : IDisposable
         }
         var eager = ChannelsLast.Apply(imported.Graph);
         var outputs = OutputLayout.Of(imported.Graph.OutputNames, imported.OutputShapes);
+        // The input goes in channels-last, so every 4-D activation stays NHWC; an output comes back in NCHW strides,
+        // as ONNX Runtime and the int8 forms give it.
         Func<Tensor, Tensor> forward = outputs.IsSingle
-            ? x => GraphInterpreter.Run(eager, x)
+            ? x =>
+            {
+                using var scope = NewDisposeScope();
+                return GraphInterpreter.Run(eager, ChannelsLast.Input(x)).contiguous().MoveToOuterDisposeScope();
+            }
             : x =>
             {
                 using var scope = NewDisposeScope();
-                return outputs.Pack(GraphInterpreter.RunAll(eager, x)).MoveToOuterDisposeScope();
+                return outputs.Pack(GraphInterpreter.RunAll(eager, ChannelsLast.Input(x))).contiguous().MoveToOuterDisposeScope();
             };
         return new Fp32Model(imported.Graph, outputs, forward, () => new FileInfo(path).Length, imported, eager);
     }

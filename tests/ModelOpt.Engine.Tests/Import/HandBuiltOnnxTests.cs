@@ -2,6 +2,7 @@ using Google.Protobuf;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Graph.FloatOps;
 using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Algorithms;
 using ModelOpt.Engine.Quantization.Sensitivity;
@@ -366,6 +367,57 @@ public class HandBuiltOnnxTests
     }
 
     /// <summary>Input x: float (N, 1, 8, 8) unless <paramref name="dims"/> say otherwise (a string is a symbolic dimension); output y.</summary>
+    /// <summary>
+    /// The eager FP32 model (Fp32Model.Forward) of a net whose stem conv has one input channel: every 4-D value after
+    /// the input runs channels-last (the pools and the cat too), and the result still equals ONNX Runtime's, Flatten
+    /// included, which must read the values in NCHW order. The stem's output is read twice, so its ReLU may not overwrite
+    /// it; the 1x1 conv's output is read by its clamp alone, which may.
+    /// </summary>
+    [Fact]
+    public void A_one_channel_stem_runs_channels_last_through_pools_and_cat_and_flattens_in_nchw_order()
+    {
+        var model = Model(
+            [
+                Node("Conv", "stem", ["x", "w"], "stem", Ints("pads", 1, 1, 1, 1)),
+                Node("Relu", "relu", ["stem"], "r"),
+                Node("MaxPool", "maxpool", ["r"], "max", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                Node("AveragePool", "avgpool", ["r"], "avg", Ints("kernel_shape", 3, 3), Ints("pads", 1, 1, 1, 1)),
+                Node("Conv", "side", ["stem", "w1"], "side"),
+                Node("Clip", "relu6", ["side", "zero", "six"], "side6"),
+                Node("Concat", "cat", ["max", "avg", "side6"], "joined", Int("axis", 1)),
+                Node("Flatten", "flatten", ["joined"], "y"),
+            ],
+            [Floats("w", [4, 1, 3, 3]), Floats("w1", [3, 4, 1, 1]), Scalar("zero", 0), Scalar("six", 0.5f)]);
+        using var directory = new TempDirectory();
+        var path = directory.File("one_channel_stem.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        using var input = randn(4, 1, 8, 8);
+
+        using var fp32 = Fp32Model.FromOnnx(path, [1, 8, 8], numClasses: null);
+        using var noGrad = no_grad(); // as the evaluation runs it: the in-place activations need it
+        using var runtime = OnnxRuntimeModel.Load(path);
+        using var expected = runtime.Run(input);
+        using var actual = fp32.Forward(input);
+
+        using var eager = ChannelsLast.Apply(fp32.Graph);
+        using var nhwcInput = ChannelsLast.Input(input);
+        var layouts = new List<string>();
+        using (GraphInterpreter.Run(eager, nhwcInput, (value, tensor) =>
+        {
+            if (tensor.dim() == 4)
+            {
+                var (c, h, w) = (tensor.shape[1], tensor.shape[2], tensor.shape[3]);
+                layouts.Add(tensor.stride().SequenceEqual([h * w * c, 1, w * c, c]) ? "nhwc" : $"strides [{string.Join(", ", tensor.stride())}]");
+            }
+        }))
+        {
+        }
+
+        Assert.Equal([4L, 11 * 8 * 8], actual.shape);
+        Assert.Equal(Enumerable.Repeat("nhwc", 8), layouts); // the input, stem, relu, both pools, side, clamp and cat
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5), $"max difference {(actual - expected).abs().max().item<float>()}");
+    }
+
     private static ModelProto Model(NodeProto[] nodes, TensorProto[] initializers, int opset = 13, object[]? dims = null, string[]? outputs = null)
     {
         var graph = new GraphProto { Name = "hand-built" };

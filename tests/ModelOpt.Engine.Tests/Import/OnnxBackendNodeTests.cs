@@ -1,6 +1,7 @@
 using System.Text;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Import.Onnx;
+using ModelOpt.Engine.Models;
 using Onnx;
 using Xunit.Abstractions;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -10,8 +11,8 @@ namespace ModelOpt.Engine.Tests.Import;
 /// <summary>
 /// ONNX's own backend conformance tests (Debian's <c>libonnx-testdata</c>): every node test whose ops ModelOpt maps is
 /// imported (graph inputs after the data input become constants, as an exporter writes weights), run in FP32 and
-/// compared with the expected output at ONNX's tolerances. A test ModelOpt refuses is listed with the reason; a wrong
-/// number fails.
+/// compared with the expected output at ONNX's tolerances, a 4-D input also as the eager FP32 model runs it
+/// (channels-last). A test ModelOpt refuses is listed with the reason; a wrong number fails.
 /// </summary>
 public class OnnxBackendNodeTests(ITestOutputHelper output)
 {
@@ -107,7 +108,31 @@ public class OnnxBackendNodeTests(ITestOutputHelper output)
             {
                 return new(test, ops, "WRONG", $"imported but does not run: {e.Message.Split('\n')[0]}");
             }
-            return Compare(test, ops, actual, expected);
+            var outcome = Compare(test, ops, actual, expected);
+            return outcome.Result != "pass" || input.dim() != 4 ? outcome : CompareChannelsLast(test, ops, graph, input, expected);
+        }
+    }
+
+    // A 4-D input also runs as Fp32Model.Forward runs an ONNX model: channels-last from the input on, no autograd
+    // (ReLU and clamp then overwrite the fresh outputs they alone read).
+    private static Outcome CompareChannelsLast(string test, string ops, ModelGraph graph, Tensor input, Tensor expected)
+    {
+        using var noGrad = no_grad();
+        using var eager = ChannelsLast.Apply(graph);
+        using var nhwc = ChannelsLast.Input(input);
+        Tensor actual;
+        try
+        {
+            actual = GraphInterpreter.Run(eager, nhwc);
+        }
+        catch (Exception e) when (e is System.Runtime.InteropServices.ExternalException or ArgumentException or InvalidOperationException)
+        {
+            return new(test, ops, "WRONG", $"channels-last: does not run: {e.Message.Split('\n')[0]}");
+        }
+        using (actual)
+        {
+            var outcome = Compare(test, ops, actual, expected);
+            return outcome.Result == "pass" ? outcome : outcome with { Detail = "channels-last: " + outcome.Detail };
         }
     }
 
