@@ -83,6 +83,10 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         Assert.Equal(scored.Select(f => f.Result.LatencyMeanMs), points.Select(p => Parse(p.GetAttribute("data-x"))));
         Assert.Equal(scored.Select(f => f.Result.Accuracy!.Value), points.Select(p => Parse(p.GetAttribute("data-y"))));
         Assert.Equal(forms.Count(f => f.Rejected), driver.FindElements(By.CssSelector("#results tr.rejected")).Count);
+        // Unscored forms show no image count, and forms scored on the same images raise no "different images" warning.
+        Assert.Equal(forms.Select(f => Format.ImagesScored(f.Result.ImagesScored)), driver.FindElements(By.CssSelector("#results td.images")).Select(c => c.Text));
+        Assert.Contains(forms, f => f.Result.ImagesScored == 0);
+        Assert.Empty(driver.FindElements(By.Id("mixed-images")));
         Assert.All(job.Artifacts, a => Assert.Contains(a.Sha256, driver.FindElement(By.Id("artifacts")).Text));
         var layers = (await client.GetFromJsonAsync<List<JobLayerDto>>($"/api/jobs/{jobId}/layers", ApiClient.Json))!;
         Assert.NotEmpty(layers);
@@ -129,7 +133,7 @@ public sealed class ResultsPagesTests : IAsyncLifetime
         var report = await client.GetAsync($"/api/jobs/{jobId}/report");
         Assert.Equal("text/markdown", report.Content.Headers.ContentType?.MediaType);
         var markdown = await report.Content.ReadAsStringAsync();
-        Assert.All(forms, f => Assert.Contains($"{Format.Percent(f.Result.Accuracy)} | {f.Result.ImagesScored} | {Format.LatencyWithSpread(f.Result.LatencyMeanMs, f.Result.LatencyStdMs)}", markdown));
+        Assert.All(forms, f => Assert.Contains($"{Format.Percent(f.Result.Accuracy)} | {Format.ImagesScored(f.Result.ImagesScored)} | {Format.LatencyWithSpread(f.Result.LatencyMeanMs, f.Result.LatencyStdMs)}", markdown));
         Assert.All(job.Artifacts, a => Assert.Contains(a.Sha256, markdown));
         Assert.Contains(JobReportWriter.HeadlineText(headline), markdown);
 

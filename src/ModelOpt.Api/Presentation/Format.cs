@@ -12,6 +12,9 @@ public static class Format
     /// <summary>A share that was not measured (a generic job's accuracy, the arg-max agreement of an output without a class axis): a dash.</summary>
     public static string Percent(double? fraction) => fraction is { } value ? Percent(value) : "—";
 
+    /// <summary>A form's image count; a form that was not scored (0 images) shows a dash, as its missing accuracy does.</summary>
+    public static string ImagesScored(int images) => images > 0 ? images.ToString(Invariant) : "—";
+
     public static string Milliseconds(double ms) => ms.ToString(ms < 100 ? "0.00" : "0.0", Invariant) + " ms";
 
     public static string LatencyWithSpread(double mean, double std) => $"{Milliseconds(mean)} ± {std.ToString("0.0", Invariant)}";

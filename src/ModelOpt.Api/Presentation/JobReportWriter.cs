@@ -58,7 +58,7 @@ public static class JobReportWriter
                 string[] row =
                 [
                     form.Stage.ToString(), r.Backend, r.Device, Format.Megabytes(r.SizeBytes), .. accuracyCell, .. fidelityCells,
-                    r.ImagesScored.ToString(CultureInfo.InvariantCulture), $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
+                    Format.ImagesScored(r.ImagesScored), $"{Format.LatencyWithSpread(r.LatencyMeanMs, r.LatencyStdMs)} ({r.BatchSize})", form.Mark, r.Note ?? "",
                 ];
                 return row;
             }));
