@@ -57,17 +57,10 @@ internal static class ImageFileDecoder
         using var buffer = ReadBounded(content, entryName, limits.MaxImageFileBytes);
         try
         {
-            buffer.Position = 0;
-            var info = Image.Identify(Formats, buffer)
-                       ?? throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.");
-            if (info.Width > limits.MaxImageSide || info.Height > limits.MaxImageSide)
+            var (width, height) = Identify(buffer, entryName, limits);
+            if ((long)width * height > maxPixels)
             {
-                throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {limits.MaxImageSide} pixels on a side are refused.");
-            }
-            if ((long)info.Width * info.Height > maxPixels)
-            {
-                throw new DatasetException(
-                    $"its images decode to more than {limits.MaxDecodedPixels} pixels in all ('{entryName}' is {info.Width}x{info.Height}), the limit for one upload.");
+                throw OverPixelBudget(entryName, width, height, limits);
             }
             buffer.Position = 0;
             using var image = Image.Load<Rgb24>(Formats, buffer);
@@ -83,6 +76,38 @@ internal static class ImageFileDecoder
         {
             throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
         }
+    }
+
+    /// <summary>The image's width and height from its header alone: no pixel is decoded.</summary>
+    /// <exception cref="DatasetException">Not a PNG, JPEG or BMP image, or larger than the limits' side or file size.</exception>
+    public static (int Width, int Height) ReadSize(Stream content, string entryName, DatasetFileLimits limits)
+    {
+        using var buffer = ReadBounded(content, entryName, limits.MaxImageFileBytes);
+        try
+        {
+            return Identify(buffer, entryName, limits);
+        }
+        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException
+                                       or NullReferenceException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
+        }
+    }
+
+    /// <summary>Refuses an upload whose images together decode to more than <see cref="DatasetFileLimits.MaxDecodedPixels"/>.</summary>
+    public static DatasetException OverPixelBudget(string entryName, int width, int height, DatasetFileLimits limits) =>
+        new($"its images decode to more than {limits.MaxDecodedPixels} pixels in all ('{entryName}' is {width}x{height}), the limit for one upload.");
+
+    private static (int Width, int Height) Identify(MemoryStream buffer, string entryName, DatasetFileLimits limits)
+    {
+        buffer.Position = 0;
+        var info = Image.Identify(Formats, buffer)
+                   ?? throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.");
+        if (info.Width > limits.MaxImageSide || info.Height > limits.MaxImageSide)
+        {
+            throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {limits.MaxImageSide} pixels on a side are refused.");
+        }
+        return (info.Width, info.Height);
     }
 
     /// <summary>The file's bytes, refused once they pass <paramref name="maxBytes"/>: a zip entry's declared size is not trusted.</summary>

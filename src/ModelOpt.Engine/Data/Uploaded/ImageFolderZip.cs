@@ -14,9 +14,24 @@ internal static class ImageFolderZip
         using var zip = ArchiveGuard.OpenArchive(path, "a zip archive");
         var guard = ArchiveGuard.Check(zip, limits);
         var index = ImageFolderIndex.Scan(zip);
+        // Every header first: an archive whose images claim more pixels than one upload may decode is refused before any
+        // pixel buffer exists, so a refused upload leaves no decoded images behind in the API's memory.
+        // A guard of its own: the decoding pass below reads the same bytes again and counts them against the archive's bound.
+        var headerGuard = ArchiveGuard.Check(zip, limits);
+        var pixelsLeft = limits.MaxDecodedPixels;
+        foreach (var image in index.Train.Concat(index.Test))
+        {
+            using var header = headerGuard.OpenBounded(image.Entry);
+            var (width, height) = ImageFileDecoder.ReadSize(header, image.Entry.FullName, limits);
+            pixelsLeft -= (long)width * height;
+            if (pixelsLeft < 0)
+            {
+                throw ImageFileDecoder.OverPixelBudget(image.Entry.FullName, width, height, limits);
+            }
+        }
         var grey = true;
         var sizes = new HashSet<(int, int)>();
-        var pixelsLeft = limits.MaxDecodedPixels;
+        pixelsLeft = limits.MaxDecodedPixels;
         foreach (var image in index.Train.Concat(index.Test))
         {
             using var content = guard.OpenBounded(image.Entry);
