@@ -123,7 +123,8 @@ for stage, r in rows:
     form = f"{mark}{stage} / {r['backend']}"
     latency = f"{r['latencyMeanMs']:.2f} ± {r['latencyStdMs']:.2f}"
     accuracy = "-" if r["accuracy"] is None else f"{100 * r['accuracy']:.2f}%"  # a compile form not scored (issue 28)
-    print(f"{form:<42}{r['sizeBytes'] / 1e6:>9.2f}{accuracy:>10}{r['imagesScored']:>8}{latency:>26}{speed:>10}{best:>17}")
+    images = r["imagesScored"] or "-"
+    print(f"{form:<42}{r['sizeBytes'] / 1e6:>9.2f}{accuracy:>10}{images:>8}{latency:>26}{speed:>10}{best:>17}")
 counts = sorted({r["imagesScored"] for _, r in rows if r["imagesScored"]})
 if len(counts) > 1:
     print(f"\nnote: the accuracies above were scored on different numbers of test images ({', '.join(map(str, counts))}; the 'images' column): "
