@@ -50,6 +50,9 @@ internal sealed class ArchiveGuard
         return new ArchiveGuard(limits);
     }
 
+    /// <summary>A guard for a second read of the same checked archive: its decompressed bytes are counted afresh.</summary>
+    public ArchiveGuard ForAnotherPass() => new(limits);
+
     /// <summary>Files that archivers add and no dataset means: macOS resource forks, Finder and Explorer caches.</summary>
     public static bool IsArchiverClutter(string fullName) =>
         fullName.StartsWith("__MACOSX/", StringComparison.Ordinal)

@@ -48,20 +48,15 @@ internal static class ImageFileDecoder
 {
     private static readonly Configuration Formats = new(new PngConfigurationModule(), new JpegConfigurationModule(), new BmpConfigurationModule());
 
-    /// <param name="maxPixels">Pixels the image may decode to (what is left of the upload's budget); checked from the header.</param>
     /// <exception cref="DatasetException">
-    /// Not a PNG, JPEG or BMP image, corrupt, larger than the limits' side or file size, or past <paramref name="maxPixels"/>.
+    /// Not a PNG, JPEG or BMP image, corrupt, or larger than the limits' side or file size.
     /// </exception>
-    public static DecodedImage Decode(Stream content, string entryName, DatasetFileLimits limits, long maxPixels = long.MaxValue)
+    public static DecodedImage Decode(Stream content, string entryName, DatasetFileLimits limits)
     {
         using var buffer = ReadBounded(content, entryName, limits.MaxImageFileBytes);
         try
         {
-            var (width, height) = Identify(buffer, entryName, limits);
-            if ((long)width * height > maxPixels)
-            {
-                throw OverPixelBudget(entryName, width, height, limits);
-            }
+            Identify(buffer, entryName, limits);
             buffer.Position = 0;
             using var image = Image.Load<Rgb24>(Formats, buffer);
             var pixels = new Rgb24[image.Width * image.Height];
@@ -69,12 +64,9 @@ internal static class ImageFileDecoder
             // Rgb24 is laid out as its R, G, B bytes.
             return new DecodedImage(image.Height, image.Width, MemoryMarshal.AsBytes(pixels.AsSpan()).ToArray());
         }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException
-                                       // ImageSharp 2.1 fails on some malformed files with its own bugs (a JPEG frame header with no
-                                       // scan behind it: NullReferenceException); the file is as unreadable as one it reports.
-                                       or NullReferenceException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        catch (Exception e) when (IsUnreadable(e))
         {
-            throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
+            throw Unreadable(entryName, e);
         }
     }
 
@@ -87,10 +79,9 @@ internal static class ImageFileDecoder
         {
             return Identify(buffer, entryName, limits);
         }
-        catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException
-                                       or NullReferenceException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        catch (Exception e) when (IsUnreadable(e))
         {
-            throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.", e);
+            throw Unreadable(entryName, e);
         }
     }
 
@@ -98,11 +89,22 @@ internal static class ImageFileDecoder
     public static DatasetException OverPixelBudget(string entryName, int width, int height, DatasetFileLimits limits) =>
         new($"its images decode to more than {limits.MaxDecodedPixels} pixels in all ('{entryName}' is {width}x{height}), the limit for one upload.");
 
+    // ImageSharp 2.1 fails on some malformed files with its own bugs (a JPEG frame header with no scan behind it:
+    // NullReferenceException); the file is as unreadable as one it reports.
+    private static bool IsUnreadable(Exception e) =>
+        e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException or NotSupportedException
+            or NullReferenceException or IndexOutOfRangeException or ArgumentOutOfRangeException;
+
+    private static DatasetException Unreadable(string entryName, Exception? cause = null)
+    {
+        var message = $"'{entryName}' is not a readable PNG, JPEG or BMP image.";
+        return cause is null ? new(message) : new(message, cause);
+    }
+
     private static (int Width, int Height) Identify(MemoryStream buffer, string entryName, DatasetFileLimits limits)
     {
         buffer.Position = 0;
-        var info = Image.Identify(Formats, buffer)
-                   ?? throw new DatasetException($"'{entryName}' is not a readable PNG, JPEG or BMP image.");
+        var info = Image.Identify(Formats, buffer) ?? throw Unreadable(entryName);
         if (info.Width > limits.MaxImageSide || info.Height > limits.MaxImageSide)
         {
             throw new DatasetException($"'{entryName}' is {info.Width}x{info.Height} pixels; images larger than {limits.MaxImageSide} pixels on a side are refused.");

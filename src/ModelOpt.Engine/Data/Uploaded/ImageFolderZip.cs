@@ -17,7 +17,7 @@ internal static class ImageFolderZip
         // Every header first: an archive whose images claim more pixels than one upload may decode is refused before any
         // pixel buffer exists, so a refused upload leaves no decoded images behind in the API's memory.
         // A guard of its own: the decoding pass below reads the same bytes again and counts them against the archive's bound.
-        var headerGuard = ArchiveGuard.Check(zip, limits);
+        var headerGuard = guard.ForAnotherPass();
         var pixelsLeft = limits.MaxDecodedPixels;
         foreach (var image in index.Train.Concat(index.Test))
         {
@@ -31,12 +31,11 @@ internal static class ImageFolderZip
         }
         var grey = true;
         var sizes = new HashSet<(int, int)>();
-        pixelsLeft = limits.MaxDecodedPixels;
         foreach (var image in index.Train.Concat(index.Test))
         {
+            // The same headers as above: the pixel budget already holds for every image.
             using var content = guard.OpenBounded(image.Entry);
-            var decoded = ImageFileDecoder.Decode(content, image.Entry.FullName, limits, pixelsLeft);
-            pixelsLeft -= (long)decoded.Height * decoded.Width;
+            var decoded = ImageFileDecoder.Decode(content, image.Entry.FullName, limits);
             grey = grey && decoded.IsGrey();
             sizes.Add((decoded.Height, decoded.Width));
         }
