@@ -40,5 +40,8 @@ public sealed record OptimizationRequest(
     /// <summary>The output axis a generic job compares with FP32's, on every output that has it; null: axis 1 of each 2-D output, none otherwise.</summary>
     public int? ClassAxis => Output?.ClassAxis;
 
-    public bool CompileEnabled => (Compile ?? new CompileOptions()).Enabled;
+    /// <summary>The compile section as the job runs it: its defaults when the request has none.</summary>
+    public CompileOptions CompileSettings => Compile ?? new CompileOptions();
+
+    public bool CompileEnabled => CompileSettings.Enabled;
 }

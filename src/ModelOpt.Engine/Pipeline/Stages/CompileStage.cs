@@ -70,7 +70,7 @@ internal static class CompileStage
             var selected = CompileScreening.Run(
                 forms[0], convertedScore, forms[1..], test, context.InputShape, evaluation, context.Request.Device,
                 (fraction, message) => context.Report(0.1 + 0.9 * fraction, message), score, context.CancellationToken,
-                (context.Request.Compile ?? new CompileOptions()).ScoreEveryForm);
+                context.Request.CompileSettings.ScoreEveryForm);
             QuantizedEngine.Current = engine;
             return new StageProducts(
                 [.. selected.Select(c => c.Metrics)],
