@@ -5,6 +5,8 @@
 # train); then ModelOpt runs each exported ONNX model through its whole pipeline (bench/ModelOpt.Bench, compile on: every
 # form it times, ONNX Runtime FP32 among them, and the one it delivers); then one table (bench_int8_limit.py summarize).
 #   scripts/bench-int8-limit.sh [OUT_DIR]     TRAIN_IMAGES / EPOCHS shorten the training; TEST_IMAGES the scoring.
+# The int8 limit is measured first (scripts/int8-peak/vnni_peak.c: vpdpbusd at full throughput on THREADS threads; needs
+# gcc and AVX-512 VNNI, otherwise the summary falls back to 64 MAC/cycle/core at the clock /proc/cpuinfo reports).
 # Run it under the CPU lock. The two sides run one after the other: the load (uptime) is printed before each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,14 @@ threads="${THREADS:-2}"
 test_images="${TEST_IMAGES:-10000}"
 mkdir -p "$out"
 date -u; grep -m1 "model name" /proc/cpuinfo; grep -o -w -E "avx512_vnni|avx512_bf16|amx_int8" /proc/cpuinfo | sort -u | tr "\n" " "; echo; nproc; uptime
+
+if command -v gcc >/dev/null && grep -q -w avx512_vnni /proc/cpuinfo; then
+  gcc -O2 -mavx512f -mavx512vnni -pthread scripts/int8-peak/vnni_peak.c -o "$out/vnni_peak"
+  "$out/vnni_peak" "$threads" > "$out/int8_peak_gmacs.txt"
+  echo "measured int8 peak: $(cat "$out/int8_peak_gmacs.txt") GMAC/s on $threads threads"
+else
+  rm -f "$out/int8_peak_gmacs.txt"; echo "int8 peak not measured (needs gcc and avx512_vnni)"
+fi
 
 # The glibc allocator setting ModelOpt applies in-process (../shared/notes/PROBES.md).
 env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 THREADS="$threads" TEST_IMAGES="$test_images" \

@@ -12,9 +12,11 @@ OUT_DIR/pytorch_int8_limit.json with each net's multiply-accumulates per image (
     vgg_style: six 3x3 conv-BN-ReLU layers in three stages with max-pooling, two linears
 
 `summarize OUT_DIR`: reads that file and ModelOpt.Bench's tables (OUT_DIR/modelopt-NAME.txt) and prints, per form: mean
-latency at batch 128, images/s, MMAC/img and the share of the int8 compute limit, taken as 64 int8 MACs per cycle per
-core (AVX-512 VNNI on Zen 4, which runs 512-bit instructions as two 256-bit halves: ../shared/notes/PROBES.md) times
-the clock /proc/cpuinfo reports ("cpu MHz", the first core) times THREADS; and which form the compile stage delivered.
+latency at batch 128, images/s, MMAC/img and the share of the int8 compute limit; which form the compile stage delivered
+and its speed against PyTorch's best int8. The limit is the one bench-int8-limit.sh measured (OUT_DIR/int8_peak_gmacs.txt:
+scripts/int8-peak/vnni_peak.c, vpdpbusd at full throughput on THREADS threads); without it, 64 int8 MACs per cycle per
+core (AVX-512 VNNI) times the clock /proc/cpuinfo reports ("cpu MHz", the first core; a VM's may be the nominal one and
+the cores run faster: on 2026-12-07 2596 MHz gave 332 GMAC/s where the probe measured 456-466) times THREADS.
 """
 import json
 import os
@@ -186,12 +188,24 @@ def cpu_mhz():
         return next(float(line.split(":")[1]) for line in f if line.startswith("cpu MHz"))
 
 
+def int8_limit(out, threads):
+    """(GMAC/s, how it was obtained): the measured peak when bench-int8-limit.sh could run the probe, else the nominal one."""
+    nominal = MACS_PER_CYCLE_PER_CORE * cpu_mhz() / 1000 * threads
+    peak_file = os.path.join(out, "int8_peak_gmacs.txt")
+    if os.path.exists(peak_file):
+        with open(peak_file) as f:
+            measured = float(f.read())
+        return measured, (f"measured (scripts/int8-peak/vnni_peak.c, {threads} threads) = {measured:.0f} GMAC/s; the nominal "
+                          f"{MACS_PER_CYCLE_PER_CORE} MAC/cycle/core x {cpu_mhz():.0f} MHz (/proc/cpuinfo) would be {nominal:.0f}")
+    return nominal, f"nominal, not measured: {MACS_PER_CYCLE_PER_CORE} MAC/cycle/core x {cpu_mhz():.0f} MHz (/proc/cpuinfo) x {threads} threads = {nominal:.0f} GMAC/s"
+
+
 def summarize(out):
     with open(os.path.join(out, RESULTS)) as f:
         results = json.load(f)
     threads, batch = results["threads"], bench.LATENCY_BATCH
-    limit_gmacs = MACS_PER_CYCLE_PER_CORE * cpu_mhz() / 1000 * threads
-    print(f"int8 limit: {MACS_PER_CYCLE_PER_CORE} MAC/cycle/core x {cpu_mhz():.0f} MHz (/proc/cpuinfo) x {threads} threads = {limit_gmacs:.0f} GMAC/s")
+    limit_gmacs, limit_source = int8_limit(out, threads)
+    print(f"int8 limit: {limit_source}")
     print("| model | form | accuracy | latency (ms, batch 128) | images/s | MMAC/img | GMAC/s | share of int8 limit |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, model in results["models"].items():
@@ -218,6 +232,9 @@ def summarize(out):
             print(f"| {name} | {form} | {accuracy} | {ms:.2f} | {batch * 1000 / ms:.0f} | {macs / 1e6:.1f} | {gmacs:.1f} | {gmacs / limit_gmacs * 100:.1f} % |")
         if delivered:
             print(f"{name}: delivered {delivered[0]}: {delivered[1]}")
+            delivered_ms = next((ms for form, _, ms in rows if form.endswith("(delivered)")), None)
+            if best_fx and delivered_ms:
+                print(f"{name}: delivered int8 {delivered_ms:.2f} ms against PyTorch FX int8 best {best_fx[2]:.2f} ms: {best_fx[2] / delivered_ms:.2f}x")
 
 
 if __name__ == "__main__":
