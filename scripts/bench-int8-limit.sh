@@ -20,6 +20,9 @@ if command -v gcc >/dev/null && grep -q -w avx512_vnni /proc/cpuinfo; then
   gcc -O2 -mavx512f -mavx512vnni -pthread scripts/int8-peak/vnni_peak.c -o "$out/vnni_peak"
   "$out/vnni_peak" "$threads" > "$out/int8_peak_gmacs.txt"
   echo "measured int8 peak: $(cat "$out/int8_peak_gmacs.txt") GMAC/s on $threads threads"
+  if grep -q -w amx_int8 /proc/cpuinfo; then
+    echo "this CPU has AMX: its int8 limit is higher than this AVX-512 VNNI peak; report its shares as a separate table"
+  fi
 else
   rm -f "$out/int8_peak_gmacs.txt"; echo "int8 peak not measured (needs gcc and avx512_vnni)"
 fi
