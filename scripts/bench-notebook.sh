@@ -12,8 +12,10 @@
 # VIA=bench: the earlier protocol, through bench/ModelOpt.Bench (no service), with a ModelOpt training epoch beside PyTorch's.
 #
 # CPU_LOCK=FILE takes flock FILE around each timed step (never around the service itself, which would inherit the lock).
+# API_DLL=PATH (api only) runs that build of the service instead of the Release build's output (a published folder's
+# ModelOpt.Api.dll, e.g. ReadyToRun); NO_BUILD=1 skips the build.
 # PYTORCH=0 (api only) runs ModelOpt's jobs alone; TIMELINE=1 prints each job's progress messages as the poll saw them.
-#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK, PYTORCH, TIMELINE)
+#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK, PYTORCH, TIMELINE, API_DLL, NO_BUILD)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-resnet20}"
@@ -76,7 +78,7 @@ fi
 echo "== service start: $(uptime)"
 launched=$(date +%s.%N)
 ModelOpt__Storage__DataRoot="$data_root" ModelOpt__Worker__Threads="$threads" \
-  dotnet src/ModelOpt.Api/bin/Release/net10.0/linux-x64/ModelOpt.Api.dll --urls "$base" >"$data_root/api.log" 2>&1 &
+  dotnet "${API_DLL:-src/ModelOpt.Api/bin/Release/net10.0/linux-x64/ModelOpt.Api.dll}" --urls "$base" >"$data_root/api.log" 2>&1 &
 api_pid=$!
 trap 'touch "$release"; kill "$api_pid" 2>/dev/null; wait "$api_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 1200); do
