@@ -4,8 +4,8 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
-RUN dotnet publish src/ModelOpt.Api -c Release -o /out/api \
- && dotnet publish src/ModelOpt.Worker -c Release -o /out/worker
+RUN dotnet publish src/ModelOpt.Api -c Release -p:PublishReadyToRun=true -o /out/api \
+ && dotnet publish src/ModelOpt.Worker -c Release -p:PublishReadyToRun=true -o /out/worker
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime-base
 ENV ModelOpt__Storage__DataRoot=/data \

@@ -12,8 +12,10 @@
 # VIA=bench: the earlier protocol, through bench/ModelOpt.Bench (no service), with a ModelOpt training epoch beside PyTorch's.
 #
 # CPU_LOCK=FILE takes flock FILE around each timed step (never around the service itself, which would inherit the lock).
+# API_DLL=PATH (api only) runs that build of the service instead of the Release build's output (a published folder's
+# ModelOpt.Api.dll, e.g. ReadyToRun); NO_BUILD=1 skips the build.
 # PYTORCH=0 (api only) runs ModelOpt's jobs alone; TIMELINE=1 prints each job's progress messages as the poll saw them.
-#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK, PYTORCH, TIMELINE)
+#   scripts/bench-notebook.sh [MODEL=resnet20] [OUT=/tmp/modelopt-notebook-bench]   (env: VIA, THREADS, TRAIN_IMAGES, REPEATS, PORT, CPU_LOCK, PYTORCH, TIMELINE, API_DLL, NO_BUILD)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-resnet20}"
@@ -65,15 +67,31 @@ data_root="$out/service"
 rm -rf "$data_root"
 mkdir -p "$data_root"
 base="http://127.0.0.1:$port"
+# The start-up is timed under the lock too, held by a helper process while the service starts: the service itself must
+# not inherit the lock (it would hold it for its whole life). The helper lets go when told, or after 300 s.
+release="$data_root/start-up-timed"
+trap 'touch "$release"' EXIT
+if [ -n "${CPU_LOCK:-}" ]; then
+  flock "$CPU_LOCK" sh -c 'touch "$1.held"; for _ in $(seq 6000); do [ -e "$1" ] && exit 0; sleep 0.05; done' _ "$release" &
+  while [ ! -e "$release.held" ]; do sleep 0.05; done
+fi
+echo "== service start: $(uptime)"
+launched=$(date +%s.%N)
 ModelOpt__Storage__DataRoot="$data_root" ModelOpt__Worker__Threads="$threads" \
-  dotnet src/ModelOpt.Api/bin/Release/net10.0/linux-x64/ModelOpt.Api.dll --urls "$base" >"$data_root/api.log" 2>&1 &
+  dotnet "${API_DLL:-src/ModelOpt.Api/bin/Release/net10.0/linux-x64/ModelOpt.Api.dll}" --urls "$base" >"$data_root/api.log" 2>&1 &
 api_pid=$!
-trap 'kill "$api_pid" 2>/dev/null; wait "$api_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do
+trap 'touch "$release"; kill "$api_pid" 2>/dev/null; wait "$api_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 1200); do
   curl -fs "$base/health" >/dev/null 2>&1 && break
   kill -0 "$api_pid" 2>/dev/null || { echo "The service exited; see $data_root/api.log" >&2; exit 1; }
-  sleep 0.5
+  sleep 0.1
 done
+# Start-up as quickstart.sh waits for it (launch -> /health answers 200, polled every 0.1 s), and the service's memory
+# then and after each job (resident now / peak, from /proc).
+ready=$(date +%s.%N)
+touch "$release"
+rss() { awk '/^VmRSS|^VmHWM/ {printf "%s %.0f MiB  ", $1, $2 / 1024}' "/proc/$api_pid/status"; }
+echo "== service ready in $(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$launched" "$ready") s (launch -> /health 200); $(rss)"
 checkpoint=$(curl -fs -F "file=@$out/$model.pth" -F "model=$model" "$base/api/checkpoints" \
   | python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
 request="{\"model\":\"$model\",\"dataset\":\"fashion-mnist\",\"device\":\"cpu\",\"checkpointId\":\"$checkpoint\",
@@ -86,5 +104,6 @@ for run in $(seq "$repeats"); do
   fi
   echo "== run $run, ModelOpt job through the API: $(uptime)"
   locked python3 scripts/bench_notebook_api.py "$base" "$request" "$out/$model-api-$run.json"
+  echo "   service memory after job $run: $(rss)"
 done
 echo "== end: $(uptime)"
