@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Import.Onnx;
 using ModelOpt.Engine.Models;
@@ -120,6 +121,94 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.Single(generated.Source.Split('\n'), line => line.Contains("torch.cat([u_"));
         Assert.Single(generated.Source.Split('\n'), line => line.Contains("ops.quantized.cat(["));
         Assert.True(steps <= 2, $"{steps:F2} output steps from the simulation");
+    }
+
+    /// <summary>
+    /// A concatenation of uint8 NHWC parts moved as wider integers (issue 28) gives torch.cat's bytes: 24+8+8+16 and
+    /// 8+16 channels as int64, 12+20 as int32, 6+10 as int16, one NCHW part copied to NHWC first.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 8, 16 }, ScalarType.Int64, false)]
+    [InlineData(new long[] { 24, 8, 8, 16 }, ScalarType.Int64, true)]
+    [InlineData(new long[] { 12, 20 }, ScalarType.Int32, false)]
+    [InlineData(new long[] { 6, 10 }, ScalarType.Int16, true)]
+    public void Channel_cat_of_wider_integers_moves_the_bytes_of_torch_cat(long[] channels, ScalarType width, bool lastPartNchw)
+    {
+        manual_seed(59);
+        var names = channels.Select((_, i) => $"p{i}").ToList();
+        var expression = TorchScriptInt8Generator.ChannelCatOnRaw([.. names.Zip(channels, (name, c) => (name, (long?)c))], 1);
+        Assert.NotNull(expression);
+        Assert.Contains($"torch.empty([0], dtype={(int)width}).set_(", expression);
+        using var scope = NewDisposeScope();
+        var parts = channels.Select((c, i) => lastPartNchw && i == channels.Length - 1
+            ? randint(0, 256, [3, c, 5, 4], dtype: ScalarType.Byte)
+            : randint(0, 256, [3, 5, 4, c], dtype: ScalarType.Byte).permute(0, 3, 1, 2)).ToArray();
+        using var compiled = jit.compile($"def cat({string.Join(", ", names.Select(n => $"{n}: Tensor"))}) -> Tensor:\n    return {expression}\n");
+
+        var moved = (Tensor)compiled.invoke("cat", parts.Cast<object>().ToArray());
+
+        TensorAssert.BitIdentical(cat(parts, 1), moved);
+        Assert.Equal(1, moved.stride(1));
+    }
+
+    /// <summary>
+    /// The fused form's concatenations of convs (issue 28): 8+16+24 channels run as an int64 cat, 12+20 as int32, 6+10 as
+    /// int16, 3+5 as a plain uint8 cat; the model gives the bits of the same source with every cat a plain torch.cat.
+    /// </summary>
+    [Fact]
+    public void Fused_channel_cats_of_wider_integers_give_the_bits_of_plain_uint8_cats()
+    {
+        manual_seed(53);
+        var v = Enumerable.Range(0, 16).Select(i => new GraphValue(i)).ToArray();
+        Conv2dNode Conv(GraphValue output, string name, GraphValue input, long cin, long cout, long k) =>
+            new(output, name, input, randn(cout, cin, k, k), randn(cout) * 0.1, [1, 1], [k / 2, k / 2], [1, 1], 1);
+        using var graph = new ModelGraph(
+        [
+            new InputNode(v[0], [1, 4, 6, 6]),
+            Conv(v[1], "a", v[0], 4, 8, 1), new ClampNode(v[2], v[1], 0, 6), Conv(v[3], "b", v[0], 4, 16, 3), Conv(v[4], "c", v[0], 4, 24, 1),
+            new ConcatNode(v[5], [v[2], v[3], v[4]], 1),
+            Conv(v[6], "d", v[5], 48, 12, 1), Conv(v[7], "e", v[5], 48, 20, 3), new ConcatNode(v[8], [v[6], v[7]], 1),
+            Conv(v[9], "f", v[8], 32, 6, 1), Conv(v[10], "g", v[8], 32, 10, 3), new ConcatNode(v[11], [v[9], v[10]], 1),
+            Conv(v[12], "h", v[11], 16, 3, 1), Conv(v[13], "i", v[11], 16, 5, 3), new ConcatNode(v[14], [v[12], v[13]], 1),
+            new FlattenNode(v[15], v[14], 1),
+        ], v[0], v[15]);
+        using var inputs = randn(16, 4, 6, 6);
+        using var quantized = Calibrated(graph, inputs);
+        var generated = TorchScriptFusedInt8Generator.Generate(quantized);
+        var lines = generated.Source.Split('\n');
+        // The wide cats rewritten as torch.cat of the same parts: the source the fused form had before.
+        var wideCat = new Regex(@"^(\s+u_\w+) = torch\.empty\(\[0\], dtype=0\)\.set_\(torch\.cat\(");
+        var plain = generated with
+        {
+            Source = string.Join('\n', lines.Select(line => wideCat.Match(line) is { Success: true } m
+                ? $"{m.Groups[1].Value} = torch.cat([{string.Join(", ", Regex.Matches(line, @"set_\((u_\w+)\.permute").Select(p => p.Groups[1].Value))}], 1)"
+                : line)),
+        };
+
+        foreach (var engine in new[] { QEngine.X86, QEngine.OneDnn })
+        {
+            try
+            {
+                QuantizedEngine.Current = engine;
+                using var wide = TorchScriptFusedInt8Model.Build(quantized, generated);
+                using var reference = TorchScriptFusedInt8Model.Build(quantized, plain);
+                using var expected = reference.Run(inputs);
+                using var actual = wide.Run(inputs);
+                TensorAssert.BitIdentical(expected, actual);
+            }
+            finally
+            {
+                QuantizedEngine.Current = QuantizedEngine.Default;
+            }
+        }
+        output.WriteLine(generated.Source);
+        foreach (var width in new[] { ScalarType.Int64, ScalarType.Int32, ScalarType.Int16 })
+        {
+            Assert.Single(lines, line => line.Contains($"torch.cat([torch.empty([0], dtype={(int)width}).set_(u_"));
+        }
+        Assert.Equal(3, lines.Count(line => wideCat.IsMatch(line)));
+        Assert.Single(plain.Source.Split('\n'), line => line.Contains("torch.cat([u_h, u_i], 1)"));
+        Assert.Equal(4, plain.Source.Split('\n').Count(line => line.Contains("torch.cat([u_")));
     }
 
     /// <summary>

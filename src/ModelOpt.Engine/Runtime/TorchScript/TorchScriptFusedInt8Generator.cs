@@ -175,8 +175,9 @@ public static class TorchScriptFusedInt8Generator
                 case ClampNode clamp when rawNames.ContainsKey(clamp.Output):
                     break;
                 case ConcatNode concat when concat.Parts.All(part => catInputs.ContainsKey(part) || SameQParams(QParams(part), QParams(concat.Output))):
-                    var parts = string.Join(", ", concat.Parts.Select(Raw));
-                    Emit($"    {rawNames[concat.Output] = $"u{output[1..]}"} = torch.cat([{parts}], {concat.Dim})");
+                    var parts = concat.Parts.Select(part => (Raw: Raw(part), Channels: ChannelCount(graph, part))).ToList();
+                    var rawCat = ChannelCatOnRaw(parts, concat.Dim) ?? $"torch.cat([{string.Join(", ", parts.Select(p => p.Raw))}], {concat.Dim})";
+                    Emit($"    {rawNames[concat.Output] = $"u{output[1..]}"} = {rawCat}");
                     break;
                 case ConcatNode concat:
                     var catOut = QParams(concat.Output);

@@ -250,6 +250,53 @@ public static class TorchScriptInt8Generator
     }
 
     /// <summary>
+    /// A concatenation of 4-D uint8 tensors along their channels as a move of wider integers: each part's NHWC bytes
+    /// (<c>permute</c> to N, H, W, C, contiguous: no copy for the NHWC tensors LibTorch's int8 kernels give) are read as
+    /// int64, int32 or int16 through <c>set_</c> on a tensor of that dtype (TorchScript cannot script
+    /// <c>Tensor.view(dtype)</c>: it reads the dtype as a size), concatenated along their last dimension, and read back as
+    /// uint8, NHWC. The same bytes in the same places as <c>torch.cat</c> of the parts (a byte move, so bit-identical),
+    /// and several times faster where the parts have few channels: LibTorch's cat copies each part row by row with an
+    /// inner loop of its channel count, which is per-element cost at 8-24 bytes and a quarter to an eighth of it at 1-3
+    /// wide integers (issue 28 probe, docs/BENCHMARKS.md). The width is the widest whose byte count divides every part's
+    /// channel count. <c>set_</c> adds its source's storage offset in the new dtype's units, so every part must start its
+    /// storage: the parts the generators pass are fresh results of int8 kernels, <c>int_repr</c>, pools on raw values or
+    /// this concatenation. Null when a count is unknown or odd, or for another dimension: a plain <c>torch.cat</c> then.
+    /// </summary>
+    /// <param name="parts">Per part, its uint8 expression (evaluated once) and its channel count where known.</param>
+    internal static string? ChannelCatOnRaw(IReadOnlyList<(string Raw, long? Channels)> parts, long dim)
+    {
+        if (dim is not (1 or -3) || parts.Count == 0 || parts.Any(p => p.Channels is not > 0))
+        {
+            return null;
+        }
+        var (bytes, dtype) = WideIntegers.FirstOrDefault(w => parts.All(p => p.Channels!.Value % w.Bytes == 0));
+        if (bytes == 0)
+        {
+            return null;
+        }
+        var first = parts[0].Raw;
+        string Wide((string Raw, long? Channels) part) =>
+            $"torch.empty([0], dtype={DtypeCode(dtype)}).set_({part.Raw}.permute([0, 2, 3, 1]).contiguous(), 0, " +
+            $"[{part.Raw}.size(0), {part.Raw}.size(2), {part.Raw}.size(3), {part.Channels!.Value / bytes}])";
+        return $"torch.empty([0], dtype={DtypeCode(ScalarType.Byte)}).set_(torch.cat([{string.Join(", ", parts.Select(Wide))}], 3), 0, " +
+            $"[{first}.size(0), {first}.size(2), {first}.size(3), {parts.Sum(p => p.Channels!.Value)}]).permute([0, 3, 1, 2])";
+    }
+
+    private static readonly (int Bytes, ScalarType Dtype)[] WideIntegers = [(8, ScalarType.Int64), (4, ScalarType.Int32), (2, ScalarType.Int16)];
+
+    /// <summary>
+    /// The channel count of a 4-D value where the graph fixes it: a conv's output channels, kept by the ops that keep
+    /// them (clamp, ReLU, 2-D pools) and summed by a concatenation along the channels; null elsewhere.
+    /// </summary>
+    internal static long? ChannelCount(ModelGraph graph, GraphValue value) => graph.Producer(value) switch
+    {
+        Conv2dNode conv => conv.OutChannels,
+        ClampNode or ReLUNode or MaxPool2dNode or AvgPool2dNode => ChannelCount(graph, graph.Producer(value).Inputs[0]),
+        ConcatNode { Dim: 1 or -3 } concat => concat.Parts.Select(part => ChannelCount(graph, part)).Aggregate((long?)0, (sum, c) => sum + c),
+        _ => null,
+    };
+
+    /// <summary>
     /// An average pool of a quantized tensor run in FP32 and quantized back to <paramref name="output"/>, where that gives
     /// LibTorch's quantized average pool's values: one divisor for every window (padding counted, or none) and an odd one,
     /// so that no average of integers lies halfway between two steps (LibTorch's integer kernel and FP32 rounding break
