@@ -153,7 +153,8 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
 
     /// <summary>
     /// The fused form's concatenations of convs (issue 28): 8+16+24 channels run as an int64 cat, 12+20 as int32, 6+10 as
-    /// int16, 3+5 as a plain uint8 cat; the model gives the bits of the same source with every cat a plain torch.cat.
+    /// int16, 3+5 as a plain uint8 cat; the model, and its saved archive loaded back, give the bits of the same source with
+    /// every cat a plain torch.cat.
     /// </summary>
     [Fact]
     public void Fused_channel_cats_of_wider_integers_give_the_bits_of_plain_uint8_cats()
@@ -194,7 +195,11 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
                 using var reference = TorchScriptFusedInt8Model.Build(quantized, plain);
                 using var expected = reference.Run(inputs);
                 using var actual = wide.Run(inputs);
+                // As saved by the compile stage and loaded back (LibTorch prints the source anew when it saves).
+                using var loaded = TorchScriptFusedInt8Model.Load(wide.Serialize());
+                using var fromLoaded = loaded.Run(inputs);
                 TensorAssert.BitIdentical(expected, actual);
+                TensorAssert.BitIdentical(expected, fromLoaded);
             }
             finally
             {
