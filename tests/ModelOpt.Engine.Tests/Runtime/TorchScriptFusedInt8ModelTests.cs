@@ -151,6 +151,20 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.Equal(1, moved.stride(1));
     }
 
+    /// <summary>A plain torch.cat stays where the move gains nothing (every part 32 channels or more) or cannot be wider.</summary>
+    [Theory]
+    [InlineData(new long[] { 32, 64 }, 1L)]
+    [InlineData(new long[] { 3, 5 }, 1L)]
+    [InlineData(new long[] { 8, 0 }, 1L)]
+    [InlineData(new long[] { 8, 16 }, 2L)]
+    public void Channel_cat_keeps_torch_cat_where_wider_integers_do_not_apply(long[] channels, long dim)
+    {
+        // 0 channels: a count the graph does not fix.
+        var parts = channels.Select((c, i) => ($"p{i}", c == 0 ? null : (long?)c)).ToList();
+
+        Assert.Null(TorchScriptInt8Generator.ChannelCatOnRaw(parts, dim));
+    }
+
     /// <summary>
     /// The fused form's concatenations of convs (issue 28): 8+16+24 channels run as an int64 cat, 12+20 as int32, 6+10 as
     /// int16, 3+5 as a plain uint8 cat; the model, and its saved archive loaded back, give the bits of the same source with

@@ -260,12 +260,13 @@ public static class TorchScriptInt8Generator
     /// wide integers (issue 28 probe, docs/BENCHMARKS.md). The width is the widest whose byte count divides every part's
     /// channel count. <c>set_</c> adds its source's storage offset in the new dtype's units, so every part must start its
     /// storage: the parts the generators pass are fresh results of int8 kernels, <c>int_repr</c>, pools on raw values or
-    /// this concatenation. Null when a count is unknown or odd, or for another dimension: a plain <c>torch.cat</c> then.
+    /// this concatenation. Null when a count is unknown or odd, when every part has 32 channels or more, or for another
+    /// dimension: a plain <c>torch.cat</c> then.
     /// </summary>
     /// <param name="parts">Per part, its uint8 expression (evaluated once) and its channel count where known.</param>
     internal static string? ChannelCatOnRaw(IReadOnlyList<(string Raw, long? Channels)> parts, long dim)
     {
-        if (dim is not (1 or -3) || parts.Count == 0 || parts.Any(p => p.Channels is not > 0))
+        if (dim is not (1 or -3) || parts.Count == 0 || parts.Any(p => p.Channels is not > 0) || parts.All(p => p.Channels >= PlainCatChannels))
         {
             return null;
         }
@@ -281,6 +282,10 @@ public static class TorchScriptInt8Generator
         return $"torch.empty([0], dtype={DtypeCode(ScalarType.Byte)}).set_(torch.cat([{string.Join(", ", parts.Select(Wide))}], 3), 0, " +
             $"[{first}.size(0), {first}.size(2), {first}.size(3), {parts.Sum(p => p.Channels!.Value)}]).permute([0, 3, 1, 2])";
     }
+
+    // LibTorch's cat of NHWC uint8 parts of 32 channels or more runs at copy speed: as fast as the wider move, or faster
+    // at 8x8 (issue 28 probe, docs/BENCHMARKS.md).
+    private const long PlainCatChannels = 32;
 
     private static readonly (int Bytes, ScalarType Dtype)[] WideIntegers = [(8, ScalarType.Int64), (4, ScalarType.Int32), (2, ScalarType.Int16)];
 
