@@ -231,11 +231,71 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The fused form's pools (issue 28): an average pool in FP32 between dequantize and quantize, a strided max pool on
-    /// the plain uint8 values its conv wrote; within 2 output steps of the fake-quant reference and of the converted form.
+    /// The average pool on int16 sums of the uint8 values (issue 28) gives the bits of the path it replaces, on random
+    /// values with even and odd zero points, on both quantized engines: the FP32 path (dequantize, avg_pool2d, quantize)
+    /// for an odd divisor, LibTorch's quantized kernel for 2x2, whose ties (a quarter of all windows) round half to even.
+    /// </summary>
+    [Theory]
+    [InlineData(24L, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 }, true, 130L)]
+    [InlineData(24L, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 }, true, 3L)]
+    [InlineData(8L, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 0, 0 }, false, 0L)]
+    [InlineData(16L, new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 1 }, true, 77L)]
+    [InlineData(5L, new long[] { 1, 3 }, new long[] { 1, 1 }, new long[] { 0, 1 }, true, 255L)]
+    [InlineData(24L, new long[] { 2, 2 }, new long[] { 2, 2 }, new long[] { 0, 0 }, false, 131L)]
+    [InlineData(24L, new long[] { 2, 2 }, new long[] { 2, 2 }, new long[] { 0, 0 }, true, 0L)]
+    public void Average_pool_on_int16_sums_gives_the_bits_of_the_path_it_replaces(
+        long channels, long[] kernel, long[] stride, long[] padding, bool countIncludePad, long zeroPoint)
+    {
+        manual_seed(61);
+        const double scale = 0.05;
+        var pool = new AvgPool2dNode(new GraphValue(1), new GraphValue(0), kernel, stride, padding, countIncludePad);
+        var lines = TorchScriptInt8Generator.AvgPoolOnRaw(pool, channels, zeroPoint, () => "u", "r", "t");
+        Assert.NotNull(lines);
+        var output = new ActivationQuantization(scale, zeroPoint, ScalarType.QUInt8, 0, 255);
+        var replaced = TorchScriptInt8Generator.AvgPoolInFloat(pool, "q", output) ?? TorchScriptInt8Generator.SharedOp(pool, "q");
+        Assert.Equal(kernel[0] * kernel[1] % 2 == 1, replaced.Contains("torch.dequantize(q)"));
+        using var compiled = jit.compile(
+            $"def pool(u: Tensor) -> Tensor:\n{string.Join("", lines.Select(line => $"    {line}\n"))}    return r\n" +
+            $"def replaced(u: Tensor) -> Tensor:\n    q = torch._make_per_tensor_quantized_tensor(u, {scale}, {zeroPoint})\n    return torch.int_repr({replaced})\n");
+        using var values = randint(0, 256, [4, 9, 10, channels], dtype: ScalarType.Byte).permute(0, 3, 1, 2);
+
+        foreach (var engine in new[] { QEngine.X86, QEngine.OneDnn })
+        {
+            try
+            {
+                QuantizedEngine.Current = engine;
+                using var expected = (Tensor)compiled.invoke("replaced", values);
+                using var actual = (Tensor)compiled.invoke("pool", values);
+                TensorAssert.BitIdentical(expected, actual);
+            }
+            finally
+            {
+                QuantizedEngine.Current = QuantizedEngine.Default;
+            }
+        }
+    }
+
+    /// <summary>The pools the int16 sums do not cover keep their path: 32 channels or more, a divisor neither odd nor a power of two, ceil mode, uncounted padding.</summary>
+    [Fact]
+    public void Average_pool_keeps_its_path_where_int16_sums_do_not_apply()
+    {
+        static AvgPool2dNode Pool(long[] kernel, long[] padding, bool countIncludePad = true, bool ceilMode = false) =>
+            new(new GraphValue(1), new GraphValue(0), kernel, [1, 1], padding, countIncludePad, ceilMode);
+        string Raw() => throw new InvalidOperationException("no uint8 values are read for a pool left on its path");
+
+        Assert.Null(TorchScriptInt8Generator.AvgPoolOnRaw(Pool([3, 3], [1, 1]), 32, 0, Raw, "r", "t"));
+        Assert.Null(TorchScriptInt8Generator.AvgPoolOnRaw(Pool([3, 3], [1, 1]), null, 0, Raw, "r", "t"));
+        Assert.Null(TorchScriptInt8Generator.AvgPoolOnRaw(Pool([2, 3], [0, 0]), 8, 0, Raw, "r", "t"));
+        Assert.Null(TorchScriptInt8Generator.AvgPoolOnRaw(Pool([3, 3], [0, 0], ceilMode: true), 8, 0, Raw, "r", "t"));
+        Assert.Null(TorchScriptInt8Generator.AvgPoolOnRaw(Pool([3, 3], [1, 1], countIncludePad: false), 8, 0, Raw, "r", "t"));
+    }
+
+    /// <summary>
+    /// The fused form's pools (issue 28): an average pool on int16 sums of the uint8 values, a strided max pool on the
+    /// plain uint8 values its conv wrote; within 2 output steps of the fake-quant reference and of the converted form.
     /// </summary>
     [Fact]
-    public void Pools_run_on_plain_uint8_or_in_fp32_within_two_output_steps_of_the_fake_quant_reference()
+    public void Pools_run_on_plain_uint8_within_two_output_steps_of_the_fake_quant_reference()
     {
         manual_seed(47);
         var v = Enumerable.Range(0, 8).Select(i => new GraphValue(i)).ToArray();
@@ -263,7 +323,9 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         var steps = Steps(actual, simulated, quantized);
         output.WriteLine($"{steps:F2} output steps from fake-quant, {Steps(actual, kernels, quantized):F2} from the converted form\n{generated.Source}");
         Assert.DoesNotContain("torch.max_pool2d(", generated.Source);
-        Assert.Contains("torch.avg_pool2d(torch.dequantize(", generated.Source);
+        // 24 channels: the average pool runs on int16 sums of the uint8 values.
+        Assert.DoesNotContain("torch.avg_pool2d(", generated.Source);
+        Assert.Contains("torch.int_repr(torch.quantize_per_tensor(t_avgpool2d_3_h.to(6), 9.0, 0, 13))", generated.Source);
         Assert.True(steps <= 2, $"{steps:F2} output steps from the fake-quant reference");
         Assert.True(Steps(actual, kernels, quantized) <= 2, "more than 2 output steps from the converted form");
     }

@@ -210,6 +210,12 @@ public static class TorchScriptFusedInt8Generator
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     rawNames[maxPool.Output] = $"u{output[1..]}";
                     break;
+                case AvgPool2dNode avgPool when SameQParams(QParams(avgPool.Input), QParams(avgPool.Output))
+                    && AvgPoolOnRaw(avgPool, ChannelCount(graph, avgPool.Input), QParams(avgPool.Input).ZeroPoint, () => Raw(avgPool.Input),
+                        $"u{output[1..]}", $"t{output[1..]}") is { } averageLines:
+                    forward.AppendJoin("", averageLines.Select(line => $"    {line}\n"));
+                    rawNames[avgPool.Output] = $"u{output[1..]}";
+                    break;
                 case AvgPool2dNode avgPool when AvgPoolInFloat(avgPool, Quantized(avgPool.Input), QParams(avgPool.Output)) is { } averaged:
                     Emit($"    {output} = {averaged}");
                     quantizedNames[avgPool.Output] = output;

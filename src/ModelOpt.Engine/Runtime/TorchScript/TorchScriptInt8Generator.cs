@@ -233,21 +233,84 @@ public static class TorchScriptInt8Generator
             padded = $"{temp}_pad";
             lines.Add($"{padded} = torch.constant_pad_nd({raw}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], 0.)");
         }
-        // Slice j of k along an axis starts at j and stops k - 1 - j before the end: one element per output position.
-        static string Maximum(string source, string prefix, long kernel, long step)
-        {
-            string Slice(long j) => $"{source}[{prefix}{j}:{(j - kernel + 1 < 0 ? (j - kernel + 1).ToString(CultureInfo.InvariantCulture) : "")}:{step}]";
-            var expression = Slice(0);
-            for (var j = 1L; j < kernel; j++)
-            {
-                expression = $"torch.maximum({expression}, {Slice(j)})";
-            }
-            return expression;
-        }
-        lines.Add($"{temp}_w = {Maximum(padded, ":, :, :, ", pool.KernelSize[1], stride[1])}");
-        lines.Add($"{result} = {Maximum($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0])}");
+        static string Maximum(string left, string right) => $"torch.maximum({left}, {right})";
+        lines.Add($"{temp}_w = {WindowReduce(padded, ":, :, :, ", pool.KernelSize[1], stride[1], Maximum)}");
+        lines.Add($"{result} = {WindowReduce($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0], Maximum)}");
         return lines;
     }
+
+    /// <summary>
+    /// The kernel's shifted, strided slices of <paramref name="source"/> along one axis, combined: slice j of k starts
+    /// at j and stops k - 1 - j before the end, one element per output position.
+    /// </summary>
+    private static string WindowReduce(string source, string prefix, long kernel, long step, Func<string, string, string> combine)
+    {
+        string Slice(long j) => $"{source}[{prefix}{j}:{(j - kernel + 1 < 0 ? (j - kernel + 1).ToString(CultureInfo.InvariantCulture) : "")}:{step}]";
+        var expression = Slice(0);
+        for (var j = 1L; j < kernel; j++)
+        {
+            expression = combine(expression, Slice(j));
+        }
+        return expression;
+    }
+
+    /// <summary>
+    /// An average pool on the plain uint8 values of a quantized tensor whose output keeps its qparams (scale s, zero
+    /// point z), for parts with few channels, where LibTorch's NHWC pools are slowest (issue 28 probe,
+    /// docs/BENCHMARKS.md): the window sums h as int16 sums of shifted, strided slices along W and then H of the values
+    /// padded with z (a counted pad is a real 0), then one rounding by <c>quantize_per_tensor</c> at scale D, the
+    /// divisor. With S = Σ(q - z) over a window, the exact average is z + S/D in steps. Bit-identical to the path it replaces:
+    /// <list type="bullet">
+    /// <item>D odd (3x3; the FP32 path of <see cref="AvgPoolInFloat"/>): S/D is at least 1/(2D) from a half, so any
+    /// rounding gives the nearest integer. The FP32 path computes S/D with an error below (D + 3)·255·2^-24 steps (the
+    /// dequantized products, a D-term float sum and its division, quantize's product, each relative 2^-24 of at most 255
+    /// steps), less than 1/(2D) for D ≤ 127: it gives z + round(S/D), and so does <c>quantize_per_tensor(h, D, 0)</c>
+    /// (h/D = z + S/D, 1/D's float error as small).</item>
+    /// <item>D a power of two (2x2; LibTorch's quantized kernel): 1/D is exact, so (h - D·z)/D = S/D is rounded half to
+    /// even, as LibTorch's kernel rounds S times its multiplier s/s/D = 1/D; the zero point is added after the rounding
+    /// (an odd z would otherwise flip ties).</item>
+    /// </list>
+    /// Null for another pool (ceil mode, a divisor that varies at padded edges, another D, 32 channels or more or unknown),
+    /// which keeps its current path; <paramref name="raw"/> is called only for a pool this covers.
+    /// </summary>
+    internal static IReadOnlyList<string>? AvgPoolOnRaw(
+        AvgPool2dNode pool, long? channels, long zeroPoint, Func<string> raw, string result, string temp)
+    {
+        var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
+        if (channels is not (> 0 and < IntegerPoolChannels) || pool.CeilMode || pool.KernelSize.Length != 2 || stride.Length != 2 || pool.Padding.Length != 2
+            || pool.KernelSize.Any(k => k < 1) || stride.Any(s => s < 1)
+            || pool.Padding[0] < 0 || pool.Padding[1] < 0 || 2 * pool.Padding[0] > pool.KernelSize[0] || 2 * pool.Padding[1] > pool.KernelSize[1]
+            || (!pool.CountIncludePad && pool.Padding.Any(p => p != 0)))
+        {
+            return null;
+        }
+        var divisor = pool.KernelSize[0] * pool.KernelSize[1];
+        var odd = divisor % 2 == 1 && divisor <= 127;
+        var powerOfTwo = divisor <= 128 && (divisor & (divisor - 1)) == 0;
+        if (!odd && !powerOfTwo)
+        {
+            return null;
+        }
+        var z = zeroPoint.ToString(CultureInfo.InvariantCulture);
+        var int16 = DtypeCode(ScalarType.Int16);
+        var padded = pool.Padding.Any(p => p != 0)
+            ? $"torch.constant_pad_nd({raw()}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], {Float(zeroPoint)}).to({int16})"
+            : $"{raw()}.to({int16})";
+        static string Sum(string left, string right) => $"{left} + {right}";
+        var sums = odd ? $"{temp}_h" : $"{temp}_h.sub_({(divisor * zeroPoint).ToString(CultureInfo.InvariantCulture)})";
+        return
+        [
+            $"{temp}_pad = {padded}",
+            $"{temp}_w = {WindowReduce($"{temp}_pad", ":, :, :, ", pool.KernelSize[1], stride[1], Sum)}",
+            $"{temp}_h = {WindowReduce($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0], Sum)}",
+            $"{result} = torch.int_repr(torch.quantize_per_tensor({sums}.to({DtypeCode(ScalarType.Float32)}), {Float(divisor)}, {(odd ? "0" : z)}, " +
+                $"{DtypeCode(ScalarType.QUInt8)}))",
+        ];
+    }
+
+    // LibTorch's NHWC quantized and FP32 pools vectorize over channels: at 56 and 128 channels they are as fast as the
+    // integer sums, at 24 the sums take 0.7x (issue 28 probe, docs/BENCHMARKS.md).
+    private const long IntegerPoolChannels = 32;
 
     /// <summary>
     /// A concatenation of 4-D uint8 tensors along their channels as a move of wider integers: each part's NHWC bytes
