@@ -230,6 +230,25 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.Equal(4, plain.Source.Split('\n').Count(line => line.Contains("torch.cat([u_")));
     }
 
+    /// <summary>The uint8 values of a 4-D quantized tensor read in place are int_repr's, NHWC, from an NHWC or an NCHW tensor.</summary>
+    [Fact]
+    public void Raw_view_of_a_quantized_tensor_gives_the_values_of_int_repr()
+    {
+        manual_seed(67);
+        using var compiled = jit.compile($"def raw(q: Tensor) -> Tensor:\n    return {TorchScriptInt8Generator.RawView("q")}\n");
+        using var values = rand(3, 5, 4, 24) * 25 - 0.7;
+        using var nhwc = quantize_per_tensor(values.permute(0, 3, 1, 2), 0.1, 7, ScalarType.QUInt8);
+        using var nchw = quantize_per_tensor(values.permute(0, 3, 1, 2).contiguous(), 0.1, 7, ScalarType.QUInt8);
+
+        foreach (var q in new[] { nhwc, nchw })
+        {
+            using var view = (Tensor)compiled.invoke("raw", q);
+            using var copied = q.int_repr();
+            TensorAssert.BitIdentical(copied, view);
+            Assert.Equal(1, view.stride(1));
+        }
+    }
+
     /// <summary>
     /// The average pool on int16 sums of the uint8 values (issue 28) gives the bits of the path it replaces, on random
     /// values with even and odd zero points, on both quantized engines: the FP32 path (dequantize, avg_pool2d, quantize)
@@ -325,7 +344,7 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         Assert.DoesNotContain("torch.max_pool2d(", generated.Source);
         // 24 channels: the average pool runs on int16 sums of the uint8 values.
         Assert.DoesNotContain("torch.avg_pool2d(", generated.Source);
-        Assert.Contains("torch.int_repr(torch.quantize_per_tensor(t_avgpool2d_3_h.to(6), 9.0, 0, 13))", generated.Source);
+        Assert.Contains("t_avgpool2d_3_q = torch.quantize_per_tensor(t_avgpool2d_3_h.to(6), 9.0, 0, 13)", generated.Source);
         Assert.True(steps <= 2, $"{steps:F2} output steps from the fake-quant reference");
         Assert.True(Steps(actual, kernels, quantized) <= 2, "more than 2 output steps from the converted form");
     }

@@ -100,7 +100,9 @@ public static class TorchScriptFusedInt8Generator
             if (!rawNames.TryGetValue(value, out var name))
             {
                 name = rawNames[value] = $"u{stems[value][1..]}";
-                Emit($"    {name} = torch.int_repr({quantizedNames[value]})");
+                // A value whose channel count the graph fixes is 4-D, the fresh result of a kernel: its bytes are read
+                // in place (RawView) instead of copied by int_repr.
+                Emit($"    {name} = {(ChannelCount(graph, value) is null ? $"torch.int_repr({quantizedNames[value]})" : RawView(quantizedNames[value]))}");
             }
             return name;
         }
