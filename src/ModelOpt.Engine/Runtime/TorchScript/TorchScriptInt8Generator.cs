@@ -105,7 +105,9 @@ public static class TorchScriptInt8Generator
                 case MaxPool2dNode maxPool when quantized.TryQuantizationOf(maxPool.Input) is { } pooled
                     && SameQParams(pooled, Quantization(quantized, maxPool.Output))
                     && MaxPoolOnRaw(maxPool, $"r{output[1..]}", $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
-                    forward.AppendLine($"    r{output[1..]} = torch.int_repr({names[maxPool.Input]})");
+                    // A 4-D input whose channel count the graph fixes is a kernel's fresh result: its bytes are read in place.
+                    var pooledRaw = ChannelCount(graph, maxPool.Input) is null ? $"torch.int_repr({names[maxPool.Input]})" : RawView(names[maxPool.Input]);
+                    forward.AppendLine($"    r{output[1..]} = {pooledRaw}");
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     forward.AppendLine($"    {output} = torch._make_per_tensor_quantized_tensor(u{output[1..]}, {Float(pooled.Scale)}, {pooled.ZeroPoint})");
                     break;
