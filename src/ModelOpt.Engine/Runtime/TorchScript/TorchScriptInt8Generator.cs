@@ -258,7 +258,7 @@ public static class TorchScriptInt8Generator
 
     /// <summary>
     /// An average pool on the plain uint8 values of a quantized tensor whose output keeps its qparams (scale s, zero
-    /// point z), for parts with few channels, where LibTorch's NHWC pools are slowest (issue 28 probe,
+    /// point z), over few channels, where LibTorch's NHWC pools are slowest (issue 28 probe,
     /// docs/BENCHMARKS.md): the window sums h as int16 sums of shifted, strided slices along W and then H of the values
     /// padded with z (a counted pad is a real 0), then one rounding by <c>quantize_per_tensor</c> at scale D, the
     /// divisor. With S = Σ(q - z) over a window, the exact average is z + S/D in steps. Bit-identical to the path it replaces:
@@ -324,11 +324,11 @@ public static class TorchScriptInt8Generator
     /// inner loop of its channel count, which is per-element cost at 8-24 bytes and a quarter to an eighth of it at 1-3
     /// wide integers (issue 28 probe, docs/BENCHMARKS.md). The width is the widest whose byte count divides every part's
     /// channel count. <c>set_</c> adds its source's storage offset in the new dtype's units, so every part must start its
-    /// storage: the parts the generators pass are fresh results of int8 kernels, <c>int_repr</c>, pools on raw values or
-    /// this concatenation. Null when a count is unknown or odd, when every part has 32 channels or more, or for another
+    /// storage: the parts the generators pass are fresh results of int8 kernels, <c>int_repr</c>, <see cref="RawView"/>,
+    /// pools on raw values or this concatenation. Null when a count is unknown or odd, when every part has 32 channels or more, or for another
     /// dimension: a plain <c>torch.cat</c> then.
     /// </summary>
-    /// <param name="parts">Per part, its uint8 expression (evaluated once) and its channel count where known.</param>
+    /// <param name="parts">Per part, the name of its uint8 tensor (read three times) and its channel count where known.</param>
     internal static string? ChannelCatOnRaw(IReadOnlyList<(string Raw, long? Channels)> parts, long dim)
     {
         if (dim is not (1 or -3) || parts.Count == 0 || parts.Any(p => p.Channels is not > 0) || parts.All(p => p.Channels >= PlainCatChannels))
