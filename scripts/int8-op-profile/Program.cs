@@ -1,7 +1,8 @@
 // Op-by-op timing of a ModelOpt int8 TorchScript archive that opsplit.py rewrote: forward once for every intermediate
 // value, then each line of forward alone (the archive's op(k, vals)) on those values, median of ROUNDS calls, with the
-// value's shape, dtype and layout. A line's helper lines (names other than q_/u_/f_) are inlined into it by opsplit.py,
-// so a line built from several helpers (the max pool's) is timed with its helpers re-run: an upper bound.
+// value's shape, dtype and layout. A line's helper lines (names other than q_/u_/f_/t_) are inlined into it by opsplit.py,
+// so a line that reads a helper more than once is timed with it re-run: an upper bound. The pools' t_ temporaries
+// (padded values, row maxima or sums) are lines of their own.
 //   Int8OpProfile ARCHIVE.pt X86|OneDnn [ROUNDS]
 using System.Diagnostics;
 using System.Globalization;

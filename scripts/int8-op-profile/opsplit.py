@@ -1,6 +1,7 @@
 """Rewrites a ModelOpt int8 TorchScript archive for scripts/int8-op-profile: adds op(k, vals), which runs forward's k-th
-value line (names q_/u_/f_, then the return) alone on vals (vals[0] the input), with every helper line (other names)
-inlined where it is read; writes DST (without the debug tables, whose source ranges no longer match) and DST.steps.
+value line (names q_/u_/f_, the generators' temporaries t_, then the return) alone on vals (vals[0] the input), with
+every helper line (other names: LibTorch's _N) inlined where it is read; writes DST (without the debug tables, whose
+source ranges no longer match) and DST.steps.
   opsplit.py SRC.pt DST.pt"""
 import re
 import sys
@@ -29,7 +30,7 @@ for line in (l.strip() for l in body.split("\n") if l.strip()):
         steps.append(("return", substitute(line[len("return "):])))
         continue
     name, expression = line.split(" = ", 1)
-    if not re.match(r"[quf]_", name):
+    if not re.match(r"[quft]_", name):
         inlined = substitute(expression)
         helpers[name] = inlined if expression.startswith(("[", "annotate")) else "(" + inlined + ")"
         continue

@@ -100,7 +100,9 @@ public static class TorchScriptFusedInt8Generator
             if (!rawNames.TryGetValue(value, out var name))
             {
                 name = rawNames[value] = $"u{stems[value][1..]}";
-                Emit($"    {name} = torch.int_repr({quantizedNames[value]})");
+                // A value whose channel count the graph fixes is 4-D, the fresh result of a kernel: its bytes are read
+                // in place (RawView) instead of copied by int_repr.
+                Emit($"    {name} = {(ChannelCount(graph, value) is null ? $"torch.int_repr({quantizedNames[value]})" : RawView(quantizedNames[value]))}");
             }
             return name;
         }
@@ -175,8 +177,9 @@ public static class TorchScriptFusedInt8Generator
                 case ClampNode clamp when rawNames.ContainsKey(clamp.Output):
                     break;
                 case ConcatNode concat when concat.Parts.All(part => catInputs.ContainsKey(part) || SameQParams(QParams(part), QParams(concat.Output))):
-                    var parts = string.Join(", ", concat.Parts.Select(Raw));
-                    Emit($"    {rawNames[concat.Output] = $"u{output[1..]}"} = torch.cat([{parts}], {concat.Dim})");
+                    var parts = concat.Parts.Select(part => (Raw: Raw(part), Channels: ChannelCount(graph, part))).ToList();
+                    var rawCat = ChannelCatOnRaw(parts, concat.Dim) ?? $"torch.cat([{string.Join(", ", parts.Select(p => p.Raw))}], {concat.Dim})";
+                    Emit($"    {rawNames[concat.Output] = $"u{output[1..]}"} = {rawCat}");
                     break;
                 case ConcatNode concat:
                     var catOut = QParams(concat.Output);
@@ -208,6 +211,12 @@ public static class TorchScriptFusedInt8Generator
                     && MaxPoolOnRaw(maxPool, Raw(maxPool.Input), $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     rawNames[maxPool.Output] = $"u{output[1..]}";
+                    break;
+                case AvgPool2dNode avgPool when SameQParams(QParams(avgPool.Input), QParams(avgPool.Output))
+                    && AvgPoolOnRaw(avgPool, ChannelCount(graph, avgPool.Input), QParams(avgPool.Input).ZeroPoint, () => Raw(avgPool.Input),
+                        $"u{output[1..]}", $"t{output[1..]}") is { } averageLines:
+                    forward.AppendJoin("", averageLines.Select(line => $"    {line}\n"));
+                    rawNames[avgPool.Output] = $"u{output[1..]}";
                     break;
                 case AvgPool2dNode avgPool when AvgPoolInFloat(avgPool, Quantized(avgPool.Input), QParams(avgPool.Output)) is { } averaged:
                     Emit($"    {output} = {averaged}");

@@ -33,9 +33,11 @@ public sealed class TorchScriptFusedInt8Model : IDisposable
 
     /// <summary>Generates, compiles and packs the fused model of <paramref name="quantized"/>.</summary>
     /// <exception cref="NotSupportedException">The graph has no fused form (<see cref="TorchScriptFusedInt8Generator.Unsupported"/>).</exception>
-    public static TorchScriptFusedInt8Model Build(QuantizedGraph quantized)
+    public static TorchScriptFusedInt8Model Build(QuantizedGraph quantized) => Build(quantized, TorchScriptFusedInt8Generator.Generate(quantized));
+
+    /// <summary>Compiles and packs <paramref name="generated"/>, the fused source of <paramref name="quantized"/> (a test may edit it).</summary>
+    internal static TorchScriptFusedInt8Model Build(QuantizedGraph quantized, TorchScriptFusedInt8Source generated)
     {
-        var generated = TorchScriptFusedInt8Generator.Generate(quantized);
         var archive = TorchScriptArchive.CreateWithSetState(generated.ClassName, generated.Source, TorchScriptFusedInt8Generator.StateKeys);
         var module = jit.load(archive, DeviceType.CPU);
         try

@@ -105,7 +105,9 @@ public static class TorchScriptInt8Generator
                 case MaxPool2dNode maxPool when quantized.TryQuantizationOf(maxPool.Input) is { } pooled
                     && SameQParams(pooled, Quantization(quantized, maxPool.Output))
                     && MaxPoolOnRaw(maxPool, $"r{output[1..]}", $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
-                    forward.AppendLine($"    r{output[1..]} = torch.int_repr({names[maxPool.Input]})");
+                    // A 4-D input whose channel count the graph fixes is a kernel's fresh result: its bytes are read in place.
+                    var pooledRaw = ChannelCount(graph, maxPool.Input) is null ? $"torch.int_repr({names[maxPool.Input]})" : RawView(names[maxPool.Input]);
+                    forward.AppendLine($"    r{output[1..]} = {pooledRaw}");
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     forward.AppendLine($"    {output} = torch._make_per_tensor_quantized_tensor(u{output[1..]}, {Float(pooled.Scale)}, {pooled.ZeroPoint})");
                     break;
@@ -233,21 +235,146 @@ public static class TorchScriptInt8Generator
             padded = $"{temp}_pad";
             lines.Add($"{padded} = torch.constant_pad_nd({raw}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], 0.)");
         }
-        // Slice j of k along an axis starts at j and stops k - 1 - j before the end: one element per output position.
-        static string Maximum(string source, string prefix, long kernel, long step)
-        {
-            string Slice(long j) => $"{source}[{prefix}{j}:{(j - kernel + 1 < 0 ? (j - kernel + 1).ToString(CultureInfo.InvariantCulture) : "")}:{step}]";
-            var expression = Slice(0);
-            for (var j = 1L; j < kernel; j++)
-            {
-                expression = $"torch.maximum({expression}, {Slice(j)})";
-            }
-            return expression;
-        }
-        lines.Add($"{temp}_w = {Maximum(padded, ":, :, :, ", pool.KernelSize[1], stride[1])}");
-        lines.Add($"{result} = {Maximum($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0])}");
+        static string Maximum(string left, string right) => $"torch.maximum({left}, {right})";
+        lines.Add($"{temp}_w = {WindowReduce(padded, ":, :, :, ", pool.KernelSize[1], stride[1], Maximum)}");
+        lines.Add($"{result} = {WindowReduce($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0], Maximum)}");
         return lines;
     }
+
+    /// <summary>
+    /// The kernel's shifted, strided slices of <paramref name="source"/> along one axis, combined: slice j of k starts
+    /// at j and stops k - 1 - j before the end, one element per output position.
+    /// </summary>
+    private static string WindowReduce(string source, string prefix, long kernel, long step, Func<string, string, string> combine)
+    {
+        string Slice(long j) => $"{source}[{prefix}{j}:{(j - kernel + 1 < 0 ? (j - kernel + 1).ToString(CultureInfo.InvariantCulture) : "")}:{step}]";
+        var expression = Slice(0);
+        for (var j = 1L; j < kernel; j++)
+        {
+            expression = combine(expression, Slice(j));
+        }
+        return expression;
+    }
+
+    /// <summary>
+    /// An average pool on the plain uint8 values of a quantized tensor whose output keeps its qparams (scale s, zero
+    /// point z), over few channels, where LibTorch's NHWC pools are slowest (issue 28 probe,
+    /// docs/BENCHMARKS.md): the window sums h as int16 sums of shifted, strided slices along W and then H of the values
+    /// padded with z (a counted pad is a real 0), then one rounding by <c>quantize_per_tensor</c> at scale D, the
+    /// divisor. With S = Σ(q - z) over a window, the exact average is z + S/D in steps. Bit-identical to the path it replaces:
+    /// <list type="bullet">
+    /// <item>D odd (3x3; the FP32 path of <see cref="AvgPoolInFloat"/>): S/D is at least 1/(2D) from a half, so any
+    /// rounding gives the nearest integer. The FP32 path computes S/D with an error below (D + 3)·255·2^-24 steps (the
+    /// dequantized products, a D-term float sum and its division, quantize's product, each relative 2^-24 of at most 255
+    /// steps), less than 1/(2D) for D ≤ 127: it gives z + round(S/D), and so does <c>quantize_per_tensor(h, D, 0)</c>
+    /// (h/D = z + S/D, 1/D's float error as small).</item>
+    /// <item>D a power of two (2x2; LibTorch's quantized kernel): 1/D is exact, so (h - D·z)/D = S/D is rounded half to
+    /// even, as LibTorch's kernel rounds S times its multiplier s/s/D = 1/D; the zero point is added after the rounding
+    /// (an odd z would otherwise flip ties).</item>
+    /// </list>
+    /// Null for another pool (ceil mode, a divisor that varies at padded edges, another D, 32 channels or more or unknown),
+    /// which keeps its current path; <paramref name="raw"/> is called only for a pool this covers.
+    /// </summary>
+    internal static IReadOnlyList<string>? AvgPoolOnRaw(
+        AvgPool2dNode pool, long? channels, long zeroPoint, Func<string> raw, string result, string temp)
+    {
+        var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
+        if (channels is not (> 0 and < IntegerPoolChannels) || pool.CeilMode || pool.KernelSize.Length != 2 || stride.Length != 2 || pool.Padding.Length != 2
+            || pool.KernelSize.Any(k => k < 1) || stride.Any(s => s < 1)
+            || pool.Padding[0] < 0 || pool.Padding[1] < 0 || 2 * pool.Padding[0] > pool.KernelSize[0] || 2 * pool.Padding[1] > pool.KernelSize[1]
+            || (!pool.CountIncludePad && pool.Padding.Any(p => p != 0)))
+        {
+            return null;
+        }
+        var divisor = pool.KernelSize[0] * pool.KernelSize[1];
+        var odd = divisor % 2 == 1 && divisor <= 127;
+        var powerOfTwo = divisor <= 128 && (divisor & (divisor - 1)) == 0;
+        if (!odd && !powerOfTwo)
+        {
+            return null;
+        }
+        var z = zeroPoint.ToString(CultureInfo.InvariantCulture);
+        var int16 = DtypeCode(ScalarType.Int16);
+        var padded = pool.Padding.Any(p => p != 0)
+            ? $"torch.constant_pad_nd({raw()}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], {Float(zeroPoint)}).to({int16})"
+            : $"{raw()}.to({int16})";
+        static string Sum(string left, string right) => $"{left} + {right}";
+        var sums = odd ? $"{temp}_h" : $"{temp}_h.sub_({(divisor * zeroPoint).ToString(CultureInfo.InvariantCulture)})";
+        return
+        [
+            $"{temp}_pad = {padded}",
+            $"{temp}_w = {WindowReduce($"{temp}_pad", ":, :, :, ", pool.KernelSize[1], stride[1], Sum)}",
+            $"{temp}_h = {WindowReduce($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0], Sum)}",
+            $"{temp}_q = torch.quantize_per_tensor({sums}.to({DtypeCode(ScalarType.Float32)}), {Float(divisor)}, {(odd ? "0" : z)}, {DtypeCode(ScalarType.QUInt8)})",
+            $"{result} = {RawView($"{temp}_q")}",
+        ];
+    }
+
+    // LibTorch's NHWC quantized and FP32 pools vectorize over channels: at 56 and 128 channels they are as fast as the
+    // integer sums, at 24 the sums take 0.7x (issue 28 probe, docs/BENCHMARKS.md).
+    private const long IntegerPoolChannels = 32;
+
+    /// <summary>
+    /// A concatenation of 4-D uint8 tensors along their channels as a move of wider integers: each part's NHWC bytes
+    /// (<c>permute</c> to N, H, W, C, contiguous: no copy for the NHWC tensors LibTorch's int8 kernels give) are read as
+    /// int64, int32 or int16 through <c>set_</c> on a tensor of that dtype (TorchScript cannot script
+    /// <c>Tensor.view(dtype)</c>: it reads the dtype as a size), concatenated along their last dimension, and read back as
+    /// uint8, NHWC. The same bytes in the same places as <c>torch.cat</c> of the parts (a byte move, so bit-identical),
+    /// and several times faster where the parts have few channels: LibTorch's cat copies each part row by row with an
+    /// inner loop of its channel count, which is per-element cost at 8-24 bytes and a quarter to an eighth of it at 1-3
+    /// wide integers (issue 28 probe, docs/BENCHMARKS.md). The width is the widest whose byte count divides every part's
+    /// channel count. <c>set_</c> adds its source's storage offset in the new dtype's units, so every part must start its
+    /// storage: the parts the generators pass are fresh results of int8 kernels, <c>int_repr</c>, <see cref="RawView"/>,
+    /// pools on raw values or this concatenation. Null when a count is unknown or odd, when every part has 32 channels or more, or for another
+    /// dimension: a plain <c>torch.cat</c> then.
+    /// </summary>
+    /// <param name="parts">Per part, the name of its uint8 tensor (read three times) and its channel count where known.</param>
+    internal static string? ChannelCatOnRaw(IReadOnlyList<(string Raw, long? Channels)> parts, long dim)
+    {
+        if (dim is not (1 or -3) || parts.Count == 0 || parts.Any(p => p.Channels is not > 0) || parts.All(p => p.Channels >= PlainCatChannels))
+        {
+            return null;
+        }
+        var (bytes, dtype) = WideIntegers.FirstOrDefault(w => parts.All(p => p.Channels!.Value % w.Bytes == 0));
+        if (bytes == 0)
+        {
+            return null;
+        }
+        var first = parts[0].Raw;
+        string Wide((string Raw, long? Channels) part) =>
+            $"torch.empty([0], dtype={DtypeCode(dtype)}).set_({part.Raw}.permute([0, 2, 3, 1]).contiguous(), 0, " +
+            $"[{part.Raw}.size(0), {part.Raw}.size(2), {part.Raw}.size(3), {part.Channels!.Value / bytes}])";
+        return $"torch.empty([0], dtype={DtypeCode(ScalarType.Byte)}).set_(torch.cat([{string.Join(", ", parts.Select(Wide))}], 3), 0, " +
+            $"[{first}.size(0), {first}.size(2), {first}.size(3), {parts.Sum(p => p.Channels!.Value)}]).permute([0, 3, 1, 2])";
+    }
+
+    // LibTorch's cat of NHWC uint8 parts of 32 channels or more runs at copy speed: as fast as the wider move, or faster
+    // at 8x8 (issue 28 probe, docs/BENCHMARKS.md).
+    private const long PlainCatChannels = 32;
+
+    /// <summary>
+    /// The uint8 values of the 4-D quantized tensor named <paramref name="q"/> as a view of its bytes: its NHWC form
+    /// (<c>permute</c>, contiguous: no copy for LibTorch's NHWC int8 results) read as uint8 through <c>set_</c>, NHWC.
+    /// The values of <c>torch.int_repr</c>, which copies them element by element (0.7 ms on [128, 24, 32, 32], issue 28
+    /// probe). Like <see cref="ChannelCatOnRaw"/>, it needs a tensor that starts its storage: a fresh result of a kernel.
+    /// </summary>
+    internal static string RawView(string q) =>
+        $"torch.empty([0], dtype={DtypeCode(ScalarType.Byte)}).set_({q}.permute([0, 2, 3, 1]).contiguous(), 0, " +
+        $"[{q}.size(0), {q}.size(2), {q}.size(3), {q}.size(1)]).permute([0, 3, 1, 2])";
+
+    private static readonly (int Bytes, ScalarType Dtype)[] WideIntegers = [(8, ScalarType.Int64), (4, ScalarType.Int32), (2, ScalarType.Int16)];
+
+    /// <summary>
+    /// The channel count of a 4-D value where the graph fixes it: a conv's output channels, kept by the ops that keep
+    /// them (clamp, ReLU, 2-D pools) and summed by a concatenation along the channels; null elsewhere.
+    /// </summary>
+    internal static long? ChannelCount(ModelGraph graph, GraphValue value) => graph.Producer(value) switch
+    {
+        Conv2dNode conv => conv.OutChannels,
+        ClampNode or ReLUNode or MaxPool2dNode or AvgPool2dNode => ChannelCount(graph, graph.Producer(value).Inputs[0]),
+        ConcatNode { Dim: 1 or -3 } concat => concat.Parts.Select(part => ChannelCount(graph, part)).Aggregate((long?)0, (sum, c) => sum + c),
+        _ => null,
+    };
 
     /// <summary>
     /// An average pool of a quantized tensor run in FP32 and quantized back to <paramref name="output"/>, where that gives
