@@ -4,6 +4,10 @@
 // so a line that reads a helper more than once is timed with it re-run: an upper bound. The pools' t_ temporaries
 // (padded values, row maxima or sums) are lines of their own.
 //   Int8OpProfile ARCHIVE.pt X86|OneDnn [ROUNDS]
+// With --batch-split (batch-split.sh; any archive, not rewritten), times instead the 128 images as one forward and as
+// chunks of 64, 32 and 16 run one after the other, then 128 and 32 again (the first size also pays the first shapes'
+// set-up): would the activations that do not fit the caches at batch 128 pay for the per-op cost each forward adds?
+//   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --batch-split
 using System.Diagnostics;
 using System.Globalization;
 using ModelOpt.Engine.Runtime;
@@ -13,7 +17,6 @@ using static TorchSharp.torch;
 var path = args[0];
 var engine = Enum.Parse<QEngine>(args[1]);
 var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
-var steps = File.ReadAllLines(path + ".steps");
 set_num_threads(2);
 QuantizedEngine.Current = engine;
 using var module = jit.load(path);
@@ -27,6 +30,37 @@ static double Median(List<double> values)
     values.Sort();
     return values[values.Count / 2];
 }
+
+if (args.Contains("--batch-split"))
+{
+    foreach (var chunk in new[] { 128, 64, 32, 16, 128, 32 })
+    {
+        var parts = x.split(chunk);
+        var chunkTimes = new List<double>();
+        for (var r = 0; r < rounds + 3; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            var outputs = parts.Select(part => (Tensor)module.forward(part)).ToArray();
+            using var y = cat(outputs, 0);
+            foreach (var output in outputs)
+            {
+                output.Dispose();
+            }
+            if (r >= 3)
+            {
+                chunkTimes.Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+        Console.WriteLine($"chunk {chunk,3}: forward of 128 images median {Median(chunkTimes):F2} ms (min {chunkTimes.Min():F2})");
+        foreach (var part in parts)
+        {
+            part.Dispose();
+        }
+    }
+    return;
+}
+
+var steps = File.ReadAllLines(path + ".steps");
 
 var whole = new List<double>();
 for (var r = 0; r < rounds + 3; r++)
