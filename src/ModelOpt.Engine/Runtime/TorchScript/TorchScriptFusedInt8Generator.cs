@@ -100,9 +100,7 @@ public static class TorchScriptFusedInt8Generator
             if (!rawNames.TryGetValue(value, out var name))
             {
                 name = rawNames[value] = $"u{stems[value][1..]}";
-                // A value whose channel count the graph fixes is 4-D, the fresh result of a kernel: its bytes are read
-                // in place (RawView) instead of copied by int_repr.
-                Emit($"    {name} = {(ChannelCount(graph, value) is null ? $"torch.int_repr({quantizedNames[value]})" : RawView(quantizedNames[value]))}");
+                Emit($"    {name} = {RawOf(graph, value, quantizedNames[value])}");
             }
             return name;
         }
@@ -205,10 +203,10 @@ public static class TorchScriptFusedInt8Generator
                     quantizedNames[linear.Output] = output;
                     linearLayers.Add(linear.Name);
                     break;
-                // Raw and Quantized emit their conversion line first; when the pool is then refused (ceil mode, an even
-                // avg divisor) the default arm reuses that conversion or leaves an unused int_repr.
+                // The pool rewrites read the uint8 values only for a pool they cover; AvgPoolInFloat's Quantized emits its
+                // conversion line first, which the default arm reuses when that pool is refused too.
                 case MaxPool2dNode maxPool when SameQParams(QParams(maxPool.Input), QParams(maxPool.Output))
-                    && MaxPoolOnRaw(maxPool, Raw(maxPool.Input), $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
+                    && MaxPoolOnRaw(maxPool, () => Raw(maxPool.Input), $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     rawNames[maxPool.Output] = $"u{output[1..]}";
                     break;

@@ -104,10 +104,8 @@ public static class TorchScriptInt8Generator
                     break;
                 case MaxPool2dNode maxPool when quantized.TryQuantizationOf(maxPool.Input) is { } pooled
                     && SameQParams(pooled, Quantization(quantized, maxPool.Output))
-                    && MaxPoolOnRaw(maxPool, $"r{output[1..]}", $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
-                    // A 4-D input whose channel count the graph fixes is a kernel's fresh result: its bytes are read in place.
-                    var pooledRaw = ChannelCount(graph, maxPool.Input) is null ? $"torch.int_repr({names[maxPool.Input]})" : RawView(names[maxPool.Input]);
-                    forward.AppendLine($"    r{output[1..]} = {pooledRaw}");
+                    && MaxPoolOnRaw(maxPool, () => $"r{output[1..]}", $"u{output[1..]}", $"t{output[1..]}") is { } poolLines:
+                    forward.AppendLine($"    r{output[1..]} = {RawOf(graph, maxPool.Input, names[maxPool.Input])}");
                     forward.AppendJoin("", poolLines.Select(line => $"    {line}\n"));
                     forward.AppendLine($"    {output} = torch._make_per_tensor_quantized_tensor(u{output[1..]}, {Float(pooled.Scale)}, {pooled.ZeroPoint})");
                     break;
@@ -217,28 +215,41 @@ public static class TorchScriptInt8Generator
     /// real value). Bit-identical to <c>quantized::max_pool2d</c>, whose NHWC kernel is slow at few channels (issue 28 probe,
     /// docs/BENCHMARKS.md). Returns the lines that assign
     /// <paramref name="result"/> from <paramref name="raw"/>, using names that start with <paramref name="temp"/>; null
-    /// for a pool it does not cover (ceil mode, other ranks of the lists), which keeps LibTorch's kernel.
+    /// for a pool it does not cover (<see cref="SlicedWindowStride"/>), which keeps LibTorch's kernel;
+    /// <paramref name="raw"/> is called only for a pool this covers.
     /// </summary>
-    internal static IReadOnlyList<string>? MaxPoolOnRaw(MaxPool2dNode pool, string raw, string result, string temp)
+    internal static IReadOnlyList<string>? MaxPoolOnRaw(MaxPool2dNode pool, Func<string> raw, string result, string temp)
     {
-        var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
-        if (pool.CeilMode || pool.KernelSize.Length != 2 || stride.Length != 2 || pool.Padding.Length != 2
-            || pool.KernelSize.Any(k => k < 1) || stride.Any(s => s < 1)
-            || pool.Padding[0] < 0 || pool.Padding[1] < 0 || 2 * pool.Padding[0] > pool.KernelSize[0] || 2 * pool.Padding[1] > pool.KernelSize[1])
+        if (SlicedWindowStride(pool.KernelSize, pool.Stride, pool.Padding, pool.CeilMode) is not { } stride)
         {
             return null;
         }
         var lines = new List<string>();
-        var padded = raw;
+        var padded = raw();
         if (pool.Padding[0] > 0 || pool.Padding[1] > 0)
         {
+            lines.Add($"{temp}_pad = torch.constant_pad_nd({padded}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], 0.)");
             padded = $"{temp}_pad";
-            lines.Add($"{padded} = torch.constant_pad_nd({raw}, [{pool.Padding[1]}, {pool.Padding[1]}, {pool.Padding[0]}, {pool.Padding[0]}], 0.)");
         }
         static string Maximum(string left, string right) => $"torch.maximum({left}, {right})";
         lines.Add($"{temp}_w = {WindowReduce(padded, ":, :, :, ", pool.KernelSize[1], stride[1], Maximum)}");
         lines.Add($"{result} = {WindowReduce($"{temp}_w", ":, :, ", pool.KernelSize[0], stride[0], Maximum)}");
         return lines;
+    }
+
+    /// <summary>
+    /// The stride of a 2-D pool window that <see cref="WindowReduce"/>'s slices can compute (an empty stride is the kernel);
+    /// null for ceil mode, lists of another length, and padding over half the kernel, where a padded window could hold no
+    /// real value.
+    /// </summary>
+    private static long[]? SlicedWindowStride(long[] kernel, long[] stride, long[] padding, bool ceilMode)
+    {
+        var effective = stride.Length == 0 ? kernel : stride;
+        return ceilMode || kernel.Length != 2 || effective.Length != 2 || padding.Length != 2
+            || kernel.Any(k => k < 1) || effective.Any(s => s < 1) || padding.Any(p => p < 0)
+            || 2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1]
+            ? null
+            : effective;
     }
 
     /// <summary>
@@ -278,11 +289,8 @@ public static class TorchScriptInt8Generator
     internal static IReadOnlyList<string>? AvgPoolOnRaw(
         AvgPool2dNode pool, long? channels, long zeroPoint, Func<string> raw, string result, string temp)
     {
-        var stride = pool.Stride.Length == 0 ? pool.KernelSize : pool.Stride;
-        if (channels is not (> 0 and < IntegerPoolChannels) || pool.CeilMode || pool.KernelSize.Length != 2 || stride.Length != 2 || pool.Padding.Length != 2
-            || pool.KernelSize.Any(k => k < 1) || stride.Any(s => s < 1)
-            || pool.Padding[0] < 0 || pool.Padding[1] < 0 || 2 * pool.Padding[0] > pool.KernelSize[0] || 2 * pool.Padding[1] > pool.KernelSize[1]
-            || (!pool.CountIncludePad && pool.Padding.Any(p => p != 0)))
+        if (channels is not (> 0 and < IntegerPoolChannels) || (!pool.CountIncludePad && pool.Padding.Any(p => p != 0))
+            || SlicedWindowStride(pool.KernelSize, pool.Stride, pool.Padding, pool.CeilMode) is not { } stride)
         {
             return null;
         }
@@ -361,6 +369,14 @@ public static class TorchScriptInt8Generator
     internal static string RawView(string q) =>
         $"torch.empty([0], dtype={DtypeCode(ScalarType.Byte)}).set_({q}.permute([0, 2, 3, 1]).contiguous(), 0, " +
         $"[{q}.size(0), {q}.size(2), {q}.size(3), {q}.size(1)]).permute([0, 3, 1, 2])";
+
+    /// <summary>
+    /// The uint8 values of <paramref name="value"/>, the quantized tensor named <paramref name="q"/>: read in place
+    /// (<see cref="RawView"/>) where the graph fixes its channel count — a 4-D fresh result of a kernel — and copied by
+    /// <c>int_repr</c> elsewhere.
+    /// </summary>
+    internal static string RawOf(ModelGraph graph, GraphValue value, string q) =>
+        ChannelCount(graph, value) is null ? $"torch.int_repr({q})" : RawView(q);
 
     private static readonly (int Bytes, ScalarType Dtype)[] WideIntegers = [(8, ScalarType.Int64), (4, ScalarType.Int32), (2, ScalarType.Int16)];
 
