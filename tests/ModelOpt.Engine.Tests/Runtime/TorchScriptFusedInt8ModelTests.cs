@@ -75,13 +75,8 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         using var imported = OnnxImporter.Import(OnnxFixtures.PathOf("mobilenet_v2_like_opset13_dynamic.onnx"));
         using var quantized = Calibrated(imported.Graph, inputs);
         var generated = TorchScriptFusedInt8Generator.Generate(quantized);
-        using var fused = TorchScriptFusedInt8Model.Build(quantized);
-        using var converted = TorchScriptInt8Model.Build(quantized, QEngine.OneDnn);
-
-        using var actual = fused.Run(inputs);
-        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
-        using var kernels = converted.Run(inputs);
-        QuantizedEngine.Current = QuantizedEngine.Default;
+        using var outputs = ThreeWays.Run(quantized, inputs);
+        var (actual, simulated, kernels) = outputs;
 
         var clamps = quantized.Graph.Nodes.OfType<ClampNode>().Count();
         var steps = Steps(actual, simulated, quantized);
@@ -331,13 +326,8 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         using var inputs = randn(16, 4, 12, 12);
         using var quantized = Calibrated(graph, inputs);
         var generated = TorchScriptFusedInt8Generator.Generate(quantized);
-        using var fused = TorchScriptFusedInt8Model.Build(quantized);
-        using var converted = TorchScriptInt8Model.Build(quantized, QEngine.OneDnn);
-
-        using var actual = fused.Run(inputs);
-        using var simulated = FakeQuantizedGraphInterpreter.Run(quantized, inputs);
-        using var kernels = converted.Run(inputs);
-        QuantizedEngine.Current = QuantizedEngine.Default;
+        using var outputs = ThreeWays.Run(quantized, inputs);
+        var (actual, simulated, kernels) = outputs;
 
         var steps = Steps(actual, simulated, quantized);
         output.WriteLine($"{steps:F2} output steps from fake-quant, {Steps(actual, kernels, quantized):F2} from the converted form\n{generated.Source}");
@@ -390,6 +380,31 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         using var quantized = QuantizedModels.Quantize(model, [1, 1, 32, 32], QuantizedModels.Default(), batches: 1, keepFloat: ["layer2.0.conv1"]);
 
         Assert.Contains("has no int8 oneDNN path", TorchScriptFusedInt8Generator.Unsupported(quantized));
+    }
+
+    /// <summary>The fused form's logits beside the fake-quant reference's and the converted oneDNN form's, on one input.</summary>
+    private sealed record ThreeWays(Tensor Fused, Tensor Simulated, Tensor Kernels) : IDisposable
+    {
+        public static ThreeWays Run(QuantizedGraph quantized, Tensor inputs)
+        {
+            using var fused = TorchScriptFusedInt8Model.Build(quantized);
+            using var converted = TorchScriptInt8Model.Build(quantized, QEngine.OneDnn);
+            try
+            {
+                return new(fused.Run(inputs), FakeQuantizedGraphInterpreter.Run(quantized, inputs), converted.Run(inputs));
+            }
+            finally
+            {
+                QuantizedEngine.Current = QuantizedEngine.Default;
+            }
+        }
+
+        public void Dispose()
+        {
+            Fused.Dispose();
+            Simulated.Dispose();
+            Kernels.Dispose();
+        }
     }
 
     private static QuantizedGraph Calibrated(ModelGraph graph, Tensor inputs)
