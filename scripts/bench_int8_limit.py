@@ -226,15 +226,14 @@ def summarize(out):
                 elif form == "candidate":
                     rows.append((f"modelopt {backend}" + (" (delivered)" if note.startswith("selected") else ""), accuracy, ms))
                     if note.startswith("selected"):
-                        delivered = (backend, note)
+                        delivered = (backend, note, ms)
         for form, accuracy, ms in rows:
             gmacs = macs * batch / (ms / 1000) / 1e9
             print(f"| {name} | {form} | {accuracy} | {ms:.2f} | {batch * 1000 / ms:.0f} | {macs / 1e6:.1f} | {gmacs:.1f} | {gmacs / limit_gmacs * 100:.1f} % |")
         if delivered:
             print(f"{name}: delivered {delivered[0]}: {delivered[1]}")
-            delivered_ms = next((ms for form, _, ms in rows if form.endswith("(delivered)")), None)
-            if best_fx and delivered_ms:
-                print(f"{name}: delivered int8 {delivered_ms:.2f} ms against PyTorch FX int8 best {best_fx[2]:.2f} ms: {best_fx[2] / delivered_ms:.2f}x")
+            if best_fx:
+                print(f"{name}: delivered int8 {delivered[2]:.2f} ms against PyTorch FX int8 best {best_fx[2]:.2f} ms: {best_fx[2] / delivered[2]:.2f}x")
 
 
 if __name__ == "__main__":
