@@ -188,17 +188,20 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
         }
     }
 
+    /// <summary>The trained checkpoint's job with one epoch of QAT on 256 images at <paramref name="learningRate"/>, no compile.</summary>
+    private OptimizationRequest QatJob(double learningRate) => FashionMnistJob(trained.CheckpointPath) with
+    {
+        Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
+        Compile = new CompileOptions { Enabled = false },
+        Qat = new QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64, LearningRate = learningRate },
+    };
+
     [Fact]
     public async Task Qat_fine_tunes_from_the_calibrated_state_and_convert_quantizes_the_weights_it_trained()
     {
-        var request = FashionMnistJob(trained.CheckpointPath) with
-        {
-            Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
-            Compile = new CompileOptions { Enabled = false },
-            // A rate at which 4 steps do not lower the split (the default 0.001 lowered it by 0.1 pt here: the PTQ weights
-            // would be delivered, the next test's case).
-            Qat = new QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64, LearningRate = 0.0001 },
-        };
+        // A rate at which 4 steps do not lower the split (the default 0.001 lowered it by 0.1 pt here: the PTQ weights
+        // would be delivered, the next test's case).
+        var request = QatJob(learningRate: 0.0001);
         Assert.Equal([PipelineStage.EvaluateFp32, PipelineStage.Calibrate, PipelineStage.Qat, PipelineStage.Convert], OptimizationPipeline.StagesFor(request));
         // One pipeline: its memory keeps the data and FP32 model between stages (fresh pipelines: the test above).
         var pipeline = new OptimizationPipeline();
@@ -245,12 +248,7 @@ public class OptimizationPipelineTests(TrainedResNet20 trained) : IDisposable
     public async Task Qat_weights_that_score_below_PTQ_on_the_validation_split_are_not_delivered()
     {
         // A rate far above a fine-tuning one: one epoch on 256 images moves the weights away from the FP32 model's.
-        var request = FashionMnistJob(trained.CheckpointPath) with
-        {
-            Evaluation = new EvaluationOptions { TestSubset = 200, LatencyBatchSize = 8, WarmupRuns = 0, TimedRuns = 1 },
-            Compile = new CompileOptions { Enabled = false },
-            Qat = new QatOptions { Enabled = true, Epochs = 1, TrainSubset = 256, BatchSize = 64, LearningRate = 0.3 },
-        };
+        var request = QatJob(learningRate: 0.3);
         var pipeline = new OptimizationPipeline();
         var outcomes = new Dictionary<PipelineStage, StageOutcome>();
         foreach (var stage in OptimizationPipeline.StagesFor(request))
