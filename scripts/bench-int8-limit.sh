@@ -3,7 +3,8 @@
 # (Inception-style: cat, ReLU6, pooling) and a plain (VGG-style) net, batch 128, THREADS (default 2) threads everywhere.
 # PyTorch trains the nets and times FP32 eager and FX int8 (onednn) eager and scripted (scripts/bench_int8_limit.py
 # train); then ModelOpt runs each exported ONNX model through its whole pipeline (bench/ModelOpt.Bench, compile on: every
-# form it times, ONNX Runtime FP32 among them, and the one it delivers); then one table (bench_int8_limit.py summarize).
+# form it times, ONNX Runtime FP32 among them, and the one it delivers); then PyTorch's best int8 form and ModelOpt's
+# delivered one timed in turn, seconds apart (bench_int8_limit.py paired); then the tables (bench_int8_limit.py summarize).
 #   scripts/bench-int8-limit.sh [OUT_DIR]     TRAIN_IMAGES / EPOCHS shorten the training; TEST_IMAGES the scoring.
 # The int8 limit is measured first (scripts/int8-peak/vnni_peak.c: vpdpbusd at full throughput on THREADS threads; needs
 # gcc and AVX-512 VNNI, otherwise the summary falls back to 64 MAC/cycle/core at the clock /proc/cpuinfo reports).
@@ -38,5 +39,10 @@ for model in mobilenet_v2_cifar inception_style vgg_style; do
     --timed-runs 20 --test-subset "$test_images" --threads "$threads" --work "$out/work-$model" \
     | grep -v -E '^(EvaluateFp32|Calibrate|Convert|Compile) +[0-9]' | tee "$out/modelopt-$model.txt"
 done
+uptime
+# Paired: PyTorch's best int8 form and ModelOpt's delivered archive timed in turn, seconds apart (PAIRS, default 5).
+dotnet build -c Release -v q scripts/int8-op-profile >/dev/null
+env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 PAIRS="${PAIRS:-5}" \
+  /usr/bin/python3 scripts/bench_int8_limit.py paired "$out" 2>&1 | grep -v -i warning
 uptime
 THREADS="$threads" /usr/bin/python3 scripts/bench_int8_limit.py summarize "$out"

@@ -11,6 +11,10 @@ OUT_DIR/pytorch_int8_limit.json with each net's multiply-accumulates per image (
     inception_style: three Inception blocks (1x1 / 1x1-3x3 / avg-pool-1x1 / max-pool-1x1 branches, ReLU6, cat)
     vgg_style: six 3x3 conv-BN-ReLU layers in three stages with max-pooling, two linears
 
+`paired OUT_DIR` (after ModelOpt's runs): PAIRS (default 5) alternations of PyTorch's best FX int8 form, rebuilt from
+OUT_DIR/NAME-fp32.pth with the same calibration, and ModelOpt's delivered TorchScript archive timed by
+scripts/int8-op-profile --time, seconds apart: ratios that a change of the machine's state between minutes moves less
+(the compile stage's latencies moved ~10 ms a forward from one process to the next on 2026-12-08). Writes OUT_DIR/paired.json.
 `summarize OUT_DIR`: reads that file and ModelOpt.Bench's tables (OUT_DIR/modelopt-NAME.txt) and prints, per form: mean
 latency at batch 128, images/s, MMAC/img and the share of the int8 compute limit; which form the compile stage delivered
 and its speed against PyTorch's best int8. The limit is the one bench-int8-limit.sh measured (OUT_DIR/int8_peak_gmacs.txt:
@@ -20,6 +24,9 @@ the cores run faster: on 2026-12-07 2596 MHz gave 332 GMAC/s where the probe mea
 """
 import json
 import os
+import re
+import statistics
+import subprocess
 import sys
 import time
 
@@ -121,6 +128,21 @@ def measure(model, test_x, test_y):
         return {"error": str(e).splitlines()[0][:120]}
 
 
+def fx_int8(model, engine, train_x):
+    """PyTorch FX post-training int8 on ENGINE, calibrated on the first 256 training images (deterministic)."""
+    torch.backends.quantized.engine = engine
+    prepared = prepare_fx(model, get_default_qconfig_mapping(engine), example_inputs=(train_x[:1],))
+    with torch.no_grad():
+        for i in range(0, 256, 128):
+            prepared(train_x[i:i + 128])
+        return convert_fx(prepared)
+
+
+def scripted(int8, example):
+    with torch.no_grad():
+        return torch.jit.freeze(torch.jit.trace(int8, example[:1]).eval())
+
+
 def train(out):
     os.makedirs(out, exist_ok=True)
     threads = int(os.environ.get("THREADS", 2))
@@ -148,20 +170,15 @@ def train(out):
         trained_s = time.perf_counter() - start
         torch.onnx.export(model, test_x[:1], os.path.join(out, f"{name}.onnx"), opset_version=13, input_names=["input"],
                           output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+        torch.save(model.state_dict(), os.path.join(out, f"{name}-fp32.pth"))
         forms = {"pytorch-fp32-eager": measure(model, test_x, test_y)}
         for engine in ENGINES:
-            torch.backends.quantized.engine = engine
-            prepared = prepare_fx(model, get_default_qconfig_mapping(engine), example_inputs=(test_x[:1],))
-            with torch.no_grad():
-                for i in range(0, 256, 128):
-                    prepared(train_x[i:i + 128])
-                int8 = convert_fx(prepared)
-                forms[f"pytorch-fx-int8-{engine}-eager"] = measure(int8, test_x, test_y)
-                try:
-                    scripted = torch.jit.freeze(torch.jit.trace(int8, test_x[:1]).eval())
-                    forms[f"pytorch-fx-int8-{engine}-scripted"] = measure(scripted, test_x, test_y)
-                except RuntimeError as e:
-                    forms[f"pytorch-fx-int8-{engine}-scripted"] = {"error": str(e).splitlines()[0][:120]}
+            int8 = fx_int8(model, engine, train_x)
+            forms[f"pytorch-fx-int8-{engine}-eager"] = measure(int8, test_x, test_y)
+            try:
+                forms[f"pytorch-fx-int8-{engine}-scripted"] = measure(scripted(int8, test_x), test_x, test_y)
+            except RuntimeError as e:
+                forms[f"pytorch-fx-int8-{engine}-scripted"] = {"error": str(e).splitlines()[0][:120]}
         results["models"][name] = {"macs_per_image": macs_per_image(model), "train_seconds": round(trained_s, 1), "forms": forms}
         print(name, json.dumps(results["models"][name]), flush=True)
     with open(os.path.join(out, RESULTS), "w") as f:
@@ -178,6 +195,78 @@ def modelopt_rows(path):
                 continue
             rows.append((cells[0], cells[1], cells[3], float(cells[6].split("±")[0]), cells[10] if len(cells) > 10 else ""))
     return rows
+
+
+# The delivered TorchScript forms the probe runner (scripts/int8-op-profile, --time) can time: archive in the job's work
+# folder and the quantized engine it runs under. ONNX Runtime's QDQ form is not paired.
+ARCHIVES = {"libtorch-int8-x86": ("model-int8.pt", "X86"), "libtorch-int8-onednn": ("model-int8.pt", "OneDnn"),
+            "libtorch-int8-onednn-fused": ("model-int8-onednn-fused.pt", "OneDnn")}
+PAIRS = int(os.environ.get("PAIRS", 5))
+PAIRED_RUNS = 20
+PAIRED = "paired.json"
+
+
+def delivered_row(out, name):
+    """(backend, note, mean ms) of the form ModelOpt's compile stage delivered for NAME, or None."""
+    table = os.path.join(out, f"modelopt-{name}.txt")
+    if not os.path.exists(table):
+        return None
+    return next(((backend, note, ms) for form, backend, _, ms, note in modelopt_rows(table)
+                 if form == "candidate" and note.startswith("selected")), None)
+
+
+def best_pytorch_int8(forms):
+    """The name of the fastest PyTorch FX int8 form that ran."""
+    return min((f for f, r in forms.items() if "int8" in f and "error" not in r), key=lambda f: forms[f]["latency_ms"], default=None)
+
+
+def median_ms(model, runs):
+    batch = torch.rand(bench.LATENCY_BATCH, 1, 32, 32)
+    times = []
+    with torch.no_grad():
+        for i in range(5 + runs):
+            start = time.perf_counter()
+            model(batch)
+            if i >= 5:
+                times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def paired(out):
+    """PAIRS alternations, each PyTorch's best FX int8 form (rebuilt in this process from the saved FP32 weights and
+    the same calibration) timed here and, right after, ModelOpt's delivered archive timed by the probe runner in a
+    process of its own: both the median of PAIRED_RUNS forwards after 5 warm-ups, at THREADS threads. Each ratio
+    compares two timings a few seconds apart, so a change of the machine's state between minutes moves both."""
+    with open(os.path.join(out, RESULTS)) as f:
+        results = json.load(f)
+    threads = results["threads"]
+    torch.set_num_threads(threads)
+    train_x = bench.transform(bench.idx("train-images-idx3-ubyte.gz")[:256])
+    probe = ["dotnet", "run", "-c", "Release", "--no-build", "--project", os.path.join(os.path.dirname(__file__), "int8-op-profile"), "--"]
+    pairs = {}
+    for name, build in MODELS.items():
+        delivered = delivered_row(out, name)
+        best = best_pytorch_int8(results["models"][name]["forms"])
+        if delivered is None or delivered[0] not in ARCHIVES or best is None:
+            print(f"{name}: not paired (delivered {delivered and delivered[0]}, PyTorch best {best})", flush=True)
+            continue
+        archive, engine = ARCHIVES[delivered[0]]
+        model = build()
+        model.load_state_dict(torch.load(os.path.join(out, f"{name}-fp32.pth")))
+        model.eval()
+        int8 = fx_int8(model, best.split("-")[3], train_x)
+        form = scripted(int8, train_x) if best.endswith("-scripted") else int8
+        rows = []
+        for _ in range(PAIRS):
+            pytorch_ms = median_ms(form, PAIRED_RUNS)
+            run = subprocess.run(probe + [os.path.join(out, f"work-{name}", archive), engine, str(PAIRED_RUNS), "--time"],
+                                 capture_output=True, text=True, check=True, env={**os.environ, "THREADS": str(threads)})
+            modelopt_ms = float(re.search(r"forward median ([0-9.]+) ms", run.stdout).group(1))
+            rows.append([round(pytorch_ms, 2), modelopt_ms])
+            print(f"{name}: {best} {pytorch_ms:.2f} ms, ModelOpt {delivered[0]} {modelopt_ms:.2f} ms", flush=True)
+        pairs[name] = {"pytorch": best, "modelopt": delivered[0], "pairs": rows}
+    with open(os.path.join(out, PAIRED), "w") as f:
+        json.dump(pairs, f, indent=1)
 
 
 def cpu_mhz():
@@ -218,15 +307,13 @@ def summarize(out):
         if best_fx:
             rows = [(form + (" (best PyTorch int8)" if (form, ms) == (best_fx[0], best_fx[2]) else ""), accuracy, ms) for form, accuracy, ms in rows]
         table = os.path.join(out, f"modelopt-{name}.txt")
-        delivered = None
+        delivered = delivered_row(out, name)
         if os.path.exists(table):
             for form, backend, accuracy, ms, note in modelopt_rows(table):
                 if form == "full":
                     rows.append((f"modelopt-fp32-eager ({backend})", accuracy, ms))
                 elif form == "candidate":
                     rows.append((f"modelopt {backend}" + (" (delivered)" if note.startswith("selected") else ""), accuracy, ms))
-                    if note.startswith("selected"):
-                        delivered = (backend, note, ms)
         for form, accuracy, ms in rows:
             gmacs = macs * batch / (ms / 1000) / 1e9
             print(f"| {name} | {form} | {accuracy} | {ms:.2f} | {batch * 1000 / ms:.0f} | {macs / 1e6:.1f} | {gmacs:.1f} | {gmacs / limit_gmacs * 100:.1f} % |")
@@ -234,7 +321,22 @@ def summarize(out):
             print(f"{name}: delivered {delivered[0]}: {delivered[1]}")
             if best_fx:
                 print(f"{name}: delivered int8 {delivered[2]:.2f} ms against PyTorch FX int8 best {best_fx[2]:.2f} ms: {best_fx[2] / delivered[2]:.2f}x")
+    paired_file = os.path.join(out, PAIRED)
+    if not os.path.exists(paired_file):
+        return
+    with open(paired_file) as f:
+        pairs = json.load(f)
+    print(f"Paired (bench_int8_limit.py paired): {PAIRED_RUNS}-forward medians, PyTorch then ModelOpt, seconds apart")
+    print("| model | PyTorch form | ModelOpt form | PyTorch ms per pair | ModelOpt ms per pair | ratio per pair | median ratio | ModelOpt share of int8 limit (median) |")
+    print("|---|---|---|---|---|---|---:|---:|")
+    for name, p in pairs.items():
+        ratios = [py / mo for py, mo in p["pairs"]]
+        modelopt = statistics.median(mo for _, mo in p["pairs"])
+        share = results["models"][name]["macs_per_image"] * batch / (modelopt / 1000) / 1e9 / limit_gmacs * 100
+        print(f"| {name} | {p['pytorch']} | {p['modelopt']} | {' / '.join(f'{py:.2f}' for py, _ in p['pairs'])} | "
+              f"{' / '.join(f'{mo:.2f}' for _, mo in p['pairs'])} | {' / '.join(f'{r:.2f}x' for r in ratios)} | "
+              f"{statistics.median(ratios):.2f}x | {share:.1f} % |")
 
 
 if __name__ == "__main__":
-    {"train": train, "summarize": summarize}[sys.argv[1]](sys.argv[2] if len(sys.argv) > 2 else "/tmp/modelopt-int8-limit")
+    {"train": train, "paired": paired, "summarize": summarize}[sys.argv[1]](sys.argv[2] if len(sys.argv) > 2 else "/tmp/modelopt-int8-limit")

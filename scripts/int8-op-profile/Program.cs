@@ -8,6 +8,9 @@
 // chunks of 64, 32 and 16 run one after the other, then 128 and 32 again (the first size also pays the first shapes'
 // set-up): would the activations that do not fit the caches at batch 128 pay for the per-op cost each forward adds?
 //   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --batch-split
+// With --time (bench_int8_limit.py paired), times the whole forward at batch 128: 5 warm-ups, then the median of ROUNDS.
+//   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --time
+// THREADS (environment) sets the thread count, 2 when unset.
 using System.Diagnostics;
 using System.Globalization;
 using ModelOpt.Engine.Runtime;
@@ -17,7 +20,7 @@ using static TorchSharp.torch;
 var path = args[0];
 var engine = Enum.Parse<QEngine>(args[1]);
 var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
-set_num_threads(2);
+set_num_threads(int.Parse(Environment.GetEnvironmentVariable("THREADS") ?? "2", CultureInfo.InvariantCulture));
 QuantizedEngine.Current = engine;
 using var module = jit.load(path);
 module.eval();
@@ -29,6 +32,22 @@ static double Median(List<double> values)
 {
     values.Sort();
     return values[values.Count / 2];
+}
+
+if (args.Contains("--time"))
+{
+    var forwardTimes = new List<double>();
+    for (var r = 0; r < rounds + 5; r++)
+    {
+        var clock = Stopwatch.StartNew();
+        using var y = (Tensor)module.forward(x);
+        if (r >= 5)
+        {
+            forwardTimes.Add(clock.Elapsed.TotalMilliseconds);
+        }
+    }
+    Console.WriteLine($"forward median {Median(forwardTimes):F2} ms (min {forwardTimes.Min():F2}) over {rounds} runs");
+    return;
 }
 
 if (args.Contains("--batch-split"))
