@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class QuantizationAwareTrainingTests(ITestOutputHelper output)
 {
     [Fact]
