@@ -190,10 +190,21 @@ internal static class CompileScreening
                 .FirstOrDefault();
             return lower is { } i
                 ? string.Create(CultureInfo.InvariantCulture,
-                    $"{candidates[i].Backend} had a lower median ({latencies[i + 1].MedianMs:F2} ms) but was {Won(i)}, as two forms of one speed can be: the timings were too noisy to tell them apart (other work on the worker's cores); re-run when it is idle")
+                    $"{candidates[i].Backend} had a lower median ({latencies[i + 1].MedianMs:F2} ms) but was {Won(i)}, {(FewRounds(i) ? FewRoundsAdvice : NoiseAdvice)}")
                 : "no candidate faster beyond the spread or round by round";
         }
+
+        // A candidate that won most of its rounds could have won round by round with more of them: the job's timed runs,
+        // not the noise, set how many rounds it had.
+        bool FewRounds(int i) => screening.TimedRuns < MaxRounds
+            && 2 * CandidateSelection.RoundsWon(latencies[i + 1], reference) > CandidateSelection.SharedRounds(latencies[i + 1], reference);
     }
+
+    private const string NoiseAdvice =
+        "as two forms of one speed can be: the timings were too noisy to tell them apart (other work on the worker's cores); re-run when it is idle";
+
+    private static readonly string FewRoundsAdvice = string.Create(CultureInfo.InvariantCulture,
+        $"too few rounds to tell forms this close apart: the job's evaluation.timedRuns sets the compile stage's rounds (at most {MaxRounds}); raise it to {MaxRounds}");
 
     // An unscored form (score null) has no accuracy or fidelity and 0 images scored.
     /// <summary>
