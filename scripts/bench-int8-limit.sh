@@ -41,8 +41,9 @@ else
   rm -f "$out/int8_peak_gmacs.txt"; echo "int8 peak not measured (needs gcc and avx512_vnni)"
 fi
 
-# The glibc allocator setting ModelOpt applies in-process (../shared/notes/PROBES.md).
-env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 THREADS="$threads" TEST_IMAGES="$test_images" \
+# The glibc allocator setting ModelOpt applies in-process (../shared/notes/PROBES.md), for every PyTorch process and the probe.
+allocator=(MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824)
+env "${allocator[@]}" THREADS="$threads" TEST_IMAGES="$test_images" \
   /usr/bin/python3 scripts/bench_int8_limit.py train "$out" 2>&1 | grep -v -i warning
 
 dotnet build -c Release bench/ModelOpt.Bench >/dev/null
@@ -55,7 +56,7 @@ done
 state
 # Paired: PyTorch's best int8 form and ModelOpt's delivered archive timed in turn, seconds apart (PAIRS, default 5).
 dotnet build -c Release -v q scripts/int8-op-profile >/dev/null
-env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 PAIRS="${PAIRS:-5}" \
+env "${allocator[@]}" PAIRS="${PAIRS:-5}" \
   /usr/bin/python3 scripts/bench_int8_limit.py paired "$out" 2>&1 | grep -v -i warning
 state
 THREADS="$threads" /usr/bin/python3 scripts/bench_int8_limit.py summarize "$out"

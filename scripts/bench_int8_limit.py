@@ -202,17 +202,18 @@ def modelopt_rows(path):
 ARCHIVES = {"libtorch-int8-x86": ("model-int8.pt", "X86"), "libtorch-int8-onednn": ("model-int8.pt", "OneDnn"),
             "libtorch-int8-onednn-fused": ("model-int8-onednn-fused.pt", "OneDnn")}
 PAIRS = int(os.environ.get("PAIRS", 5))
-PAIRED_RUNS = 20
 PAIRED = "paired.json"
 
 
-def delivered_row(out, name):
-    """(backend, note, mean ms) of the form ModelOpt's compile stage delivered for NAME, or None."""
+def modelopt_table(out, name):
+    """ModelOpt.Bench's rows for NAME (modelopt_rows), none when it did not run."""
     table = os.path.join(out, f"modelopt-{name}.txt")
-    if not os.path.exists(table):
-        return None
-    return next(((backend, note, ms) for form, backend, _, ms, note in modelopt_rows(table)
-                 if form == "candidate" and note.startswith("selected")), None)
+    return modelopt_rows(table) if os.path.exists(table) else []
+
+
+def delivered_row(table):
+    """(backend, note, mean ms) of the form the compile stage delivered, from modelopt_table's rows, or None."""
+    return next(((backend, note, ms) for form, backend, _, ms, note in table if form == "candidate" and note.startswith("selected")), None)
 
 
 def best_pytorch_int8(forms):
@@ -220,22 +221,10 @@ def best_pytorch_int8(forms):
     return min((f for f, r in forms.items() if "int8" in f and "error" not in r), key=lambda f: forms[f]["latency_ms"], default=None)
 
 
-def median_ms(model, runs):
-    batch = torch.rand(bench.LATENCY_BATCH, 1, 32, 32)
-    times = []
-    with torch.no_grad():
-        for i in range(5 + runs):
-            start = time.perf_counter()
-            model(batch)
-            if i >= 5:
-                times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def paired(out):
     """PAIRS alternations, each PyTorch's best FX int8 form (rebuilt in this process from the saved FP32 weights and
     the same calibration) timed here and, right after, ModelOpt's delivered archive timed by the probe runner in a
-    process of its own: both the median of PAIRED_RUNS forwards after 5 warm-ups, at THREADS threads. Each ratio
+    process of its own: both the median of bench.TIMED forwards after bench.WARMUP (the probe: 5) warm-ups, at THREADS threads. Each ratio
     compares two timings a few seconds apart, so a change of the machine's state between minutes moves both."""
     with open(os.path.join(out, RESULTS)) as f:
         results = json.load(f)
@@ -245,7 +234,7 @@ def paired(out):
     probe = ["dotnet", "run", "-c", "Release", "--no-build", "--project", os.path.join(os.path.dirname(__file__), "int8-op-profile"), "--"]
     pairs = {}
     for name, build in MODELS.items():
-        delivered = delivered_row(out, name)
+        delivered = delivered_row(modelopt_table(out, name))
         best = best_pytorch_int8(results["models"][name]["forms"])
         if delivered is None or delivered[0] not in ARCHIVES or best is None:
             print(f"{name}: not paired (delivered {delivered and delivered[0]}, PyTorch best {best})", flush=True)
@@ -258,8 +247,8 @@ def paired(out):
         form = scripted(int8, train_x) if best.endswith("-scripted") else int8
         rows = []
         for _ in range(PAIRS):
-            pytorch_ms = median_ms(form, PAIRED_RUNS)
-            run = subprocess.run(probe + [os.path.join(out, f"work-{name}", archive), engine, str(PAIRED_RUNS), "--time"],
+            pytorch_ms = statistics.median(bench.timings(form))
+            run = subprocess.run(probe + [os.path.join(out, f"work-{name}", archive), engine, str(bench.TIMED), "--time"],
                                  capture_output=True, text=True, check=True, env={**os.environ, "THREADS": str(threads)})
             modelopt_ms = float(re.search(r"forward median ([0-9.]+) ms", run.stdout).group(1))
             rows.append([round(pytorch_ms, 2), modelopt_ms])
@@ -303,30 +292,29 @@ def summarize(out):
         for form, r in model["forms"].items():
             if "error" in r:
                 print(f"{name}: {form} failed: {r['error']}")
-        best_fx = min((r for r in rows if "int8" in r[0]), key=lambda r: r[2], default=None)
-        if best_fx:
-            rows = [(form + (" (best PyTorch int8)" if (form, ms) == (best_fx[0], best_fx[2]) else ""), accuracy, ms) for form, accuracy, ms in rows]
-        table = os.path.join(out, f"modelopt-{name}.txt")
-        delivered = delivered_row(out, name)
-        if os.path.exists(table):
-            for form, backend, accuracy, ms, note in modelopt_rows(table):
-                if form == "full":
-                    rows.append((f"modelopt-fp32-eager ({backend})", accuracy, ms))
-                elif form == "candidate":
-                    rows.append((f"modelopt {backend}" + (" (delivered)" if note.startswith("selected") else ""), accuracy, ms))
+        best_fx = best_pytorch_int8(model["forms"])
+        rows = [(form + (" (best PyTorch int8)" if form == best_fx else ""), accuracy, ms) for form, accuracy, ms in rows]
+        table = modelopt_table(out, name)
+        delivered = delivered_row(table)
+        for form, backend, accuracy, ms, note in table:
+            if form == "full":
+                rows.append((f"modelopt-fp32-eager ({backend})", accuracy, ms))
+            elif form == "candidate":
+                rows.append((f"modelopt {backend}" + (" (delivered)" if note.startswith("selected") else ""), accuracy, ms))
         for form, accuracy, ms in rows:
             gmacs = macs * batch / (ms / 1000) / 1e9
             print(f"| {name} | {form} | {accuracy} | {ms:.2f} | {batch * 1000 / ms:.0f} | {macs / 1e6:.1f} | {gmacs:.1f} | {gmacs / limit_gmacs * 100:.1f} % |")
         if delivered:
             print(f"{name}: delivered {delivered[0]}: {delivered[1]}")
             if best_fx:
-                print(f"{name}: delivered int8 {delivered[2]:.2f} ms against PyTorch FX int8 best {best_fx[2]:.2f} ms: {best_fx[2] / delivered[2]:.2f}x")
+                best_ms = model["forms"][best_fx]["latency_ms"]
+                print(f"{name}: delivered int8 {delivered[2]:.2f} ms against PyTorch FX int8 best {best_ms:.2f} ms: {best_ms / delivered[2]:.2f}x")
     paired_file = os.path.join(out, PAIRED)
     if not os.path.exists(paired_file):
         return
     with open(paired_file) as f:
         pairs = json.load(f)
-    print(f"Paired (bench_int8_limit.py paired): {PAIRED_RUNS}-forward medians, PyTorch then ModelOpt, seconds apart")
+    print(f"Paired (bench_int8_limit.py paired): {bench.TIMED}-forward medians, PyTorch then ModelOpt, seconds apart")
     print("| model | PyTorch form | ModelOpt form | PyTorch ms per pair | ModelOpt ms per pair | ratio per pair | median ratio | ModelOpt share of int8 limit (median) |")
     print("|---|---|---|---|---|---|---:|---:|")
     for name, p in pairs.items():

@@ -60,7 +60,8 @@ def accuracy(model, x, y):
     return correct / len(x)
 
 
-def latency(model):
+def timings(model):
+    """Milliseconds of each of TIMED forwards of one random batch of LATENCY_BATCH, after WARMUP untimed ones."""
     batch = torch.randn(LATENCY_BATCH, 1, 32, 32)
     with torch.no_grad():
         for _ in range(WARMUP):
@@ -70,6 +71,11 @@ def latency(model):
             start = time.perf_counter()
             model(batch)
             times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def latency(model):
+    times = timings(model)
     return float(np.mean(times)), float(np.std(times))
 
 

@@ -34,18 +34,28 @@ static double Median(List<double> values)
     return values[values.Count / 2];
 }
 
-if (args.Contains("--time"))
+// The wall-clock time of `run`, in ms, for `rounds` calls after `warmups` untimed ones.
+List<double> Timings(int warmups, Action run)
 {
-    var forwardTimes = new List<double>();
-    for (var r = 0; r < rounds + 5; r++)
+    for (var w = 0; w < warmups; w++)
+    {
+        run();
+    }
+    var times = new List<double>(rounds);
+    for (var r = 0; r < rounds; r++)
     {
         var clock = Stopwatch.StartNew();
-        using var y = (Tensor)module.forward(x);
-        if (r >= 5)
-        {
-            forwardTimes.Add(clock.Elapsed.TotalMilliseconds);
-        }
+        run();
+        times.Add(clock.Elapsed.TotalMilliseconds);
     }
+    return times;
+}
+
+void Forward(Tensor input) => ((Tensor)module.forward(input)).Dispose();
+
+if (args.Contains("--time"))
+{
+    var forwardTimes = Timings(5, () => Forward(x));
     Console.WriteLine($"forward median {Median(forwardTimes):F2} ms (min {forwardTimes.Min():F2}) over {rounds} runs");
     return;
 }
@@ -55,21 +65,15 @@ if (args.Contains("--batch-split"))
     foreach (var chunk in new[] { 128, 64, 32, 16, 128, 32 })
     {
         var parts = x.split(chunk);
-        var chunkTimes = new List<double>();
-        for (var r = 0; r < rounds + 3; r++)
+        var chunkTimes = Timings(3, () =>
         {
-            var clock = Stopwatch.StartNew();
             var outputs = parts.Select(part => (Tensor)module.forward(part)).ToArray();
             using var y = cat(outputs, 0);
             foreach (var output in outputs)
             {
                 output.Dispose();
             }
-            if (r >= 3)
-            {
-                chunkTimes.Add(clock.Elapsed.TotalMilliseconds);
-            }
-        }
+        });
         Console.WriteLine($"chunk {chunk,3}: forward of 128 images median {Median(chunkTimes):F2} ms (min {chunkTimes.Min():F2})");
         foreach (var part in parts)
         {
@@ -81,16 +85,7 @@ if (args.Contains("--batch-split"))
 
 var steps = File.ReadAllLines(path + ".steps");
 
-var whole = new List<double>();
-for (var r = 0; r < rounds + 3; r++)
-{
-    var clock = Stopwatch.StartNew();
-    using var y = (Tensor)module.forward(x);
-    if (r >= 3)
-    {
-        whole.Add(clock.Elapsed.TotalMilliseconds);
-    }
-}
+var whole = Timings(3, () => Forward(x));
 var values = new List<Tensor> { x };
 for (var k = 0; k < steps.Length; k++)
 {
@@ -100,17 +95,8 @@ var times = new double[steps.Length];
 var operands = values.ToArray();
 for (var k = 0; k < steps.Length; k++)
 {
-    var calls = new List<double>();
-    for (var r = 0; r < rounds + 2; r++)
-    {
-        var clock = Stopwatch.StartNew();
-        using var y = (Tensor)module.invoke("op", (long)k, operands);
-        if (r >= 2)
-        {
-            calls.Add(clock.Elapsed.TotalMilliseconds);
-        }
-    }
-    times[k] = Median(calls);
+    var line = (long)k;
+    times[k] = Median(Timings(2, () => ((Tensor)module.invoke("op", line, operands)).Dispose()));
 }
 var sum = times.Sum();
 Console.WriteLine($"forward median {Median(whole):F2} ms; sum of line medians {sum:F2} ms");
