@@ -30,7 +30,7 @@ dotnet test ModelOpt.sln -c Release --no-build --logger "trx" --logger "console;
 
 # One closing line for every runner: "Tests: N passed, N failed, N skipped".
 python3 - "$results" <<'PY'
-import glob, re, sys
+import glob, html, re, sys
 totals = {"total": 0, "executed": 0, "passed": 0, "failed": 0}
 for trx in glob.glob(sys.argv[1] + "/*.trx"):
     m = re.search(r"<Counters ([^>]*)/>", open(trx, encoding="utf-8").read())
@@ -38,6 +38,13 @@ for trx in glob.glob(sys.argv[1] + "/*.trx"):
         found = re.search(r'\b' + key + r'="(\d+)"', m.group(1)) if m else None
         totals[key] += int(found.group(1)) if found else 0
 # The trx logger counts a skipped test in "total" but not in "executed".
+# Failed tests are named again here, beside the closing line, so that the tail of a long log says which.
+for trx in glob.glob(sys.argv[1] + "/*.trx"):
+    text = open(trx, encoding="utf-8").read()
+    for result in re.finditer(r'<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>(.*?)</UnitTestResult>', text, re.S):
+        message = re.search(r"<Message>(.*?)</Message>", result.group(2), re.S)
+        first = message.group(1).strip().splitlines()[0][:300] if message else ""
+        print(html.unescape(f"FAILED {result.group(1)}: {first}"))
 print(f"Tests: {totals['passed']} passed, {totals['failed']} failed, {totals['total'] - totals['executed']} skipped")
 PY
 exit $status
