@@ -224,7 +224,7 @@ def best_pytorch_int8(forms):
 def paired(out):
     """PAIRS alternations, each PyTorch's best FX int8 form (rebuilt in this process from the saved FP32 weights and
     the same calibration) timed here and, right after, ModelOpt's delivered archive timed by the probe runner in a
-    process of its own: both the median of bench.TIMED forwards after bench.WARMUP (the probe: 5) warm-ups, at THREADS threads. Each ratio
+    process of its own: both the median of bench.TIMED forwards after bench.WARMUP warm-ups, at THREADS threads. Each ratio
     compares two timings a few seconds apart, so a change of the machine's state between minutes moves both."""
     with open(os.path.join(out, RESULTS)) as f:
         results = json.load(f)
@@ -248,7 +248,7 @@ def paired(out):
         rows = []
         for _ in range(PAIRS):
             pytorch_ms = statistics.median(bench.timings(form))
-            run = subprocess.run(probe + [os.path.join(out, f"work-{name}", archive), engine, str(bench.TIMED), "--time"],
+            run = subprocess.run(probe + [os.path.join(out, f"work-{name}", archive), engine, str(bench.TIMED), "--time", str(bench.WARMUP)],
                                  capture_output=True, text=True, check=True, env={**os.environ, "THREADS": str(threads)})
             modelopt_ms = float(re.search(r"forward median ([0-9.]+) ms", run.stdout).group(1))
             rows.append([round(pytorch_ms, 2), modelopt_ms])

@@ -8,8 +8,8 @@
 // chunks of 64, 32 and 16 run one after the other, then 128 and 32 again (the first size also pays the first shapes'
 // set-up): would the activations that do not fit the caches at batch 128 pay for the per-op cost each forward adds?
 //   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --batch-split
-// With --time (bench_int8_limit.py paired), times the whole forward at batch 128: 5 warm-ups, then the median of ROUNDS.
-//   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --time
+// With --time (bench_int8_limit.py paired), times the whole forward at batch 128: WARMUPS untimed, then the median of ROUNDS.
+//   Int8OpProfile ARCHIVE.pt X86|OneDnn ROUNDS --time WARMUPS
 // THREADS (environment) sets the thread count, 2 when unset.
 using System.Diagnostics;
 using System.Globalization;
@@ -53,9 +53,9 @@ List<double> Timings(int warmups, Action run)
 
 void Forward(Tensor input) => ((Tensor)module.forward(input)).Dispose();
 
-if (args.Contains("--time"))
+if (Array.IndexOf(args, "--time") is var timeAt and >= 0)
 {
-    var forwardTimes = Timings(5, () => Forward(x));
+    var forwardTimes = Timings(int.Parse(args[timeAt + 1], CultureInfo.InvariantCulture), () => Forward(x));
     Console.WriteLine($"forward median {Median(forwardTimes):F2} ms (min {forwardTimes.Min():F2}) over {rounds} runs");
     return;
 }
