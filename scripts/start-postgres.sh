@@ -23,7 +23,15 @@ if [ -z "${VERSION:-}" ]; then
   exit 1
 fi
 if [ "$STATUS" != "online" ]; then
-  $SUDO pg_ctlcluster "$VERSION" "$CLUSTER" start >&2
+  # The server outlives this script: it must not inherit its caller's open files (under `flock LOCK ./scripts/test.sh`
+  # it held the lock for as long as it ran). sudo closes them itself.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-"; fi
+    done
+    exec $SUDO pg_ctlcluster "$VERSION" "$CLUSTER" start
+  ) >&2
 fi
 for _ in $(seq 1 60); do
   pg_isready -h 127.0.0.1 -q && break
