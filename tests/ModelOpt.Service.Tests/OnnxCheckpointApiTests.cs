@@ -117,7 +117,47 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var response = await client.PostAsJsonAsync("/api/jobs", new { dataset = "synthetic", checkpointId = checkpoint.Id }, ApiClient.Json);
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest);
 
-        Assert.Contains("The ONNX model takes [1, 32, 32] images", problem.GetProperty("errors").GetProperty("dataset")[0].GetString());
+        var reason = problem.GetProperty("errors").GetProperty("dataset")[0].GetString();
+        Assert.Contains("The ONNX model takes [1, 32, 32] images", reason);
+        // The answer names the setting that fits the images to the model.
+        Assert.Contains("preprocessing.color \"grayscale\" gives 1 channel", reason);
+    }
+
+    [Fact]
+    public async Task A_generic_job_reads_a_labeled_dataset_whose_classes_are_not_the_models()
+    {
+        var checkpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(MobileNet), MobileNet))).ReadAsync<CheckpointDto>();
+        var dataset = await (await client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Npz(48, 3), "three.npz"))).ReadAsync<DatasetDto>();
+        Assert.Equal((true, 3), (dataset.Labeled, dataset.Classes));
+        var preprocessing = new { resize = new[] { 32, 32 }, color = "grayscale" };
+
+        // Left to decide, the task is classification (one output of logits, labeled images): 10 classes against 3 labels.
+        var classification = await (await client.PostAsJsonAsync("/api/jobs",
+                new { dataset = dataset.Id!.Value.ToString(), checkpointId = checkpoint.Id, preprocessing }, ApiClient.Json))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+        var reason = classification.GetProperty("errors").GetProperty("dataset")[0].GetString();
+        Assert.Contains("gives 10 classes", reason);
+        Assert.Contains("has 3 classes", reason);
+        Assert.Contains("output.task \"generic\"", reason);
+
+        // A generic job compares with FP32, not with the labels: the class count is not its business.
+        var job = await client.SubmitAsync(new
+        {
+            dataset = dataset.Id!.Value.ToString(),
+            checkpointId = checkpoint.Id,
+            preprocessing,
+            output = new { task = "generic" },
+            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
+            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s");
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        var int8 = job.Stages.Single(s => s.Stage == PipelineStage.Convert).Results.Single(r => r.Selected);
+        Assert.Null(int8.Accuracy);
+        Assert.Equal(("logits", 3), Assert.Single(int8.Fidelity!) is var f ? (f.Output, f.Images) : default);
     }
 
     [Fact]

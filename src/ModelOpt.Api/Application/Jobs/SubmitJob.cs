@@ -86,7 +86,7 @@ public sealed class SubmitJobHandler(
             var preprocessing = request.Preprocessing;
             dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
             var onnxModel = onnx && errors.Count == 0 ? OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name) : null;
-            if (onnxModel is not null && OnnxInputMismatch(onnxModel, dataset, preprocessing) is { } mismatch)
+            if (onnxModel is not null && OnnxInputMismatch(onnxModel, dataset, preprocessing, request.Output.Task) is { } mismatch)
             {
                 errors["dataset"] = [mismatch];
             }
@@ -196,16 +196,38 @@ public sealed class SubmitJobHandler(
         return OnnxCheckpointInspector.InspectAt(store.FullPath(checkpoint.RelativePath), checkpoint.FileName, height, width, outputName);
     }
 
-    /// <summary>Why the ONNX model cannot take the dataset's images (channels, size, classes unless the set is unlabeled); null when it can.</summary>
-    private static string? OnnxInputMismatch(OnnxCheckpointInspector.Summary model, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing)
+    /// <summary>
+    /// Why the ONNX model cannot take the dataset's images (channels, size, and classes unless the set is unlabeled or the job
+    /// is generic, which compares with FP32, not with the labels: ADR-020), with the settings that would fit them; null when it can.
+    /// </summary>
+    private static string? OnnxInputMismatch(OnnxCheckpointInspector.Summary model, JobDataset dataset, Engine.Data.ImagePreprocessing preprocessing, JobTask? task)
     {
         var (height, width) = preprocessing.OutputSize(dataset.ImageSize?.Height ?? 1, dataset.ImageSize?.Width ?? 1);
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
         long[] input = [model.Channels, model.Height ?? height, model.Width ?? width];
-        // An output that is not (N, C) logits, or an unlabeled set, has no classes to compare.
-        return input.SequenceEqual(images) && (model.NumClasses is null || !dataset.Labeled || model.NumClasses == dataset.Classes)
-            ? null
-            : $"The ONNX model takes [{string.Join(", ", input)}] images{(model.NumClasses is { } classes ? $" and gives {classes} classes" : "")}; " +
-              $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing{(dataset.Labeled ? $" and has {dataset.Classes} classes" : "")}.";
+        // An output that is not (N, C) logits has no classes to compare.
+        var labels = task != JobTask.Generic && dataset.Labeled && model.NumClasses is not null;
+        if (input.SequenceEqual(images) && (!labels || model.NumClasses == dataset.Classes))
+        {
+            return null;
+        }
+        var remedies = new List<string>();
+        if (input[0] != images[0] && input[0] is 1 or 3)
+        {
+            remedies.Add(input[0] == 3 ? "preprocessing.color \"rgb\" gives 3 channels (a grey image's repeated)" : "preprocessing.color \"grayscale\" gives 1 channel");
+        }
+        if (input[1] != images[1] || input[2] != images[2])
+        {
+            remedies.Add(preprocessing.CenterCrop is null
+                ? $"preprocessing.resize [{input[1]}, {input[2]}] gives {input[1]} x {input[2]} images"
+                : $"preprocessing.resize and centerCrop must give {input[1]} x {input[2]} images");
+        }
+        if (labels && model.NumClasses != dataset.Classes)
+        {
+            remedies.Add("output.task \"generic\" measures fidelity to the FP32 model instead of top-1 against the labels");
+        }
+        return $"The ONNX model takes [{string.Join(", ", input)}] images{(labels ? $" and gives {model.NumClasses} classes" : "")}; " +
+               $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing{(labels ? $" and has {dataset.Classes} classes" : "")}." +
+               (remedies.Count > 0 ? " " + string.Join("; ", remedies) + "." : "");
     }
 }
