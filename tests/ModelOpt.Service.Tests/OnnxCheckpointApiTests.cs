@@ -120,7 +120,14 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var reason = problem.GetProperty("errors").GetProperty("dataset")[0].GetString();
         Assert.Contains("The ONNX model takes [1, 32, 32] images", reason);
         // The answer names the setting that fits the images to the model.
-        Assert.Contains("preprocessing.color \"grayscale\" gives 1 channel", reason);
+        Assert.Contains("To fit them, set preprocessing.color to \"grayscale\".", reason);
+
+        const string fixedSize = "mobilenet_v2_like_opset11_fixed.onnx";
+        var fixedCheckpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(fixedSize), fixedSize))).ReadAsync<CheckpointDto>();
+        var resized = await (await client.PostAsJsonAsync("/api/jobs",
+                new { dataset = "fashion-mnist", checkpointId = fixedCheckpoint.Id, preprocessing = new { resize = new[] { 28 } } }, ApiClient.Json))
+            .ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.EndsWith("To fit them, set preprocessing.resize to [32, 32].", resized.GetProperty("errors").GetProperty("dataset")[0].GetString());
     }
 
     [Fact]
@@ -138,7 +145,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var reason = classification.GetProperty("errors").GetProperty("dataset")[0].GetString();
         Assert.Contains("gives 10 classes", reason);
         Assert.Contains("has 3 classes", reason);
-        Assert.Contains("output.task \"generic\"", reason);
+        Assert.Contains("set output.task to \"generic\"", reason);
 
         // A generic job compares with FP32, not with the labels: the class count is not its business.
         var job = await client.SubmitAsync(new

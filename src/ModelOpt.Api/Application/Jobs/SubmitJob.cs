@@ -214,20 +214,20 @@ public sealed class SubmitJobHandler(
         var remedies = new List<string>();
         if (input[0] != images[0] && input[0] is 1 or 3)
         {
-            remedies.Add(input[0] == 3 ? "preprocessing.color \"rgb\" gives 3 channels (a grey image's repeated)" : "preprocessing.color \"grayscale\" gives 1 channel");
+            remedies.Add(input[0] == 3 ? "set preprocessing.color to \"rgb\" (a grey image's channel repeated 3 times)" : "set preprocessing.color to \"grayscale\"");
         }
         if (input[1] != images[1] || input[2] != images[2])
         {
             remedies.Add(preprocessing.CenterCrop is null
-                ? $"preprocessing.resize [{input[1]}, {input[2]}] gives {input[1]} x {input[2]} images"
-                : $"preprocessing.resize and centerCrop must give {input[1]} x {input[2]} images");
+                ? $"set preprocessing.resize to [{input[1]}, {input[2]}]"
+                : $"set preprocessing.resize and centerCrop to give {input[1]} x {input[2]} images");
         }
         if (labels && model.NumClasses != dataset.Classes)
         {
-            remedies.Add("output.task \"generic\" measures fidelity to the FP32 model instead of top-1 against the labels");
+            remedies.Add("set output.task to \"generic\" to measure fidelity to the FP32 model instead of top-1 against the labels");
         }
         return $"The ONNX model takes [{string.Join(", ", input)}] images{(labels ? $" and gives {model.NumClasses} classes" : "")}; " +
                $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing{(labels ? $" and has {dataset.Classes} classes" : "")}." +
-               (remedies.Count > 0 ? " " + string.Join("; ", remedies) + "." : "");
+               (remedies.Count > 0 ? " To fit them, " + string.Join("; ", remedies) + "." : "");
     }
 }
