@@ -179,8 +179,23 @@ public sealed class FidelityPagesTests : IAsyncLifetime
         Assert.Equal(Qdq.Select(f => (double?)f.MaxAbsError), viaKiota.Headline.DeliveredFidelity!.Select(f => f.MaxAbsError));
     }
 
+    [Fact]
+    public async Task A_delivered_form_slower_than_an_fp32_form_is_called_out_with_the_file_to_deploy_for_speed()
+    {
+        var slower = await InsertFinishedJobAsync(generic: true, qdqLatencyMs: 14.0, onnxFp32LatencyMs: 10.0);
+        var faster = await InsertFinishedJobAsync(generic: true);
+        var client = factory.CreateClient();
+
+        var warning = (await PageAsync(client, $"/jobs/{slower}")).QuerySelector("#slower-than-fp32")?.TextContent;
+        Assert.Equal("The delivered int8 model ran at 0.71× the speed of onnxruntime-fp32 on this worker: it is smaller (0.25 of FP32), " +
+                     "not faster. Where speed matters more than size, deploy model-fp32.onnx (onnxruntime-fp32) instead.", warning);
+        Assert.Contains($"**{warning}**", await client.GetStringAsync($"/api/jobs/{slower}/report"));
+        Assert.Null((await PageAsync(client, $"/jobs/{faster}")).QuerySelector("#slower-than-fp32"));
+        Assert.DoesNotContain("not faster", await client.GetStringAsync($"/api/jobs/{faster}/report"));
+    }
+
     /// <summary>A finished job as the recorder leaves one: FP32, convert and three compile candidates (QDQ delivered).</summary>
-    private async Task<Guid> InsertFinishedJobAsync(bool generic)
+    private async Task<Guid> InsertFinishedJobAsync(bool generic, double qdqLatencyMs = 4.5, double onnxFp32LatencyMs = 12.5)
     {
         var id = Guid.CreateVersion7();
         var now = DateTime.UtcNow;
@@ -204,8 +219,8 @@ public sealed class FidelityPagesTests : IAsyncLifetime
             [
                 Form(PipelineStage.EvaluateFp32, "torchsharp-fp32-eager", 4, 0.90, 12.0, true, null),
                 Form(PipelineStage.Convert, "libtorch-int8-x86", 1, 0.895, 6.0, true, Int8),
-                Form(PipelineStage.Compile, "onnxruntime-fp32", 4, 0.90, 12.5, false, OnnxFp32, "FP32 baseline"),
-                Form(PipelineStage.Compile, "onnxruntime-int8-qdq", 1, 0.895, 4.5, true, Qdq),
+                Form(PipelineStage.Compile, "onnxruntime-fp32", 4, 0.90, onnxFp32LatencyMs, false, OnnxFp32, "FP32 baseline"),
+                Form(PipelineStage.Compile, "onnxruntime-int8-qdq", 1, 0.895, qdqLatencyMs, true, Qdq),
             ],
         };
         await using var scope = factory.Services.CreateAsyncScope();

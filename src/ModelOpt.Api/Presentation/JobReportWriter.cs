@@ -29,6 +29,11 @@ public static class JobReportWriter
         {
             md.AppendLine();
             md.AppendLine(HeadlineText(h));
+            if (SlowerThanFp32Text(h) is { } slower)
+            {
+                md.AppendLine();
+                md.AppendLine($"**{slower}**");
+            }
         }
 
         // As the job page: top-1 where a form has an accuracy, the fidelity to FP32 (one figure per output in a cell) where forms carry it.
@@ -102,6 +107,17 @@ public static class JobReportWriter
             : "")
         + (h.DeliveredFidelity is { Count: > 0 } fidelity ? FidelityText.Headline(h, fidelity) + " " : "")
         + $"Size ratio {Format.Number(Math.Round(h.SizeRatio, 3))} of FP32.";
+
+    /// <summary>
+    /// When the delivered int8 form ran slower than an FP32 form on the worker (a model whose int8 layers are few, or small
+    /// enough that quantizing their inputs costs more than it saves): what the user got instead, and what to deploy for speed.
+    /// Null when the delivered form is the fastest.
+    /// </summary>
+    public static string? SlowerThanFp32Text(JobHeadline h) => h.SpeedUpOverFastestFp32 >= 1
+        ? null
+        : $"The delivered int8 model ran at {Format.Ratio(h.SpeedUpOverFastestFp32)} the speed of {h.FastestFp32Backend} on this worker: "
+          + $"it is smaller ({Format.Number(Math.Round(h.SizeRatio, 3))} of FP32), not faster. Where speed matters more than size, "
+          + (ModelForms.FileOf(h.FastestFp32Backend) is { } file ? $"deploy {file} ({h.FastestFp32Backend}) instead." : "keep the FP32 model.");
 
     private static void Table(StringBuilder md, string title, string[] headers, IEnumerable<string[]> rows)
     {
