@@ -3,11 +3,12 @@
 # random weights, 10 classes, opset 13, dynamic batch, 224 x 224, inception_v3 299 x 299), each through ModelOpt:
 #   1. import + FP32 equality with ONNX Runtime on the same file (ModelOpt.Bench onnx-equality: 2 seeded images);
 #   2. the job's stages on the synthetic dataset resized to the model's input (EvaluateFp32, Calibrate, Convert; no
-#      Compile): FP32 and int8 latency at batch 8 on the same thread count, and each form's accuracy on the synthetic
+#      Compile unless COMPILE=true): FP32 and int8 latency at batch 8 on the same thread count, and each form's accuracy on the synthetic
 #      test subset (random weights: not a quality figure; FP32 and int8 being close is the signal).
 # Prints one table. The ONNX files and work folders go to OUT (default /tmp/modelopt-zoo-bench), nothing is committed.
 #   scripts/bench-torchvision-zoo.sh [OUT] [NAME ...]        e.g. scripts/bench-torchvision-zoo.sh /tmp/zoo resnet18 squeezenet1_1
-# Environment: THREADS (2), TEST_SUBSET (64), CALIBRATION (32), LATENCY_BATCH (8), WARMUP (2), TIMED (5).
+# Environment: THREADS (2), TEST_SUBSET (64), CALIBRATION (32), LATENCY_BATCH (8), WARMUP (2), TIMED (5), COMPILE (false:
+# true also times the compile stage's forms, ONNX Runtime FP32 among them, and prints their rows after the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/modelopt-zoo-bench}"
@@ -36,7 +37,7 @@ while IFS=$'\t' read -r name path side megabytes status; do
   echo "$check"
   error=$(sed -E 's/.*relative error ([^ ]+).*/\1/' <<< "$check")
   log="$out/$name.log"
-  if ! bench --model "onnx:$name.onnx" --checkpoint "$path" --dataset synthetic --resize "$side,$side" --compile false \
+  if ! bench --model "onnx:$name.onnx" --checkpoint "$path" --dataset synthetic --resize "$side,$side" --compile "${COMPILE:-false}" \
       --threads "$threads" --test-subset "${TEST_SUBSET:-64}" --calibration "${CALIBRATION:-32}" \
       --latency-batch "${LATENCY_BATCH:-8}" --warmup "${WARMUP:-2}" --timed-runs "${TIMED:-5}" --work "$out/work-$name" 2>&1 | tr -d '\r' > "$log"; then
     tail -3 "$log"
@@ -50,3 +51,6 @@ while IFS=$'\t' read -r name path side megabytes status; do
 done < "$out/exports.tsv"
 echo
 cat "$table"
+if [ "${COMPILE:-false}" = "true" ]; then
+  for log in "$out"/*.log; do echo "== $(basename "$log" .log)"; grep -E "^(optimized|  candidate) " "$log" || true; done
+fi

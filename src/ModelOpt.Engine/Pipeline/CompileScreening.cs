@@ -169,7 +169,7 @@ internal static class CompileScreening
                 : rejected[i] ? Rejection(scores[i]!, convertedScore)
                 : !candidate.Deliverable ? "FP32 baseline, never delivered as the int8 model"
                 : Contends(i) ? $"faster than the converted form, but slower than {candidates[chosen!.Value].Backend}"
-                : $"not faster than the converted form beyond the spread or round by round ({Won(i)})";
+                : $"not faster than the converted form beyond the spread or round by round ({Won(i)}{(FewRounds(i) ? ": too few rounds to decide, see evaluation.timedRuns" : "")})";
             var source = sources[i] ?? $"not scored: {(!candidate.Deliverable ? "a baseline" : Contends(i) ? "a faster form was selected first" : "it cannot replace the converted form")}, so its {Measure(convertedScore)} would decide nothing";
             rows.Add(Row(candidate, scores[i], latency, device, i == chosen, $"{verdict} ({candidate.Description}); {Quartiles(latency)}; {source}"));
         }

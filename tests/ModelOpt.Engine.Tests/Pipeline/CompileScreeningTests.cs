@@ -152,6 +152,8 @@ public sealed class CompileScreeningTests : IDisposable
         Assert.Contains("reloaded-loaded had a lower median", note);
         Assert.Contains($"faster in {CompileScreening.DecisionRounds - 1} of {CompileScreening.DecisionRounds} rounds", note);
         Assert.Contains($"evaluation.timedRuns sets the compile stage's rounds (at most {CompileScreening.MaxRounds})", note);
+        // The candidate's own row says the same, not only "not faster ... round by round" beside the rounds it won.
+        Assert.Contains($"rounds: too few rounds to decide, see evaluation.timedRuns)", rows[1].Metrics.Note);
     }
 
     public void Dispose()
