@@ -123,11 +123,18 @@ internal sealed class StageContext(
     {
         var checkpoint = Workspace.Fp32Checkpoint(Request);
         var shape = InputShape;
-        var onnx = OnnxModelName.IsOnnx(Request.Model);
+        long? classes = OnnxModelName.IsOnnx(Request.Model) ? null : ZooClasses(checkpoint);
         return memory.Get(
-            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{Classes}|{Request.OutputName}|{JobMemory.FileIdentity(checkpoint)}",
-            () => Fp32Model.Open(Request.Model, shape, onnx ? null : Classes, checkpoint, Request.OutputName));
+            "fp32", $"{Request.Model}|{string.Join(',', shape)}|{classes}|{Request.OutputName}|{JobMemory.FileIdentity(checkpoint)}",
+            () => Fp32Model.Open(Request.Model, shape, classes, checkpoint, Request.OutputName));
     }
+
+    // A zoo model's head: the dataset's classes for a classification job; for a generic job, which compares with FP32 and
+    // not with labels, the checkpoint's own, so that its data may have other classes or none (ADR-020). The task is read
+    // only where it is already known: deciding it opens the model only for a labeled set with no task given.
+    private long ZooClasses(string checkpoint) => Request.Task == JobTask.Generic || !HasLabels
+        ? Checkpoints.CheckpointReader.ReadLayout(checkpoint).InferDimensions().NumClasses
+        : Classes;
 
     private JobTask DecideTask()
     {

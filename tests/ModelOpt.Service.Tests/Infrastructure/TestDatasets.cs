@@ -113,4 +113,21 @@ public static class TestDatasets
 
         static byte[] Pixels(int count) => [.. Enumerable.Range(0, count).Select(i => (byte)(i * 37))];
     }
+
+    /// <summary>An .npz of <paramref name="train"/> and <paramref name="test"/> uint8 32x32 grey images and no labels, their pixels seeded.</summary>
+    public static byte[] UnlabeledNpz(int train, int test, int seed)
+    {
+        var random = new Random(seed);
+        using var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, count) in new[] { ("x_train", train), ("x_test", test) })
+            {
+                var pixels = new byte[count * 32 * 32];
+                random.NextBytes(pixels);
+                DatasetExport.WriteArray(zip, name, "|u1", [count, 32, 32], pixels);
+            }
+        }
+        return memory.ToArray();
+    }
 }

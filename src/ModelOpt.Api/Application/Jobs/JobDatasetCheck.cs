@@ -1,5 +1,6 @@
 using ModelOpt.Api.Infrastructure;
 using ModelOpt.Engine.Data;
+using ModelOpt.Engine.Pipeline;
 using ModelOpt.Jobs.Catalog;
 using ModelOpt.Jobs.Infrastructure;
 
@@ -40,7 +41,7 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
     /// no checkpoint) on images without labels, or a checkpoint whose input channels or classes differ from the dataset's
     /// (after the colour conversion; an unlabeled set has no classes to compare).
     /// </summary>
-    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, bool trains, Dictionary<string, string[]> errors)
+    public void Check(ImagePreprocessing preprocessing, Checkpoint? checkpoint, bool trains, JobTask? task, Dictionary<string, string[]> errors)
     {
         if (trains && !Labeled)
         {
@@ -69,9 +70,11 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
                                  + $"but the checkpoint's model takes {modelChannels} channel(s); set preprocessing.color to "
                                  + $"{(modelChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
         }
-        else if (Labeled && modelClasses != Classes)
+        // A generic job compares with FP32, not with the labels: the checkpoint keeps its own classes (ADR-020).
+        else if (Labeled && task != JobTask.Generic && modelClasses != Classes)
         {
-            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}."];
+            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}; "
+                                 + "set output.task to \"generic\" to measure fidelity to the FP32 model instead of top-1 against the labels."];
         }
     }
 }

@@ -84,7 +84,7 @@ public sealed class SubmitJobHandler(
         {
             // The dataset's checks read what the request's annotations have already validated (colour names, lengths).
             var preprocessing = request.Preprocessing;
-            dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, errors);
+            dataset!.Check(preprocessing, onnx ? null : checkpoint, trains: checkpoint is null, request.Output.Task, errors);
             var onnxModel = onnx && errors.Count == 0 ? OnnxModelFor(checkpoint!, dataset, preprocessing, request.Output.Name) : null;
             if (onnxModel is not null && OnnxInputMismatch(onnxModel, dataset, preprocessing, request.Output.Task) is { } mismatch)
             {
