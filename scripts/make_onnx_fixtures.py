@@ -3,14 +3,17 @@
 
 Small random-weight CNNs of the shapes users bring (MobileNetV2-like, VGG-style, Inception-style, squeeze-excite),
 exported by torch.onnx.export at several opsets, with and without constant folding, with a dynamic or a fixed batch
-axis; one model with an op ModelOpt does not map (GELU). For every model it records PyTorch's FP32 logits and the
+axis; one model with an op ModelOpt does not map (GELU), and two whose inputs it does not take (two images; token
+ids), which `refused-inputs` writes alone. For every model it records PyTorch's FP32 logits and the
 logits of PyTorch FX's int8 model of the same weights (prepare_fx / convert_fx, get_default_qconfig_mapping('onednn'),
 calibrated on the same inputs), so the C# tests compare against PyTorch without needing it.
 
 Run with Debian's PyTorch (python3-torch 1.13, python3-torchvision 0.14): /usr/bin/python3 scripts/make_onnx_fixtures.py
+(or ... scripts/make_onnx_fixtures.py refused-inputs)
 """
 import json
 import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -134,6 +137,39 @@ class Unsupported(nn.Module):
     def forward(self, x):
         x = F.gelu(self.conv(x))  # Erf, Div, Mul, Add: not mapped
         return self.fc(x.mean((2, 3)))
+
+
+class TwoImages(nn.Module):
+    """Two image inputs: ModelOpt's jobs feed one."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(CHANNELS, 4, 3, padding=1)
+        self.fc = nn.Linear(4, CLASSES)
+
+    def forward(self, a, b):
+        return self.fc((self.conv(a) + self.conv(b)).mean((2, 3)))
+
+
+class TokenIds(nn.Module):
+    """An int64 token-id input, as a text classifier has: not an image batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(100, 16)
+        self.fc = nn.Linear(16, CLASSES)
+
+    def forward(self, tokens):
+        return self.fc(self.embedding(tokens).mean(1))
+
+
+def export_refused_inputs():
+    torch.manual_seed(0)
+    image = torch.randn(1, CHANNELS, SIZE, SIZE)
+    torch.onnx.export(TwoImages().eval(), (image, image), os.path.join(OUT, "two_images_opset13.onnx"), opset_version=13,
+                      input_names=["a", "b"], output_names=["logits"])
+    torch.onnx.export(TokenIds().eval(), (torch.randint(0, 100, (1, 12)),), os.path.join(OUT, "token_ids_opset13.onnx"),
+                      opset_version=13, input_names=["tokens"], output_names=["logits"])
 
 
 # Modern architectures for issue 22's trained benchmark (scripts/bench_onnx_models.py --set modern); not exported as
@@ -334,9 +370,10 @@ def main():
         }
     unsupported = randomize(Unsupported(), 99)
     expected["unsupported"] = export(unsupported, "gelu_unsupported_opset13.onnx", inputs, 13, True, True)
+    export_refused_inputs()
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
 
 
 if __name__ == "__main__":
-    main()
+    export_refused_inputs() if sys.argv[1:] == ["refused-inputs"] else main()

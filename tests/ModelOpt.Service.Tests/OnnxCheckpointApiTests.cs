@@ -77,6 +77,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Google.Protobuf.MessageExtensions.ToByteArray(model), "gelu.onnx")))
             .ProblemAsync(HttpStatusCode.UnprocessableEntity);
 
+        Assert.Equal("The ONNX model uses ops ModelOpt cannot map.", problem.GetProperty("title").GetString());
         var opTypes = problem.GetProperty("unsupportedOpTypes").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains("Hardmax", opTypes);
         var nodes = problem.GetProperty("unsupportedNodes").EnumerateArray().ToList();
@@ -84,6 +85,21 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var detail = problem.GetProperty("detail").GetString()!;
         Assert.StartsWith("'gelu.onnx' uses ONNX ops ModelOpt cannot map", detail);
         Assert.DoesNotContain(Path.GetTempPath(), detail);
+        await AssertNothingStoredAsync();
+    }
+
+    [Theory]
+    [InlineData("two_images_opset13.onnx", "graph input 'a, b': the graph must have one image input, it has 2.")]
+    [InlineData("token_ids_opset13.onnx", "graph input 'tokens': the input must be a float (N, C, H, W) image batch")]
+    public async Task Onnx_upload_whose_inputs_are_not_one_image_batch_is_a_422_that_says_so_and_leaves_nothing_behind(string file, string reason)
+    {
+        var problem = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(file), file)))
+            .ProblemAsync(HttpStatusCode.UnprocessableEntity);
+
+        // Every op maps: the title does not blame ops, the detail names the input.
+        Assert.Equal("The ONNX model's graph is not one ModelOpt can import.", problem.GetProperty("title").GetString());
+        Assert.Empty(problem.GetProperty("unsupportedOpTypes").EnumerateArray());
+        Assert.Contains(reason, problem.GetProperty("detail").GetString());
         await AssertNothingStoredAsync();
     }
 

@@ -132,7 +132,9 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
     /// <summary>422 naming every op type and node the importer could not map, so the user knows what to change in the export.</summary>
     private static ProblemDetails UnsupportedOnnx(UnsupportedOnnxModelException e)
     {
-        var problem = Problem(StatusCodes.Status422UnprocessableEntity, "The ONNX model uses ops ModelOpt cannot map.", e.Message,
+        // A graph whose every op maps can still be refused for its inputs (two of them, or token ids instead of an image).
+        var title = e.OpTypes.Count > 0 ? "The ONNX model uses ops ModelOpt cannot map." : "The ONNX model's graph is not one ModelOpt can import.";
+        var problem = Problem(StatusCodes.Status422UnprocessableEntity, title, e.Message,
             "https://tools.ietf.org/html/rfc9110#section-15.5.21");
         problem.Extensions["unsupportedOpTypes"] = e.OpTypes;
         problem.Extensions["unsupportedNodes"] = e.Nodes.Select(n => new { opType = n.OpType, nodeName = n.NodeName, reason = n.Reason }).ToList();
