@@ -1,10 +1,12 @@
 using ModelOpt.Engine.Checkpoints;
 using ModelOpt.Engine.Models;
 using TorchSharp.PyBridge;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Checkpoints;
 
 /// <summary>Saving and loading again gives a model with identical outputs, in each format.</summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public sealed class CheckpointRoundTripTests : IDisposable
 {
     private readonly string folder = Directory.CreateTempSubdirectory("modelopt-ckpt-").FullName;

@@ -11,6 +11,7 @@ namespace ModelOpt.Engine.Tests.Graph;
 /// The interpreters free each value after its last use: outputs stay bit-identical to a pass that keeps every value,
 /// and a pass holds only the values later nodes still read.
 /// </summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class InterpreterLastUseTests(ITestOutputHelper output)
 {
     [Theory]

@@ -1,8 +1,10 @@
 using ModelOpt.Engine.Graph;
 using ModelOpt.Engine.Models;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Models;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class ChannelsLastGraphTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace ModelOpt.Engine.Tests.Onnx;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class OnnxExporterTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace ModelOpt.Engine.Tests.Quantization;
 /// An InvertedResidual-like stack (1x1 expand, ReLU, 3x3 depthwise, ReLU, 1x1 project) whose channels' weight ranges
 /// differ by up to three orders of magnitude: the case DFQ's cross-layer equalization is for.
 /// </summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class CrossLayerEqualizationTests(ITestOutputHelper output) : IDisposable
 {
     private const long InChannels = 8;

@@ -5,6 +5,7 @@ using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class GraphFusionTests
 {
     [Theory]

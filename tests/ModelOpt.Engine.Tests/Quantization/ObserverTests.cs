@@ -2,9 +2,11 @@ using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Config;
 using ModelOpt.Engine.Quantization.Observers;
 using ModelOpt.Engine.Quantization.Quantizers;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class ObserverTests
 {
     private static readonly QuantizationSpec Uint8Affine = X86InductorQuantizer.ActivationSpec();

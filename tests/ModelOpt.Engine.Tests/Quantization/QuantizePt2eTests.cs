@@ -11,6 +11,7 @@ using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class QuantizePt2eTests
 {
     [Fact]

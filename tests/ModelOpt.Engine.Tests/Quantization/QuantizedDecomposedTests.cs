@@ -1,8 +1,10 @@
 using ModelOpt.Engine.Quantization;
 using ModelOpt.Engine.Quantization.Convert;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Quantization;
 
+[Collection(GlobalGeneratorCollection.Name)]
 public class QuantizedDecomposedTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using ModelOpt.Engine.Data;
 using ModelOpt.Engine.Models;
 using ModelOpt.Engine.Pipeline;
 using ModelOpt.Engine.Training;
+using ModelOpt.Engine.Tests.Support;
 
 namespace ModelOpt.Engine.Tests.Training;
 
@@ -10,6 +11,7 @@ namespace ModelOpt.Engine.Tests.Training;
 /// trained resnet20 a long way (ChannelsLast), float64's does not, so any real departure (a wrong stride, a lost momentum
 /// buffer, a weight left channels-last) shows as a difference far above the rounding.
 /// </summary>
+[Collection(GlobalGeneratorCollection.Name)]
 public class ChannelsLastTrainingTests
 {
     private static readonly TrainingOptions Options = new() { Epochs = 1, LearningRate = 0.05, BatchSize = 8, Seed = 3 };
