@@ -65,7 +65,8 @@ public sealed class Fp32Model : IDisposable
     /// <exception cref="OnnxFormatException">The ONNX file is not readable.</exception>
     /// <exception cref="UnsupportedOnnxModelException">It uses ops ModelOpt does not map.</exception>
     /// <exception cref="ArgumentException">An ONNX model without its file, or whose input or classes differ from the data's.</exception>
-    /// <param name="numClasses">The logits' width a classifier must give; null takes an ONNX model's output of any shape (a zoo model needs it).</param>
+    /// <param name="numClasses">The logits' width a classifier must give; null takes an ONNX model's output of any shape, and
+    /// a zoo model's head as its checkpoint has it (a zoo model without a checkpoint needs it).</param>
     /// <param name="outputName">The ONNX graph output to use; null for every graph output, in the file's order.</param>
     public static Fp32Model Open(string modelName, long[] inputShape, long? numClasses, string? checkpointPath, string? outputName = null)
     {
@@ -73,7 +74,11 @@ public sealed class Fp32Model : IDisposable
         {
             return FromOnnx(checkpointPath ?? throw new ArgumentException($"Model {modelName} needs its ONNX file as the checkpoint."), inputShape, numClasses, outputName);
         }
-        var classes = numClasses ?? throw new ArgumentException($"Model {modelName} is a classifier: it needs the number of classes.");
+        // The checkpoint's head is read from its layout (names and shapes, a few kilobytes), not its tensors.
+        var classes = numClasses
+            ?? (checkpointPath is null
+                ? throw new ArgumentException($"Model {modelName} is a classifier: it needs the number of classes.")
+                : CheckpointReader.ReadLayout(checkpointPath).InferDimensions().NumClasses);
         var model = ModelZoo.Create(modelName, inputShape[0], classes);
         try
         {

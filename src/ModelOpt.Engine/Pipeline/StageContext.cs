@@ -123,18 +123,14 @@ internal sealed class StageContext(
     {
         var checkpoint = Workspace.Fp32Checkpoint(Request);
         var shape = InputShape;
-        long? classes = OnnxModelName.IsOnnx(Request.Model) ? null : ZooClasses(checkpoint);
+        // A zoo model's head: the dataset's classes for a classification job; for a generic job, which compares with FP32
+        // and not with labels, the checkpoint's own (null), so that its data may have other classes or none (ADR-020). The
+        // task is read only where it is already known: deciding it opens the model only for a labeled set with no task given.
+        long? classes = OnnxModelName.IsOnnx(Request.Model) || Request.Task == JobTask.Generic || !HasLabels ? null : Classes;
         return memory.Get(
             "fp32", $"{Request.Model}|{string.Join(',', shape)}|{classes}|{Request.OutputName}|{JobMemory.FileIdentity(checkpoint)}",
             () => Fp32Model.Open(Request.Model, shape, classes, checkpoint, Request.OutputName));
     }
-
-    // A zoo model's head: the dataset's classes for a classification job; for a generic job, which compares with FP32 and
-    // not with labels, the checkpoint's own, so that its data may have other classes or none (ADR-020). The task is read
-    // only where it is already known: deciding it opens the model only for a labeled set with no task given.
-    private long ZooClasses(string checkpoint) => Request.Task == JobTask.Generic || !HasLabels
-        ? Checkpoints.CheckpointReader.ReadLayout(checkpoint).InferDimensions().NumClasses
-        : Classes;
 
     private JobTask DecideTask()
     {
