@@ -36,6 +36,15 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
         return null;
     }
 
+    /// <summary>What to set when a checkpoint's classes are not the labels': a generic job does not compare them.</summary>
+    public const string GenericTaskRemedy = "set output.task to \"generic\" to measure fidelity to the FP32 model instead of top-1 against the labels";
+
+    /// <summary>
+    /// Whether the model's classes must be the dataset's: only a classification job's, scored against labels, and only on a
+    /// labeled set; a generic job compares with FP32 and keeps the checkpoint's classes (ADR-020).
+    /// </summary>
+    public bool ComparesClasses(JobTask? task) => Labeled && task != JobTask.Generic;
+
     /// <summary>
     /// Adds the errors of a job that cannot run on this dataset: a transform it cannot apply, training (<paramref name="trains"/>:
     /// no checkpoint) on images without labels, or a checkpoint whose input channels or classes differ from the dataset's
@@ -70,11 +79,9 @@ public sealed record JobDataset(string Name, int Channels, int Classes, (int Hei
                                  + $"but the checkpoint's model takes {modelChannels} channel(s); set preprocessing.color to "
                                  + $"{(modelChannels == 1 ? "grayscale" : "rgb")} or use another checkpoint."];
         }
-        // A generic job compares with FP32, not with the labels: the checkpoint keeps its own classes (ADR-020).
-        else if (Labeled && task != JobTask.Generic && modelClasses != Classes)
+        else if (ComparesClasses(task) && modelClasses != Classes)
         {
-            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}; "
-                                 + "set output.task to \"generic\" to measure fidelity to the FP32 model instead of top-1 against the labels."];
+            errors["dataset"] = [$"Dataset '{Name}' has {Classes} classes, but the checkpoint's model predicts {modelClasses}; {GenericTaskRemedy}."];
         }
     }
 }

@@ -206,7 +206,7 @@ public sealed class SubmitJobHandler(
         long[] images = [preprocessing.OutputChannels(dataset.Channels), height, width];
         long[] input = [model.Channels, model.Height ?? height, model.Width ?? width];
         // An output that is not (N, C) logits has no classes to compare.
-        var labels = task != JobTask.Generic && dataset.Labeled && model.NumClasses is not null;
+        var labels = dataset.ComparesClasses(task) && model.NumClasses is not null;
         if (input.SequenceEqual(images) && (!labels || model.NumClasses == dataset.Classes))
         {
             return null;
@@ -224,7 +224,7 @@ public sealed class SubmitJobHandler(
         }
         if (labels && model.NumClasses != dataset.Classes)
         {
-            remedies.Add("set output.task to \"generic\" to measure fidelity to the FP32 model instead of top-1 against the labels");
+            remedies.Add(JobDataset.GenericTaskRemedy);
         }
         return $"The ONNX model takes [{string.Join(", ", input)}] images{(labels ? $" and gives {model.NumClasses} classes" : "")}; " +
                $"dataset '{dataset.Name}' gives [{string.Join(", ", images)}] images after preprocessing{(labels ? $" and has {dataset.Classes} classes" : "")}." +
