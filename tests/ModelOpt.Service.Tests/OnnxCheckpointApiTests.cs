@@ -164,17 +164,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         Assert.Contains("set output.task to \"generic\"", reason);
 
         // A generic job compares with FP32, not with the labels: the class count is not its business.
-        var job = await client.SubmitAsync(new
-        {
-            dataset = dataset.Id!.Value.ToString(),
-            checkpointId = checkpoint.Id,
-            preprocessing,
-            output = new { task = "generic" },
-            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
-            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
-            compile = new { enabled = false },
-        });
-        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        var job = await client.RunSmallJobAsync(checkpoint.Id, dataset.Id!.Value, preprocessing, task: "generic");
         output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s");
 
         Assert.True(job.Status == JobStatus.Succeeded, job.Error);
@@ -230,16 +220,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         var dataset = await (await client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Zip(images), "street.zip"))).ReadAsync<DatasetDto>();
         Assert.False(dataset.Labeled);
 
-        var job = await client.SubmitAsync(new
-        {
-            dataset = dataset.Id!.Value.ToString(),
-            checkpointId = checkpoint.Id,
-            preprocessing = new { resize = new[] { 32, 48 } },
-            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
-            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
-            compile = new { enabled = false },
-        });
-        job = await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+        var job = await client.RunSmallJobAsync(checkpoint.Id, dataset.Id!.Value, new { resize = new[] { 32, 48 } });
         output.WriteLine($"job {job.Status} in {job.ElapsedMs / 1000:F1} s");
 
         Assert.True(job.Status == JobStatus.Succeeded, job.Error);
@@ -262,16 +243,7 @@ public sealed class OnnxCheckpointApiTests(ITestOutputHelper output) : IAsyncLif
         // A model with two outputs on the same images: each output measured, one fidelity line for each on the DTO and the page.
         const string twoOutputs = "two_output_net_opset13.onnx";
         var twoOutputCheckpoint = await (await client.PostAsync("/api/checkpoints", TestCheckpoints.Form(Fixture(twoOutputs), twoOutputs))).ReadAsync<CheckpointDto>();
-        var twoOutputJob = await client.SubmitAsync(new
-        {
-            dataset = dataset.Id!.Value.ToString(),
-            checkpointId = twoOutputCheckpoint.Id,
-            preprocessing = new { resize = new[] { 32, 32 } },
-            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
-            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
-            compile = new { enabled = false },
-        });
-        twoOutputJob = await client.WaitForFinishAsync(twoOutputJob.Id, TimeSpan.FromMinutes(5));
+        var twoOutputJob = await client.RunSmallJobAsync(twoOutputCheckpoint.Id, dataset.Id!.Value, new { resize = new[] { 32, 32 } });
         output.WriteLine($"two-output job {twoOutputJob.Status} in {twoOutputJob.ElapsedMs / 1000:F1} s");
 
         Assert.True(twoOutputJob.Status == JobStatus.Succeeded, twoOutputJob.Error);

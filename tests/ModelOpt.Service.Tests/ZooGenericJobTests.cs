@@ -21,26 +21,17 @@ public sealed class ZooGenericJobTests(ITestOutputHelper output) : PostgresApiTe
         var unlabeled = await (await Client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.UnlabeledNpz(48, 8, seed: 5), "street.npz"))).ReadAsync<DatasetDto>();
         var threeClasses = await (await Client.PostAsync("/api/datasets", TestDatasets.Form(TestDatasets.Npz(48, 3), "three.npz"))).ReadAsync<DatasetDto>();
         Assert.Equal((false, true, 3), (unlabeled.Labeled, threeClasses.Labeled, threeClasses.Classes));
-        object Job(DatasetDto dataset, string? task, object preprocessing) => new
-        {
-            model = ModelZoo.ResNet20,
-            dataset = dataset.Id!.Value.ToString(),
-            checkpointId = checkpoint.Id,
-            preprocessing,
-            output = new { task },
-            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
-            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
-            compile = new { enabled = false },
-        };
         var grey = new { resize = new[] { 32, 32 }, color = "grayscale" };
 
         // On labeled images a job left to decide is a classification one: 3 labels against 10 classes is a 400 naming the way out.
-        var refused = await (await Client.PostAsJsonAsync("/api/jobs", Job(threeClasses, null, grey), ApiClient.Json)).ProblemAsync(HttpStatusCode.BadRequest);
+        var refused = await (await Client.PostAsJsonAsync("/api/jobs",
+                new { model = ModelZoo.ResNet20, dataset = threeClasses.Id!.Value.ToString(), checkpointId = checkpoint.Id, preprocessing = grey }, ApiClient.Json))
+            .ProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("set output.task to \"generic\"", refused.GetProperty("errors").GetProperty("dataset")[0].GetString());
 
         foreach (var (dataset, task, preprocessing) in new[] { (unlabeled, (string?)null, (object)new { }), (threeClasses, "generic", grey) })
         {
-            var job = await Client.WaitForFinishAsync((await Client.SubmitAsync(Job(dataset, task, preprocessing))).Id, TimeSpan.FromMinutes(5));
+            var job = await Client.RunSmallJobAsync(checkpoint.Id, dataset.Id!.Value, preprocessing, task, ModelZoo.ResNet20);
             output.WriteLine($"{dataset.Name}: {job.Status} in {job.ElapsedMs / 1000:F1} s {job.Error}");
 
             Assert.True(job.Status == JobStatus.Succeeded, $"{dataset.Name}: {job.Error}");

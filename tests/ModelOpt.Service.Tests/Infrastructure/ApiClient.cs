@@ -39,6 +39,28 @@ public static class ApiClient
     public static Task<JobDto> WaitForFinishAsync(this HttpClient client, Guid id, TimeSpan timeout) =>
         client.WaitForJobAsync(id, j => j.Status.IsFinished(), timeout);
 
+    /// <summary>
+    /// Submits a job on the fewest calibration images and timed runs that still take it through every stage but compile,
+    /// and waits for its end: for tests of what a job accepts and reports, not of its figures. A null field is left to
+    /// the server's default.
+    /// </summary>
+    public static async Task<JobDto> RunSmallJobAsync(this HttpClient client, Guid checkpointId, Guid datasetId, object preprocessing,
+        string? task = null, string? model = null)
+    {
+        var job = await client.SubmitAsync(new
+        {
+            model,
+            dataset = datasetId.ToString(),
+            checkpointId,
+            preprocessing,
+            output = new { task },
+            quantization = new { calibrationImages = 16, calibrationBatchSize = 8 },
+            evaluation = new { latencyBatchSize = 4, warmupRuns = 1, timedRuns = 2 },
+            compile = new { enabled = false },
+        });
+        return await client.WaitForFinishAsync(job.Id, TimeSpan.FromMinutes(5));
+    }
+
     public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response, HttpStatusCode expected)
     {
         var body = await response.Content.ReadAsStringAsync();
