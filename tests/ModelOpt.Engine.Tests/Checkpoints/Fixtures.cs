@@ -12,11 +12,14 @@ internal static class Fixtures
     public static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
 
     /// <summary>A file from the <c>shared/fixtures</c> folder beside the repository, found by walking up from the test binaries; null when absent.</summary>
-    public static string? Shared(string name)
+    public static string? Shared(string name) => Above(Path.Combine("shared", "fixtures", name));
+
+    /// <summary>The file at <paramref name="relativePath"/> under the nearest folder above the test binaries that has it; null when none does.</summary>
+    public static string? Above(string relativePath)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "fixtures", name);
+            var candidate = Path.Combine(dir.FullName, relativePath);
             if (File.Exists(candidate))
             {
                 return candidate;

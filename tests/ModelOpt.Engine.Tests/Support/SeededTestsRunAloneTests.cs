@@ -32,15 +32,9 @@ public sealed partial class SeededTestsRunAloneTests
 
     private static string TestsFolder()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "ModelOpt.Engine.Tests");
-            if (File.Exists(Path.Combine(candidate, "ModelOpt.Engine.Tests.csproj")))
-            {
-                return candidate;
-            }
-        }
-        throw new DirectoryNotFoundException($"No tests/ModelOpt.Engine.Tests above {AppContext.BaseDirectory}.");
+        var project = Path.Combine("tests", "ModelOpt.Engine.Tests", "ModelOpt.Engine.Tests.csproj");
+        return Path.GetDirectoryName(Checkpoints.Fixtures.Above(project))
+            ?? throw new DirectoryNotFoundException($"No {project} above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"\bmanual_seed\(|RandomZooModel\(")]
