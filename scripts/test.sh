@@ -33,18 +33,17 @@ python3 - "$results" <<'PY'
 import glob, html, re, sys
 totals = {"total": 0, "executed": 0, "passed": 0, "failed": 0}
 for trx in glob.glob(sys.argv[1] + "/*.trx"):
-    m = re.search(r"<Counters ([^>]*)/>", open(trx, encoding="utf-8").read())
+    text = open(trx, encoding="utf-8").read()
+    m = re.search(r"<Counters ([^>]*)/>", text)
     for key in totals:
         found = re.search(r'\b' + key + r'="(\d+)"', m.group(1)) if m else None
         totals[key] += int(found.group(1)) if found else 0
-# The trx logger counts a skipped test in "total" but not in "executed".
-# Failed tests are named again here, beside the closing line, so that the tail of a long log says which.
-for trx in glob.glob(sys.argv[1] + "/*.trx"):
-    text = open(trx, encoding="utf-8").read()
+    # Failed tests are named again here, beside the closing line, so that the tail of a long log says which.
     for result in re.finditer(r'<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>(.*?)</UnitTestResult>', text, re.S):
         message = re.search(r"<Message>(.*?)</Message>", result.group(2), re.S)
         first = message.group(1).strip().splitlines()[0][:300] if message else ""
         print(html.unescape(f"FAILED {result.group(1)}: {first}"))
+# The trx logger counts a skipped test in "total" but not in "executed".
 print(f"Tests: {totals['passed']} passed, {totals['failed']} failed, {totals['total'] - totals['executed']} skipped")
 PY
 exit $status
