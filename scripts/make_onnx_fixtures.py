@@ -376,4 +376,7 @@ def main():
 
 
 if __name__ == "__main__":
-    export_refused_inputs() if sys.argv[1:] == ["refused-inputs"] else main()
+    if sys.argv[1:] == ["refused-inputs"]:
+        export_refused_inputs()
+    else:
+        main()
